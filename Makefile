@@ -1,0 +1,43 @@
+# Every entry point a person needs. `make run` and `make test` do their own set-up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := -e contracts -e libs/runtime -e libs/devstack -e services/intake
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install run stack test test-unit test-integration bench-intake schemas constraints clean
+
+install: $(STAMP)
+
+$(STAMP): constraints.txt requirements-dev.txt contracts/pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt $(PACKAGES) -r requirements-dev.txt
+	touch $(STAMP)
+
+run: install  ## start the embedded stack and every service until Ctrl-C
+	$(BIN)/appeals-stack run
+
+stack: install  ## only the embedded PostgreSQL and broker, until Ctrl-C
+	$(BIN)/appeals-stack up
+
+test: install  ## unit and integration tests
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit: install
+	$(BIN)/python -m pytest -m "not integration" $(PYTEST_ARGS)
+
+test-integration: install
+	$(BIN)/python -m pytest -m integration $(PYTEST_ARGS)
+
+bench-intake: install  ## 50,000 appeals through intake vs a raw aiokafka baseline
+	$(BIN)/python bench/intake_throughput.py --appeals 50000
+
+schemas: install  ## regenerate the committed JSON Schemas after a compatible change
+	$(BIN)/python -m appeals_contracts.schemagen
+
+constraints: install  ## re-pin every dependency from the current virtual environment
+	$(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^-e ' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .state

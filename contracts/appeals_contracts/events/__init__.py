@@ -1,0 +1,58 @@
+"""Event payload models, one module per producing service."""
+
+from appeals_contracts.events.deadlines import (
+    DeadlineApproaching,
+    DeadlineBreached,
+    DeadlineClosed,
+    DeadlineExtended,
+    DeadlineExtensionRefused,
+    DeadlineScheduled,
+)
+from appeals_contracts.events.inspection import AnswerAccepted, AnswerReturned
+from appeals_contracts.events.intake import (
+    AppealIntakeRejected,
+    AppealRegistered,
+    AppealSubmitted,
+    CitizenContact,
+    RejectionReason,
+)
+from appeals_contracts.events.notification import (
+    NotificationDelivered,
+    NotificationDeliveryFailed,
+    OutboundNotification,
+)
+from appeals_contracts.events.routing import (
+    AppealAnswered,
+    AppealAssigned,
+    AppealExtensionRequested,
+    ExecutorActionRejected,
+    ExecutorAnswerSubmitted,
+    ExecutorExtensionRequested,
+    ExecutorReassignmentRequested,
+)
+
+__all__ = [
+    "AnswerAccepted",
+    "AnswerReturned",
+    "AppealAnswered",
+    "AppealAssigned",
+    "AppealExtensionRequested",
+    "AppealIntakeRejected",
+    "AppealRegistered",
+    "AppealSubmitted",
+    "CitizenContact",
+    "DeadlineApproaching",
+    "DeadlineBreached",
+    "DeadlineClosed",
+    "DeadlineExtended",
+    "DeadlineExtensionRefused",
+    "DeadlineScheduled",
+    "ExecutorActionRejected",
+    "ExecutorAnswerSubmitted",
+    "ExecutorExtensionRequested",
+    "ExecutorReassignmentRequested",
+    "NotificationDelivered",
+    "NotificationDeliveryFailed",
+    "OutboundNotification",
+    "RejectionReason",
+]

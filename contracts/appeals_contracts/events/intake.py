@@ -1,0 +1,92 @@
+"""Events of the intake stage: submitted (by channel adapters), rejected, registered."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from appeals_contracts.base import Event
+
+
+class CitizenContact(BaseModel):
+    """Who the citizen is and how to reach them. Personal data: never logged or traced."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str | None = Field(None, description="Full name as the citizen gave it")
+    iin: str | None = Field(None, description="Individual identification number, 12 digits with a check digit")
+    phone: str | None = Field(None, description="Phone number in E.164 form, e.g. +77011234567")
+    email: str | None = Field(None, description="E-mail address")
+    preferred_language: str | None = Field(None, description="kk, ru or en")
+
+
+class AppealSubmitted(Event):
+    """A channel adapter hands a new appeal to intake (topic ``appeals.intake.v1``).
+
+    Schema version 2 names a social network through ``social_network`` with
+    ``channel="social_network"``; version 1 payloads (the network as the channel) are
+    upcast on read, see :mod:`appeals_contracts.upcasting`.
+    """
+
+    event_type: ClassVar[str] = "appeal.submitted"
+    schema_version: ClassVar[int] = 2
+
+    channel: str = Field(description="Channel code from reference/channels.yaml")
+    social_network: str | None = Field(None, description="Network name when channel is social_network")
+    channel_message_id: str = Field(description="The adapter's own id of the message; (channel, id) is the idempotency key")
+    kind: str = Field(description="Appeal kind code from reference/appeal_kinds.yaml")
+    category: str = Field(description="Category code from reference/categories.yaml")
+    district: str | None = Field(None, description="Almaty district code from reference/districts.yaml")
+    address: str | None = Field(None, description="Free-text address or place")
+    text: str = Field(description="The appeal itself")
+    language: str = Field(description="Language of the text: kk, ru or en")
+    anonymous: bool = Field(False, description="True when the citizen explicitly gives no contact")
+    reports_crime_or_threat: bool = Field(False, description="Anonymous appeals are routed only when this is true")
+    citizen: CitizenContact | None = Field(None, description="Contact details; required unless anonymous")
+    submitted_at: AwareDatetime | None = Field(None, description="When the citizen sent it, if the channel knows")
+
+
+class RejectionReason(BaseModel):
+    """One reason a submission was refused, naming the field it concerns."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    field: str = Field(description="Dotted path of the offending field, or '' for the whole submission")
+    message: str = Field(description="Human-readable reason")
+
+
+class AppealIntakeRejected(Event):
+    """Intake refused a submission; the adapter tells the citizen why."""
+
+    event_type: ClassVar[str] = "appeal.intake_rejected"
+
+    channel: str
+    channel_message_id: str
+    reasons: tuple[RejectionReason, ...]
+    rejected_at: AwareDatetime
+
+
+class AppealRegistered(Event):
+    """An appeal was registered and numbered. Carries what downstream services need,
+    including contact details for notification (personal data: never logged)."""
+
+    event_type: ClassVar[str] = "appeal.registered"
+
+    appeal_id: UUID
+    registration_number: str = Field(description="Human-readable, unique per year, e.g. OA-2026-00012345")
+    channel: str
+    social_network: str | None = None
+    channel_message_id: str
+    kind: str
+    category: str
+    district: str | None = None
+    address: str | None = None
+    text: str
+    language: str
+    anonymous: bool = False
+    reports_crime_or_threat: bool = False
+    citizen: CitizenContact | None = None
+    submitted_at: AwareDatetime | None = None
+    registered_at: AwareDatetime

@@ -1,0 +1,106 @@
+"""Events of routing and of executor portals: assignments, executor actions, answers."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from appeals_contracts.base import Event
+
+
+class AppealAssigned(Event):
+    """An appeal was assigned to an executor (first routing, reassignment, or reopening)."""
+
+    event_type: ClassVar[str] = "appeal.assigned"
+
+    appeal_id: UUID
+    registration_number: str
+    executor_code: str = Field(description="Also sent in the ce_executor header so portals can filter")
+    previous_executor_code: str | None = Field(None, description="Set on reassignment")
+    reason: Literal["routing_rule", "reassignment", "anonymous_policy", "answer_returned"]
+    rule_id: str | None = Field(None, description="Routing rule that matched, when reason is routing_rule")
+    category: str
+    district: str | None = None
+    assigned_at: AwareDatetime
+
+
+class ExecutorAnswerSubmitted(Event):
+    """A portal sends the executor's answer (untrusted until routing checks it)."""
+
+    event_type: ClassVar[str] = "executor.answer_submitted"
+
+    action_id: UUID
+    appeal_id: UUID
+    executor_code: str
+    employee_id: str = Field(description="Staff id of the answering employee (not a name)")
+    text: str
+    language: str
+    submitted_at: AwareDatetime
+
+
+class ExecutorReassignmentRequested(Event):
+    """"Not our competence": the executor asks routing to reassign the appeal."""
+
+    event_type: ClassVar[str] = "executor.reassignment_requested"
+
+    action_id: UUID
+    appeal_id: UUID
+    executor_code: str
+    employee_id: str
+    reason: str
+    suggested_executor_code: str | None = None
+    requested_at: AwareDatetime
+
+
+class ExecutorExtensionRequested(Event):
+    """The executor needs an on-site inspection and asks for a longer deadline."""
+
+    event_type: ClassVar[str] = "executor.extension_requested"
+
+    action_id: UUID
+    appeal_id: UUID
+    executor_code: str
+    employee_id: str
+    reason: str
+    requested_at: AwareDatetime
+
+
+class ExecutorActionRejected(Event):
+    """Routing refused an executor action; nothing changed."""
+
+    event_type: ClassVar[str] = "executor.action_rejected"
+
+    action_id: UUID
+    appeal_id: UUID | None = None
+    executor_code: str | None = None
+    action_type: str
+    reason: str
+    rejected_at: AwareDatetime
+
+
+class AppealAnswered(Event):
+    """The current assignee answered; the answer waits for an inspector's review."""
+
+    event_type: ClassVar[str] = "appeal.answered"
+
+    appeal_id: UUID
+    answer_id: UUID
+    executor_code: str
+    employee_id: str
+    text: str
+    language: str
+    submitted_at: AwareDatetime
+
+
+class AppealExtensionRequested(Event):
+    """A checked extension request, for the deadline tracker to grant or refuse."""
+
+    event_type: ClassVar[str] = "appeal.extension_requested"
+
+    appeal_id: UUID
+    executor_code: str
+    employee_id: str
+    reason: str
+    requested_at: AwareDatetime

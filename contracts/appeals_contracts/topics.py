@@ -1,0 +1,73 @@
+"""The topic registry: every topic, its major version, its key and its partitions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A Kafka topic of the platform.
+
+    ``name`` carries the major version (``.v1``); ``key`` says what the record key is,
+    so all events of one appeal land on one partition in order.
+    """
+
+    name: str
+    major_version: int
+    key: str
+    partitions: int
+    event_types: tuple[str, ...]
+    description: str
+
+
+_PARTITIONS = 4
+
+TOPICS: dict[str, Topic] = {
+    t.name: t
+    for t in (
+        Topic("appeals.intake.v1", 1, "channel:channel_message_id", _PARTITIONS,
+              ("appeal.submitted",), "New appeals from channel adapters"),
+        Topic("appeals.intake-rejected.v1", 1, "channel:channel_message_id", _PARTITIONS,
+              ("appeal.intake_rejected",), "Submissions intake refused, with reasons"),
+        Topic("appeals.registered.v1", 1, "appeal_id", _PARTITIONS,
+              ("appeal.registered",), "Registered, numbered appeals"),
+        Topic("appeals.assigned.v1", 1, "appeal_id", _PARTITIONS,
+              ("appeal.assigned",), "Assignments to executors (executor code also in a header)"),
+        Topic("appeals.executor-actions.v1", 1, "appeal_id", _PARTITIONS,
+              ("executor.answer_submitted", "executor.reassignment_requested",
+               "executor.extension_requested"),
+              "Actions published by executor portals (untrusted input)"),
+        Topic("appeals.executor-actions-rejected.v1", 1, "appeal_id", _PARTITIONS,
+              ("executor.action_rejected",), "Executor actions routing refused, with the reason"),
+        Topic("appeals.answered.v1", 1, "appeal_id", _PARTITIONS,
+              ("appeal.answered",), "Answers accepted from the current assignee"),
+        Topic("appeals.extension-requested.v1", 1, "appeal_id", _PARTITIONS,
+              ("appeal.extension_requested",), "Extension requests for the deadline tracker"),
+        Topic("appeals.deadlines.v1", 1, "appeal_id", _PARTITIONS,
+              ("deadline.scheduled", "deadline.extended", "deadline.extension_refused",
+               "deadline.approaching", "deadline.breached", "deadline.closed"),
+              "Deadline lifecycle"),
+        Topic("appeals.inspections.v1", 1, "appeal_id", _PARTITIONS,
+              ("inspection.answer_accepted", "inspection.answer_returned"),
+              "Inspectors' verdicts on answers"),
+        Topic("notifications.outbound.v1", 1, "appeal_id", _PARTITIONS,
+              ("notification.outbound",), "Replies for channel adapters to post"),
+        Topic("notifications.delivery.v1", 1, "appeal_id", _PARTITIONS,
+              ("notification.delivered", "notification.delivery_failed"),
+              "Delivery results, for audit"),
+    )
+}
+
+
+def dead_letter_topic(topic: str, service: str) -> str:
+    """Name of the dead-letter topic where ``service`` parks records of ``topic`` it cannot process."""
+    return f"{topic}.dlq.{service}"
+
+
+def topic_for_event(event_type: str) -> Topic:
+    """The topic an event type is published on."""
+    for topic in TOPICS.values():
+        if event_type in topic.event_types:
+            return topic
+    raise KeyError(f"no topic carries event type {event_type!r}")

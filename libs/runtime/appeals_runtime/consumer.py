@@ -1,0 +1,289 @@
+"""Kafka consumers over FastStream, with the platform's delivery guarantees.
+
+Every subscription is a FastStream batch subscriber with the ``MANUAL`` ack policy; the
+wrapper decides when offsets are committed:
+
+1. Records that are not well-formed events (not JSON, missing CloudEvents headers, a
+   payload that does not fit its model) go to ``<topic>.dlq.<service>`` with the reason in
+   headers; the rest of the batch goes on.
+2. The valid events run through the handler in **one database transaction per batch**,
+   together with the bulk inbox claim, so a redelivered event has no second effect.
+3. A transient fault (database or broker down) is retried with exponential backoff; when
+   the attempts run out the batch is rewound (``seek``) and read again later: never
+   dead-lettered, never skipped.
+4. Any other fault is a poison event: the batch is replayed one event per transaction to
+   find it, the culprit is dead-lettered with the reason, the others are applied.
+5. Offsets are committed only after the database commit (and after the dead letters were
+   acknowledged). A failed commit (a rebalance) is logged and dropped: the records come
+   again to whoever owns the partition, and the inbox makes that harmless.
+
+Records stay in partition order inside a batch, so per-appeal order holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from appeals_contracts.base import Event
+from appeals_contracts.envelope import Envelope, EnvelopeError
+from appeals_contracts.topics import dead_letter_topic
+from appeals_runtime import inbox
+from appeals_runtime.errors import describe, is_transient
+from appeals_runtime.publisher import Publisher, Record
+from appeals_runtime.settings import ServiceSettings
+from appeals_runtime.telemetry import context_from_headers, tracer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One valid event handed to a handler, with where it came from.
+
+    ``trace_context`` is the context of this event's processing span; pass it on to the
+    outbox messages the event causes so the trace continues.
+    """
+
+    envelope: Envelope
+    event: Event
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    trace_context: otel_context.Context
+    record: ConsumerRecord = field(repr=False, compare=False)
+
+
+BatchHandler = Callable[[asyncpg.Connection, Sequence[Delivery]], Awaitable[None]]
+EventHandler = Callable[[asyncpg.Connection, Delivery], Awaitable[None]]
+
+
+class PoisonEvent(Exception):
+    """An event the handler can never apply (a bug or an impossible state)."""
+
+
+@dataclass
+class ConsumerStats:
+    """Counters for metrics and tests."""
+
+    handled: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    transient_retries: int = 0
+    rewinds: int = 0
+    commit_failures: int = 0
+
+
+class EventConsumer:
+    """Registers subscriptions on a FastStream broker and runs them with the guarantees above."""
+
+    def __init__(self, settings: ServiceSettings, pool: asyncpg.Pool, publisher: Publisher) -> None:
+        self._settings = settings
+        self._pool = pool
+        self._publisher = publisher
+        self.stats = ConsumerStats()
+
+    def subscribe_batch(self, broker: KafkaBroker, topic: str, handler: BatchHandler, *, group_id: str | None = None) -> None:
+        """Subscribe ``handler`` to ``topic``; it receives the new events of a batch at once."""
+        group = group_id or self._settings.service_name
+        consumer_name = f"{group}:{topic}"
+
+        async def on_topic(body: Any, message: KafkaMessage) -> None:
+            await self.process(message, topic=topic, consumer_name=consumer_name, handler=handler)
+
+        on_topic.__name__ = "on_" + topic.replace(".", "_").replace("-", "_")
+        broker.subscriber(
+            topic,
+            group_id=group,
+            batch=True,
+            max_records=self._settings.consumer_max_records,
+            batch_timeout_ms=self._settings.consumer_batch_timeout_ms,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            session_timeout_ms=self._settings.consumer_session_timeout_ms,
+            max_poll_interval_ms=self._settings.consumer_max_poll_interval_ms,
+            decoder=_raw_body,
+            title=on_topic.__name__,
+        )(on_topic)
+
+    def subscribe(self, broker: KafkaBroker, topic: str, handler: EventHandler, *, group_id: str | None = None) -> None:
+        """Subscribe a per-event ``handler``; events of a batch still share one transaction."""
+
+        async def each(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
+            for delivery in deliveries:
+                token = otel_context.attach(delivery.trace_context)
+                try:
+                    await handler(conn, delivery)
+                finally:
+                    otel_context.detach(token)
+
+        self.subscribe_batch(broker, topic, each, group_id=group_id)
+
+    async def process(self, message: Any, *, topic: str, consumer_name: str, handler: BatchHandler) -> None:
+        """Handle one fetched batch and commit its offsets (FastStream calls this)."""
+        records: tuple[ConsumerRecord, ...] = tuple(message.raw_message)
+        deliveries, dead = self._parse(records)
+        spans = [self._start_span(d) for d in deliveries]
+        deliveries = [_with_context(d, s) for d, s in zip(deliveries, spans, strict=True)]
+        try:
+            done = await self._apply_with_retries(deliveries, consumer_name, handler, dead)
+            if done and dead:
+                done = await self._dead_letter_with_retries(topic, dead)
+        finally:
+            for span in spans:
+                span.end()
+        if not done:
+            self.stats.rewinds += 1
+            await message.nack()
+            return
+        try:
+            await message.ack()
+        except (KafkaError, asyncio.TimeoutError) as exc:
+            # Typically CommitFailedError during a rebalance. The new owner re-reads these
+            # records and the inbox turns them into no-ops; the consumer goes on.
+            self.stats.commit_failures += 1
+            log.warning("offset commit failed on %s (%s); records will be redelivered", topic, type(exc).__name__)
+
+    def _parse(self, records: Sequence[ConsumerRecord]) -> tuple[list[Delivery], list[tuple[ConsumerRecord, str]]]:
+        deliveries: list[Delivery] = []
+        dead: list[tuple[ConsumerRecord, str]] = []
+        for record in records:
+            try:
+                envelope = Envelope.from_kafka(record.headers, record.value)
+                event = envelope.event()
+            except EnvelopeError as exc:
+                dead.append((record, str(exc)))
+                continue
+            key = record.key.decode("utf-8", "replace") if record.key is not None else None
+            deliveries.append(Delivery(envelope, event, record.topic, record.partition, record.offset, key,
+                                       otel_context.get_current(), record))
+        return deliveries, dead
+
+    def _start_span(self, delivery: Delivery) -> trace.Span:
+        carrier = {k: v for k, v in (("traceparent", delivery.envelope.traceparent),
+                                     ("tracestate", delivery.envelope.tracestate)) if v}
+        return tracer().start_span(
+            f"{delivery.topic} process",
+            context=context_from_headers(carrier),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": delivery.topic,
+                "messaging.message.id": str(delivery.envelope.id),
+                "appeals.event_type": delivery.envelope.type,
+                "appeals.subject": delivery.envelope.subject or "",
+                "appeals.service": self._settings.service_name,
+            },
+        )
+
+    async def _apply_with_retries(
+        self,
+        deliveries: list[Delivery],
+        consumer_name: str,
+        handler: BatchHandler,
+        dead: list[tuple[ConsumerRecord, str]],
+    ) -> bool:
+        """Apply the batch; False when transient faults outlasted the attempts."""
+        if not deliveries:
+            return True
+        try:
+            return await self._retrying(lambda: self._apply(deliveries, consumer_name, handler))
+        except _Poison:
+            pass
+        # Find the poison event: one transaction per event, the culprits go to the DLQ.
+        for delivery in deliveries:
+            try:
+                if not await self._retrying(lambda d=delivery: self._apply([d], consumer_name, handler)):
+                    return False
+            except _Poison as poison:
+                dead.append((delivery.record, poison.reason))
+        return True
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[None]]) -> bool:
+        backoff = self._settings.retry_initial_backoff_s
+        for number in range(1, self._settings.retry_max_attempts + 1):
+            try:
+                await attempt()
+                return True
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise _Poison(describe(exc)) from exc
+                self.stats.transient_retries += 1
+                log.warning("transient fault (attempt %d/%d): %s", number,
+                            self._settings.retry_max_attempts, type(exc).__name__)
+                if number < self._settings.retry_max_attempts:
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, self._settings.retry_max_backoff_s)
+        return False
+
+    async def _apply(self, deliveries: Sequence[Delivery], consumer_name: str, handler: BatchHandler) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            fresh = await inbox.claim_new(conn, consumer_name, [d.envelope.id for d in deliveries])
+            new: list[Delivery] = []
+            for d in deliveries:
+                if d.envelope.id in fresh:
+                    fresh.discard(d.envelope.id)  # a second copy inside the batch is a duplicate too
+                    new.append(d)
+            if new:
+                await handler(conn, new)
+        self.stats.handled += len(new)
+        self.stats.duplicates += len(deliveries) - len(new)
+
+    async def _dead_letter_with_retries(self, topic: str, dead: list[tuple[ConsumerRecord, str]]) -> bool:
+        records = [self._dead_letter_record(topic, r, reason) for r, reason in dead]
+
+        async def send() -> None:
+            errors = [e for e in await self._publisher.send_all(records) if e is not None]
+            if errors:
+                raise errors[0]
+
+        try:
+            ok = await self._retrying(send)
+        except _Poison:
+            ok = False
+        if ok:
+            self.stats.dead_lettered += len(records)
+            for (record, reason) in dead:
+                log.error("dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
+        return ok
+
+    def _dead_letter_record(self, topic: str, record: ConsumerRecord, reason: str) -> Record:
+        headers = list(record.headers or ())
+        headers += [
+            ("dlq_reason", reason.encode()),
+            ("dlq_service", self._settings.service_name.encode()),
+            ("dlq_original_topic", record.topic.encode()),
+            ("dlq_original_partition", str(record.partition).encode()),
+            ("dlq_original_offset", str(record.offset).encode()),
+            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
+        ]
+        return Record(dead_letter_topic(topic, self._settings.service_name), record.key, record.value or b"", headers)
+
+
+class _Poison(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _with_context(delivery: Delivery, span: trace.Span) -> Delivery:
+    return replace(delivery, trace_context=trace.set_span_in_context(span))
+
+
+async def _raw_body(message: Any) -> Any:
+    """Leave decoding to the wrapper, so a malformed record reaches the dead-letter path."""
+    return message.body

@@ -1,0 +1,63 @@
+"""Settings from environment variables, with the same names in every service.
+
+Every process reads the variables below (no prefix); the embedded launcher, Docker
+Compose and the Helm chart set the same names. Standard ``OTEL_*`` variables configure
+tracing (see :mod:`appeals_runtime.telemetry`).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs to run. Defaults suit a local development machine."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    service_name: str = Field("appeals", description="SERVICE_NAME: consumer group, outbox source, span resource")
+    database_url: str = Field("postgresql://postgres@127.0.0.1:5432/postgres", description="DATABASE_URL: the service's own database")
+    db_pool_min_size: int = Field(2, description="DB_POOL_MIN_SIZE")
+    db_pool_max_size: int = Field(10, description="DB_POOL_MAX_SIZE")
+
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="KAFKA_BOOTSTRAP_SERVERS, comma-separated")
+    kafka_enable_idempotence: bool = Field(True, description="KAFKA_ENABLE_IDEMPOTENCE: on for Apache Kafka; off for the embedded broker")
+    kafka_security_protocol: str = Field("PLAINTEXT", description="KAFKA_SECURITY_PROTOCOL: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL")
+    kafka_sasl_mechanism: str | None = Field(None, description="KAFKA_SASL_MECHANISM, e.g. SCRAM-SHA-512")
+    kafka_sasl_username: str | None = Field(None, description="KAFKA_SASL_USERNAME")
+    kafka_sasl_password: str | None = Field(None, description="KAFKA_SASL_PASSWORD")
+
+    consumer_max_records: int = Field(500, description="CONSUMER_MAX_RECORDS: largest batch handed to a handler")
+    consumer_batch_timeout_ms: int = Field(100, description="CONSUMER_BATCH_TIMEOUT_MS: how long to wait to fill a batch")
+    consumer_session_timeout_ms: int = Field(10_000, description="CONSUMER_SESSION_TIMEOUT_MS")
+    consumer_max_poll_interval_ms: int = Field(300_000, description="CONSUMER_MAX_POLL_INTERVAL_MS")
+    retry_max_attempts: int = Field(5, description="RETRY_MAX_ATTEMPTS for a transient fault before the batch is re-read")
+    retry_initial_backoff_s: float = Field(0.2, description="RETRY_INITIAL_BACKOFF_S, doubled per attempt")
+    retry_max_backoff_s: float = Field(5.0, description="RETRY_MAX_BACKOFF_S")
+
+    outbox_batch_size: int = Field(500, description="OUTBOX_BATCH_SIZE: rows per relay round")
+    outbox_poll_interval_s: float = Field(1.0, description="OUTBOX_POLL_INTERVAL_S: fallback when no NOTIFY arrives")
+    outbox_retention_s: float = Field(3600.0, description="OUTBOX_RETENTION_S: published rows kept this long for audit")
+
+    http_host: str = Field("127.0.0.1", description="HTTP_HOST")
+    http_port: int = Field(8000, description="HTTP_PORT")
+    log_level: str = Field("INFO", description="LOG_LEVEL")
+
+    def kafka_client_options(self) -> dict[str, object]:
+        """Connection options shared by producers, consumers and admin clients."""
+        options: dict[str, object] = {
+            "bootstrap_servers": self.kafka_bootstrap_servers.split(","),
+            "security_protocol": self.kafka_security_protocol,
+        }
+        if self.kafka_sasl_mechanism:
+            options.update(
+                sasl_mechanism=self.kafka_sasl_mechanism,
+                sasl_plain_username=self.kafka_sasl_username,
+                sasl_plain_password=self.kafka_sasl_password,
+            )
+        if self.kafka_security_protocol.endswith("SSL"):
+            from aiokafka.helpers import create_ssl_context
+
+            options["ssl_context"] = create_ssl_context()
+        return options
