@@ -56,7 +56,7 @@ class ReferenceDataError(ValueError):
 
 
 def _table(name: str) -> tuple[Table, dict]:
-    raw = yaml.safe_load(resources.files("appeals_contracts.reference").joinpath(f"{name}.yaml").read_text("utf-8"))
+    raw = yaml.safe_load(resources.files("appeals_contracts.data").joinpath(f"{name}.yaml").read_text("utf-8"))
     if not isinstance(raw.get("version"), int):
         raise ReferenceDataError(f"{name}.yaml has no integer version")
     entries: dict[str, Entry] = {}

@@ -67,13 +67,29 @@ def _diff(old: dict[str, Any], new: dict[str, Any], path: str) -> list[str]:
             problems.append(f"{where}: removed")
             continue
         new_prop = new_props[name]
-        if "properties" in old_prop and "properties" in new_prop:
-            problems += _diff(old_prop, new_prop, f"{where}.")
+        old_obj, new_obj = _object_branch(old_prop), _object_branch(new_prop)
+        if old_obj is not None and new_obj is not None and _rest(old_prop) == _rest(new_prop):
+            problems += _diff(old_obj, new_obj, f"{where}.")
         elif old_prop != new_prop:
             problems.append(f"{where}: type changed from {json.dumps(old_prop)} to {json.dumps(new_prop)}")
     for name in sorted(set(new.get("required", ())) - set(old.get("required", ()))):
         problems.append(f"{path}{name}: newly required")
     return problems
+
+
+def _object_branch(prop: dict[str, Any]) -> dict[str, Any] | None:
+    """The object schema of a property, directly or as the one object branch of an anyOf."""
+    if "properties" in prop:
+        return prop
+    objects = [b for b in prop.get("anyOf", ()) if isinstance(b, dict) and "properties" in b]
+    return objects[0] if len(objects) == 1 else None
+
+
+def _rest(prop: dict[str, Any]) -> Any:
+    """A property with its object branch left out, to compare what surrounds it."""
+    if "properties" in prop:
+        return None
+    return [b for b in prop.get("anyOf", ()) if not (isinstance(b, dict) and "properties" in b)]
 
 
 def check() -> list[str]:

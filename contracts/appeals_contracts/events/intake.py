@@ -33,12 +33,12 @@ class AppealSubmitted(Event):
     event_type: ClassVar[str] = "appeal.submitted"
     schema_version: ClassVar[int] = 2
 
-    channel: str = Field(description="Channel code from reference/channels.yaml")
+    channel: str = Field(description="Channel code from data/channels.yaml")
     social_network: str | None = Field(None, description="Network name when channel is social_network")
     channel_message_id: str = Field(description="The adapter's own id of the message; (channel, id) is the idempotency key")
-    kind: str = Field(description="Appeal kind code from reference/appeal_kinds.yaml")
-    category: str = Field(description="Category code from reference/categories.yaml")
-    district: str | None = Field(None, description="Almaty district code from reference/districts.yaml")
+    kind: str = Field(description="Appeal kind code from data/appeal_kinds.yaml")
+    category: str = Field(description="Category code from data/categories.yaml")
+    district: str | None = Field(None, description="Almaty district code from data/districts.yaml")
     address: str | None = Field(None, description="Free-text address or place")
     text: str = Field(description="The appeal itself")
     language: str = Field(description="Language of the text: kk, ru or en")

@@ -97,17 +97,25 @@ class EventConsumer:
         self._publisher = publisher
         self.stats = ConsumerStats()
 
-    def subscribe_batch(self, broker: KafkaBroker, topic: str, handler: BatchHandler, *, group_id: str | None = None) -> None:
-        """Subscribe ``handler`` to ``topic``; it receives the new events of a batch at once."""
-        group = group_id or self._settings.service_name
-        consumer_name = f"{group}:{topic}"
+    def subscribe_batch(self, broker: KafkaBroker, topics: str | Sequence[str], handler: BatchHandler, *,
+                        name: str | None = None) -> None:
+        """Subscribe ``handler`` to ``topics``; it receives the new events of a batch at once.
+
+        Each subscription is one consumer group, ``<service>.<name>`` (``name`` defaults to
+        the single topic), so a replica joining or leaving rebalances one subscription, not
+        all of them. The group name is also the inbox's consumer name.
+        """
+        topics = (topics,) if isinstance(topics, str) else tuple(topics)
+        if name is None and len(topics) != 1:
+            raise ValueError("a subscription to several topics needs a name")
+        group = f"{self._settings.service_name}.{name or topics[0]}"
 
         async def on_topic(body: Any, message: KafkaMessage) -> None:
-            await self.process(message, topic=topic, consumer_name=consumer_name, handler=handler)
+            await self.process(message, consumer_name=group, handler=handler)
 
-        on_topic.__name__ = "on_" + topic.replace(".", "_").replace("-", "_")
+        on_topic.__name__ = "on_" + (name or topics[0]).replace(".", "_").replace("-", "_")
         broker.subscriber(
-            topic,
+            *topics,
             group_id=group,
             batch=True,
             max_records=self._settings.consumer_max_records,
@@ -120,7 +128,8 @@ class EventConsumer:
             title=on_topic.__name__,
         )(on_topic)
 
-    def subscribe(self, broker: KafkaBroker, topic: str, handler: EventHandler, *, group_id: str | None = None) -> None:
+    def subscribe(self, broker: KafkaBroker, topics: str | Sequence[str], handler: EventHandler, *,
+                  name: str | None = None) -> None:
         """Subscribe a per-event ``handler``; events of a batch still share one transaction."""
 
         async def each(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
@@ -131,9 +140,9 @@ class EventConsumer:
                 finally:
                     otel_context.detach(token)
 
-        self.subscribe_batch(broker, topic, each, group_id=group_id)
+        self.subscribe_batch(broker, topics, each, name=name)
 
-    async def process(self, message: Any, *, topic: str, consumer_name: str, handler: BatchHandler) -> None:
+    async def process(self, message: Any, *, consumer_name: str, handler: BatchHandler) -> None:
         """Handle one fetched batch and commit its offsets (FastStream calls this)."""
         records: tuple[ConsumerRecord, ...] = tuple(message.raw_message)
         deliveries, dead = self._parse(records)
@@ -142,7 +151,7 @@ class EventConsumer:
         try:
             done = await self._apply_with_retries(deliveries, consumer_name, handler, dead)
             if done and dead:
-                done = await self._dead_letter_with_retries(topic, dead)
+                done = await self._dead_letter_with_retries(dead)
         finally:
             for span in spans:
                 span.end()
@@ -156,7 +165,8 @@ class EventConsumer:
             # Typically CommitFailedError during a rebalance. The new owner re-reads these
             # records and the inbox turns them into no-ops; the consumer goes on.
             self.stats.commit_failures += 1
-            log.warning("offset commit failed on %s (%s); records will be redelivered", topic, type(exc).__name__)
+            log.warning("offset commit failed for %s (%s); records will be redelivered", consumer_name,
+                        type(exc).__name__)
 
     def _parse(self, records: Sequence[ConsumerRecord]) -> tuple[list[Delivery], list[tuple[ConsumerRecord, str]]]:
         deliveries: list[Delivery] = []
@@ -243,8 +253,8 @@ class EventConsumer:
         self.stats.handled += len(new)
         self.stats.duplicates += len(deliveries) - len(new)
 
-    async def _dead_letter_with_retries(self, topic: str, dead: list[tuple[ConsumerRecord, str]]) -> bool:
-        records = [self._dead_letter_record(topic, r, reason) for r, reason in dead]
+    async def _dead_letter_with_retries(self, dead: list[tuple[ConsumerRecord, str]]) -> bool:
+        records = [self._dead_letter_record(r, reason) for r, reason in dead]
 
         async def send() -> None:
             errors = [e for e in await self._publisher.send_all(records) if e is not None]
@@ -261,7 +271,7 @@ class EventConsumer:
                 log.error("dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
         return ok
 
-    def _dead_letter_record(self, topic: str, record: ConsumerRecord, reason: str) -> Record:
+    def _dead_letter_record(self, record: ConsumerRecord, reason: str) -> Record:
         headers = list(record.headers or ())
         headers += [
             ("dlq_reason", reason.encode()),
@@ -271,7 +281,8 @@ class EventConsumer:
             ("dlq_original_offset", str(record.offset).encode()),
             ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
         ]
-        return Record(dead_letter_topic(topic, self._settings.service_name), record.key, record.value or b"", headers)
+        return Record(dead_letter_topic(record.topic, self._settings.service_name), record.key, record.value or b"",
+                      headers)
 
 
 class _Poison(Exception):

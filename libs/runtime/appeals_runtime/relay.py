@@ -73,7 +73,17 @@ class OutboxRelay:
     async def _lead(self) -> None:
         conn: asyncpg.Connection = await self._pool.acquire()
         try:
+            standing_by = False
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _LEADER_LOCK_KEY):
+                if not standing_by:
+                    holder = await conn.fetchrow(
+                        """SELECT a.pid, a.state, a.backend_start, a.client_addr FROM pg_locks l
+                           JOIN pg_stat_activity a ON a.pid = l.pid
+                           WHERE l.locktype = 'advisory' AND l.granted
+                             AND ((l.classid::bigint << 32) | l.objid::bigint) = $1""", _LEADER_LOCK_KEY)
+                    log.info("outbox relay stands by: the active publisher is backend %s",
+                             dict(holder) if holder else "unknown")
+                    standing_by = True
                 if await self._sleep(self._poll_interval_s):
                     return
             self.is_leader = True

@@ -88,7 +88,8 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         publisher = KafkaPublisher(settings)
         await publisher.start()
         broker = KafkaBroker(
-            **settings.kafka_client_options(),
+            settings.kafka_bootstrap_servers.split(","),
+            security=settings.faststream_security(),
             client_id=settings.service_name,
             acks="all",
             enable_idempotence=settings.kafka_enable_idempotence,

@@ -61,3 +61,21 @@ class ServiceSettings(BaseSettings):
 
             options["ssl_context"] = create_ssl_context()
         return options
+
+    def faststream_security(self) -> object | None:
+        """The same connection security, as FastStream's broker wants it."""
+        from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+
+        ssl_context = None
+        if self.kafka_security_protocol.endswith("SSL"):
+            from aiokafka.helpers import create_ssl_context
+
+            ssl_context = create_ssl_context()
+        if self.kafka_security_protocol.startswith("SASL"):
+            kinds = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+            kind = kinds.get((self.kafka_sasl_mechanism or "PLAIN").upper())
+            if kind is None:
+                raise ValueError(f"KAFKA_SASL_MECHANISM must be one of {', '.join(kinds)}")
+            return kind(username=self.kafka_sasl_username or "", password=self.kafka_sasl_password or "",
+                        ssl_context=ssl_context)
+        return BaseSecurity(ssl_context=ssl_context) if ssl_context else None

@@ -1,0 +1,16 @@
+from appeals_contracts.reference import LANGUAGES, load_reference
+
+
+def test_reference_tables_are_complete():
+    ref = load_reference()
+    assert ref.districts.codes == {"alatau", "almaly", "auezov", "bostandyk", "zhetysu", "medeu", "nauryzbay", "turksib"}
+    assert {"proposal", "statement", "complaint", "request", "response", "consultation"} == ref.appeal_kinds.codes
+    assert {"contact_centre", "front_office", "portal", "mobile_app", "social_network", "email", "e_otinish"} == ref.channels.codes
+    seed = {"social_aid", "city_entry_exit", "education", "benefits", "movement_within_city", "landscaping",
+            "tree_cutting", "garbage_collection", "road_repair", "engineering_networks", "kindergarten_referral",
+            "other_akimat_matters"}
+    assert seed <= ref.categories.codes
+    for table in (ref.districts, ref.appeal_kinds, ref.channels, ref.categories):
+        assert table.version >= 1
+        for entry in table.entries.values():
+            assert set(entry.names) == set(LANGUAGES) and all(entry.names.values())

@@ -1,0 +1,38 @@
+"""The stack on testcontainers: Apache Kafka (KRaft) and PostgreSQL, where Docker answers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+
+import asyncpg
+
+from appeals_devstack.services import DATABASES
+from appeals_devstack.stack import StackInfo, create_topics
+
+
+@contextlib.contextmanager
+def container_stack() -> Iterator[StackInfo]:
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.postgres import PostgresContainer
+
+    with KafkaContainer().with_kraft() as kafka, PostgresContainer("postgres:16", driver=None) as pg:
+        info = ContainerStackInfo(kafka.get_bootstrap_server(), pg.get_connection_url())
+        asyncio.run(_prepare(info))
+        yield info
+
+
+class ContainerStackInfo(StackInfo):
+    def service_env(self, service: str, database: str) -> dict[str, str]:
+        return {**super().service_env(service, database), "KAFKA_ENABLE_IDEMPOTENCE": "true"}
+
+
+async def _prepare(info: StackInfo) -> None:
+    conn = await asyncpg.connect(info.postgres_uri)
+    try:
+        for db in DATABASES:
+            await conn.execute(f'CREATE DATABASE "{db}"')
+    finally:
+        await conn.close()
+    await create_topics(info.bootstrap_servers)

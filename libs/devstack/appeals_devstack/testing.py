@@ -1,0 +1,81 @@
+"""Helpers for tests and benchmarks: build submissions as an adapter would, read topics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
+from appeals_contracts.envelope import Envelope
+from appeals_contracts.events import AppealSubmitted, CitizenContact
+
+VALID_IIN = "900101300007"  # a well-formed test IIN (check digit 7)
+
+
+def submission(channel_message_id: str, *, category: str = "social_aid", channel: str = "contact_centre",
+               **overrides: Any) -> AppealSubmitted:
+    """A valid submission; ``overrides`` replace fields."""
+    fields: dict[str, Any] = dict(
+        channel=channel, channel_message_id=channel_message_id, kind="request", category=category,
+        district="almaly", address="Abai avenue 10", text="Please help with food parcels for my family.",
+        language="ru", citizen=CitizenContact(name="Test Citizen", iin=VALID_IIN, phone="+77011234567",
+                                              email="citizen@example.kz", preferred_language="ru"),
+        submitted_at=datetime.now(UTC),
+    )
+    fields.update(overrides)
+    return AppealSubmitted(**fields)
+
+
+def submission_record(event: AppealSubmitted, *, source: str = "/adapters/test") -> tuple[bytes, bytes, list]:
+    """(key, value, headers) of a submission, as a channel adapter publishes it."""
+    envelope = Envelope.wrap(event, source=source, subject=f"{event.channel}:{event.channel_message_id}")
+    return (f"{event.channel}:{event.channel_message_id}".encode(), envelope.kafka_value(),
+            envelope.kafka_headers())
+
+
+async def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes, list]]) -> None:
+    """Publish records with a plain aiokafka producer, acks awaited."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value, key=key, headers=headers) for key, value, headers in records]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def read_topic(bootstrap: str, topic: str, *, until: Callable[[list[ConsumerRecord]], bool] | None = None,
+                     timeout_s: float = 60.0, idle_s: float = 2.0) -> list[ConsumerRecord]:
+    """Every record of ``topic`` from the beginning, read until ``until(records)`` holds (or,
+    without ``until``, until nothing new came for ``idle_s``), at most ``timeout_s``."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"reader-{uuid.uuid4().hex}",
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    try:
+        deadline = time.monotonic() + timeout_s
+        last_new = time.monotonic()
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200, max_records=5000)
+            for recs in batch.values():
+                records.extend(recs)
+                last_new = time.monotonic()
+            if until is not None and until(records):
+                break
+            if until is None and time.monotonic() - last_new > idle_s:
+                break
+        return records
+    finally:
+        await consumer.stop()
+
+
+def header(record: ConsumerRecord, name: str) -> str | None:
+    for k, v in record.headers or ():
+        if k == name:
+            return v.decode()
+    return None

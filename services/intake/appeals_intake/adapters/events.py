@@ -1,0 +1,52 @@
+"""Mapping between intake's domain objects and the contracts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+
+from appeals_contracts.envelope import Envelope
+from appeals_contracts.events import AppealIntakeRejected, AppealRegistered, AppealSubmitted, CitizenContact, RejectionReason
+from appeals_intake.domain.model import Appeal, Contact, Reason, SubmitAppeal
+
+SOURCE = "/services/intake"
+
+
+def to_command(event: AppealSubmitted, *, correlation_id: str | None, context: object = None) -> SubmitAppeal:
+    c = event.citizen
+    return SubmitAppeal(
+        channel=event.channel, channel_message_id=event.channel_message_id, kind=event.kind,
+        category=event.category, text=event.text, language=event.language, social_network=event.social_network,
+        district=event.district, address=event.address, anonymous=event.anonymous,
+        reports_crime_or_threat=event.reports_crime_or_threat,
+        citizen=Contact(c.name, c.iin, c.phone, c.email, c.preferred_language) if c else None,
+        submitted_at=event.submitted_at, correlation_id=correlation_id, context=context,
+    )
+
+
+def registered_envelope(appeal: Appeal) -> Envelope:
+    s = appeal.submission
+    event = AppealRegistered(
+        appeal_id=appeal.appeal_id, registration_number=appeal.registration_number, channel=s.channel,
+        social_network=s.social_network, channel_message_id=s.channel_message_id, kind=s.kind,
+        category=s.category, district=s.district, address=s.address, text=s.text, language=s.language,
+        anonymous=s.anonymous, reports_crime_or_threat=s.reports_crime_or_threat,
+        citizen=CitizenContact(**asdict(s.citizen)) if s.citizen else None,
+        submitted_at=s.submitted_at, registered_at=appeal.registered_at,
+    )
+    return Envelope.wrap(event, source=SOURCE, subject=str(appeal.appeal_id),
+                         correlation_id=s.correlation_id or str(appeal.appeal_id), time=appeal.registered_at)
+
+
+def rejected_envelope(cmd: SubmitAppeal, reasons: list[Reason], at: datetime) -> Envelope:
+    event = AppealIntakeRejected(
+        channel=cmd.channel, channel_message_id=cmd.channel_message_id,
+        reasons=tuple(RejectionReason(field=r.field, message=r.message) for r in reasons), rejected_at=at,
+    )
+    return Envelope.wrap(event, source=SOURCE, subject=channel_key(cmd.channel, cmd.channel_message_id),
+                         correlation_id=cmd.correlation_id, time=at)
+
+
+def channel_key(channel: str, channel_message_id: str) -> str:
+    """Key and subject of submissions and rejections: ``channel:channel_message_id``."""
+    return f"{channel}:{channel_message_id}"

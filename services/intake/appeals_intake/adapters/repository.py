@@ -1,0 +1,84 @@
+"""Intake's tables, through asyncpg."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from uuid import UUID
+
+import asyncpg
+
+from appeals_intake.domain.model import Appeal, Contact, SubmitAppeal
+from appeals_intake.domain.status import TimelineEntry
+
+_COLUMNS = ("appeal_id", "registration_number", "channel", "social_network", "channel_message_id", "kind",
+            "category", "district", "address", "text", "language", "anonymous", "reports_crime_or_threat",
+            "citizen", "submitted_at", "registered_at", "correlation_id")
+
+
+class PostgresAppealRepository:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def find_by_channel_keys(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Appeal]:
+        if not keys:
+            return {}
+        rows = await self._conn.fetch(
+            f"""SELECT {", ".join(_COLUMNS)} FROM appeals
+                WHERE (channel, channel_message_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))""",
+            [k[0] for k in keys], [k[1] for k in keys],
+        )
+        return {(r["channel"], r["channel_message_id"]): _appeal(r) for r in rows}
+
+    async def allocate_numbers(self, year: int, count: int) -> int:
+        """Reserve ``count`` numbers of ``year``; return the first. Holds the year's row lock
+        until the transaction ends, so concurrent registrations wait rather than collide."""
+        return await self._conn.fetchval(
+            """INSERT INTO registration_counters AS c (year, last_number) VALUES ($1, $2)
+               ON CONFLICT (year) DO UPDATE SET last_number = c.last_number + EXCLUDED.last_number
+               RETURNING last_number - $2 + 1""",
+            year, count,
+        )
+
+    async def add(self, appeals: Sequence[Appeal]) -> None:
+        await self._conn.copy_records_to_table("appeals", records=[_row(a) for a in appeals], columns=_COLUMNS)
+
+    async def get_by_number(self, registration_number: str) -> Appeal | None:
+        row = await self._conn.fetchrow(
+            f"SELECT {', '.join(_COLUMNS)} FROM appeals WHERE registration_number = $1", registration_number)
+        return _appeal(row) if row else None
+
+    async def add_timeline(self, rows: Sequence[tuple[UUID, TimelineEntry]]) -> None:
+        await self._conn.executemany(
+            """INSERT INTO appeal_timeline (event_id, appeal_id, event_type, occurred_at, details)
+               VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (event_id) DO NOTHING""",
+            [(UUID(e.event_id), appeal_id, e.event_type, e.occurred_at, json.dumps(e.details, default=str))
+             for appeal_id, e in rows],
+        )
+
+    async def timeline(self, appeal_id: UUID) -> list[TimelineEntry]:
+        rows = await self._conn.fetch(
+            """SELECT event_id, event_type, occurred_at, details FROM appeal_timeline
+               WHERE appeal_id = $1 ORDER BY occurred_at, event_id""", appeal_id)
+        return [TimelineEntry(str(r["event_id"]), r["event_type"], r["occurred_at"], json.loads(r["details"]))
+                for r in rows]
+
+
+def _row(a: Appeal) -> tuple:
+    s = a.submission
+    return (a.appeal_id, a.registration_number, s.channel, s.social_network, s.channel_message_id, s.kind,
+            s.category, s.district, s.address, s.text, s.language, s.anonymous, s.reports_crime_or_threat,
+            json.dumps(asdict(s.citizen)) if s.citizen else None, s.submitted_at, a.registered_at,
+            s.correlation_id)
+
+
+def _appeal(r: asyncpg.Record) -> Appeal:
+    citizen = Contact(**json.loads(r["citizen"])) if r["citizen"] else None
+    submission = SubmitAppeal(
+        channel=r["channel"], channel_message_id=r["channel_message_id"], kind=r["kind"], category=r["category"],
+        text=r["text"], language=r["language"], social_network=r["social_network"], district=r["district"],
+        address=r["address"], anonymous=r["anonymous"], reports_crime_or_threat=r["reports_crime_or_threat"],
+        citizen=citizen, submitted_at=r["submitted_at"], correlation_id=r["correlation_id"],
+    )
+    return Appeal(r["appeal_id"], r["registration_number"], r["registered_at"], submission)

@@ -1,0 +1,39 @@
+"""Intake's composition root: settings, catalog, subscriptions and routes in one place."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from appeals_contracts.reference import load_reference
+from appeals_intake.config import IntakeSettings
+from appeals_intake.domain.model import Catalog
+from appeals_intake.entrypoints import consumers, http
+from appeals_runtime.service import ServiceSpec, create_app
+
+
+def catalog_from_reference() -> Catalog:
+    ref = load_reference()
+    return Catalog(
+        channels=ref.channels.codes,
+        kinds=ref.appeal_kinds.codes,
+        categories=ref.categories.codes,
+        districts=ref.districts.codes,
+        social_networks=ref.social_networks,
+        replies_in_channel=frozenset(
+            code for code, e in ref.channels.entries.items() if e.attributes.get("replies_in_channel")
+        ),
+    )
+
+
+def build_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+    catalog = catalog_from_reference()
+    spec = ServiceSpec(
+        title="Intake",
+        description="Registers citizen appeals and serves their status.",
+        settings=settings,
+        migrations_package="appeals_intake.migrations",
+        subscribe=lambda runtime: consumers.subscribe_all(runtime, catalog, settings),
+        routers=[http.router(catalog, settings)],
+    )
+    return create_app(spec)

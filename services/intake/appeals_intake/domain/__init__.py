@@ -1,0 +1,1 @@
+"""Intake's rules, in plain Python: validation, deduplication, numbering, status."""

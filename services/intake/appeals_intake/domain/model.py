@@ -1,0 +1,77 @@
+"""What intake works with: submissions, appeals, rejection reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str | None = None
+    iin: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    preferred_language: str | None = None
+
+    def is_empty(self) -> bool:
+        return not any((self.name, self.iin, self.phone, self.email))
+
+
+@dataclass(frozen=True)
+class SubmitAppeal:
+    """A citizen's appeal as a channel hands it over (command)."""
+
+    channel: str
+    channel_message_id: str
+    kind: str
+    category: str
+    text: str
+    language: str
+    social_network: str | None = None
+    district: str | None = None
+    address: str | None = None
+    anonymous: bool = False
+    reports_crime_or_threat: bool = False
+    citizen: Contact | None = None
+    submitted_at: datetime | None = None
+    correlation_id: str | None = None
+    context: object = field(default=None, compare=False, repr=False)  # opaque: trace context of the caller
+
+    @property
+    def channel_key(self) -> tuple[str, str]:
+        return (self.channel, self.channel_message_id)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a submission is refused, naming the field."""
+
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Appeal:
+    """A registered appeal."""
+
+    appeal_id: UUID
+    registration_number: str
+    registered_at: datetime
+    submission: SubmitAppeal
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The codes intake accepts, taken from the reference data."""
+
+    channels: frozenset[str]
+    kinds: frozenset[str]
+    categories: frozenset[str]
+    districts: frozenset[str]
+    social_networks: frozenset[str]
+    replies_in_channel: frozenset[str]
+    languages: frozenset[str] = frozenset({"kk", "ru", "en"})
+    text_min: int = 10
+    text_max: int = 10_000

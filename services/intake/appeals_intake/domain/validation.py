@@ -1,0 +1,92 @@
+"""Validation of a submission against the catalog and the contact rules."""
+
+from __future__ import annotations
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from appeals_intake.domain.iin import iin_problem
+from appeals_intake.domain.model import Catalog, Contact, Reason, SubmitAppeal
+
+
+def validate(cmd: SubmitAppeal, catalog: Catalog) -> list[Reason]:
+    """Every reason ``cmd`` cannot be registered; empty when it can."""
+    reasons: list[Reason] = []
+
+    def refuse(field: str, message: str) -> None:
+        reasons.append(Reason(field, message))
+
+    if cmd.channel not in catalog.channels:
+        refuse("channel", f"unknown channel {cmd.channel!r}")
+    if cmd.channel == "social_network":
+        if cmd.social_network not in catalog.social_networks:
+            refuse("social_network", "social_network must name a known network for channel social_network")
+    elif cmd.social_network is not None:
+        refuse("social_network", "only allowed with channel social_network")
+    if not cmd.channel_message_id.strip() or len(cmd.channel_message_id) > 200:
+        refuse("channel_message_id", "must be 1-200 characters")
+    if cmd.kind not in catalog.kinds:
+        refuse("kind", f"unknown appeal kind {cmd.kind!r}")
+    if cmd.category not in catalog.categories:
+        refuse("category", f"unknown category {cmd.category!r}")
+    if cmd.district is not None and cmd.district not in catalog.districts:
+        refuse("district", f"unknown district {cmd.district!r}")
+    if cmd.address is not None and len(cmd.address) > 500:
+        refuse("address", "must be at most 500 characters")
+    text = cmd.text.strip()
+    if not catalog.text_min <= len(text) <= catalog.text_max:
+        refuse("text", f"must be {catalog.text_min}-{catalog.text_max} characters")
+    if cmd.language not in catalog.languages:
+        refuse("language", "must be one of kk, ru, en")
+    reasons += _contact_reasons(cmd, catalog)
+    return reasons
+
+
+def _contact_reasons(cmd: SubmitAppeal, catalog: Catalog) -> list[Reason]:
+    contact = cmd.citizen
+    if cmd.anonymous:
+        if contact is not None and not contact.is_empty():
+            return [Reason("citizen", "an anonymous appeal carries no contact details")]
+        return []
+    if contact is None or contact.is_empty():
+        return [Reason("citizen", "give the citizen's contact or mark the appeal anonymous")]
+    reasons = _contact_field_reasons(contact, catalog)
+    if not (contact.name and contact.name.strip()):
+        reasons.append(Reason("citizen.name", "required unless the appeal is anonymous"))
+    if cmd.channel not in catalog.replies_in_channel and not (contact.phone or contact.email):
+        reasons.append(Reason("citizen", "a phone or an e-mail is needed to answer through this channel"))
+    return reasons
+
+
+def _contact_field_reasons(contact: Contact, catalog: Catalog) -> list[Reason]:
+    reasons = []
+    if contact.name is not None and len(contact.name) > 300:
+        reasons.append(Reason("citizen.name", "must be at most 300 characters"))
+    if contact.iin is not None and (problem := iin_problem(contact.iin)):
+        reasons.append(Reason("citizen.iin", problem))
+    if contact.phone is not None and normalise_phone(contact.phone) is None:
+        reasons.append(Reason("citizen.phone", "not a valid phone number"))
+    if contact.email is not None and normalise_email(contact.email) is None:
+        reasons.append(Reason("citizen.email", "not a valid e-mail address"))
+    if contact.preferred_language is not None and contact.preferred_language not in catalog.languages:
+        reasons.append(Reason("citizen.preferred_language", "must be one of kk, ru, en"))
+    return reasons
+
+
+def normalise_phone(phone: str) -> str | None:
+    """E.164 form of a phone number (Kazakhstan by default), or ``None`` if invalid."""
+    try:
+        number = phonenumbers.parse(phone, "KZ")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(email: str) -> str | None:
+    """Normalised e-mail address, or ``None`` if invalid (syntax only, no DNS look-up)."""
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None

@@ -1,0 +1,46 @@
+"""Intake's Kafka subscriptions: submissions, and other services' events for the timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import asyncpg
+
+from appeals_contracts.events import AppealSubmitted
+from appeals_intake import handlers
+from appeals_intake.adapters.events import to_command
+from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
+from appeals_intake.config import IntakeSettings
+from appeals_intake.domain.model import Catalog
+from appeals_intake.domain.status import TimelineEntry
+from appeals_runtime.consumer import Delivery
+from appeals_runtime.service import Runtime
+
+#: Topics whose events only add to an appeal's timeline.
+PROGRESS_TOPICS = ("appeals.assigned.v1", "appeals.answered.v1", "appeals.deadlines.v1", "appeals.inspections.v1")
+
+
+def subscribe_all(runtime: Runtime, catalog: Catalog, settings: IntakeSettings) -> None:
+    async def on_appeals_intake(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
+        uow = PostgresUnitOfWork(conn)
+        commands = [
+            to_command(d.event, correlation_id=d.envelope.correlation_id or str(d.envelope.id),
+                       context=d.trace_context)
+            for d in deliveries if isinstance(d.event, AppealSubmitted)
+        ]
+        await handlers.submit_appeals(uow, commands, catalog=catalog, prefix=settings.registration_prefix,
+                                      now=datetime.now(UTC))
+        await uow.flush()
+
+    async def on_progress(conn: asyncpg.Connection, delivery: Delivery) -> None:
+        appeal_id = getattr(delivery.event, "appeal_id", None)
+        if appeal_id is None:
+            return
+        payload = delivery.event.model_dump(mode="json")
+        entry = TimelineEntry(str(delivery.envelope.id), delivery.envelope.type, delivery.envelope.time,
+                              handlers.timeline_details(delivery.envelope.type, payload))
+        await handlers.record_progress(PostgresUnitOfWork(conn), appeal_id, entry)
+
+    runtime.consumer.subscribe_batch(runtime.broker, "appeals.intake.v1", on_appeals_intake)
+    runtime.consumer.subscribe(runtime.broker, PROGRESS_TOPICS, on_progress, name="progress")

@@ -1,0 +1,101 @@
+"""Intake's HTTP API: submit an appeal, read its status."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from opentelemetry import context as otel_context
+from pydantic import ValidationError
+
+from appeals_contracts.events import AppealSubmitted
+from appeals_intake import handlers
+from appeals_intake.adapters.events import to_command
+from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
+from appeals_intake.config import IntakeSettings
+from appeals_intake.domain.model import Catalog
+from appeals_runtime.telemetry import tracer
+
+_SUBMISSION_SCHEMA = AppealSubmitted.model_json_schema(ref_template="#/components/schemas/{model}")
+
+
+def _refused(reasons: list[dict[str, str]]) -> JSONResponse:
+    return JSONResponse({"detail": "submission refused", "reasons": reasons}, status_code=422)
+
+
+def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["appeals"])
+
+    @api.post(
+        "/appeals",
+        status_code=201,
+        summary="Submit an appeal (front office, contact centre, portal)",
+        description="Same validation and result as a submission on appeals.intake.v1. "
+                    "channel_message_id is the idempotency key; when omitted, one is generated.",
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "properties": _SUBMISSION_SCHEMA["properties"]}}}},
+            "responses": {"200": {"description": "A repeat: the first registration"},
+                          "422": {"description": "Refused, with field-level reasons"}}},
+    )
+    async def submit(request: Request) -> JSONResponse:
+        try:
+            body: Any = await request.json()
+        except ValueError:
+            return _refused([{"field": "", "message": "body is not JSON"}])
+        if not isinstance(body, dict):
+            return _refused([{"field": "", "message": "body must be a JSON object"}])
+        body.setdefault("channel_message_id", f"http-{uuid4()}")
+        try:
+            event = AppealSubmitted.model_validate(body)
+        except ValidationError as exc:
+            return _refused([{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+                             for e in exc.errors(include_input=False, include_url=False)])
+        runtime = request.app.state.runtime
+        with tracer().start_as_current_span("POST /v1/appeals", attributes={"appeals.channel": event.channel}):
+            command = to_command(event, correlation_id=request.headers.get("x-correlation-id"),
+                                 context=otel_context.get_current())
+            async with runtime.pool.acquire() as conn, conn.transaction():
+                uow = PostgresUnitOfWork(conn)
+                [outcome] = await handlers.submit_appeals(
+                    uow, [command], catalog=catalog, prefix=settings.registration_prefix,
+                    now=datetime.now(UTC), announce_rejections=False)
+                await uow.flush()
+        if isinstance(outcome, handlers.Rejected):
+            return _refused([{"field": r.field, "message": r.message} for r in outcome.reasons])
+        appeal = outcome.appeal
+        return JSONResponse(
+            {"appeal_id": str(appeal.appeal_id), "registration_number": appeal.registration_number,
+             "registered_at": appeal.registered_at.isoformat(), "repeated": outcome.repeated,
+             "status_url": f"/v1/appeals/{appeal.registration_number}"},
+            status_code=200 if outcome.repeated else 201,
+        )
+
+    @api.get("/appeals/{registration_number}", summary="An appeal's current status and timeline")
+    async def status(registration_number: str, request: Request) -> dict[str, Any]:
+        async with request.app.state.runtime.pool.acquire() as conn:
+            view = await handlers.appeal_status(PostgresUnitOfWork(conn), registration_number)
+        if view is None:
+            raise HTTPException(404, f"no appeal numbered {registration_number}")
+        s, a = view.status, view.appeal
+        return {
+            "registration_number": a.registration_number,
+            "appeal_id": str(a.appeal_id),
+            "status": s.status,
+            "kind": a.submission.kind,
+            "category": a.submission.category,
+            "district": a.submission.district,
+            "channel": a.submission.channel,
+            "registered_at": a.registered_at.isoformat(),
+            "due_at": s.due_at.isoformat() if s.due_at else None,
+            "overdue": s.overdue,
+            "executor_code": s.executor_code,
+            "answer": s.answer,
+            "answered_on_time": s.on_time,
+            "timeline": [{"event_type": e.event_type, "at": e.occurred_at.isoformat(), **e.details}
+                         for e in s.timeline],
+        }
+
+    return api

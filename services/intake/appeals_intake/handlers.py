@@ -1,0 +1,127 @@
+"""Intake's use cases as plain async functions over a unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID, uuid4
+
+from appeals_intake.domain import registration
+from appeals_intake.domain.model import Appeal, Catalog, Reason, SubmitAppeal
+from appeals_intake.domain.status import AppealStatus, TimelineEntry, summarize
+from appeals_intake.domain.validation import validate
+
+
+class AppealRepository(Protocol):
+    async def find_by_channel_keys(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Appeal]: ...
+    async def allocate_numbers(self, year: int, count: int) -> int: ...
+    async def add(self, appeals: Sequence[Appeal]) -> None: ...
+    async def get_by_number(self, registration_number: str) -> Appeal | None: ...
+    async def add_timeline(self, rows: Sequence[tuple[UUID, TimelineEntry]]) -> None: ...
+    async def timeline(self, appeal_id: UUID) -> list[TimelineEntry]: ...
+
+
+class UnitOfWork(Protocol):
+    appeals: AppealRepository
+
+    def registered(self, appeal: Appeal) -> UUID:
+        """Announce a registration (through the outbox); returns the event id."""
+        ...
+
+    def rejected(self, cmd: SubmitAppeal, reasons: Sequence[Reason], at: datetime) -> None:
+        """Announce a refused submission (through the outbox)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Registered:
+    appeal: Appeal
+    repeated: bool  # True when the submission repeated one registered before
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reasons: list[Reason]
+
+
+Outcome = Registered | Rejected
+
+
+async def submit_appeals(
+    uow: UnitOfWork, commands: Sequence[SubmitAppeal], *, catalog: Catalog, prefix: str, now: datetime,
+    new_id: Callable[[], UUID] = uuid4, announce_rejections: bool = True,
+) -> list[Outcome]:
+    """Validate, deduplicate, number and store submissions; announce each outcome.
+
+    A repeat of a known (channel, channel message id) returns the first registration and
+    announces nothing new. Outcomes come back in the order of ``commands``.
+    """
+    reasons = [validate(cmd, catalog) for cmd in commands]
+    valid = [cmd for cmd, r in zip(commands, reasons, strict=True) if not r]
+    known = await uow.appeals.find_by_channel_keys(sorted({c.channel_key for c in valid}))
+    plan = registration.plan(valid, known)
+    appeals: dict[tuple[str, str], Appeal] = dict(known)
+    if plan.new:
+        year = registration.registration_year(now)
+        first = await uow.appeals.allocate_numbers(year, len(plan.new))
+        numbered = registration.number_appeals(plan.new, prefix=prefix, year=year, first_sequence=first,
+                                               registered_at=now, new_id=new_id)
+        await uow.appeals.add(numbered)
+        entries = []
+        for appeal in numbered:
+            appeals[appeal.submission.channel_key] = appeal
+            event_id = uow.registered(appeal)
+            entries.append((appeal.appeal_id, TimelineEntry(
+                str(event_id), "appeal.registered", now, {"registration_number": appeal.registration_number})))
+        await uow.appeals.add_timeline(entries)
+    new_keys = {id(cmd) for cmd in plan.new}
+    outcomes: list[Outcome] = []
+    for cmd, problems in zip(commands, reasons, strict=True):
+        if problems:
+            if announce_rejections:
+                uow.rejected(cmd, problems, now)
+            outcomes.append(Rejected(problems))
+        else:
+            outcomes.append(Registered(appeals[cmd.channel_key], repeated=id(cmd) not in new_keys))
+    return outcomes
+
+
+async def record_progress(uow: UnitOfWork, appeal_id: UUID, entry: TimelineEntry) -> None:
+    """Add another service's event to the appeal's timeline (the status read model)."""
+    await uow.appeals.add_timeline([(appeal_id, entry)])
+
+
+@dataclass(frozen=True)
+class StatusView:
+    appeal: Appeal
+    status: AppealStatus
+
+
+async def appeal_status(uow: UnitOfWork, registration_number: str) -> StatusView | None:
+    """The appeal's current status and timeline, or ``None`` when the number is unknown."""
+    appeal = await uow.appeals.get_by_number(registration_number)
+    if appeal is None:
+        return None
+    return StatusView(appeal, summarize(await uow.appeals.timeline(appeal.appeal_id)))
+
+
+def timeline_details(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """What the timeline keeps of another service's event: codes, times and the accepted
+    answer; never contact details."""
+    keep = {
+        "appeal.assigned": ("executor_code", "previous_executor_code", "reason"),
+        "appeal.answered": ("executor_code", "submitted_at"),
+        "deadline.scheduled": ("due_at", "policy_code"),
+        "deadline.extended": ("due_at", "previous_due_at"),
+        "deadline.extension_refused": ("due_at",),
+        "deadline.breached": ("due_at",),
+        "deadline.closed": ("due_at", "on_time", "answered_at"),
+        "inspection.answer_returned": ("reason_code",),
+        "inspection.answer_accepted": ("executor_code",),
+    }.get(event_type, ())
+    details = {k: payload[k] for k in keep if payload.get(k) is not None}
+    if event_type == "inspection.answer_accepted":
+        details["answer"] = payload.get("answer_text")
+    return details
