@@ -14,8 +14,8 @@ from appeals_devstack.stack import StackInfo, create_topics
 
 @contextlib.contextmanager
 def container_stack() -> Iterator[StackInfo]:
-    from testcontainers.kafka import KafkaContainer
-    from testcontainers.postgres import PostgresContainer
+    from testcontainers.community.kafka import KafkaContainer
+    from testcontainers.community.postgres import PostgresContainer
 
     with KafkaContainer().with_kraft() as kafka, PostgresContainer("postgres:16", driver=None) as pg:
         info = ContainerStackInfo(kafka.get_bootstrap_server(), pg.get_connection_url())

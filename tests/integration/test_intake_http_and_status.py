@@ -1,0 +1,97 @@
+"""POST /v1/appeals and GET /v1/appeals/{number} on a running intake, with the timeline fed
+by other services' events from Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from appeals_contracts.envelope import Envelope
+from appeals_contracts.events import AppealAssigned, DeadlineScheduled
+from appeals_devstack.processes import ServiceProcess
+from appeals_devstack.services import SERVICES
+from appeals_devstack.stack import StackInfo
+from appeals_devstack.testing import VALID_IIN, produce
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def intake(stack: StackInfo, tmp_path_factory):
+    process = ServiceProcess(next(s for s in SERVICES if s.name == "intake"), stack,
+                             tmp_path_factory.mktemp("intake-http")).start()
+    process.wait_ready()
+    yield process
+    process.stop()
+
+
+def body(message_id: str, **changes) -> dict:
+    return {"channel": "front_office", "channel_message_id": message_id, "kind": "statement",
+            "category": "kindergarten_referral", "district": "auezov", "language": "kk",
+            "text": "Балабақшаға жолдама беруіңізді сұраймын.",
+            "citizen": {"name": "Dana K.", "iin": VALID_IIN, "phone": "+77011234567"}, **changes}
+
+
+async def test_submit_repeat_and_refuse(intake: ServiceProcess):
+    message_id = f"fo-{uuid.uuid4().hex[:8]}"
+    async with httpx.AsyncClient(base_url=intake.base_url) as client:
+        first = await client.post("/v1/appeals", json=body(message_id))
+        assert first.status_code == 201, first.text
+        number = first.json()["registration_number"]
+        assert number.startswith(f"OA-{datetime.now(UTC).year}-")
+
+        again = await client.post("/v1/appeals", json=body(message_id))
+        assert again.status_code == 200 and again.json()["registration_number"] == number
+        assert again.json()["repeated"] is True
+
+        refused = await client.post("/v1/appeals", json=body("fo-bad", category="weather",
+                                                              citizen={"name": "A", "iin": "123", "phone": "+77011234567"}))
+        assert refused.status_code == 422
+        fields = {r["field"] for r in refused.json()["reasons"]}
+        assert fields == {"category", "citizen.iin"}
+        assert VALID_IIN not in refused.text
+
+        shape = await client.post("/v1/appeals", json={"channel": "portal"})
+        assert shape.status_code == 422 and {"kind", "category", "text", "language"} <= {
+            r["field"] for r in shape.json()["reasons"]}
+        not_json = await client.post("/v1/appeals", content=b"{oops", headers={"content-type": "application/json"})
+        assert not_json.status_code == 422
+
+        missing = await client.get("/v1/appeals/OA-1999-00000000")
+        assert missing.status_code == 404
+
+
+async def test_status_follows_other_services_events(stack: StackInfo, intake: ServiceProcess):
+    async with httpx.AsyncClient(base_url=intake.base_url) as client:
+        created = (await client.post("/v1/appeals", json=body(f"fo-{uuid.uuid4().hex[:8]}"))).json()
+        appeal_id = uuid.UUID(created["appeal_id"])
+        now = datetime.now(UTC)
+        due = now + timedelta(days=15)
+        assigned = Envelope.wrap(AppealAssigned(
+            appeal_id=appeal_id, registration_number=created["registration_number"], executor_code="auezov_akimat",
+            reason="routing_rule", rule_id="r-1", category="kindergarten_referral", assigned_at=now),
+            source="/services/routing", subject=str(appeal_id))
+        scheduled = Envelope.wrap(DeadlineScheduled(
+            appeal_id=appeal_id, policy_code="seed.calendar_15", regime="seed", due_at=due, scheduled_at=now),
+            source="/services/deadline-tracker", subject=str(appeal_id))
+        key = str(appeal_id).encode()
+        await produce(stack.bootstrap_servers, "appeals.assigned.v1",
+                      [(key, assigned.kafka_value(), assigned.kafka_headers())] * 2)  # a redelivery too
+        await produce(stack.bootstrap_servers, "appeals.deadlines.v1",
+                      [(key, scheduled.kafka_value(), scheduled.kafka_headers())])
+
+        for _ in range(120):
+            status = (await client.get(created["status_url"])).json()
+            if status["status"] == "assigned" and status["due_at"]:
+                break
+            await asyncio.sleep(0.5)
+        assert status["status"] == "assigned"
+        assert status["executor_code"] == "auezov_akimat"
+        assert datetime.fromisoformat(status["due_at"]) == due
+        assert [e["event_type"] for e in status["timeline"]] == [
+            "appeal.registered", "appeal.assigned", "deadline.scheduled"]
+        assert "citizen" not in status and "Dana" not in str(status)
