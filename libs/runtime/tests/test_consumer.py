@@ -1,0 +1,155 @@
+"""The consumer wrapper's guarantees on real PostgreSQL, driven with a stand-in for
+FastStream's batch message (the cross-service tests cover it on the real broker)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from aiokafka import ConsumerRecord
+from aiokafka.errors import CommitFailedError
+
+from appeals_contracts.envelope import Envelope
+from appeals_contracts.events import DeadlineBreached
+from appeals_runtime.consumer import Delivery, EventConsumer
+from appeals_runtime.errors import TransientError
+from appeals_runtime.migrations import migrate, runtime_migrations
+from appeals_runtime.publisher import Record
+from appeals_runtime.settings import ServiceSettings
+
+pytestmark = pytest.mark.integration
+
+SETTINGS = ServiceSettings(service_name="svc", retry_max_attempts=3, retry_initial_backoff_s=0.01)
+
+
+class BatchMessage:
+    """What FastStream hands the wrapper: the records, ack (commit) and nack (rewind)."""
+
+    def __init__(self, records: Sequence[ConsumerRecord], commit_error: Exception | None = None) -> None:
+        self.raw_message = tuple(records)
+        self.commit_error = commit_error
+        self.acked = self.nacked = False
+
+    async def ack(self) -> None:
+        if self.commit_error:
+            raise self.commit_error
+        self.acked = True
+
+    async def nack(self) -> None:
+        self.nacked = True
+
+
+class CollectingPublisher:
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+
+    async def send_all(self, records: Sequence[Record]) -> list[BaseException | None]:
+        self.records += records
+        return [None] * len(records)
+
+
+def record(offset: int, envelope: Envelope | None = None, value: bytes | None = None) -> ConsumerRecord:
+    headers = tuple(envelope.kafka_headers()) if envelope else ()
+    return ConsumerRecord(topic="appeals.deadlines.v1", partition=0, offset=offset, timestamp=0, timestamp_type=0,
+                          key=b"k", value=value if value is not None else envelope.kafka_value(), checksum=None,
+                          serialized_key_size=1, serialized_value_size=1, headers=headers)
+
+
+def breached(appeal: uuid.UUID | None = None) -> Envelope:
+    now = datetime.now(UTC)
+    return Envelope.wrap(DeadlineBreached(appeal_id=appeal or uuid.uuid4(), due_at=now, breached_at=now),
+                         source="/test", subject=None)
+
+
+@pytest.fixture
+async def pool(scratch_database):
+    pool = await asyncpg.create_pool(scratch_database, min_size=1, max_size=4)
+    async with pool.acquire() as conn:
+        await migrate(conn, runtime_migrations())
+        await conn.execute("CREATE TABLE effects (event_id uuid PRIMARY KEY)")
+    yield pool
+    await pool.close()
+
+
+async def effects(pool) -> set[uuid.UUID]:
+    async with pool.acquire() as conn:
+        return {r["event_id"] for r in await conn.fetch("SELECT event_id FROM effects")}
+
+
+async def record_effect(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
+    await conn.executemany("INSERT INTO effects VALUES ($1)", [(d.envelope.id,) for d in deliveries])
+
+
+async def test_effects_once_per_event_even_when_redelivered(pool):
+    consumer = EventConsumer(SETTINGS, pool, CollectingPublisher())
+    events = [breached() for _ in range(3)]
+    batch = [record(i, e) for i, e in enumerate(events)]
+    for _ in range(2):
+        message = BatchMessage(batch + [batch[0]])  # a duplicate inside the batch too
+        await consumer.process(message, consumer_name="svc.t", handler=record_effect)
+        assert message.acked
+    assert await effects(pool) == {e.id for e in events}
+    assert consumer.stats.handled == 3 and consumer.stats.duplicates == 5
+
+
+async def test_a_poison_event_is_dead_lettered_and_the_rest_applied(pool):
+    publisher = CollectingPublisher()
+    consumer = EventConsumer(SETTINGS, pool, publisher)
+    good, poison, after = breached(), breached(), breached()
+
+    async def handler(conn, deliveries):
+        if any(d.envelope.id == poison.id for d in deliveries):
+            raise KeyError("executor missing")
+        await record_effect(conn, deliveries)
+
+    message = BatchMessage([record(0, good), record(1, poison), record(2, after), record(3, value=b"{", envelope=good)])
+    await consumer.process(message, consumer_name="svc.t", handler=handler)
+    assert message.acked
+    assert await effects(pool) == {good.id, after.id}
+    reasons = {dict(r.headers)["dlq_original_offset"]: dict(r.headers)["dlq_reason"].decode() for r in publisher.records}
+    assert set(reasons) == {b"1", b"3"}
+    assert "KeyError" in reasons[b"1"] and "not JSON" in reasons[b"3"]
+    assert all(r.topic == "appeals.deadlines.v1.dlq.svc" for r in publisher.records)
+
+
+async def test_a_transient_fault_is_retried_then_succeeds(pool):
+    consumer = EventConsumer(SETTINGS, pool, CollectingPublisher())
+    event, calls = breached(), []
+
+    async def flaky(conn, deliveries):
+        calls.append(1)
+        if len(calls) < 3:
+            raise TransientError("database restarting")
+        await record_effect(conn, deliveries)
+
+    message = BatchMessage([record(0, event)])
+    await consumer.process(message, consumer_name="svc.t", handler=flaky)
+    assert message.acked and await effects(pool) == {event.id}
+    assert consumer.stats.transient_retries == 2
+
+
+async def test_a_lasting_transient_fault_rewinds_and_never_dead_letters(pool):
+    publisher = CollectingPublisher()
+    consumer = EventConsumer(SETTINGS, pool, publisher)
+
+    async def down(conn, deliveries):
+        raise ConnectionRefusedError("database down")
+
+    message = BatchMessage([record(0, breached())])
+    await consumer.process(message, consumer_name="svc.t", handler=down)
+    assert message.nacked and not message.acked
+    assert publisher.records == [] and await effects(pool) == set()
+
+
+async def test_a_failed_commit_does_not_wedge_the_consumer(pool):
+    consumer = EventConsumer(SETTINGS, pool, CollectingPublisher())
+    event = breached()
+    await consumer.process(BatchMessage([record(0, event)], commit_error=CommitFailedError("rebalancing")),
+                           consumer_name="svc.t", handler=record_effect)
+    assert consumer.stats.commit_failures == 1
+    redelivered = BatchMessage([record(0, event)])
+    await consumer.process(redelivered, consumer_name="svc.t", handler=record_effect)
+    assert redelivered.acked and consumer.stats.duplicates == 1
