@@ -29,13 +29,16 @@ class EnvelopeError(ValueError):
     """A Kafka record is not a well-formed event of the platform."""
 
 
-def safe_errors(exc: ValidationError) -> str:
-    """Field paths and messages of a validation error, without the input values
+def field_errors(exc: ValidationError) -> list[tuple[str, str]]:
+    """(dotted field path, message) of each validation error, without the input values
     (which may be a citizen's personal data)."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
-        for err in exc.errors(include_input=False, include_url=False)
-    )
+    return [(".".join(str(p) for p in err["loc"]), err["msg"])
+            for err in exc.errors(include_input=False, include_url=False)]
+
+
+def safe_errors(exc: ValidationError) -> str:
+    """:func:`field_errors` as one line, fit for a log or a dead-letter header."""
+    return "; ".join(f"{field or '<root>'}: {message}" for field, message in field_errors(exc))
 
 
 class Envelope(BaseModel):

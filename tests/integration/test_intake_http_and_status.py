@@ -23,7 +23,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def intake(stack: StackInfo, tmp_path_factory):
     process = ServiceProcess(next(s for s in SERVICES if s.name == "intake"), stack,
-                             tmp_path_factory.mktemp("intake-http")).start()
+                             tmp_path_factory.mktemp("intake-http"),
+                             extra_env={"OTEL_TRACES_EXPORTER": "console", "LOG_LEVEL": "DEBUG"}).start()
     process.wait_ready()
     yield process
     process.stop()
@@ -95,3 +96,23 @@ async def test_status_follows_other_services_events(stack: StackInfo, intake: Se
         assert [e["event_type"] for e in status["timeline"]] == [
             "appeal.registered", "appeal.assigned", "deadline.scheduled"]
         assert "citizen" not in status and "Dana" not in str(status)
+
+
+async def test_traces_and_logs_carry_no_personal_data(intake: ServiceProcess):
+    """Spans go to the console exporter, i.e. into the same log file as the log lines."""
+    citizen = {"name": "Zhanar Unique-Surname", "iin": VALID_IIN, "phone": "+77017654321",
+               "email": "zhanar.unique@example.kz"}
+    async with httpx.AsyncClient(base_url=intake.base_url) as client:
+        created = await client.post("/v1/appeals", json=body(f"fo-{uuid.uuid4().hex[:8]}", citizen=citizen))
+        assert created.status_code == 201
+        refused = await client.post("/v1/appeals", json=body("fo-pd", citizen={**citizen, "email": "bad@"}))
+        assert refused.status_code == 422
+    for _ in range(40):  # the batch span processor exports every few seconds
+        text = intake.log_path.read_text("utf-8", "replace")
+        if "appeals.registered.v1 publish" in text and "POST /v1/appeals" in text:
+            break
+        await asyncio.sleep(0.5)
+    assert "appeals.registered.v1 publish" in text and "POST /v1/appeals" in text
+    assert "INSERT INTO outbox" in text, "database calls are spans too"
+    for value in ("Unique-Surname", VALID_IIN, "7017654321", "zhanar.unique", "bad@"):
+        assert value not in text

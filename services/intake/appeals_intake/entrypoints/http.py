@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from opentelemetry import context as otel_context
 from pydantic import ValidationError
 
+from appeals_contracts.envelope import field_errors
 from appeals_contracts.events import AppealSubmitted
 from appeals_intake import handlers
 from appeals_intake.adapters.events import to_command
@@ -51,8 +52,7 @@ def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
         try:
             event = AppealSubmitted.model_validate(body)
         except ValidationError as exc:
-            return _refused([{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-                             for e in exc.errors(include_input=False, include_url=False)])
+            return _refused([{"field": field, "message": message} for field, message in field_errors(exc)])
         runtime = request.app.state.runtime
         with tracer().start_as_current_span("POST /v1/appeals", attributes={"appeals.channel": event.channel}):
             command = to_command(event, correlation_id=request.headers.get("x-correlation-id"),
