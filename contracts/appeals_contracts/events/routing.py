@@ -26,6 +26,19 @@ class AppealAssigned(Event):
     assigned_at: AwareDatetime
 
 
+class AppealNotRouted(Event):
+    """Routing decided not to assign the appeal to an executor for an answer, and why."""
+
+    event_type: ClassVar[str] = "appeal.not_routed"
+
+    appeal_id: UUID
+    registration_number: str
+    reason: Literal["anonymous_without_threat", "consultation"] = Field(
+        description="anonymous_without_threat: the law's policy for anonymous appeals; "
+                    "consultation: answered at once by the operator")
+    decided_at: AwareDatetime
+
+
 class ExecutorAnswerSubmitted(Event):
     """A portal sends the executor's answer (untrusted until routing checks it)."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -57,6 +57,7 @@ class ServiceSpec:
     subscribe: Callable[[Runtime], None]
     routers: Sequence[APIRouter] = field(default_factory=tuple)
     description: str = ""
+    on_start: Callable[[Runtime], Awaitable[None]] | None = None  # after migrations, before consumers
 
 
 async def _connect(settings: ServiceSettings, attempts: int = 30) -> asyncpg.Pool:
@@ -102,6 +103,8 @@ def create_app(spec: ServiceSpec) -> FastAPI:
                                       poll_interval_s=settings.outbox_poll_interval_s,
                                       retention_s=settings.outbox_retention_s),
                           health)
+        if spec.on_start is not None:
+            await spec.on_start(runtime)
         spec.subscribe(runtime)
         relay_task = asyncio.create_task(runtime.relay.run(), name="outbox-relay")
         await broker.start()

@@ -112,6 +112,7 @@ def timeline_details(event_type: str, payload: dict[str, Any]) -> dict[str, Any]
     answer; never contact details."""
     keep = {
         "appeal.assigned": ("executor_code", "previous_executor_code", "reason"),
+        "appeal.not_routed": ("reason",),
         "appeal.answered": ("executor_code", "submitted_at"),
         "deadline.scheduled": ("due_at", "policy_code"),
         "deadline.extended": ("due_at", "previous_due_at"),

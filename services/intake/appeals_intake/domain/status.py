@@ -16,6 +16,7 @@ from typing import Any
 STATUS_OF: dict[str, str] = {
     "appeal.registered": "registered",
     "appeal.assigned": "assigned",
+    "appeal.not_routed": "not_routed",
     "appeal.answered": "answer_under_review",
     "inspection.answer_returned": "in_rework",
     "inspection.answer_accepted": "answered",

@@ -1,0 +1,99 @@
+"""Routing's tables, through asyncpg."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from uuid import UUID
+
+import asyncpg
+
+from appeals_routing.domain.model import AppealState, Assignment, Directory, Executor, Rule, RuleSet
+
+
+class PostgresRoutingRepository:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def current_rule_set(self) -> RuleSet | None:
+        head = await self._conn.fetchrow("SELECT * FROM rule_sets ORDER BY version DESC LIMIT 1")
+        if head is None:
+            return None
+        rows = await self._conn.fetch("SELECT * FROM rules WHERE rule_set_version = $1 ORDER BY rule_id",
+                                      head["version"])
+        rules = tuple(Rule(r["rule_id"], r["executor_code"], r["category"], r["district"], r["active"]) for r in rows)
+        return RuleSet(head["version"], rules, head["anonymous_threat_executor"], head["triage_executor"])
+
+    async def rule_set_checksum(self, version: int) -> str | None:
+        return await self._conn.fetchval("SELECT checksum FROM rule_sets WHERE version = $1", version)
+
+    async def directory(self) -> Directory:
+        rows = await self._conn.fetch("SELECT * FROM executors")
+        version = max((r["directory_version"] for r in rows), default=0)
+        return Directory(version, {r["code"]: Executor(r["code"], r["kind"], json.loads(r["names"]), r["active"])
+                                   for r in rows})
+
+    async def store_directory(self, directory: Directory) -> None:
+        """Upsert every executor; executors missing from the file are kept but deactivated."""
+        await self._conn.executemany(
+            """INSERT INTO executors (code, kind, names, active, directory_version) VALUES ($1, $2, $3::jsonb, $4, $5)
+               ON CONFLICT (code) DO UPDATE SET kind = EXCLUDED.kind, names = EXCLUDED.names,
+                   active = EXCLUDED.active, directory_version = EXCLUDED.directory_version""",
+            [(e.code, e.kind, json.dumps(e.names, ensure_ascii=False), e.active, directory.version)
+             for e in directory.executors.values()])
+        await self._conn.execute("UPDATE executors SET active = false WHERE NOT code = ANY($1::text[])",
+                                 list(directory.executors))
+
+    async def store_rule_set(self, rule_set: RuleSet, checksum: str) -> None:
+        await self._conn.execute(
+            """INSERT INTO rule_sets (version, checksum, anonymous_threat_executor, triage_executor)
+               VALUES ($1, $2, $3, $4)""",
+            rule_set.version, checksum, rule_set.anonymous_threat_executor, rule_set.triage_executor)
+        await self._conn.executemany(
+            """INSERT INTO rules (rule_set_version, rule_id, category, district, executor_code, active)
+               VALUES ($1, $2, $3, $4, $5, $6)""",
+            [(rule_set.version, r.rule_id, r.category, r.district, r.executor, r.active) for r in rule_set.rules])
+
+    async def known(self, appeal_ids: Sequence[UUID]) -> set[UUID]:
+        rows = await self._conn.fetch("SELECT appeal_id FROM appeals WHERE appeal_id = ANY($1::uuid[])",
+                                      list(appeal_ids))
+        return {r["appeal_id"] for r in rows}
+
+    async def get_for_update(self, appeal_id: UUID) -> AppealState | None:
+        row = await self._conn.fetchrow("SELECT * FROM appeals WHERE appeal_id = $1 FOR UPDATE", appeal_id)
+        if row is None:
+            return None
+        return AppealState(row["appeal_id"], row["registration_number"], row["category"], row["district"],
+                           row["status"], row["executor_code"], tuple(await self.history(appeal_id)))
+
+    async def history(self, appeal_id: UUID) -> list[Assignment]:
+        rows = await self._conn.fetch("SELECT * FROM assignments WHERE appeal_id = $1 ORDER BY id", appeal_id)
+        return [Assignment(r["executor_code"], r["reason"], r["assigned_at"], r["previous_executor_code"],
+                           r["rule_id"], r["rule_set_version"], r["note"]) for r in rows]
+
+    async def add_appeals(self, states: Sequence[AppealState]) -> None:
+        await self._conn.executemany(
+            """INSERT INTO appeals (appeal_id, registration_number, category, district, status, executor_code)
+               VALUES ($1, $2, $3, $4, $5, $6)""",
+            [(s.appeal_id, s.registration_number, s.category, s.district, s.status, s.executor) for s in states])
+        await self.add_assignments([(s.appeal_id, a) for s in states for a in s.history])
+
+    async def add_assignments(self, rows: Sequence[tuple[UUID, Assignment]]) -> None:
+        await self._conn.executemany(
+            """INSERT INTO assignments (appeal_id, executor_code, previous_executor_code, reason, rule_id,
+                   rule_set_version, note, assigned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+            [(appeal_id, a.executor, a.previous_executor, a.reason, a.rule_id, a.rule_set_version, a.note,
+              a.assigned_at) for appeal_id, a in rows])
+
+    async def set_status(self, appeal_id: UUID, status: str, executor: str | None) -> None:
+        await self._conn.execute(
+            "UPDATE appeals SET status = $2, executor_code = $3, updated_at = now() WHERE appeal_id = $1",
+            appeal_id, status, executor)
+
+    async def open_assignments(self, executor: str, *, limit: int, after: UUID | None) -> list[AppealState]:
+        rows = await self._conn.fetch(
+            """SELECT * FROM appeals WHERE executor_code = $1 AND status IN ('assigned', 'answered')
+                 AND ($2::uuid IS NULL OR appeal_id > $2) ORDER BY appeal_id LIMIT $3""",
+            executor, after, limit)
+        return [AppealState(r["appeal_id"], r["registration_number"], r["category"], r["district"], r["status"],
+                            r["executor_code"]) for r in rows]

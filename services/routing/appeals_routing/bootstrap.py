@@ -1,0 +1,56 @@
+"""Routing's composition root."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import asyncpg
+from fastapi import FastAPI
+
+from appeals_contracts.reference import load_reference
+from appeals_routing import handlers
+from appeals_routing.adapters.data_files import bundled, read_directory, read_rule_set
+from appeals_routing.adapters.unit_of_work import PostgresUnitOfWork
+from appeals_routing.config import RoutingSettings
+from appeals_routing.entrypoints import consumers, http
+from appeals_runtime.service import Runtime, ServiceSpec, create_app
+
+log = logging.getLogger(__name__)
+
+
+def kinds_without_executor() -> frozenset[str]:
+    kinds = load_reference().appeal_kinds.entries
+    return frozenset(code for code, e in kinds.items() if e.attributes.get("needs_executor") is False)
+
+
+async def load_rule_files(conn: asyncpg.Connection, executors_file: Path, rules_file: Path) -> str:
+    """Validate and store the files in one transaction; raises RulesRefused or RuleFileError."""
+    ref = load_reference()
+    directory = read_directory(executors_file)
+    rule_set, checksum = read_rule_set(rules_file, directory)
+    async with conn.transaction():
+        return await handlers.load_rules(PostgresUnitOfWork(conn), directory, rule_set, checksum,
+                                         categories=ref.categories.codes, districts=ref.districts.codes)
+
+
+def build_app(settings: RoutingSettings | None = None) -> FastAPI:
+    settings = settings or RoutingSettings()
+
+    async def on_start(runtime: Runtime) -> None:
+        async with runtime.pool.acquire() as conn:
+            if await PostgresUnitOfWork(conn).routing.current_rule_set() is None:
+                outcome = await load_rule_files(conn, Path(settings.executors_file or bundled("executors.yaml")),
+                                                Path(settings.rules_file or bundled("rules.yaml")))
+                log.info("first start: %s", outcome)
+
+    kinds = kinds_without_executor()
+    return create_app(ServiceSpec(
+        title="Routing",
+        description="Executor directory, routing rules, assignments and executor actions.",
+        settings=settings,
+        migrations_package="appeals_routing.migrations",
+        subscribe=lambda runtime: consumers.subscribe_all(runtime, kinds),
+        routers=[http.router()],
+        on_start=on_start,
+    ))

@@ -1,0 +1,89 @@
+"""Where a newly registered appeal goes, and whether an executor's action is allowed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from appeals_routing.domain.model import AppealState, Assignment, Directory, RegisteredAppeal, RuleSet
+from appeals_routing.domain.rules import choose_rule
+
+
+@dataclass(frozen=True)
+class Route:
+    assignment: Assignment
+
+
+@dataclass(frozen=True)
+class DoNotRoute:
+    reason: str  # anonymous_without_threat, consultation
+
+
+def route(appeal: RegisteredAppeal, rule_set: RuleSet, *, kinds_without_executor: frozenset[str],
+          at: datetime) -> Route | DoNotRoute:
+    """The routing decision for a registered appeal.
+
+    Anonymous appeals are not routed for an answer unless they report a crime or a safety
+    threat, in which case they go at once to the designated executor. Consultations are
+    answered by the operator and need no executor.
+    """
+    if appeal.anonymous:
+        if not appeal.reports_crime_or_threat:
+            return DoNotRoute("anonymous_without_threat")
+        return Route(Assignment(rule_set.anonymous_threat_executor, "anonymous_policy", at,
+                                rule_set_version=rule_set.version))
+    if appeal.kind in kinds_without_executor:
+        return DoNotRoute("consultation")
+    rule = choose_rule(rule_set.rules, appeal.category, appeal.district)
+    return Route(Assignment(rule.executor, "routing_rule", at, rule_id=rule.rule_id,
+                            rule_set_version=rule_set.version))
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: str
+
+
+def _holder_problem(state: AppealState | None, executor: str) -> str | None:
+    if state is None:
+        return "unknown appeal"
+    if state.status == "not_routed":
+        return "the appeal is not routed to an executor"
+    if not state.is_open:
+        return "the appeal is closed"
+    if state.executor != executor:
+        return f"the appeal is assigned to {state.executor}, not to {executor}"
+    return None
+
+
+def check_answer(state: AppealState | None, executor: str) -> Refused | None:
+    """Only the current assignee of an open appeal may answer (a newer answer supersedes
+    one still waiting for review)."""
+    problem = _holder_problem(state, executor)
+    return Refused(problem) if problem else None
+
+
+def check_extension(state: AppealState | None, executor: str) -> Refused | None:
+    """Only the current assignee of an open appeal may ask for more time."""
+    problem = _holder_problem(state, executor)
+    return Refused(problem) if problem else None
+
+
+def reassign(state: AppealState | None, executor: str, suggested: str | None, reason: str,
+             directory: Directory, rule_set: RuleSet, at: datetime) -> AppealState | Refused:
+    """"Not our competence": move the appeal to the suggested executor if it is a valid
+    other one, else to the triage desk. The history keeps every earlier assignment; the
+    deadline clock is not restarted (the tracker does not listen to assignments)."""
+    problem = _holder_problem(state, executor)
+    if problem:
+        return Refused(problem)
+    assert state is not None
+    if not reason.strip():
+        return Refused("a reassignment request needs a reason")
+    target = suggested if suggested != executor and directory.is_active(suggested) else rule_set.triage_executor
+    if target == executor:
+        return Refused("the appeal is already with the triage desk; it cannot be passed to itself")
+    entry = Assignment(target, "reassignment", at, previous_executor=executor,
+                       rule_set_version=rule_set.version, note=reason[:500])
+    return AppealState(state.appeal_id, state.registration_number, state.category, state.district,
+                       "assigned", target, state.history + (entry,))

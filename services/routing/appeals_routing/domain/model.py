@@ -1,0 +1,87 @@
+"""What routing works with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class Executor:
+    code: str
+    kind: str  # district_akimat, city_department, utility, triage
+    names: dict[str, str]
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule_id: str
+    executor: str
+    category: str | None = None
+    district: str | None = None
+    active: bool = True
+
+    @property
+    def specificity(self) -> int:
+        """2: category and district; 1: category only; 0: the default."""
+        return (self.category is not None) + (self.district is not None)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: int
+    rules: tuple[Rule, ...]
+    anonymous_threat_executor: str
+    triage_executor: str
+
+
+@dataclass(frozen=True)
+class Directory:
+    version: int
+    executors: dict[str, Executor]
+
+    def is_active(self, code: str | None) -> bool:
+        return code is not None and code in self.executors and self.executors[code].active
+
+
+@dataclass(frozen=True)
+class RegisteredAppeal:
+    appeal_id: UUID
+    registration_number: str
+    kind: str
+    category: str
+    district: str | None
+    anonymous: bool
+    reports_crime_or_threat: bool
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One entry of an appeal's assignment history."""
+
+    executor: str
+    reason: str  # routing_rule, anonymous_policy, reassignment
+    assigned_at: datetime
+    previous_executor: str | None = None
+    rule_id: str | None = None
+    rule_set_version: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class AppealState:
+    """Routing's view of one appeal: where it is and who holds it."""
+
+    appeal_id: UUID
+    registration_number: str
+    category: str
+    district: str | None
+    status: str  # assigned, answered (waiting for review), closed, not_routed
+    executor: str | None
+    history: tuple[Assignment, ...] = field(default_factory=tuple)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("assigned", "answered")

@@ -1,0 +1,49 @@
+"""``appeals-routing load-rules``: validate and store a directory and rule file.
+
+A file with an unknown executor, category or district, a tie, or no default is refused
+with every reason listed, and nothing is changed. Uses DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+import asyncpg
+
+from appeals_routing.adapters.data_files import RuleFileError, bundled
+from appeals_routing.bootstrap import load_rule_files
+from appeals_routing.config import RoutingSettings
+from appeals_routing.handlers import RulesRefused
+from appeals_runtime.migrations import discover, migrate, runtime_migrations
+
+
+async def _load(database_url: str, executors: Path, rules: Path) -> str:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await migrate(conn, runtime_migrations() + discover("routing", "appeals_routing.migrations"))
+        return await load_rule_files(conn, executors, rules)
+    finally:
+        await conn.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="appeals-routing", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    load = sub.add_parser("load-rules", help="validate and store the executor directory and routing rules")
+    load.add_argument("--executors", type=Path, default=bundled("executors.yaml"))
+    load.add_argument("--rules", type=Path, default=bundled("rules.yaml"))
+    args = parser.parse_args(argv)
+    try:
+        print(asyncio.run(_load(RoutingSettings().database_url, args.executors, args.rules)))
+    except (RulesRefused, RuleFileError) as exc:
+        problems = getattr(exc, "problems", [str(exc)])
+        print("refused; nothing changed:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Routing's Kafka subscriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import asyncpg
+
+from appeals_contracts.events import AnswerAccepted, AnswerReturned, AppealRegistered
+from appeals_routing import handlers
+from appeals_routing.adapters.unit_of_work import PostgresUnitOfWork
+from appeals_routing.domain.model import RegisteredAppeal
+from appeals_runtime.consumer import Delivery
+from appeals_runtime.service import Runtime
+
+
+def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str]) -> None:
+    async def on_appeals_registered(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
+        for d in deliveries:  # one unit of work per event keeps each appeal's trace its own
+            e = d.event
+            assert isinstance(e, AppealRegistered)
+            uow = PostgresUnitOfWork(conn, d.trace_context)
+            await handlers.route_registered(uow, [RegisteredAppeal(
+                e.appeal_id, e.registration_number, e.kind, e.category, e.district, e.anonymous,
+                e.reports_crime_or_threat)], kinds_without_executor=kinds_without_executor, now=datetime.now(UTC))
+            await uow.flush()
+
+    async def on_executor_actions(conn: asyncpg.Connection, delivery: Delivery) -> None:
+        uow = PostgresUnitOfWork(conn, delivery.trace_context)
+        directory = await uow.routing.directory()
+        await handlers.handle_action(uow, delivery.event, directory=directory, now=datetime.now(UTC))  # type: ignore[arg-type]
+        await uow.flush()
+
+    async def on_inspections(conn: asyncpg.Connection, delivery: Delivery) -> None:
+        if isinstance(delivery.event, (AnswerAccepted, AnswerReturned)):
+            await handlers.apply_verdict(PostgresUnitOfWork(conn, delivery.trace_context), delivery.event)
+
+    runtime.consumer.subscribe_batch(runtime.broker, "appeals.registered.v1", on_appeals_registered)
+    runtime.consumer.subscribe(runtime.broker, "appeals.executor-actions.v1", on_executor_actions)
+    runtime.consumer.subscribe(runtime.broker, "appeals.inspections.v1", on_inspections)

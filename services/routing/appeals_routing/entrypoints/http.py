@@ -1,0 +1,41 @@
+"""Routing's read API: an appeal's assignment history, an executor's open assignments."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from appeals_routing.adapters.repository import PostgresRoutingRepository
+
+
+def router() -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["routing"])
+
+    @api.get("/appeals/{appeal_id}/assignments", summary="An appeal's assignment history, oldest first")
+    async def history(appeal_id: UUID, request: Request) -> dict[str, Any]:
+        async with request.app.state.runtime.pool.acquire() as conn:
+            entries = await PostgresRoutingRepository(conn).history(appeal_id)
+            status = await conn.fetchrow("SELECT status, executor_code FROM appeals WHERE appeal_id = $1", appeal_id)
+        if status is None:
+            raise HTTPException(404, f"routing knows no appeal {appeal_id}")
+        return {"appeal_id": str(appeal_id), "status": status["status"], "executor_code": status["executor_code"],
+                "assignments": [{"executor_code": a.executor, "previous_executor_code": a.previous_executor,
+                                 "reason": a.reason, "rule_id": a.rule_id, "rule_set_version": a.rule_set_version,
+                                 "assigned_at": a.assigned_at.isoformat()} for a in entries]}
+
+    @api.get("/executors/{executor_code}/assignments", summary="An executor's open assignments, paginated")
+    async def open_assignments(executor_code: str, request: Request, limit: int = Query(50, ge=1, le=500),
+                               after: UUID | None = Query(None, description="appeal_id of the last item of the previous page")
+                               ) -> dict[str, Any]:
+        async with request.app.state.runtime.pool.acquire() as conn:
+            if not await conn.fetchval("SELECT 1 FROM executors WHERE code = $1", executor_code):
+                raise HTTPException(404, f"unknown executor {executor_code}")
+            items = await PostgresRoutingRepository(conn).open_assignments(executor_code, limit=limit, after=after)
+        return {"executor_code": executor_code,
+                "items": [{"appeal_id": str(s.appeal_id), "registration_number": s.registration_number,
+                           "category": s.category, "district": s.district, "status": s.status} for s in items],
+                "next_after": str(items[-1].appeal_id) if len(items) == limit else None}
+
+    return api

@@ -1,0 +1,138 @@
+"""Routing's use cases as plain async functions over a unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from appeals_contracts.events import (
+    AnswerAccepted,
+    AnswerReturned,
+    ExecutorAnswerSubmitted,
+    ExecutorExtensionRequested,
+    ExecutorReassignmentRequested,
+)
+from appeals_routing.adapters import events
+from appeals_routing.domain import decisions
+from appeals_routing.domain.model import AppealState, Directory, RegisteredAppeal, RuleSet
+from appeals_routing.domain.rules import directory_problems, rule_set_problems
+
+LANGUAGES = frozenset({"kk", "ru", "en"})
+MAX_ANSWER = 20_000
+
+
+class RulesRefused(ValueError):
+    """A directory or rule set was refused; nothing was stored."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+async def load_rules(uow, directory: Directory, rule_set: RuleSet, checksum: str, *,
+                     categories: frozenset[str], districts: frozenset[str]) -> str:
+    """Validate and store a directory and rule set; returns what happened. A rule change
+    applies to appeals routed from now on; existing assignments keep their rule."""
+    problems = directory_problems(directory) + rule_set_problems(rule_set, directory, categories, districts)
+    if problems:
+        raise RulesRefused(problems)
+    current = await uow.routing.current_rule_set()
+    if current is not None and rule_set.version <= current.version:
+        if rule_set.version == current.version and await uow.routing.rule_set_checksum(current.version) == checksum:
+            await uow.routing.store_directory(directory)
+            return f"rules version {current.version} already loaded; directory version {directory.version} stored"
+        raise RulesRefused([f"rules version {rule_set.version} is not newer than the stored version "
+                            f"{current.version}; raise 'version' in the file"])
+    await uow.routing.store_directory(directory)
+    await uow.routing.store_rule_set(rule_set, checksum)
+    return f"loaded rules version {rule_set.version} ({len(rule_set.rules)} rules), directory version {directory.version}"
+
+
+async def route_registered(uow, appeals: Sequence[RegisteredAppeal], *, kinds_without_executor: frozenset[str],
+                           now: datetime) -> list[AppealState]:
+    """Decide, store and announce where each newly registered appeal goes."""
+    rule_set = await uow.routing.current_rule_set()
+    if rule_set is None:
+        raise RuntimeError("no routing rules loaded")
+    known = await uow.routing.known([a.appeal_id for a in appeals])
+    states: list[AppealState] = []
+    for appeal in appeals:
+        if appeal.appeal_id in known:
+            continue
+        known.add(appeal.appeal_id)
+        decision = decisions.route(appeal, rule_set, kinds_without_executor=kinds_without_executor, at=now)
+        if isinstance(decision, decisions.Route):
+            entry = decision.assignment
+            state = AppealState(appeal.appeal_id, appeal.registration_number, appeal.category, appeal.district,
+                                "assigned", entry.executor, (entry,))
+            uow.announce(events.assigned(state, entry), executor=entry.executor)
+        else:
+            state = AppealState(appeal.appeal_id, appeal.registration_number, appeal.category, appeal.district,
+                                "not_routed", None)
+            uow.announce(events.not_routed(state, decision.reason, now))
+        states.append(state)
+    await uow.routing.add_appeals(states)
+    return states
+
+
+ExecutorAction = ExecutorAnswerSubmitted | ExecutorReassignmentRequested | ExecutorExtensionRequested
+
+
+async def handle_action(uow, action: ExecutorAction, *, directory: Directory, now: datetime) -> str | None:
+    """Check an executor's action and turn it into platform events; returns the refusal
+    reason, if any (announced back to the portal; nothing else changes)."""
+    state = await uow.routing.get_for_update(action.appeal_id)
+    refusal = _action_refusal(state, action, directory)
+    if refusal is None and isinstance(action, ExecutorAnswerSubmitted):
+        await uow.routing.set_status(action.appeal_id, "answered", action.executor_code)
+        uow.announce(events.answered(action))
+    elif refusal is None and isinstance(action, ExecutorExtensionRequested):
+        uow.announce(events.extension_requested(action))
+    elif refusal is None and isinstance(action, ExecutorReassignmentRequested):
+        rule_set = await uow.routing.current_rule_set()
+        result = decisions.reassign(state, action.executor_code, action.suggested_executor_code, action.reason,
+                                    directory, rule_set, now)
+        if isinstance(result, decisions.Refused):
+            refusal = result.reason
+        else:
+            entry = result.history[-1]
+            await uow.routing.add_assignments([(result.appeal_id, entry)])
+            await uow.routing.set_status(result.appeal_id, "assigned", entry.executor)
+            uow.announce(events.assigned(result, entry), executor=entry.executor)
+    if refusal is not None:
+        uow.announce(events.action_rejected(action.action_id, action.appeal_id, action.executor_code,
+                                            action.event_type, refusal, now))
+    return refusal
+
+
+def _action_refusal(state: AppealState | None, action: ExecutorAction, directory: Directory) -> str | None:
+    if action.executor_code not in directory.executors:
+        return f"unknown executor {action.executor_code!r}"
+    if not action.employee_id.strip():
+        return "employee_id is required: answers are the responsibility of a named employee"
+    if isinstance(action, ExecutorAnswerSubmitted):
+        if not action.text.strip() or len(action.text) > MAX_ANSWER:
+            return f"answer text must be 1-{MAX_ANSWER} characters"
+        if action.language not in LANGUAGES:
+            return "language must be one of kk, ru, en"
+        refused = decisions.check_answer(state, action.executor_code)
+    elif isinstance(action, ExecutorExtensionRequested):
+        if not action.reason.strip():
+            return "an extension request needs a reason"
+        refused = decisions.check_extension(state, action.executor_code)
+    else:
+        refused = None
+        if state is None:
+            return "unknown appeal"
+    return refused.reason if refused else None
+
+
+async def apply_verdict(uow, verdict: AnswerAccepted | AnswerReturned) -> None:
+    """A returned answer reopens the assignment for the same executor; an accepted one closes it."""
+    state = await uow.routing.get_for_update(verdict.appeal_id)
+    if state is None or state.status == "closed":
+        return
+    if isinstance(verdict, AnswerAccepted):
+        await uow.routing.set_status(state.appeal_id, "closed", state.executor)
+    elif state.status == "answered":
+        await uow.routing.set_status(state.appeal_id, "assigned", state.executor)
