@@ -6,7 +6,7 @@ PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e servi
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run stack test test-unit test-integration bench-intake schemas constraints clean
+.PHONY: install run stack test test-unit test-integration bench-intake schemas constraints routing-rules clean
 
 install: $(STAMP)
 
@@ -32,6 +32,14 @@ test-integration: install
 
 bench-intake: install  ## 50,000 appeals through intake vs a raw aiokafka baseline
 	$(BIN)/python bench/intake_throughput.py --appeals 50000
+
+# The routing database of the embedded stack (`make run`); set ROUTING_DATABASE_URL for another.
+ROUTING_DATABASE_URL ?= postgresql://postgres@/routing?host=$(CURDIR)/.state/postgres
+EXECUTORS ?= services/routing/appeals_routing/data/executors.yaml
+RULES ?= services/routing/appeals_routing/data/rules.yaml
+
+routing-rules: install  ## validate and load EXECUTORS and RULES into routing's database
+	DATABASE_URL='$(ROUTING_DATABASE_URL)' $(BIN)/appeals-routing load-rules --executors $(EXECUTORS) --rules $(RULES)
 
 schemas: install  ## regenerate the committed JSON Schemas after a compatible change
 	$(BIN)/python -m appeals_contracts.schemagen

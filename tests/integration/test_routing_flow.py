@@ -1,0 +1,175 @@
+"""Intake and routing as processes on the real broker and PostgreSQL: 500 appeals routed by
+the rule table, a portal reading only its own assignments, executor actions checked, and a
+SIGKILL of routing part-way."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+import yaml
+
+from appeals_contracts.envelope import Envelope
+from appeals_contracts.events import ExecutorAnswerSubmitted, ExecutorExtensionRequested, ExecutorReassignmentRequested
+from appeals_contracts.reference import load_reference
+from appeals_devstack.processes import ServiceProcess
+from appeals_devstack.services import SERVICES
+from appeals_devstack.stack import StackInfo
+from appeals_devstack.testing import header, produce, read_topic, submission, submission_record
+from appeals_routing.adapters.data_files import bundled
+
+pytestmark = pytest.mark.integration
+
+
+def expected_executor(category: str, district: str | None) -> str:
+    """The rule table's answer, computed here from the file, independently of routing's code."""
+    rules = [r for r in yaml.safe_load(bundled("rules.yaml").read_text())["rules"] if r.get("active", True)]
+    for wanted in ((category, district), (category, None), (None, None)):
+        for r in rules:
+            if (r.get("category"), r.get("district")) == wanted and (wanted[1] is not None or "district" not in r):
+                return r["executor"]
+    raise AssertionError("the rule file has no default")
+
+
+@pytest.fixture(scope="module")
+def services(stack: StackInfo, tmp_path_factory):
+    log_dir = tmp_path_factory.mktemp("routing-flow")
+    processes = {s.name: ServiceProcess(s, stack, log_dir).start() for s in SERVICES if s.name in ("intake", "routing")}
+    for p in processes.values():
+        p.wait_ready()
+    yield processes
+    for p in processes.values():
+        p.stop()
+
+
+async def _until(predicate, timeout_s: float = 120.0):
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.5)
+
+
+def action_record(event) -> tuple[bytes, bytes, list]:
+    envelope = Envelope.wrap(event, source="/portals/test", subject=str(event.appeal_id))
+    return str(event.appeal_id).encode(), envelope.kafka_value(), envelope.kafka_headers()
+
+
+async def test_routing_end_to_end(stack: StackInfo, services: dict[str, ServiceProcess]):
+    run = uuid.uuid4().hex[:8]
+    ref = load_reference()
+    combos = list(itertools.product(sorted(ref.categories.codes), [*sorted(ref.districts.codes), None]))
+    subs = [submission(f"{run}-{i}", category=c, district=d) for i, (c, d) in enumerate(itertools.islice(itertools.cycle(combos), 500))]
+    routing_db = await asyncpg.connect(stack.database_url("routing"))
+
+    async def routed() -> int:
+        return await routing_db.fetchval(
+            "SELECT count(*) FROM appeals a JOIN assignments s USING (appeal_id) WHERE a.registration_number = ANY($1)",
+            numbers) if numbers else 0
+
+    numbers: list[str] = []
+    await produce(stack.bootstrap_servers, "appeals.intake.v1", [submission_record(s) for s in subs[:250]])
+    registered = await read_topic(stack.bootstrap_servers, "appeals.registered.v1",
+                                  until=lambda rs: sum(json.loads(r.value)["channel_message_id"].startswith(f"{run}-") for r in rs) >= 250)
+    numbers = [json.loads(r.value)["registration_number"] for r in registered
+               if json.loads(r.value)["channel_message_id"].startswith(f"{run}-")]
+    await _until(lambda: _gt(routed, 20))
+    services["routing"].kill()  # mid-run
+    await produce(stack.bootstrap_servers, "appeals.intake.v1", [submission_record(s) for s in subs[250:]])
+    services["routing"].start().wait_ready()
+
+    def mine(r) -> bool:
+        return json.loads(r.value)["channel_message_id"].startswith(f"{run}-")
+
+    registered = [r for r in await read_topic(stack.bootstrap_servers, "appeals.registered.v1",
+                                              until=lambda rs: sum(map(mine, rs)) >= 500) if mine(r)]
+    appeals = {json.loads(r.value)["appeal_id"]: json.loads(r.value) for r in registered}
+    assert len(appeals) == 500
+
+    assigned = await read_topic(stack.bootstrap_servers, "appeals.assigned.v1",
+                                until=lambda rs: len({json.loads(r.value)["appeal_id"] for r in rs} & set(appeals)) >= 500)
+    assigned = [r for r in assigned if json.loads(r.value)["appeal_id"] in appeals]
+    by_appeal: dict[str, set[str]] = {}
+    for r in assigned:
+        by_appeal.setdefault(json.loads(r.value)["appeal_id"], set()).add(header(r, "ce_id"))
+    assert all(len(ids) == 1 for ids in by_appeal.values()), "each appeal is assigned exactly once"
+    for r in assigned:
+        p = json.loads(r.value)
+        a = appeals[p["appeal_id"]]
+        assert p["executor_code"] == expected_executor(a["category"], a["district"]), a["registration_number"]
+        assert header(r, "ce_executor") == p["executor_code"]
+        assert r.key.decode() == p["appeal_id"]
+    assert await routing_db.fetchval("SELECT count(*) FROM assignments WHERE appeal_id = ANY($1::uuid[])",
+                                     list(appeals)) == 500
+
+    # A portal, as an outside team would write it: plain aiokafka, filtering on the header.
+    portal_records = await read_topic(stack.bootstrap_servers, "appeals.assigned.v1",
+                                      until=lambda rs: len(rs) >= len(assigned))
+    medeu = {json.loads(r.value)["appeal_id"] for r in portal_records if header(r, "ce_executor") == "medeu_akimat"}
+    expected_medeu = {i for i, a in appeals.items() if expected_executor(a["category"], a["district"]) == "medeu_akimat"}
+    assert medeu & set(appeals) == expected_medeu and expected_medeu
+
+    # A reassignment and an answer round-trip.
+    appeal_id = next(i for i, a in appeals.items() if expected_executor(a["category"], a["district"]) == "mobility_dept")
+    now = datetime.now(UTC)
+    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [action_record(ExecutorReassignmentRequested(
+        action_id=uuid.uuid4(), appeal_id=appeal_id, executor_code="mobility_dept", employee_id="md-17",
+        reason="Local road: district competence", suggested_executor_code="almaly_akimat", requested_at=now))])
+    answer_id = uuid.uuid4()
+    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [action_record(ExecutorAnswerSubmitted(
+        action_id=answer_id, appeal_id=appeal_id, executor_code="almaly_akimat", employee_id="al-4",
+        text="The pothole was repaired on 25 November.", language="ru", submitted_at=now))])
+    answered = await read_topic(stack.bootstrap_servers, "appeals.answered.v1",
+                                until=lambda rs: any(json.loads(r.value)["answer_id"] == str(answer_id) for r in rs))
+    assert any(json.loads(r.value)["answer_id"] == str(answer_id) for r in answered)
+    reassigned = [json.loads(r.value) for r in await read_topic(
+        stack.bootstrap_servers, "appeals.assigned.v1",
+        until=lambda rs: any(json.loads(r.value)["appeal_id"] == appeal_id and json.loads(r.value)["reason"] == "reassignment" for r in rs))
+        if json.loads(r.value)["appeal_id"] == appeal_id]
+    assert [p["executor_code"] for p in reassigned] == ["mobility_dept", "almaly_akimat"]
+    assert reassigned[1]["previous_executor_code"] == "mobility_dept"
+
+    # Ten invalid actions, each refused with a reason.
+    other = next(i for i in appeals if i != appeal_id)
+    other_executor = expected_executor(appeals[other]["category"], appeals[other]["district"])
+    invalid = [
+        ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=appeal_id, executor_code="mobility_dept",
+                                employee_id="md-17", text="Done", language="ru", submitted_at=now),
+        ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.uuid4(), executor_code="medeu_akimat",
+                                employee_id="m-1", text="Done", language="ru", submitted_at=now),
+        ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=other, executor_code=other_executor,
+                                employee_id="e-1", text="   ", language="ru", submitted_at=now),
+        ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=other, executor_code=other_executor,
+                                employee_id="e-1", text="Done", language="de", submitted_at=now),
+        ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=other, executor_code="no_such_executor",
+                                employee_id="e-1", text="Done", language="ru", submitted_at=now),
+        ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=other, executor_code=other_executor,
+                                employee_id=" ", text="Done", language="ru", submitted_at=now),
+        ExecutorExtensionRequested(action_id=uuid.uuid4(), appeal_id=appeal_id, executor_code="mobility_dept",
+                                   employee_id="md-17", reason="Site visit", requested_at=now),
+        ExecutorExtensionRequested(action_id=uuid.uuid4(), appeal_id=other, executor_code=other_executor,
+                                   employee_id="e-1", reason=" ", requested_at=now),
+        ExecutorReassignmentRequested(action_id=uuid.uuid4(), appeal_id=appeal_id, executor_code="mobility_dept",
+                                      employee_id="md-17", reason="Not ours", requested_at=now),
+        ExecutorReassignmentRequested(action_id=uuid.uuid4(), appeal_id=other, executor_code=other_executor,
+                                      employee_id="e-1", reason="  ", requested_at=now),
+    ]
+    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [action_record(a) for a in invalid])
+    wanted = {str(a.action_id) for a in invalid}
+    rejected = await read_topic(stack.bootstrap_servers, "appeals.executor-actions-rejected.v1",
+                                until=lambda rs: wanted <= {json.loads(r.value)["action_id"] for r in rs})
+    reasons = {json.loads(r.value)["action_id"]: json.loads(r.value)["reason"] for r in rejected
+               if json.loads(r.value)["action_id"] in wanted}
+    assert set(reasons) == wanted and all(reasons.values())
+    history = await routing_db.fetchval("SELECT count(*) FROM assignments WHERE appeal_id = $1", uuid.UUID(appeal_id))
+    assert history == 2, "refused actions change nothing"
+    await routing_db.close()
+
+
+async def _gt(count, n) -> bool:
+    return await count() > n
