@@ -6,23 +6,15 @@ import asyncpg
 
 from appeals_contracts.envelope import Envelope
 from appeals_routing.adapters.repository import PostgresRoutingRepository
-from appeals_runtime.outbox import OutboxMessage, enqueue
+from appeals_runtime.outbox import OutboxBatch
 
 
-class PostgresUnitOfWork:
+class PostgresUnitOfWork(OutboxBatch):
     def __init__(self, conn: asyncpg.Connection, trace_context: object = None) -> None:
-        self.conn = conn
+        super().__init__(conn, trace_context)  # type: ignore[arg-type]
         self.routing = PostgresRoutingRepository(conn)
-        self.trace_context = trace_context
-        self._messages: list[OutboxMessage] = []
 
-    def announce(self, envelope: Envelope, *, executor: str | None = None) -> None:
-        """Queue an event keyed by its subject (the appeal id); assignments also carry the
-        executor in the ``ce_executor`` header so portals can filter without parsing."""
-        extra = {"ce_executor": executor} if executor else {}
-        self._messages.append(OutboxMessage(envelope, key=envelope.subject or str(envelope.id),
-                                            extra_headers=extra, trace_context=self.trace_context))  # type: ignore[arg-type]
-
-    async def flush(self) -> None:
-        await enqueue(self.conn, self._messages)
-        self._messages = []
+    def announce(self, envelope: Envelope, *, executor: str | None = None) -> None:  # type: ignore[override]
+        """Assignments carry the executor in the ``ce_executor`` header so portals can filter
+        without parsing the payload."""
+        super().announce(envelope, extra_headers={"ce_executor": executor} if executor else None)

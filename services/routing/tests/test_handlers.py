@@ -1,0 +1,128 @@
+"""Routing's use cases through a hand-written fake unit of work (no I/O)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from appeals_contracts.events import AnswerAccepted, AnswerReturned, ExecutorAnswerSubmitted
+from appeals_contracts.reference import load_reference
+from appeals_routing import handlers
+from appeals_routing.adapters.data_files import bundled, read_directory, read_rule_set
+from appeals_routing.domain.model import AppealState, RegisteredAppeal
+
+DIRECTORY = read_directory(bundled("executors.yaml"))
+RULE_SET, CHECKSUM = read_rule_set(bundled("rules.yaml"), DIRECTORY)
+REF = load_reference()
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+class FakeRouting:
+    def __init__(self) -> None:
+        self.rule_sets: dict[int, tuple] = {}
+        self.states: dict[uuid.UUID, AppealState] = {}
+        self.history: list = []
+
+    async def current_rule_set(self):
+        return self.rule_sets[max(self.rule_sets)][0] if self.rule_sets else None
+
+    async def rule_set_checksum(self, version):
+        return self.rule_sets[version][1]
+
+    async def store_directory(self, directory):
+        self.directory = directory
+
+    async def store_rule_set(self, rule_set, checksum):
+        self.rule_sets[rule_set.version] = (rule_set, checksum)
+
+    async def known(self, ids):
+        return {i for i in ids if i in self.states}
+
+    async def add_appeals(self, states):
+        for s in states:
+            self.states[s.appeal_id] = s
+            self.history += [(s.appeal_id, a) for a in s.history]
+
+    async def get_for_update(self, appeal_id):
+        return self.states.get(appeal_id)
+
+    async def add_assignments(self, rows):
+        self.history += rows
+
+    async def set_status(self, appeal_id, status, executor):
+        s = self.states[appeal_id]
+        self.states[appeal_id] = AppealState(s.appeal_id, s.registration_number, s.category, s.district, status,
+                                             executor, s.history)
+
+
+class FakeUnitOfWork:
+    def __init__(self) -> None:
+        self.routing = FakeRouting()
+        self.announced: list[tuple[str, str | None]] = []
+
+    def announce(self, envelope, *, executor=None):
+        self.announced.append((envelope.type, executor))
+
+
+async def loaded() -> FakeUnitOfWork:
+    uow = FakeUnitOfWork()
+    await handlers.load_rules(uow, DIRECTORY, RULE_SET, CHECKSUM, categories=REF.categories.codes,
+                              districts=REF.districts.codes)
+    return uow
+
+
+def registered(**changes) -> RegisteredAppeal:
+    base = dict(appeal_id=uuid.uuid4(), registration_number="OA-2026-00000007", kind="complaint",
+                category="landscaping", district="turksib", anonymous=False, reports_crime_or_threat=False)
+    return RegisteredAppeal(**{**base, **changes})
+
+
+async def route(uow, *appeals):
+    return await handlers.route_registered(uow, list(appeals), kinds_without_executor=frozenset({"consultation"}),
+                                           now=NOW)
+
+
+async def test_each_appeal_is_routed_once_even_when_redelivered():
+    uow = await loaded()
+    appeal = registered()
+    await route(uow, appeal, appeal)
+    await route(uow, appeal)
+    assert uow.announced == [("appeal.assigned", "turksib_akimat")]
+
+
+async def test_not_routed_decisions_are_announced():
+    uow = await loaded()
+    await route(uow, registered(anonymous=True), registered(kind="consultation"))
+    assert uow.announced == [("appeal.not_routed", None), ("appeal.not_routed", None)]
+
+
+async def test_answer_then_verdicts_move_the_appeal():
+    uow = await loaded()
+    appeal = registered()
+    await route(uow, appeal)
+    answer = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=appeal.appeal_id,
+                                     executor_code="turksib_akimat", employee_id="t-1", text="Benches installed.",
+                                     language="kk", submitted_at=NOW)
+    assert await handlers.handle_action(uow, answer, directory=DIRECTORY, now=NOW) is None
+    assert uow.routing.states[appeal.appeal_id].status == "answered"
+    common = dict(appeal_id=appeal.appeal_id, answer_id=answer.action_id, executor_code="turksib_akimat",
+                  employee_id="t-1", inspector_id="i-1", decided_at=NOW)
+    await handlers.apply_verdict(uow, AnswerReturned(**common, reason_code="formal_reply"))
+    assert uow.routing.states[appeal.appeal_id].status == "assigned"
+    await handlers.apply_verdict(uow, AnswerAccepted(**common, answer_text="x", answer_language="kk",
+                                                     answer_submitted_at=NOW))
+    assert uow.routing.states[appeal.appeal_id].status == "closed"
+    refusal = await handlers.handle_action(uow, answer, directory=DIRECTORY, now=NOW)
+    assert refusal == "the appeal is closed"
+    assert uow.announced[-1] == ("executor.action_rejected", None)
+
+
+async def test_an_older_or_repeated_rule_version_is_handled():
+    uow = await loaded()
+    assert "already loaded" in await handlers.load_rules(
+        uow, DIRECTORY, RULE_SET, CHECKSUM, categories=REF.categories.codes, districts=REF.districts.codes)
+    with pytest.raises(handlers.RulesRefused, match="not newer"):
+        await handlers.load_rules(uow, DIRECTORY, RULE_SET, "another checksum",
+                                  categories=REF.categories.codes, districts=REF.districts.codes)
