@@ -65,11 +65,11 @@ async def route_registered(uow, appeals: Sequence[RegisteredAppeal], *, kinds_wi
             entry = decision.assignment
             state = AppealState(appeal.appeal_id, appeal.registration_number, appeal.category, appeal.district,
                                 "assigned", entry.executor, (entry,))
-            uow.announce(events.assigned(state, entry), executor=entry.executor)
+            uow.announce(events.assigned(state, entry), executor=entry.executor, trace_context=appeal.context)
         else:
             state = AppealState(appeal.appeal_id, appeal.registration_number, appeal.category, appeal.district,
                                 "not_routed", None)
-            uow.announce(events.not_routed(state, decision.reason, now))
+            uow.announce(events.not_routed(state, decision.reason, now), trace_context=appeal.context)
         states.append(state)
     await uow.routing.add_appeals(states)
     return states

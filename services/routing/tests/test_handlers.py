@@ -62,7 +62,7 @@ class FakeUnitOfWork:
         self.routing = FakeRouting()
         self.announced: list[tuple[str, str | None]] = []
 
-    def announce(self, envelope, *, executor=None):
+    def announce(self, envelope, *, executor=None, trace_context=None):
         self.announced.append((envelope.type, executor))
 
 

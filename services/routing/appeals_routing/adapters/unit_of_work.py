@@ -14,7 +14,9 @@ class PostgresUnitOfWork(OutboxBatch):
         super().__init__(conn, trace_context)  # type: ignore[arg-type]
         self.routing = PostgresRoutingRepository(conn)
 
-    def announce(self, envelope: Envelope, *, executor: str | None = None) -> None:  # type: ignore[override]
+    def announce(self, envelope: Envelope, *, executor: str | None = None,  # type: ignore[override]
+                 trace_context: object = None) -> None:
         """Assignments carry the executor in the ``ce_executor`` header so portals can filter
         without parsing the payload."""
-        super().announce(envelope, extra_headers={"ce_executor": executor} if executor else None)
+        super().announce(envelope, extra_headers={"ce_executor": executor} if executor else None,
+                         trace_context=trace_context)  # type: ignore[arg-type]

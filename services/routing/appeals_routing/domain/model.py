@@ -55,6 +55,7 @@ class RegisteredAppeal:
     district: str | None
     anonymous: bool
     reports_crime_or_threat: bool
+    context: object = field(default=None, compare=False, repr=False)  # opaque: the caller's trace context
 
 
 @dataclass(frozen=True)

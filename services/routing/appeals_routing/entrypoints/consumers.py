@@ -17,14 +17,13 @@ from appeals_runtime.service import Runtime
 
 def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str]) -> None:
     async def on_appeals_registered(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
-        for d in deliveries:  # one unit of work per event keeps each appeal's trace its own
-            e = d.event
-            assert isinstance(e, AppealRegistered)
-            uow = PostgresUnitOfWork(conn, d.trace_context)
-            await handlers.route_registered(uow, [RegisteredAppeal(
-                e.appeal_id, e.registration_number, e.kind, e.category, e.district, e.anonymous,
-                e.reports_crime_or_threat)], kinds_without_executor=kinds_without_executor, now=datetime.now(UTC))
-            await uow.flush()
+        uow = PostgresUnitOfWork(conn)
+        appeals = [RegisteredAppeal(e.appeal_id, e.registration_number, e.kind, e.category, e.district, e.anonymous,
+                                    e.reports_crime_or_threat, context=d.trace_context)
+                   for d in deliveries if isinstance(e := d.event, AppealRegistered)]
+        await handlers.route_registered(uow, appeals, kinds_without_executor=kinds_without_executor,
+                                        now=datetime.now(UTC))
+        await uow.flush()
 
     async def on_executor_actions(conn: asyncpg.Connection, delivery: Delivery) -> None:
         uow = PostgresUnitOfWork(conn, delivery.trace_context)
