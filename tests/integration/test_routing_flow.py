@@ -159,13 +159,23 @@ async def test_routing_end_to_end(stack: StackInfo, services: dict[str, ServiceP
         ExecutorReassignmentRequested(action_id=uuid.uuid4(), appeal_id=other, executor_code=other_executor,
                                       employee_id="e-1", reason="  ", requested_at=now),
     ]
-    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [action_record(a) for a in invalid])
-    wanted = {str(a.action_id) for a in invalid}
+    malformed_id = uuid.uuid4()
+    key, value, headers = action_record(invalid[0])
+    malformed = json.loads(value)
+    malformed.update(action_id=str(malformed_id))
+    del malformed["text"]
+    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1",
+                  [action_record(a) for a in invalid] + [(key, json.dumps(malformed).encode(), headers)])
+    wanted = {str(a.action_id) for a in invalid} | {str(malformed_id)}
     rejected = await read_topic(stack.bootstrap_servers, "appeals.executor-actions-rejected.v1",
                                 until=lambda rs: wanted <= {json.loads(r.value)["action_id"] for r in rs})
     reasons = {json.loads(r.value)["action_id"]: json.loads(r.value)["reason"] for r in rejected
                if json.loads(r.value)["action_id"] in wanted}
     assert set(reasons) == wanted and all(reasons.values())
+    assert reasons[str(malformed_id)].startswith("malformed action:") and "text" in reasons[str(malformed_id)]
+    dead = await read_topic(stack.bootstrap_servers, "appeals.executor-actions.v1.dlq.routing",
+                            until=lambda rs: any(str(malformed_id) in r.value.decode() for r in rs))
+    assert any(str(malformed_id) in r.value.decode() for r in dead), "kept for the SRE as well"
     history = await routing_db.fetchval("SELECT count(*) FROM assignments WHERE appeal_id = $1", uuid.UUID(appeal_id))
     assert history == 2, "refused actions change nothing"
     await routing_db.close()

@@ -70,6 +70,9 @@ class Delivery:
 
 BatchHandler = Callable[[asyncpg.Connection, Sequence[Delivery]], Awaitable[None]]
 EventHandler = Callable[[asyncpg.Connection, Delivery], Awaitable[None]]
+#: Called, inside a transaction, for each record that is about to be dead-lettered, so a
+#: service can also tell the sender (e.g. routing answers a malformed executor action).
+InvalidHandler = Callable[[asyncpg.Connection, ConsumerRecord, str], Awaitable[None]]
 
 
 class PoisonEvent(Exception):
@@ -98,7 +101,7 @@ class EventConsumer:
         self.stats = ConsumerStats()
 
     def subscribe_batch(self, broker: KafkaBroker, topics: str | Sequence[str], handler: BatchHandler, *,
-                        name: str | None = None) -> None:
+                        name: str | None = None, on_invalid: InvalidHandler | None = None) -> None:
         """Subscribe ``handler`` to ``topics``; it receives the new events of a batch at once.
 
         Each subscription is one consumer group, ``<service>.<name>`` (``name`` defaults to
@@ -111,7 +114,7 @@ class EventConsumer:
         group = f"{self._settings.service_name}.{name or topics[0]}"
 
         async def on_topic(body: Any, message: KafkaMessage) -> None:
-            await self.process(message, consumer_name=group, handler=handler)
+            await self.process(message, consumer_name=group, handler=handler, on_invalid=on_invalid)
 
         on_topic.__name__ = "on_" + (name or topics[0]).replace(".", "_").replace("-", "_")
         broker.subscriber(
@@ -129,7 +132,7 @@ class EventConsumer:
         )(on_topic)
 
     def subscribe(self, broker: KafkaBroker, topics: str | Sequence[str], handler: EventHandler, *,
-                  name: str | None = None) -> None:
+                  name: str | None = None, on_invalid: InvalidHandler | None = None) -> None:
         """Subscribe a per-event ``handler``; events of a batch still share one transaction."""
 
         async def each(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
@@ -140,9 +143,10 @@ class EventConsumer:
                 finally:
                     otel_context.detach(token)
 
-        self.subscribe_batch(broker, topics, each, name=name)
+        self.subscribe_batch(broker, topics, each, name=name, on_invalid=on_invalid)
 
-    async def process(self, message: Any, *, consumer_name: str, handler: BatchHandler) -> None:
+    async def process(self, message: Any, *, consumer_name: str, handler: BatchHandler,
+                      on_invalid: InvalidHandler | None = None) -> None:
         """Handle one fetched batch and commit its offsets (FastStream calls this)."""
         records: tuple[ConsumerRecord, ...] = tuple(message.raw_message)
         deliveries, dead = self._parse(records)
@@ -150,6 +154,8 @@ class EventConsumer:
         deliveries = [_with_context(d, s) for d, s in zip(deliveries, spans, strict=True)]
         try:
             done = await self._apply_with_retries(deliveries, consumer_name, handler, dead)
+            if done and dead and on_invalid is not None:
+                done = await self._tell_sender(dead, on_invalid)
             if done and dead:
                 done = await self._dead_letter_with_retries(dead)
         finally:
@@ -252,6 +258,18 @@ class EventConsumer:
                 await handler(conn, new)
         self.stats.handled += len(new)
         self.stats.duplicates += len(deliveries) - len(new)
+
+    async def _tell_sender(self, dead: list[tuple[ConsumerRecord, str]], on_invalid: InvalidHandler) -> bool:
+        async def attempt() -> None:
+            async with self._pool.acquire() as conn, conn.transaction():
+                for record, reason in dead:
+                    await on_invalid(conn, record, reason)
+
+        try:
+            return await self._retrying(attempt)
+        except _Poison as poison:
+            log.error("the invalid-record hook failed (%s); dead-lettering only", poison.reason)
+            return True
 
     async def _dead_letter_with_retries(self, dead: list[tuple[ConsumerRecord, str]]) -> bool:
         records = [self._dead_letter_record(r, reason) for r, reason in dead]

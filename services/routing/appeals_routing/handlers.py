@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 from appeals_contracts.events import (
     AnswerAccepted,
@@ -125,6 +127,22 @@ def _action_refusal(state: AppealState | None, action: ExecutorAction, directory
         if state is None:
             return "unknown appeal"
     return refused.reason if refused else None
+
+
+def action_identity(value: bytes | None) -> tuple[UUID, UUID | None, str | None, str] | None:
+    """(action id, appeal id, executor code, action type) of a malformed action, as far as
+    they can be read; ``None`` without a usable action id (then nobody can be answered)."""
+    try:
+        data = json.loads(value or b"")
+        action_id = UUID(str(data["action_id"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+    try:
+        appeal_id = UUID(str(data.get("appeal_id")))
+    except ValueError:
+        appeal_id = None
+    executor = data.get("executor_code") if isinstance(data.get("executor_code"), str) else None
+    return action_id, appeal_id, executor, "unknown"
 
 
 async def apply_verdict(uow, verdict: AnswerAccepted | AnswerReturned) -> None:

@@ -126,3 +126,13 @@ async def test_an_older_or_repeated_rule_version_is_handled():
     with pytest.raises(handlers.RulesRefused, match="not newer"):
         await handlers.load_rules(uow, DIRECTORY, RULE_SET, "another checksum",
                                   categories=REF.categories.codes, districts=REF.districts.codes)
+
+
+def test_a_malformed_action_is_identified_when_it_names_an_action_id():
+    action_id, appeal_id = uuid.uuid4(), uuid.uuid4()
+    assert handlers.action_identity(
+        f'{{"action_id": "{action_id}", "appeal_id": "{appeal_id}", "executor_code": "x", "text": 5}}'.encode()
+    ) == (action_id, appeal_id, "x", "unknown")
+    assert handlers.action_identity(f'{{"action_id": "{action_id}", "appeal_id": 7}}'.encode())[1] is None
+    assert handlers.action_identity(b"{not json") is None
+    assert handlers.action_identity(b'{"appeal_id": "x"}') is None

@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import asyncpg
+from aiokafka import ConsumerRecord
 
 from appeals_contracts.events import AnswerAccepted, AnswerReturned, AppealRegistered
 from appeals_routing import handlers
+from appeals_routing.adapters import events
 from appeals_routing.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_routing.domain.model import RegisteredAppeal
 from appeals_runtime.consumer import Delivery
@@ -31,10 +33,21 @@ def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str]) -> N
         await handlers.handle_action(uow, delivery.event, directory=directory, now=datetime.now(UTC))  # type: ignore[arg-type]
         await uow.flush()
 
+    async def on_malformed_action(conn: asyncpg.Connection, record: ConsumerRecord, reason: str) -> None:
+        """A portal sent something that is not a valid action: if it names an action id, tell
+        the portal why on the rejection topic (the record also goes to the dead-letter topic)."""
+        fields = handlers.action_identity(record.value)
+        if fields is None:
+            return
+        uow = PostgresUnitOfWork(conn)
+        uow.announce(events.action_rejected(*fields, f"malformed action: {reason}", datetime.now(UTC)))
+        await uow.flush()
+
     async def on_inspections(conn: asyncpg.Connection, delivery: Delivery) -> None:
         if isinstance(delivery.event, (AnswerAccepted, AnswerReturned)):
             await handlers.apply_verdict(PostgresUnitOfWork(conn, delivery.trace_context), delivery.event)
 
     runtime.consumer.subscribe_batch(runtime.broker, "appeals.registered.v1", on_appeals_registered)
-    runtime.consumer.subscribe(runtime.broker, "appeals.executor-actions.v1", on_executor_actions)
+    runtime.consumer.subscribe(runtime.broker, "appeals.executor-actions.v1", on_executor_actions,
+                               on_invalid=on_malformed_action)
     runtime.consumer.subscribe(runtime.broker, "appeals.inspections.v1", on_inspections)
