@@ -2,11 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e services/intake -e services/routing
+PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e services/intake -e services/routing -e "services/deadline-tracker[calendar-tools]"
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run stack test test-unit test-integration bench-intake schemas constraints routing-rules clean
+.PHONY: install run stack test test-unit test-integration bench-intake schemas constraints routing-rules calendar clean
 
 install: $(STAMP)
 
@@ -40,6 +40,9 @@ RULES ?= services/routing/appeals_routing/data/rules.yaml
 
 routing-rules: install  ## validate and load EXECUTORS and RULES into routing's database
 	DATABASE_URL='$(ROUTING_DATABASE_URL)' $(BIN)/appeals-routing load-rules --executors $(EXECUTORS) --rules $(RULES)
+
+calendar: install  ## regenerate the Kazakhstan working-day calendar (review the diff before committing)
+	$(BIN)/python -m appeals_deadlines.tools.calendar_gen 2020 2027
 
 schemas: install  ## regenerate the committed JSON Schemas after a compatible change
 	$(BIN)/python -m appeals_contracts.schemagen
