@@ -19,6 +19,7 @@ class ServiceDef:
 SERVICES: tuple[ServiceDef, ...] = (
     ServiceDef("intake", "appeals_intake.entrypoints.main", 8001),
     ServiceDef("routing", "appeals_routing.entrypoints.main", 8002),
+    ServiceDef("deadline-tracker", "appeals_deadlines.entrypoints.main", 8003),
 )
 
 #: Databases created by the stack: one per service of the platform, present or coming.

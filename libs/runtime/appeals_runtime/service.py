@@ -58,6 +58,7 @@ class ServiceSpec:
     routers: Sequence[APIRouter] = field(default_factory=tuple)
     description: str = ""
     on_start: Callable[[Runtime], Awaitable[None]] | None = None  # after migrations, before consumers
+    background: Sequence[Callable[[Runtime], Awaitable[None]]] = ()  # run until shutdown (e.g. timer sweeps)
 
 
 async def _connect(settings: ServiceSettings, attempts: int = 30) -> asyncpg.Pool:
@@ -108,6 +109,8 @@ def create_app(spec: ServiceSpec) -> FastAPI:
         spec.subscribe(runtime)
         relay_task = asyncio.create_task(runtime.relay.run(), name="outbox-relay")
         await broker.start()
+        background = [asyncio.create_task(task(runtime), name=getattr(task, "__name__", "background"))
+                      for task in spec.background]
         started = True
 
         async def database_ready() -> bool:
@@ -125,6 +128,9 @@ def create_app(spec: ServiceSpec) -> FastAPI:
             yield
         finally:
             started = False
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             await broker.stop()
             runtime.relay.stop()
             await relay_task

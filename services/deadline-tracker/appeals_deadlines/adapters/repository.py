@@ -1,0 +1,85 @@
+"""The deadline tracker's tables, through asyncpg."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    appeal_id: UUID
+    policy_code: str
+    regime: str
+    registered_at: datetime
+    due_at: datetime
+    extended: bool
+    status: str
+    last_answer_submitted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Timer:
+    appeal_id: UUID
+    kind: str
+    due_at: datetime
+    fire_at: datetime
+
+
+class PostgresDeadlineRepository:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def get_for_update(self, appeal_id: UUID) -> DeadlineRow | None:
+        row = await self._conn.fetchrow(
+            """SELECT appeal_id, policy_code, regime, registered_at, due_at, extended, status,
+                      last_answer_submitted_at FROM deadlines WHERE appeal_id = $1 FOR UPDATE""", appeal_id)
+        return DeadlineRow(**dict(row)) if row else None
+
+    async def add(self, row: DeadlineRow) -> bool:
+        """Insert; False when the appeal already has a deadline (a redelivery)."""
+        status = await self._conn.execute(
+            """INSERT INTO deadlines (appeal_id, policy_code, regime, registered_at, due_at, extended, status)
+               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (appeal_id) DO NOTHING""",
+            row.appeal_id, row.policy_code, row.regime, row.registered_at, row.due_at, row.extended, row.status)
+        return status.endswith(" 1")
+
+    async def update(self, appeal_id: UUID, **fields: object) -> None:
+        names = list(fields)
+        sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
+        await self._conn.execute(f"UPDATE deadlines SET {sets} WHERE appeal_id = $1", appeal_id,
+                                 *(fields[n] for n in names))
+
+    async def add_timers(self, timers: Sequence[Timer]) -> None:
+        await self._conn.executemany(
+            """INSERT INTO timers (appeal_id, kind, due_at, fire_at) VALUES ($1, $2, $3, $4)
+               ON CONFLICT DO NOTHING""",
+            [(t.appeal_id, t.kind, t.due_at, t.fire_at) for t in timers])
+
+    async def cancel_timers(self, appeal_id: UUID) -> None:
+        await self._conn.execute("DELETE FROM timers WHERE appeal_id = $1 AND fired_at IS NULL", appeal_id)
+
+    async def claim_due_timers(self, now: datetime, limit: int) -> list[Timer]:
+        """Mark up to ``limit`` due timers fired and return them. Rows another replica has
+        claimed are skipped (SKIP LOCKED); the caller's transaction makes the firing and
+        its events one unit, so a timer fires exactly once."""
+        rows = await self._conn.fetch(
+            """WITH due AS (
+                   SELECT appeal_id, kind, due_at, fire_at FROM timers
+                   WHERE fired_at IS NULL AND fire_at <= $1
+                   ORDER BY fire_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+               UPDATE timers t SET fired_at = $1 FROM due
+               WHERE (t.appeal_id, t.kind, t.due_at, t.fire_at) = (due.appeal_id, due.kind, due.due_at, due.fire_at)
+               RETURNING t.appeal_id, t.kind, t.due_at, t.fire_at""", now, limit)
+        return sorted((Timer(**dict(r)) for r in rows), key=lambda t: t.fire_at)
+
+    async def open_deadlines(self, appeal_ids: Sequence[UUID]) -> dict[UUID, DeadlineRow]:
+        rows = await self._conn.fetch(
+            """SELECT appeal_id, policy_code, regime, registered_at, due_at, extended, status,
+                      last_answer_submitted_at FROM deadlines WHERE appeal_id = ANY($1::uuid[]) AND status = 'open'""",
+            list(appeal_ids))
+        return {r["appeal_id"]: DeadlineRow(**dict(r)) for r in rows}
