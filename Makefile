@@ -6,7 +6,7 @@ PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e servi
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run stack test test-unit test-integration bench-intake schemas constraints routing-rules calendar clean
+.PHONY: install run stack test test-unit test-integration bench-intake bench-deadlines schemas constraints routing-rules calendar clean
 
 install: $(STAMP)
 
@@ -43,6 +43,9 @@ routing-rules: install  ## validate and load EXECUTORS and RULES into routing's 
 
 calendar: install  ## regenerate the Kazakhstan working-day calendar (review the diff before committing)
 	$(BIN)/python -m appeals_deadlines.tools.calendar_gen 2020 2027
+
+bench-deadlines: install  ## timer sweep with 1,000,000 open deadlines vs 10,000, as a ratio
+	$(BIN)/python bench/deadline_sweep.py
 
 schemas: install  ## regenerate the committed JSON Schemas after a compatible change
 	$(BIN)/python -m appeals_contracts.schemagen
