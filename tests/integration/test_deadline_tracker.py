@@ -1,9 +1,11 @@
-"""The deadline tracker as two replicas on one database, on the real broker: scheduling,
-reminders and breaches fired exactly once, an extension granted once, the clock stopped by
-the accepted answer, and a year without calendar refused explicitly."""
+"""The deadline tracker as two replicas on one database, on the real broker, with its clock
+moved 20 days ahead (CLOCK_OFFSET_S): scheduling, reminders and breaches fired exactly once,
+an extension granted once, refusals, the clock stopped by the accepted answer, a year
+without calendar refused, and a SIGKILL of one replica mid-sweep losing nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections import Counter
@@ -20,13 +22,14 @@ from appeals_devstack.testing import header, produce, read_topic
 
 pytestmark = pytest.mark.integration
 TRACKER = next(s for s in SERVICES if s.name == "deadline-tracker")
+OFFSET = timedelta(days=20)
 
 
 @pytest.fixture(scope="module")
 def replicas(stack: StackInfo, tmp_path_factory):
     log_dir = tmp_path_factory.mktemp("deadlines")
-    processes = [ServiceProcess(TRACKER, stack, log_dir / str(i), extra_env={"SWEEP_INTERVAL_S": "0.2"}).start()
-                 for i in range(2)]
+    env = {"SWEEP_INTERVAL_S": "0.2", "CLOCK_OFFSET_S": str(OFFSET.total_seconds()), "SWEEP_BATCH_SIZE": "50"}
+    processes = [ServiceProcess(TRACKER, stack, log_dir / str(i), extra_env=env).start() for i in range(2)]
     for p in processes:
         p.wait_ready()
     yield processes
@@ -46,18 +49,20 @@ def registered(appeal_id: uuid.UUID, at: datetime, channel: str = "portal") -> A
                             text="Pothole", language="ru", registered_at=at)
 
 
+def events_of(records, appeal):
+    return [(header(r, "ce_type"), json.loads(r.value)) for r in records if r.key == str(appeal).encode()]
+
+
 async def test_deadline_lifecycle_with_two_replicas(stack: StackInfo, replicas):
-    now = datetime.now(UTC)
+    real_now = datetime.now(UTC)
+    now = real_now + OFFSET  # the trackers' clock
     overdue, extended, social, too_old = (uuid.uuid4() for _ in range(4))
     await produce(stack.bootstrap_servers, "appeals.registered.v1", [
-        record(registered(overdue, now - timedelta(days=20)), overdue),
-        record(registered(extended, now - timedelta(days=14)), extended),
+        record(registered(overdue, real_now), overdue),                      # 20 tracker-days old: breached
+        record(registered(extended, now - timedelta(days=14)), extended),    # due tomorrow, tracker time
         record(registered(social, now, channel="social_network"), social),
         record(registered(too_old, datetime(2019, 12, 30, 6, tzinfo=UTC), channel="social_network"), too_old),
     ] * 2)  # every event delivered twice
-
-    def events_of(records, appeal):
-        return [(header(r, "ce_type"), json.loads(r.value)) for r in records if r.key == str(appeal).encode()]
 
     deadlines = await read_topic(stack.bootstrap_servers, "appeals.deadlines.v1", until=lambda rs: (
         Counter(t for t, _ in events_of(rs, overdue)) == {"deadline.scheduled": 1, "deadline.approaching": 2,
@@ -72,30 +77,59 @@ async def test_deadline_lifecycle_with_two_replicas(stack: StackInfo, replicas):
     assert due > now and Counter(t for t, _ in events_of(deadlines, extended))["deadline.approaching"] == 1
     assert dict(events_of(deadlines, social))["deadline.scheduled"]["policy_code"] == "seed.social_3"
 
-    ask = AppealExtensionRequested(appeal_id=extended, executor_code="mobility_dept", employee_id="md-1",
-                                   reason="On-site inspection of the road", requested_at=now)
-    await produce(stack.bootstrap_servers, "appeals.extension-requested.v1", [record(ask, extended)])
-    again = AppealExtensionRequested(appeal_id=extended, executor_code="mobility_dept", employee_id="md-1",
-                                     reason="Still inspecting", requested_at=now + timedelta(seconds=1))
-    await produce(stack.bootstrap_servers, "appeals.extension-requested.v1", [record(again, extended)])
+    def ask(appeal: uuid.UUID, at: datetime) -> tuple:
+        return record(AppealExtensionRequested(appeal_id=appeal, executor_code="mobility_dept", employee_id="md-1",
+                                               reason="On-site inspection of the road", requested_at=at), appeal)
+
+    unknown = uuid.uuid4()
+    await produce(stack.bootstrap_servers, "appeals.extension-requested.v1",
+                  [ask(extended, now), ask(extended, now + timedelta(seconds=1)), ask(unknown, now)])
     accepted = AnswerAccepted(appeal_id=extended, answer_id=uuid.uuid4(), executor_code="mobility_dept",
                               employee_id="md-1", inspector_id="i-1", answer_text="Repaired", answer_language="ru",
                               answer_submitted_at=now + timedelta(minutes=1), decided_at=now + timedelta(minutes=2))
     await produce(stack.bootstrap_servers, "appeals.inspections.v1", [record(accepted, extended)] * 2)
-
     deadlines = await read_topic(stack.bootstrap_servers, "appeals.deadlines.v1", until=lambda rs: (
         "deadline.closed" in {t for t, _ in events_of(rs, extended)}), timeout_s=60)
+    await produce(stack.bootstrap_servers, "appeals.extension-requested.v1", [ask(extended, now + timedelta(minutes=3))])
+
+    deadlines = await read_topic(stack.bootstrap_servers, "appeals.deadlines.v1", until=lambda rs: (
+        Counter(t for t, _ in events_of(rs, extended))["deadline.extension_refused"] == 2
+        and events_of(rs, unknown)), timeout_s=60)
     assert Counter(t for t, _ in events_of(deadlines, overdue)) == got, "no timer fired twice, even later"
     mine = events_of(deadlines, extended)
-    types = Counter(t for t, _ in mine)
-    assert types["deadline.extended"] == 1 and types["deadline.extension_refused"] == 1 and types["deadline.closed"] == 1
+    assert Counter(t for t, _ in mine)["deadline.extended"] == 1 and Counter(t for t, _ in mine)["deadline.closed"] == 1
     ext = next(p for t, p in mine if t == "deadline.extended")
     assert (datetime.fromisoformat(ext["due_at"]) - due).days == 15  # 15 -> 30 calendar days from registration
-    assert next(p for t, p in mine if t == "deadline.extension_refused")["reason"] == "the deadline was already extended once"
-    closed = next(p for t, p in mine if t == "deadline.closed")
-    assert closed["on_time"] is True
+    refusals = [p["reason"] for t, p in mine if t == "deadline.extension_refused"]
+    assert refusals == ["the deadline was already extended once", "the deadline is already closed"]
+    assert next(p for t, p in mine if t == "deadline.closed")["on_time"] is True
+    assert dict(events_of(deadlines, unknown))["deadline.extension_refused"]["reason"] == "no deadline is known for this appeal"
 
     dead = await read_topic(stack.bootstrap_servers, "appeals.registered.v1.dlq.deadline-tracker",
                             until=lambda rs: any(r.key == str(too_old).encode() for r in rs), timeout_s=30)
     reason = next(header(r, "dlq_reason") for r in dead if r.key == str(too_old).encode())
     assert "no working-day calendar for 2019" in reason
+
+
+async def test_a_replica_killed_mid_sweep_loses_nothing(stack: StackInfo, replicas):
+    real_now = datetime.now(UTC)
+    appeals = [uuid.uuid4() for _ in range(300)]  # 900 timers due at once, swept 50 at a time
+    await produce(stack.bootstrap_servers, "appeals.registered.v1", [record(registered(a, real_now), a) for a in appeals])
+    wanted = {str(a).encode() for a in appeals}
+
+    def fired(records) -> list:
+        return [r for r in records if r.key in wanted and header(r, "ce_type") in ("deadline.approaching",
+                                                                                 "deadline.breached")]
+
+    await read_topic(stack.bootstrap_servers, "appeals.deadlines.v1", until=lambda rs: len(fired(rs)) >= 60,
+                     timeout_s=60)
+    replicas[0].kill()  # mid-sweep: some timers claimed and published, most not yet
+    records = await read_topic(stack.bootstrap_servers, "appeals.deadlines.v1",
+                               until=lambda rs: len({header(r, "ce_id") for r in fired(rs)}) >= 900, timeout_s=120)
+    await asyncio.sleep(2)
+    records = await read_topic(stack.bootstrap_servers, "appeals.deadlines.v1",
+                               until=lambda rs: len({header(r, "ce_id") for r in fired(rs)}) >= 900, timeout_s=30)
+    per_appeal = Counter((r.key, header(r, "ce_type")) for r in {header(r, "ce_id"): r for r in fired(records)}.values())
+    assert all(per_appeal[(str(a).encode(), "deadline.approaching")] == 2 for a in appeals)
+    assert all(per_appeal[(str(a).encode(), "deadline.breached")] == 1 for a in appeals)
+    replicas[0].start().wait_ready()

@@ -23,13 +23,14 @@ def build_app(settings: DeadlineSettings | None = None) -> FastAPI:
     calendar = read_calendar(Path(settings.calendar_file) if settings.calendar_file else None)
 
     async def timer_sweep(runtime: Runtime) -> None:
-        await consumers.sweep(runtime, interval_s=settings.sweep_interval_s, batch_size=settings.sweep_batch_size)
+        await consumers.sweep(runtime, interval_s=settings.sweep_interval_s, batch_size=settings.sweep_batch_size,
+                              clock=settings.now)
 
     return create_app(ServiceSpec(
         title="Deadline tracker",
         description="Legal deadline policies, the Kazakhstan working-day calendar, reminders and breaches.",
         settings=settings,
         migrations_package="appeals_deadlines.migrations",
-        subscribe=lambda runtime: consumers.subscribe_all(runtime, regime, calendar, families),
+        subscribe=lambda runtime: consumers.subscribe_all(runtime, regime, calendar, families, settings.now),
         background=[timer_sweep],
     ))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from pydantic import Field
 
 from appeals_runtime.settings import ServiceSettings
@@ -15,3 +17,8 @@ class DeadlineSettings(ServiceSettings):
     calendar_file: str = Field("", description="CALENDAR_FILE (default: bundled)")
     sweep_interval_s: float = Field(1.0, description="SWEEP_INTERVAL_S: how often due timers are looked for")
     sweep_batch_size: int = Field(500, description="SWEEP_BATCH_SIZE: timers claimed per transaction")
+    clock_offset_s: float = Field(0.0, description="CLOCK_OFFSET_S: shifts the tracker's 'now' (tests and demos only)")
+
+    def now(self) -> datetime:
+        """The tracker's clock: the real time plus ``CLOCK_OFFSET_S``."""
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset_s)

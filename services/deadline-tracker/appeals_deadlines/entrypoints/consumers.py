@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 
 import asyncpg
 
@@ -29,9 +30,10 @@ TOPICS = ("appeals.registered.v1", "appeals.assigned.v1", "appeals.answered.v1",
           "appeals.extension-requested.v1", "appeals.inspections.v1")
 
 
-def subscribe_all(runtime: Runtime, regime: Regime, calendar: WorkingCalendar, families: dict[str, str]) -> None:
+def subscribe_all(runtime: Runtime, regime: Regime, calendar: WorkingCalendar, families: dict[str, str],
+                  clock: Callable[[], datetime]) -> None:
     async def on_appeal_events(conn: asyncpg.Connection, delivery: Delivery) -> None:
-        e, now = delivery.event, datetime.now(UTC)
+        e, now = delivery.event, clock()
         uow = PostgresUnitOfWork(conn, delivery.trace_context)
         if isinstance(e, AppealRegistered):
             await handlers.schedule(uow, appeal_id=e.appeal_id, channel_family=families[e.channel],
@@ -53,13 +55,13 @@ def subscribe_all(runtime: Runtime, regime: Regime, calendar: WorkingCalendar, f
     runtime.consumer.subscribe(runtime.broker, TOPICS, on_appeal_events, name="appeal-events")
 
 
-async def sweep(runtime: Runtime, *, interval_s: float, batch_size: int) -> None:
+async def sweep(runtime: Runtime, *, interval_s: float, batch_size: int, clock: Callable[[], datetime]) -> None:
     """Fire due timers until cancelled; safe with any number of replicas."""
     while True:
         try:
             async with runtime.pool.acquire() as conn, conn.transaction():
                 uow = PostgresUnitOfWork(conn)
-                fired = await handlers.fire_due_timers(uow, now=datetime.now(UTC), limit=batch_size)
+                fired = await handlers.fire_due_timers(uow, now=clock(), limit=batch_size)
                 await uow.flush()
             if fired == batch_size:
                 continue
