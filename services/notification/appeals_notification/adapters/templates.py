@@ -1,0 +1,62 @@
+"""Message templates: versioned Jinja2 files, ``templates/<language>/<template>.txt.j2``.
+
+The first line is the subject, then a blank line, then the body. Rendering is strict: a
+variable the context lacks is an error (:class:`RenderFailed`), so a message is either
+whole or not produced at all. :meth:`Templates.check_complete` runs at start-up, so a
+missing template stops the service instead of surprising it at run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+TEMPLATES_VERSION = 1
+
+
+class TemplateMissing(RuntimeError):
+    """Some (template, language) pairs have no file."""
+
+
+class RenderFailed(ValueError):
+    """A template could not be rendered with the context given (e.g. a missing variable)."""
+
+
+@dataclass(frozen=True)
+class Message:
+    template: str
+    language: str
+    subject: str
+    body: str
+
+
+class Templates:
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory or Path(str(resources.files("appeals_notification.templates")))
+        self._env = jinja2.Environment(loader=jinja2.FileSystemLoader(self.directory),
+                                       undefined=jinja2.StrictUndefined, autoescape=False,
+                                       keep_trailing_newline=False)
+
+    def missing(self, templates: Iterable[str], languages: Iterable[str]) -> list[str]:
+        return sorted(f"{lang}/{name}.txt.j2" for name in templates for lang in languages
+                      if not (self.directory / lang / f"{name}.txt.j2").is_file())
+
+    def check_complete(self, templates: Iterable[str], languages: Iterable[str]) -> None:
+        missing = self.missing(list(templates), list(languages))
+        if missing:
+            raise TemplateMissing("missing templates: " + ", ".join(missing))
+
+    def render(self, template: str, language: str, context: Mapping[str, Any]) -> Message:
+        try:
+            text = self._env.get_template(f"{language}/{template}.txt.j2").render(**context)
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateMissing(f"no template {language}/{template}") from exc
+        except jinja2.UndefinedError as exc:
+            raise RenderFailed(f"{language}/{template}: {exc.message}") from exc
+        subject, _, body = text.partition("\n\n")
+        return Message(template, language, subject.strip(), body.strip())

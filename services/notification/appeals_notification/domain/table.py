@@ -1,0 +1,34 @@
+"""Who is told what: event type → (audience, template). The docs' table is this one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+AUDIENCES = ("citizen", "executor", "inspectors")
+
+
+@dataclass(frozen=True)
+class Notice:
+    audience: str
+    template: str
+    urgent: bool = False  # urgent messages ignore SMS quiet hours
+
+
+#: What each event causes. The citizen's registration notice waits for the due time, so it
+#: is sent on ``deadline.scheduled`` (the registration details arrived earlier).
+TABLE: dict[str, tuple[Notice, ...]] = {
+    "deadline.scheduled": (Notice("citizen", "citizen.registered"),),
+    "appeal.assigned": (Notice("citizen", "citizen.assigned"), Notice("executor", "executor.assigned")),
+    "deadline.extended": (Notice("citizen", "citizen.extended"),),
+    "inspection.answer_accepted": (Notice("citizen", "citizen.answer_accepted"),),
+    "deadline.breached": (Notice("citizen", "citizen.breach_apology"),
+                          Notice("inspectors", "inspectors.deadline_breached", urgent=True)),
+    "deadline.approaching": (Notice("executor", "executor.deadline_approaching", urgent=True),),
+    "inspection.answer_returned": (Notice("executor", "executor.answer_returned"),),
+}
+
+TEMPLATES: frozenset[str] = frozenset(n.template for notices in TABLE.values() for n in notices)
+
+
+def notices_for(event_type: str) -> tuple[Notice, ...]:
+    return TABLE.get(event_type, ())

@@ -1,0 +1,57 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from appeals_notification.adapters.templates import RenderFailed, TemplateMissing, Templates
+from appeals_notification.domain.language import LANGUAGES, choose_language
+from appeals_notification.domain.table import AUDIENCES, TABLE, TEMPLATES, notices_for
+
+CONTEXT = {
+    "registration_number": "OA-2026-00012345", "due_local": "09.12.2026 24:00", "track_url": "https://x/OA",
+    "executor_name": "Medeu District Akimat", "reason": "On-site inspection", "answer_text": "Repaired.",
+    "category_name": "Road repair", "district_name": "Medeu", "reason_name": "Formal reply", "comment": "",
+}
+
+
+def test_the_table_covers_every_audience_and_the_issue_s_list():
+    assert {n.audience for notices in TABLE.values() for n in notices} == set(AUDIENCES)
+    assert [n.template for n in notices_for("appeal.assigned")] == ["citizen.assigned", "executor.assigned"]
+    assert {n.template for n in notices_for("deadline.breached")} == {"citizen.breach_apology",
+                                                                       "inspectors.deadline_breached"}
+    assert notices_for("appeal.answered") == ()
+
+
+def test_every_template_exists_in_every_language():
+    Templates().check_complete(TEMPLATES, LANGUAGES)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_every_template_renders_with_the_number_and_the_due_time(template, language):
+    message = Templates().render(template, language, CONTEXT)
+    assert message.subject and message.body
+    assert "OA-2026-00012345" in message.subject + message.body
+    assert "09.12.2026 24:00" in message.body
+
+
+def test_a_missing_variable_is_a_failure_not_half_a_message():
+    context = {k: v for k, v in CONTEXT.items() if k != "executor_name"}
+    with pytest.raises(RenderFailed, match="executor_name"):
+        Templates().render("citizen.assigned", "kk", context)
+
+
+def test_a_missing_template_is_caught_at_start_up(tmp_path: Path):
+    copy = tmp_path / "templates"
+    shutil.copytree(Templates().directory, copy)
+    (copy / "kk" / "citizen.extended.txt.j2").unlink()
+    with pytest.raises(TemplateMissing, match="kk/citizen.extended.txt.j2"):
+        Templates(copy).check_complete(TEMPLATES, LANGUAGES)
+
+
+def test_language_choice():
+    assert choose_language("kk", "ru", "ru") == "kk"
+    assert choose_language(None, "en", "ru") == "en"
+    assert choose_language("fr", None, "ru") == "ru"
+    with pytest.raises(ValueError):
+        choose_language(None, None, "de")
