@@ -84,6 +84,10 @@ async def test_deadline_lifecycle_with_two_replicas(stack: StackInfo, replicas):
     unknown = uuid.uuid4()
     await produce(stack.bootstrap_servers, "appeals.extension-requested.v1",
                   [ask(extended, now), ask(extended, now + timedelta(seconds=1)), ask(unknown, now)])
+    # Kafka orders nothing across topics: let the extensions be decided before the verdict.
+    await read_topic(stack.bootstrap_servers, "appeals.deadlines.v1", until=lambda rs: (
+        Counter(t for t, _ in events_of(rs, extended))["deadline.extension_refused"] == 1
+        and "deadline.extended" in {t for t, _ in events_of(rs, extended)}), timeout_s=60)
     accepted = AnswerAccepted(appeal_id=extended, answer_id=uuid.uuid4(), executor_code="mobility_dept",
                               employee_id="md-1", inspector_id="i-1", answer_text="Repaired", answer_language="ru",
                               answer_submitted_at=now + timedelta(minutes=1), decided_at=now + timedelta(minutes=2))

@@ -219,8 +219,17 @@ class EventConsumer:
         try:
             return await self._retrying(lambda: self._apply(deliveries, consumer_name, handler))
         except _Poison:
-            pass
-        # Find the poison event: one transaction per event, the culprits go to the DLQ.
+            return await self._apply_one_by_one(deliveries, consumer_name, handler, dead)
+
+    async def _apply_one_by_one(
+        self,
+        deliveries: list[Delivery],
+        consumer_name: str,
+        handler: BatchHandler,
+        dead: list[tuple[ConsumerRecord, str]],
+    ) -> bool:
+        """The batch holds a poison event: one transaction per event finds it; the culprits
+        join ``dead`` (for the DLQ), the others are applied."""
         for delivery in deliveries:
             try:
                 if not await self._retrying(lambda d=delivery: self._apply([d], consumer_name, handler)):

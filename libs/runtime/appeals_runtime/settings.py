@@ -56,21 +56,22 @@ class ServiceSettings(BaseSettings):
                 sasl_plain_username=self.kafka_sasl_username,
                 sasl_plain_password=self.kafka_sasl_password,
             )
-        if self.kafka_security_protocol.endswith("SSL"):
-            from aiokafka.helpers import create_ssl_context
-
-            options["ssl_context"] = create_ssl_context()
+        if (ssl_context := self._ssl_context()) is not None:
+            options["ssl_context"] = ssl_context
         return options
+
+    def _ssl_context(self) -> object | None:
+        if not self.kafka_security_protocol.endswith("SSL"):
+            return None
+        from aiokafka.helpers import create_ssl_context
+
+        return create_ssl_context()
 
     def faststream_security(self) -> object | None:
         """The same connection security, as FastStream's broker wants it."""
         from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
-        ssl_context = None
-        if self.kafka_security_protocol.endswith("SSL"):
-            from aiokafka.helpers import create_ssl_context
-
-            ssl_context = create_ssl_context()
+        ssl_context = self._ssl_context()
         if self.kafka_security_protocol.startswith("SASL"):
             kinds = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
             kind = kinds.get((self.kafka_sasl_mechanism or "PLAIN").upper())

@@ -49,7 +49,7 @@ async def request_extension(uow, *, appeal_id: UUID, reason: str, requested_at: 
     otherwise refuse with the reason."""
     row = await uow.deadlines.get_for_update(appeal_id)
     refusal = None
-    policy = regime.policies.get(row.policy_code.split(".", 1)[1]) if row else None
+    policy = next((p for p in regime.policies.values() if row and p.code == row.policy_code), None)
     if row is None:
         refusal = "no deadline is known for this appeal"
     elif row.status != "open":
@@ -58,7 +58,9 @@ async def request_extension(uow, *, appeal_id: UUID, reason: str, requested_at: 
         refusal = "the deadline was already extended once"
     elif requested_at >= row.due_at:
         refusal = "the request came after the due time"
-    elif policy is None or policy.extended_period is None:
+    elif policy is None:
+        refusal = f"the deadline follows policy {row.policy_code}, which regime {regime.code} no longer has"
+    elif policy.extended_period is None:
         refusal = f"policy {row.policy_code} allows no extension"
     if refusal is not None:
         uow.announce(_envelope(DeadlineExtensionRefused(

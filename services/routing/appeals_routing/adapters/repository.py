@@ -85,6 +85,14 @@ class PostgresRoutingRepository:
             [(appeal_id, a.executor, a.previous_executor, a.reason, a.rule_id, a.rule_set_version, a.note,
               a.assigned_at) for appeal_id, a in rows])
 
+    async def current(self, appeal_id: UUID) -> tuple[str, str | None] | None:
+        """(status, executor) of an appeal, without locking it."""
+        row = await self._conn.fetchrow("SELECT status, executor_code FROM appeals WHERE appeal_id = $1", appeal_id)
+        return (row["status"], row["executor_code"]) if row else None
+
+    async def executor_exists(self, code: str) -> bool:
+        return bool(await self._conn.fetchval("SELECT 1 FROM executors WHERE code = $1", code))
+
     async def set_status(self, appeal_id: UUID, status: str, executor: str | None) -> None:
         await self._conn.execute(
             "UPDATE appeals SET status = $2, executor_code = $3, updated_at = now() WHERE appeal_id = $1",

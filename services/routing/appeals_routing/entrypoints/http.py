@@ -16,11 +16,13 @@ def router() -> APIRouter:
     @api.get("/appeals/{appeal_id}/assignments", summary="An appeal's assignment history, oldest first")
     async def history(appeal_id: UUID, request: Request) -> dict[str, Any]:
         async with request.app.state.runtime.pool.acquire() as conn:
-            entries = await PostgresRoutingRepository(conn).history(appeal_id)
-            status = await conn.fetchrow("SELECT status, executor_code FROM appeals WHERE appeal_id = $1", appeal_id)
-        if status is None:
+            repo = PostgresRoutingRepository(conn)
+            current = await repo.current(appeal_id)
+            entries = await repo.history(appeal_id)
+        if current is None:
             raise HTTPException(404, f"routing knows no appeal {appeal_id}")
-        return {"appeal_id": str(appeal_id), "status": status["status"], "executor_code": status["executor_code"],
+        status, executor = current
+        return {"appeal_id": str(appeal_id), "status": status, "executor_code": executor,
                 "assignments": [{"executor_code": a.executor, "previous_executor_code": a.previous_executor,
                                  "reason": a.reason, "rule_id": a.rule_id, "rule_set_version": a.rule_set_version,
                                  "assigned_at": a.assigned_at.isoformat()} for a in entries]}
@@ -30,9 +32,10 @@ def router() -> APIRouter:
                                after: UUID | None = Query(None, description="appeal_id of the last item of the previous page")
                                ) -> dict[str, Any]:
         async with request.app.state.runtime.pool.acquire() as conn:
-            if not await conn.fetchval("SELECT 1 FROM executors WHERE code = $1", executor_code):
+            repo = PostgresRoutingRepository(conn)
+            if not await repo.executor_exists(executor_code):
                 raise HTTPException(404, f"unknown executor {executor_code}")
-            items = await PostgresRoutingRepository(conn).open_assignments(executor_code, limit=limit, after=after)
+            items = await repo.open_assignments(executor_code, limit=limit, after=after)
         return {"executor_code": executor_code,
                 "items": [{"appeal_id": str(s.appeal_id), "registration_number": s.registration_number,
                            "category": s.category, "district": s.district, "status": s.status} for s in items],
