@@ -35,7 +35,7 @@ bench-intake: install  ## 50,000 appeals through intake vs a raw aiokafka baseli
 
 # The routing database of the embedded stack (`make run`); set ROUTING_DATABASE_URL for another.
 ROUTING_DATABASE_URL ?= postgresql://postgres@/routing?host=$(CURDIR)/.state/postgres
-EXECUTORS ?= services/routing/appeals_routing/data/executors.yaml
+EXECUTORS ?= contracts/appeals_contracts/data/executors.yaml
 RULES ?= services/routing/appeals_routing/data/rules.yaml
 
 routing-rules: install  ## validate and load EXECUTORS and RULES into routing's database

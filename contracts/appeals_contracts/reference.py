@@ -1,4 +1,5 @@
-"""Reference data shipped with the contracts: appeal kinds, channels, categories, districts.
+"""Reference data shipped with the contracts: appeal kinds, channels, categories, districts,
+the executor directory and the inspectors' reasons for returning an answer.
 
 Each file carries a ``version``; codes are stable identifiers, names are given in kk, ru
 and en. Services read these through :func:`load_reference`.
@@ -48,6 +49,8 @@ class Reference:
     channels: Table
     categories: Table
     districts: Table
+    executors: Table
+    return_reasons: Table
     social_networks: frozenset[str]
 
 
@@ -81,5 +84,7 @@ def load_reference() -> Reference:
         channels=channels,
         categories=_table("categories")[0],
         districts=_table("districts")[0],
+        executors=_table("executors")[0],
+        return_reasons=_table("return_reasons")[0],
         social_networks=frozenset(raw_channels.get("social_networks", ())),
     )

@@ -10,7 +10,9 @@ def test_reference_tables_are_complete():
             "tree_cutting", "garbage_collection", "road_repair", "engineering_networks", "kindergarten_referral",
             "other_akimat_matters"}
     assert seed <= ref.categories.codes
-    for table in (ref.districts, ref.appeal_kinds, ref.channels, ref.categories):
+    assert {"no_substance", "formal_reply", "wrong_competence", "no_legal_basis", "language"} == ref.return_reasons.codes
+    assert "triage" in {e.attributes["kind"] for e in ref.executors.entries.values()}
+    for table in (ref.districts, ref.appeal_kinds, ref.channels, ref.categories, ref.executors, ref.return_reasons):
         assert table.version >= 1
         for entry in table.entries.values():
             assert set(entry.names) == set(LANGUAGES) and all(entry.names.values())

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from appeals_contracts.reference import load_reference
 from appeals_routing import handlers
-from appeals_routing.adapters.data_files import bundled, read_directory, read_rule_set
+from appeals_routing.adapters.data_files import bundled, bundled_directory, read_directory, read_rule_set
 from appeals_routing.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_routing.config import RoutingSettings
 from appeals_routing.entrypoints import consumers, http
@@ -40,7 +40,7 @@ def build_app(settings: RoutingSettings | None = None) -> FastAPI:
     async def on_start(runtime: Runtime) -> None:
         async with runtime.pool.acquire() as conn:
             if await PostgresUnitOfWork(conn).routing.current_rule_set() is None:
-                outcome = await load_rule_files(conn, Path(settings.executors_file or bundled("executors.yaml")),
+                outcome = await load_rule_files(conn, Path(settings.executors_file or bundled_directory()),
                                                 Path(settings.rules_file or bundled("rules.yaml")))
                 log.info("first start: %s", outcome)
 

@@ -4,11 +4,11 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appeals_routing.adapters.data_files import bundled, read_directory, read_rule_set
+from appeals_routing.adapters.data_files import bundled, bundled_directory, read_directory, read_rule_set
 from appeals_routing.domain import decisions
 from appeals_routing.domain.model import AppealState, Assignment, RegisteredAppeal
 
-DIRECTORY = read_directory(bundled("executors.yaml"))
+DIRECTORY = read_directory(bundled_directory())
 RULE_SET, _ = read_rule_set(bundled("rules.yaml"), DIRECTORY)
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 EXECUTORS = sorted(DIRECTORY.executors)

@@ -10,10 +10,10 @@ import pytest
 from appeals_contracts.events import AnswerAccepted, AnswerReturned, ExecutorAnswerSubmitted
 from appeals_contracts.reference import load_reference
 from appeals_routing import handlers
-from appeals_routing.adapters.data_files import bundled, read_directory, read_rule_set
+from appeals_routing.adapters.data_files import bundled, bundled_directory, read_directory, read_rule_set
 from appeals_routing.domain.model import AppealState, RegisteredAppeal
 
-DIRECTORY = read_directory(bundled("executors.yaml"))
+DIRECTORY = read_directory(bundled_directory())
 RULE_SET, CHECKSUM = read_rule_set(bundled("rules.yaml"), DIRECTORY)
 REF = load_reference()
 NOW = datetime(2026, 11, 24, tzinfo=UTC)

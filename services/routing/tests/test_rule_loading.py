@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from appeals_routing.adapters.data_files import bundled
+from appeals_routing.adapters.data_files import bundled, bundled_directory
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 async def load(database_url: str, rules: Path, executors: Path | None = None):
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "appeals_routing.entrypoints.cli", "load-rules", "--rules", str(rules),
-        "--executors", str(executors or bundled("executors.yaml")),
+        "--executors", str(executors or bundled_directory()),
         env={**os.environ, "DATABASE_URL": database_url},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await proc.communicate()

@@ -5,12 +5,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from appeals_contracts.reference import load_reference
-from appeals_routing.adapters.data_files import bundled, read_directory, read_rule_set
+from appeals_routing.adapters.data_files import bundled, bundled_directory, read_directory, read_rule_set
 from appeals_routing.domain.model import Rule
 from appeals_routing.domain.rules import choose_rule, directory_problems, rule_set_problems
 
 REF = load_reference()
-DIRECTORY = read_directory(bundled("executors.yaml"))
+DIRECTORY = read_directory(bundled_directory())
 RULE_SET, _ = read_rule_set(bundled("rules.yaml"), DIRECTORY)
 CATEGORIES, DISTRICTS = sorted(REF.categories.codes), sorted(REF.districts.codes)
 

@@ -20,6 +20,11 @@ def bundled(name: str) -> Path:
     return Path(str(resources.files("appeals_routing.data").joinpath(name)))
 
 
+def bundled_directory() -> Path:
+    """The executor directory is reference data every service reads: it ships with the contracts."""
+    return Path(str(resources.files("appeals_contracts.data").joinpath("executors.yaml")))
+
+
 def _read(path: Path) -> tuple[dict[str, Any], str]:
     try:
         text = path.read_text("utf-8")
@@ -34,7 +39,7 @@ def _read(path: Path) -> tuple[dict[str, Any], str]:
 def read_directory(path: Path) -> Directory:
     data, _ = _read(path)
     executors: dict[str, Executor] = {}
-    for item in data.get("executors") or ():
+    for item in data.get("items") or ():
         try:
             executor = Executor(code=str(item["code"]), kind=str(item["kind"]), names=dict(item["names"]),
                                 active=bool(item.get("active", True)))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import asyncpg
 
-from appeals_routing.adapters.data_files import RuleFileError, bundled
+from appeals_routing.adapters.data_files import RuleFileError, bundled, bundled_directory
 from appeals_routing.bootstrap import load_rule_files
 from appeals_routing.config import RoutingSettings
 from appeals_routing.handlers import RulesRefused
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appeals-routing", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     load = sub.add_parser("load-rules", help="validate and store the executor directory and routing rules")
-    load.add_argument("--executors", type=Path, default=bundled("executors.yaml"))
+    load.add_argument("--executors", type=Path, default=bundled_directory())
     load.add_argument("--rules", type=Path, default=bundled("rules.yaml"))
     args = parser.parse_args(argv)
     try:
