@@ -20,6 +20,7 @@ SERVICES: tuple[ServiceDef, ...] = (
     ServiceDef("intake", "appeals_intake.entrypoints.main", 8001),
     ServiceDef("routing", "appeals_routing.entrypoints.main", 8002),
     ServiceDef("deadline-tracker", "appeals_deadlines.entrypoints.main", 8003),
+    ServiceDef("notification", "appeals_notification.entrypoints.main", 8004),
 )
 
 #: Databases created by the stack: one per service of the platform, present or coming.

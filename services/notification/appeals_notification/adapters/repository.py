@@ -1,0 +1,165 @@
+"""Notification's tables, through asyncpg: the appeals' facts and the delivery ledger."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from appeals_notification.domain.messages import AppealFacts, Route
+
+_FACT_COLUMNS = [f.name for f in fields(AppealFacts)]
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    """A ledger row before it is written: what the event asks for."""
+
+    notification_id: UUID
+    source_event_id: UUID
+    source_type: str
+    appeal_id: UUID
+    audience: str
+    template: str
+    urgent: bool
+    facts: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    notification_id: UUID
+    appeal_id: UUID
+    audience: str
+    template: str
+    urgent: bool
+    facts: dict[str, Any]
+    recipient: str | None
+    delivery_channel: str | None
+    address: str | None
+    language: str | None
+    subject: str | None
+    body: str | None
+    attempts: int
+
+
+_LEDGER_COLUMNS = ", ".join(f.name for f in fields(LedgerRow))
+
+
+def _ledger(row: asyncpg.Record) -> LedgerRow:
+    values = dict(row)
+    values["facts"] = json.loads(values["facts"])
+    return LedgerRow(**values)
+
+
+class PostgresAppealFacts:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def get_for_update(self, appeal_id: UUID) -> AppealFacts:
+        """The appeal's facts, locked for this transaction (created empty when unknown)."""
+        await self._conn.execute("INSERT INTO appeals (appeal_id) VALUES ($1) ON CONFLICT DO NOTHING", appeal_id)
+        row = await self._conn.fetchrow(
+            f"SELECT {', '.join(_FACT_COLUMNS)} FROM appeals WHERE appeal_id = $1 FOR UPDATE", appeal_id)
+        return AppealFacts(**dict(row))
+
+    async def register(self, facts: AppealFacts) -> None:
+        names = [n for n in _FACT_COLUMNS if n not in ("appeal_id", "executor_code", "due_at")]
+        sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
+        await self._conn.execute(f"UPDATE appeals SET {sets} WHERE appeal_id = $1", facts.appeal_id,
+                                 *(getattr(facts, n) for n in names))
+
+    async def set_executor(self, appeal_id: UUID, executor_code: str) -> None:
+        await self._conn.execute("UPDATE appeals SET executor_code = $2 WHERE appeal_id = $1", appeal_id,
+                                 executor_code)
+
+    async def move_due(self, appeal_id: UUID, due_at: datetime) -> None:
+        """Due times only move later (an extension), whatever order the events came in."""
+        await self._conn.execute(
+            "UPDATE appeals SET due_at = GREATEST(COALESCE(due_at, $2), $2) WHERE appeal_id = $1", appeal_id, due_at)
+
+
+class PostgresLedger:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def add(self, notices: Sequence[NoticeRow]) -> None:
+        """Insert waiting rows; a (source event, audience, template) already there is left alone."""
+        await self._conn.executemany(
+            """INSERT INTO deliveries (notification_id, source_event_id, source_type, appeal_id, audience, template,
+                                       urgent, facts, status)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, 'waiting')
+               ON CONFLICT (source_event_id, audience, template) DO NOTHING""",
+            [(n.notification_id, n.source_event_id, n.source_type, n.appeal_id, n.audience, n.template, n.urgent,
+              json.dumps(n.facts, default=str)) for n in notices])
+
+    async def waiting(self, appeal_id: UUID) -> list[LedgerRow]:
+        rows = await self._conn.fetch(
+            f"""SELECT {_LEDGER_COLUMNS} FROM deliveries WHERE appeal_id = $1 AND status = 'waiting'
+                ORDER BY seq FOR UPDATE""", appeal_id)
+        return [_ledger(r) for r in rows]
+
+    async def written(self, notification_id: UUID, route: Route, subject: str, body: str,
+                      send_at: datetime) -> None:
+        await self._conn.execute(
+            """UPDATE deliveries SET status = 'pending', recipient = $2, delivery_channel = $3, address = $4,
+                      language = $5, subject = $6, body = $7, next_attempt_at = $8,
+                      queue_seq = nextval('deliveries_queue_seq') WHERE notification_id = $1""",
+            notification_id, route.recipient, route.delivery_channel, route.address, route.language, subject, body,
+            send_at)
+
+    async def skipped(self, notification_id: UUID, reason: str, at: datetime) -> None:
+        await self._conn.execute(
+            """UPDATE deliveries SET status = 'skipped', last_error = $2, finished_at = $3
+               WHERE notification_id = $1""", notification_id, reason, at)
+
+    async def claim_due(self, channel: str, now: datetime, limit: int) -> list[LedgerRow]:
+        """Pending rows of ``channel`` that are due and head their recipient's queue, locked;
+        rows another worker holds are skipped, and so are the rows queued behind them."""
+        rows = await self._conn.fetch(
+            f"""SELECT {_LEDGER_COLUMNS} FROM deliveries d
+                WHERE d.status = 'pending' AND d.delivery_channel = $1 AND d.next_attempt_at <= $2
+                  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.recipient = d.recipient
+                                  AND e.status = 'pending' AND e.queue_seq < d.queue_seq)
+                ORDER BY d.next_attempt_at, d.queue_seq LIMIT $3 FOR UPDATE OF d SKIP LOCKED""", channel, now, limit)
+        return [_ledger(r) for r in rows]
+
+    async def postpone(self, notification_id: UUID, until: datetime) -> None:
+        await self._conn.execute("UPDATE deliveries SET next_attempt_at = $2 WHERE notification_id = $1",
+                                 notification_id, until)
+
+    async def attempted(self, notification_id: UUID, attempt: int, at: datetime, outcome: str,
+                        error: str | None, next_attempt_at: datetime | None) -> None:
+        """Record one attempt: ``delivered`` and ``failed`` are final, ``retry`` waits until ``next_attempt_at``."""
+        status = "pending" if outcome == "retry" else outcome
+        await self._conn.execute(
+            """UPDATE deliveries SET attempts = $2, status = $3, last_error = $4, next_attempt_at = $5,
+                      finished_at = CASE WHEN $3::text = 'pending' THEN NULL ELSE $6::timestamptz END
+               WHERE notification_id = $1""", notification_id, attempt, status, error, next_attempt_at, at)
+        await self._conn.execute(
+            """INSERT INTO delivery_attempts (notification_id, attempt, at, outcome, error)
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""", notification_id, attempt, at, outcome, error)
+
+    async def for_appeal(self, appeal_id: UUID) -> list[dict[str, Any]]:
+        """The ledger of one appeal for operators: no addresses, no message bodies."""
+        rows = await self._conn.fetch(
+            """SELECT d.notification_id, d.source_type, d.audience, d.template, d.status, d.delivery_channel,
+                      d.language, d.subject, d.attempts, d.last_error, d.created_at, d.finished_at,
+                      COALESCE(json_agg(json_build_object('attempt', a.attempt, 'at', a.at, 'outcome', a.outcome,
+                                                          'error', a.error) ORDER BY a.attempt)
+                               FILTER (WHERE a.attempt IS NOT NULL), '[]') AS attempt_log
+               FROM deliveries d LEFT JOIN delivery_attempts a USING (notification_id)
+               WHERE d.appeal_id = $1 GROUP BY d.notification_id ORDER BY d.seq""", appeal_id)
+        return [{**dict(r), "attempt_log": json.loads(r["attempt_log"])} for r in rows]
+
+    async def summary(self) -> list[dict[str, Any]]:
+        """Counts per channel and status, and the oldest pending row's age: the backlog at a glance."""
+        rows = await self._conn.fetch(
+            """SELECT COALESCE(delivery_channel, '-') AS delivery_channel, status, count(*) AS count,
+                      EXTRACT(EPOCH FROM now() - min(created_at)) AS oldest_age_s
+               FROM deliveries GROUP BY 1, 2 ORDER BY 1, 2""")
+        return [dict(r) for r in rows]

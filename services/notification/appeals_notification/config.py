@@ -1,0 +1,50 @@
+"""Notification's settings: the shared ones plus its own."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from pydantic import Field
+
+from appeals_notification.domain.delivery import QuietHours, RetryPolicy
+from appeals_runtime.settings import ServiceSettings
+
+
+class NotificationSettings(ServiceSettings):
+    service_name: str = "notification"
+    http_port: int = 8004
+    default_language: str = Field("ru", description="DEFAULT_LANGUAGE: when neither the citizen nor the appeal names one")
+    track_url: str = Field("http://localhost:8001/v1/appeals/{number}",
+                           description="TRACK_URL: where a citizen follows the appeal; {number} is replaced")
+    templates_dir: str = Field("", description="TEMPLATES_DIR (default: bundled)")
+    recipients_file: str = Field("", description="RECIPIENTS_FILE (default: bundled)")
+    smtp_host: str = Field("localhost", description="SMTP_HOST")
+    smtp_port: int = Field(25, description="SMTP_PORT")
+    smtp_username: str = Field("", description="SMTP_USERNAME (empty: no authentication)")
+    smtp_password: str = Field("", description="SMTP_PASSWORD")
+    smtp_tls: str = Field("none", description="SMTP_TLS: none, starttls or tls")
+    smtp_from: str = Field("noreply@open.almaty.example", description="SMTP_FROM")
+    smtp_timeout_s: float = Field(10.0, description="SMTP_TIMEOUT_S")
+    sms_gateway_url: str = Field("", description="SMS_GATEWAY_URL: the gateway's send endpoint")
+    sms_gateway_token: str = Field("", description="SMS_GATEWAY_TOKEN: sent as a bearer token")
+    sms_timeout_s: float = Field(10.0, description="SMS_TIMEOUT_S")
+    sms_quiet_hours: str = Field("22:00-08:00",
+                                 description="SMS_QUIET_HOURS: Almaty hours when non-urgent SMS wait; empty: none")
+    retry_initial_s: float = Field(5.0, description="RETRY_INITIAL_S: first retry delay, doubled per attempt")
+    retry_ceiling_s: float = Field(1800.0, description="RETRY_CEILING_S: longest retry delay")
+    retry_max_attempts: int = Field(8, description="RETRY_MAX_ATTEMPTS: then the delivery failed")
+    delivery_poll_interval_s: float = Field(1.0, description="DELIVERY_POLL_INTERVAL_S")
+    delivery_batch_size: int = Field(50, description="DELIVERY_BATCH_SIZE: messages claimed per channel and round")
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(timedelta(seconds=self.retry_initial_s), timedelta(seconds=self.retry_ceiling_s),
+                           self.retry_max_attempts)
+
+    def quiet_hours(self) -> QuietHours | None:
+        if not self.sms_quiet_hours.strip():
+            return None
+        start, _, end = self.sms_quiet_hours.partition("-")
+        return QuietHours(time.fromisoformat(start.strip()), time.fromisoformat(end.strip()))
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)

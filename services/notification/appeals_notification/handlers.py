@@ -1,0 +1,178 @@
+"""Notification's use cases as plain async functions over a unit of work.
+
+``on_event`` keeps the facts an event brings and puts the notices of the table into the
+ledger; ``write_ready`` renders every notice whose facts are complete, in the same
+transaction (a render failure rolls it all back, and the consumer dead-letters the event);
+``deliver_due`` hands written messages to a provider and records the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from appeals_contracts.base import Event
+from appeals_contracts.envelope import Envelope
+from appeals_contracts.events import (
+    AnswerAccepted,
+    AnswerReturned,
+    AppealAssigned,
+    AppealRegistered,
+    DeadlineApproaching,
+    DeadlineBreached,
+    DeadlineExtended,
+    DeadlineScheduled,
+    NotificationDelivered,
+    NotificationDeliveryFailed,
+    OutboundNotification,
+)
+from appeals_notification.adapters.repository import LedgerRow, NoticeRow
+from appeals_notification.adapters.templates import Templates
+from appeals_notification.domain.delivery import QuietHours, RetryPolicy
+from appeals_notification.domain.messages import AppealFacts, Names, Recipients, context, is_ready, route
+from appeals_notification.domain.outgoing import DeliveryError, Outgoing, Sender
+from appeals_notification.domain.table import notices_for
+
+SOURCE = "/services/notification"
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Everything needed to turn a notice into a message."""
+
+    templates: Templates
+    names: Names
+    recipients: Recipients
+    replies_in_channel: frozenset[str]
+    default_language: str
+    track_url: str
+    quiet_hours: QuietHours | None
+
+
+def _facts_of(event: Event) -> dict[str, Any]:
+    """What an event adds to the appeal's facts for its own messages."""
+    if isinstance(event, AppealAssigned):
+        return {"executor_code": event.executor_code}
+    if isinstance(event, DeadlineExtended):
+        return {"due_at": event.due_at.isoformat(), "reason": event.reason}
+    if isinstance(event, (DeadlineApproaching, DeadlineBreached)):
+        return {"due_at": event.due_at.isoformat()}
+    if isinstance(event, AnswerAccepted):
+        return {"executor_code": event.executor_code, "answer_text": event.answer_text}
+    if isinstance(event, AnswerReturned):
+        return {"executor_code": event.executor_code, "reason_code": event.reason_code, "comment": event.comment}
+    return {}
+
+
+async def on_event(uow, envelope: Envelope, event: Event, *, writer: Writer, now: datetime) -> None:
+    appeal_id: UUID = event.appeal_id  # type: ignore[attr-defined]
+    await uow.appeals.get_for_update(appeal_id)  # serialises the appeal's events across replicas
+    if isinstance(event, AppealRegistered):
+        contact = event.citizen
+        await uow.appeals.register(AppealFacts(
+            appeal_id=appeal_id, registered=True, registration_number=event.registration_number,
+            channel=event.channel, social_network=event.social_network,
+            channel_message_id=event.channel_message_id, language=event.language,
+            preferred_language=contact.preferred_language if contact else None,
+            email=contact.email if contact else None, phone=contact.phone if contact else None,
+            category=event.category, district=event.district))
+    elif isinstance(event, AppealAssigned):
+        await uow.appeals.set_executor(appeal_id, event.executor_code)
+    elif isinstance(event, (DeadlineScheduled, DeadlineExtended)):
+        await uow.appeals.move_due(appeal_id, event.due_at)
+    facts = _facts_of(event)
+    await uow.ledger.add([NoticeRow(uuid4(), envelope.id, envelope.type, appeal_id, n.audience, n.template, n.urgent,
+                                    facts) for n in notices_for(envelope.type)])
+    await write_ready(uow, appeal_id, writer=writer, now=now)
+
+
+async def write_ready(uow, appeal_id: UUID, *, writer: Writer, now: datetime) -> None:
+    """Render the appeal's waiting notices whose facts are complete; the rest keep waiting."""
+    appeal = await uow.appeals.get_for_update(appeal_id)
+    # The registration notice opens the citizen's conversation, whichever event completed it.
+    waiting = sorted(await uow.ledger.waiting(appeal_id), key=lambda r: r.template != "citizen.registered")
+    for row in waiting:
+        if not is_ready(row.audience, row.template, appeal, row.facts):
+            continue
+        where = route(row.audience, appeal, row.facts, writer.recipients, writer.replies_in_channel,
+                      writer.default_language)
+        if where is None:
+            await uow.ledger.skipped(row.notification_id, f"no address for the {row.audience}", now)
+            continue
+        message = writer.templates.render(row.template, where.language,
+                                          context(appeal, row.facts, where.language, writer.names, writer.track_url))
+        send_at = now
+        if where.delivery_channel == "sms" and writer.quiet_hours is not None:
+            send_at = writer.quiet_hours.earliest_send(now, urgent=row.urgent)
+        await uow.ledger.written(row.notification_id, where, message.subject, message.body, send_at)
+
+
+def _result_envelope(event: Event, appeal_id: UUID, at: datetime) -> Envelope:
+    return Envelope.wrap(event, source=SOURCE, subject=str(appeal_id), time=at)
+
+
+async def deliver_due(uow, *, channel: str, sender: Sender | None, now: datetime, retry: RetryPolicy,
+                      quiet_hours: QuietHours | None, limit: int) -> int:
+    """Try the due heads of the recipients' queues on one channel; returns how many were claimed.
+
+    ``sender`` is ``None`` for in-channel replies: those are delivered by announcing an
+    ``outbound notification`` through the outbox, in this transaction.
+    """
+    rows = await uow.ledger.claim_due(channel, now, limit)
+    sendable: list[LedgerRow] = []
+    for row in rows:
+        if channel == "sms" and quiet_hours is not None and not row.urgent and quiet_hours.is_quiet(now):
+            await uow.ledger.postpone(row.notification_id, quiet_hours.earliest_send(now, urgent=False))
+        else:
+            sendable.append(row)
+    if sender is None:
+        outcomes: list[BaseException | None] = [None] * len(sendable)
+        for row in sendable:
+            await _announce_outbound(uow, row, now)
+    else:
+        outcomes = await asyncio.gather(*(sender.send(_outgoing(r)) for r in sendable), return_exceptions=True)
+    for row, outcome in zip(sendable, outcomes, strict=True):
+        await _record(uow, row, outcome, channel=channel, now=now, retry=retry)
+    return len(rows)
+
+
+def _outgoing(row: LedgerRow) -> Outgoing:
+    return Outgoing(row.notification_id, row.appeal_id, row.template, row.address, row.language or "",
+                    row.subject or "", row.body or "", row.urgent)
+
+
+async def _announce_outbound(uow, row: LedgerRow, now: datetime) -> None:
+    appeal = await uow.appeals.get_for_update(row.appeal_id)
+    uow.announce(_result_envelope(OutboundNotification(
+        notification_id=row.notification_id, appeal_id=row.appeal_id, channel=appeal.channel or "",
+        social_network=appeal.social_network, channel_message_id=appeal.channel_message_id or "",
+        language=row.language or "", template=row.template, text=f"{row.subject}\n\n{row.body}", created_at=now),
+        row.appeal_id, now))
+
+
+async def _record(uow, row: LedgerRow, outcome: BaseException | None, *, channel: str, now: datetime,
+                  retry: RetryPolicy) -> None:
+    attempt = row.attempts + 1
+    if outcome is None:
+        await uow.ledger.attempted(row.notification_id, attempt, now, "delivered", None, None)
+        uow.announce(_result_envelope(NotificationDelivered(
+            notification_id=row.notification_id, appeal_id=row.appeal_id, delivery_channel=channel,
+            template=row.template, attempts=attempt, delivered_at=now), row.appeal_id, now))
+        return
+    if isinstance(outcome, DeliveryError):
+        reason, permanent = outcome.reason, outcome.permanent
+    elif isinstance(outcome, Exception):
+        reason, permanent = f"{type(outcome).__name__} in the {channel} adapter", False
+    else:
+        raise outcome  # cancellation and the like are not delivery outcomes
+    next_at = None if permanent else retry.next_attempt(attempt, now)
+    if next_at is not None:
+        await uow.ledger.attempted(row.notification_id, attempt, now, "retry", reason, next_at)
+        return
+    await uow.ledger.attempted(row.notification_id, attempt, now, "failed", reason, None)
+    uow.announce(_result_envelope(NotificationDeliveryFailed(
+        notification_id=row.notification_id, appeal_id=row.appeal_id, delivery_channel=channel,
+        template=row.template, attempts=attempt, reason=reason, failed_at=now), row.appeal_id, now))
