@@ -117,8 +117,8 @@ def providers():
 def start_notification(stack: StackInfo, log_dir: Path, smtp_port: int, sms: SmsGateway, **env: str) -> ServiceProcess:
     process = ServiceProcess(NOTIFICATION, stack, log_dir, extra_env={
         "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "SMS_GATEWAY_URL": sms.url,
-        "SMS_GATEWAY_TOKEN": TOKEN, "SMS_QUIET_HOURS": "", "RETRY_INITIAL_S": "0.3", "RETRY_CEILING_S": "1",
-        "RETRY_MAX_ATTEMPTS": "50", "DELIVERY_POLL_INTERVAL_S": "0.2", **env}).start()
+        "SMS_GATEWAY_TOKEN": TOKEN, "SMS_QUIET_HOURS": "", "DELIVERY_RETRY_INITIAL_S": "0.3", "DELIVERY_RETRY_CEILING_S": "1",
+        "DELIVERY_MAX_ATTEMPTS": "50", "DELIVERY_POLL_INTERVAL_S": "0.2", **env}).start()
     process.wait_ready(timeout_s=90)
     return process
 

@@ -30,15 +30,15 @@ class NotificationSettings(ServiceSettings):
     sms_timeout_s: float = Field(10.0, description="SMS_TIMEOUT_S")
     sms_quiet_hours: str = Field("22:00-08:00",
                                  description="SMS_QUIET_HOURS: Almaty hours when non-urgent SMS wait; empty: none")
-    retry_initial_s: float = Field(5.0, description="RETRY_INITIAL_S: first retry delay, doubled per attempt")
-    retry_ceiling_s: float = Field(1800.0, description="RETRY_CEILING_S: longest retry delay")
-    retry_max_attempts: int = Field(8, description="RETRY_MAX_ATTEMPTS: then the delivery failed")
+    delivery_retry_initial_s: float = Field(5.0, description="DELIVERY_RETRY_INITIAL_S: first retry delay, doubled per attempt")
+    delivery_retry_ceiling_s: float = Field(1800.0, description="DELIVERY_RETRY_CEILING_S: longest retry delay")
+    delivery_max_attempts: int = Field(8, description="DELIVERY_MAX_ATTEMPTS: then the delivery failed")
     delivery_poll_interval_s: float = Field(1.0, description="DELIVERY_POLL_INTERVAL_S")
     delivery_batch_size: int = Field(50, description="DELIVERY_BATCH_SIZE: messages claimed per channel and round")
 
     def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(timedelta(seconds=self.retry_initial_s), timedelta(seconds=self.retry_ceiling_s),
-                           self.retry_max_attempts)
+        return RetryPolicy(timedelta(seconds=self.delivery_retry_initial_s), timedelta(seconds=self.delivery_retry_ceiling_s),
+                           self.delivery_max_attempts)
 
     def quiet_hours(self) -> QuietHours | None:
         if not self.sms_quiet_hours.strip():

@@ -1,0 +1,108 @@
+"""``deliver_due`` with a fake ledger: outcomes, the final failure, quiet hours, in-channel replies."""
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+from appeals_notification import handlers
+from appeals_notification.adapters.repository import LedgerRow
+from appeals_notification.domain.delivery import QuietHours, RetryPolicy
+from appeals_notification.domain.messages import AppealFacts
+from appeals_notification.domain.outgoing import DeliveryError
+
+NOON_ALMATY = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+MIDNIGHT_ALMATY = datetime(2026, 12, 1, 19, 0, tzinfo=UTC)
+
+
+def row(attempts: int = 0, urgent: bool = False) -> LedgerRow:
+    return LedgerRow(uuid4(), uuid4(), "citizen", "citizen.registered", urgent, {}, "citizen:x", "sms", "+7701",
+                     "ru", "Subject", "Body", attempts)
+
+
+class FakeLedger:
+    def __init__(self, rows):
+        self.rows, self.attempts, self.postponed = rows, [], []
+
+    async def claim_due(self, channel, now, limit):
+        return self.rows[:limit]
+
+    async def postpone(self, notification_id, until):
+        self.postponed.append((notification_id, until))
+
+    async def attempted(self, notification_id, attempt, at, outcome, error, next_attempt_at):
+        self.attempts.append((notification_id, attempt, outcome, error, next_attempt_at))
+
+
+class FakeAppeals:
+    async def get_for_update(self, appeal_id):
+        return AppealFacts(appeal_id=appeal_id, channel="social_network", social_network="telegram",
+                           channel_message_id="tg-1")
+
+
+class FakeUow:
+    def __init__(self, rows):
+        self.ledger, self.appeals, self.announced = FakeLedger(rows), FakeAppeals(), []
+
+    def announce(self, envelope, **kw):
+        self.announced.append(envelope)
+
+
+class Sender:
+    channel = "sms"
+
+    def __init__(self, error=None):
+        self.error, self.sent = error, []
+
+    async def send(self, message):
+        self.sent.append(message)
+        if self.error:
+            raise self.error
+
+
+async def deliver(uow, sender, now=NOON_ALMATY, quiet=QuietHours(), retry=RetryPolicy(max_attempts=3)):
+    return await handlers.deliver_due(uow, channel="sms", sender=sender, now=now, retry=retry, quiet_hours=quiet,
+                                      limit=10)
+
+
+async def test_success_is_recorded_and_announced():
+    uow = FakeUow([row()])
+    assert await deliver(uow, Sender()) == 1
+    assert [a[2] for a in uow.ledger.attempts] == ["delivered"]
+    assert [e.type for e in uow.announced] == ["notification.delivered"]
+
+
+async def test_a_temporary_failure_is_retried_with_backoff_until_the_last_attempt():
+    uow = FakeUow([row(attempts=0)])
+    await deliver(uow, Sender(DeliveryError("SMS gateway HTTP 503")))
+    _, attempt, outcome, error, next_at = uow.ledger.attempts[0]
+    assert (attempt, outcome, error, next_at) == (1, "retry", "SMS gateway HTTP 503", NOON_ALMATY + timedelta(seconds=5))
+    last = FakeUow([row(attempts=2)])
+    await deliver(last, Sender(DeliveryError("SMS gateway HTTP 503")))
+    assert last.ledger.attempts[0][2] == "failed"
+    failed = last.announced[0]
+    assert failed.type == "notification.delivery_failed" and failed.data["attempts"] == 3
+
+
+async def test_a_permanent_failure_is_final_at_once_and_an_adapter_bug_is_only_temporary():
+    uow = FakeUow([row()])
+    await deliver(uow, Sender(DeliveryError("SMS gateway HTTP 400", permanent=True)))
+    assert uow.ledger.attempts[0][2] == "failed"
+    buggy = FakeUow([row()])
+    await deliver(buggy, Sender(KeyError("x")))
+    assert buggy.ledger.attempts[0][2:4] == ("retry", "KeyError in the sms adapter")
+
+
+async def test_non_urgent_sms_wait_out_the_night_urgent_ones_do_not():
+    calm, urgent = row(), row(urgent=True)
+    uow, sender = FakeUow([calm, urgent]), Sender()
+    await deliver(uow, sender, now=MIDNIGHT_ALMATY)
+    assert [m.notification_id for m in sender.sent] == [urgent.notification_id]
+    assert uow.ledger.postponed == [(calm.notification_id, datetime(2026, 12, 2, 3, 0, tzinfo=UTC))]
+
+
+async def test_in_channel_replies_are_announced_for_the_channel_adapter():
+    uow = FakeUow([row()])
+    await handlers.deliver_due(uow, channel="outbound", sender=None, now=NOON_ALMATY, retry=RetryPolicy(),
+                               quiet_hours=None, limit=10)
+    outbound, delivered = uow.announced
+    assert outbound.type == "notification.outbound" and outbound.data["channel_message_id"] == "tg-1"
+    assert outbound.data["text"] == "Subject\n\nBody" and delivered.type == "notification.delivered"
