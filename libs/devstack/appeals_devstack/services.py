@@ -21,6 +21,7 @@ SERVICES: tuple[ServiceDef, ...] = (
     ServiceDef("routing", "appeals_routing.entrypoints.main", 8002),
     ServiceDef("deadline-tracker", "appeals_deadlines.entrypoints.main", 8003),
     ServiceDef("notification", "appeals_notification.entrypoints.main", 8004),
+    ServiceDef("inspection", "appeals_inspection.entrypoints.main", 8005),
 )
 
 #: Databases created by the stack: one per service of the platform, present or coming.

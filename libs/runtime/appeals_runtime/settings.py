@@ -7,6 +7,8 @@ tracing (see :mod:`appeals_runtime.telemetry`).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -80,3 +82,12 @@ class ServiceSettings(BaseSettings):
             return kind(username=self.kafka_sasl_username or "", password=self.kafka_sasl_password or "",
                         ssl_context=ssl_context)
         return BaseSecurity(ssl_context=ssl_context) if ssl_context else None
+
+
+class ClockSettings(BaseSettings):
+    """A service's clock that tests and demos can move: the real time plus ``CLOCK_OFFSET_S``."""
+
+    clock_offset_s: float = Field(0.0, description="CLOCK_OFFSET_S: shifts the service's 'now' (tests and demos only)")
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset_s)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from pydantic import Field
 
-from appeals_runtime.settings import ServiceSettings
+from appeals_runtime.settings import ClockSettings, ServiceSettings
 
 
-class DeadlineSettings(ServiceSettings):
+class DeadlineSettings(ClockSettings, ServiceSettings):
     service_name: str = "deadline-tracker"
     http_port: int = 8003
     deadline_regime: str = Field("", description="DEADLINE_REGIME: seed or appc_2021 (default: the policy file's)")
@@ -17,8 +15,3 @@ class DeadlineSettings(ServiceSettings):
     calendar_file: str = Field("", description="CALENDAR_FILE (default: bundled)")
     sweep_interval_s: float = Field(1.0, description="SWEEP_INTERVAL_S: how often due timers are looked for")
     sweep_batch_size: int = Field(500, description="SWEEP_BATCH_SIZE: timers claimed per transaction")
-    clock_offset_s: float = Field(0.0, description="CLOCK_OFFSET_S: shifts the tracker's 'now' (tests and demos only)")
-
-    def now(self) -> datetime:
-        """The tracker's clock: the real time plus ``CLOCK_OFFSET_S``."""
-        return datetime.now(UTC) + timedelta(seconds=self.clock_offset_s)

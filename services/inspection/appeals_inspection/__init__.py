@@ -1,0 +1,1 @@
+"""Inspection: answer review, escalations, executor scorecards and the weekly report."""

@@ -1,0 +1,100 @@
+"""The weekly report as a readable HTML page with server-side charts (inline SVG, so the
+page needs no network when viewed) and as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Any
+
+import jinja2
+
+from appeals_inspection.domain.report import ALMATY
+
+_ENV = jinja2.Environment(loader=jinja2.PackageLoader("appeals_inspection", "templates"),
+                          autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
+
+
+def _almaty(value: datetime | str) -> str:
+    """An instant as Almaty reads it."""
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return f"{at.astimezone(ALMATY):%d.%m.%Y %H:%M}"
+
+
+_ENV.filters["almaty"] = _almaty
+
+
+def _bar_svg(labels: list[str], values: list[float], *, title: str, percent: bool = False) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    height = max(1.6, 0.38 * len(labels) + 0.8)
+    fig, ax = plt.subplots(figsize=(7.5, height))
+    try:
+        bars = ax.barh(labels[::-1], values[::-1], color="#2f6f9f")
+        ax.bar_label(bars, labels=[f"{v:.0%}" if percent else f"{v:g}" for v in values[::-1]], padding=3,
+                     fontsize=8)
+        ax.set_title(title, fontsize=10, loc="left")
+        ax.tick_params(labelsize=8)
+        ax.spines[["top", "right"]].set_visible(False)
+        if percent:
+            ax.set_xlim(0, 1.15)
+        fig.tight_layout()
+        out = io.StringIO()
+        fig.savefig(out, format="svg")
+    finally:
+        plt.close(fig)
+    svg = out.getvalue()
+    return svg[svg.index("<svg"):]
+
+
+def charts(report: dict[str, Any], names: dict[str, dict[str, str]]) -> dict[str, str]:
+    received = report["received"]
+    channels = sorted(received["by_channel"].items(), key=lambda kv: -kv[1])
+    cards = [c for c in report["scorecards"] if c["on_time_share"] is not None]
+    out = {}
+    if channels:
+        out["channels"] = _bar_svg([names["channels"].get(c, c) for c, _ in channels], [n for _, n in channels],
+                                   title="Appeals received by channel")
+    if report["top_categories"]:
+        out["categories"] = _bar_svg([c["name"] for c in report["top_categories"]],
+                                     [c["count"] for c in report["top_categories"]], title="Top 5 categories")
+    if cards:
+        out["timeliness"] = _bar_svg([c["executor_name"] for c in cards], [c["on_time_share"] for c in cards],
+                                     title="Answered on time, by executor", percent=True)
+    return out
+
+
+def html(report: dict[str, Any], names: dict[str, dict[str, str]]) -> str:
+    return _ENV.get_template("weekly_report.html.j2").render(r=report, names=names, charts=charts(report, names))
+
+
+def csv_text(report: dict[str, Any]) -> str:
+    """One table with a ``section`` column: received counts, top 5, growth, scorecards, overdue."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["section", "key", "name", "value", "assigned", "answered", "answered_on_time", "on_time_share",
+                "overdue_now", "returned", "median_hours_to_answer"])
+    received = report["received"]
+    w.writerow(["received", "total", "", received["total"]])
+    for section in ("by_channel", "by_kind", "by_category"):
+        for key, n in sorted(received[section].items()):
+            w.writerow([f"received_{section}", key, "", n])
+    for c in report["top_categories"]:
+        w.writerow(["top_categories", c["category"], c["name"], c["count"]])
+    w.writerow(["year_earlier", report["year_earlier"]["week"], "", report["year_earlier"]["received"]])
+    w.writerow(["growth_percent", "", "", "" if report["growth_percent"] is None else report["growth_percent"]])
+    for c in report["scorecards"]:
+        share = "" if c["on_time_share"] is None else round(c["on_time_share"], 4)
+        median = "" if c["median_hours_to_answer"] is None else c["median_hours_to_answer"]
+        w.writerow(["scorecard", c["executor_code"], c["executor_name"], "", c["assigned"], c["answered"],
+                    c["answered_on_time"], share, c["overdue_now"], c["returned"], median])
+    for o in report["longest_overdue"]:
+        w.writerow(["overdue", o["registration_number"], o["executor_code"], o["days_overdue"]])
+    return out.getvalue()
+
+
+__all__ = ["charts", "csv_text", "html"]

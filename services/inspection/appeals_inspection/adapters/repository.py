@@ -1,0 +1,185 @@
+"""Inspection's tables, through asyncpg: the read model, the review queue, escalations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+
+#: The employee who last answered the appeal for its current executor: the person responsible.
+_LAST_EMPLOYEE = """(SELECT w.employee_id FROM answers w WHERE w.appeal_id = a.appeal_id
+                     AND w.executor_code = a.executor_code ORDER BY w.submitted_at DESC LIMIT 1)"""
+
+
+def _rows(records: list[asyncpg.Record]) -> list[dict[str, Any]]:
+    return [dict(r) for r in records]
+
+
+class PostgresReadModel:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    # -- facts from events -------------------------------------------------------------
+    async def lock_appeal(self, appeal_id: UUID) -> dict[str, Any]:
+        await self._conn.execute("INSERT INTO appeals (appeal_id) VALUES ($1) ON CONFLICT DO NOTHING", appeal_id)
+        return dict(await self._conn.fetchrow("SELECT * FROM appeals WHERE appeal_id = $1 FOR UPDATE", appeal_id))
+
+    async def register(self, appeal_id: UUID, **facts: Any) -> None:
+        await self._update(appeal_id, facts)
+
+    async def _update(self, appeal_id: UUID, facts: dict[str, Any]) -> None:
+        names = list(facts)
+        sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
+        await self._conn.execute(f"UPDATE appeals SET {sets} WHERE appeal_id = $1", appeal_id,
+                                 *(facts[n] for n in names))
+
+    async def assign(self, event_id: UUID, appeal_id: UUID, executor_code: str, at: datetime) -> None:
+        await self._conn.execute(
+            "INSERT INTO assignments (event_id, appeal_id, executor_code, assigned_at) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT DO NOTHING", event_id, appeal_id, executor_code, at)
+        await self._update(appeal_id, {"executor_code": executor_code})
+
+    async def move_due(self, appeal_id: UUID, due_at: datetime) -> None:
+        await self._conn.execute(
+            "UPDATE appeals SET due_at = GREATEST(COALESCE(due_at, $2), $2) WHERE appeal_id = $1", appeal_id, due_at)
+
+    async def not_routed(self, appeal_id: UUID) -> None:
+        await self._conn.execute("UPDATE appeals SET status = 'not_routed' WHERE appeal_id = $1 AND status = 'open'",
+                                 appeal_id)
+
+    async def add_answer(self, answer: dict[str, Any]) -> bool:
+        """Queue an answer for review; older waiting answers of the appeal are superseded."""
+        status = await self._conn.execute(
+            """INSERT INTO answers (answer_id, appeal_id, executor_code, employee_id, text, language, submitted_at,
+                                    status)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, 'waiting') ON CONFLICT DO NOTHING""",
+            answer["answer_id"], answer["appeal_id"], answer["executor_code"], answer["employee_id"], answer["text"],
+            answer["language"], answer["submitted_at"])
+        if not status.endswith(" 1"):
+            return False
+        await self._conn.execute(
+            """UPDATE answers SET status = 'superseded' WHERE appeal_id = $1 AND status = 'waiting'
+               AND answer_id <> $2""", answer["appeal_id"], answer["answer_id"])
+        return True
+
+    async def open_escalation(self, appeal_id: UUID, due_at: datetime, at: datetime) -> None:
+        await self._conn.execute(
+            """INSERT INTO escalations (appeal_id, due_at, opened_at)
+               SELECT appeal_id, $2, $3 FROM appeals WHERE appeal_id = $1 AND status = 'open'
+               ON CONFLICT (appeal_id) DO NOTHING""", appeal_id, due_at, at)
+
+    # -- verdicts ---------------------------------------------------------------------
+    async def answer_for_update(self, answer_id: UUID) -> dict[str, Any] | None:
+        row = await self._conn.fetchrow("SELECT * FROM answers WHERE answer_id = $1 FOR UPDATE", answer_id)
+        return dict(row) if row else None
+
+    async def decide(self, answer_id: UUID, status: str, inspector_id: str, reason_code: str | None, comment: str,
+                     at: datetime) -> None:
+        await self._conn.execute(
+            """UPDATE answers SET status = $2, inspector_id = $3, reason_code = $4, comment = $5, decided_at = $6
+               WHERE answer_id = $1""", answer_id, status, inspector_id, reason_code, comment, at)
+
+    async def close(self, answer: dict[str, Any], at: datetime) -> None:
+        await self._update(answer["appeal_id"], {"status": "closed", "accepted_answer_id": answer["answer_id"],
+                                                 "answered_by": answer["executor_code"],
+                                                 "answered_at": answer["submitted_at"], "accepted_at": at})
+        await self._conn.execute("UPDATE escalations SET closed_at = $2 WHERE appeal_id = $1 AND closed_at IS NULL",
+                                 answer["appeal_id"], at)
+
+    # -- reads ------------------------------------------------------------------------
+    async def queue(self, *, executor: str | None, category: str | None, district: str | None,
+                    older_than: datetime | None, after: datetime | None, limit: int) -> list[dict[str, Any]]:
+        return _rows(await self._conn.fetch(
+            """SELECT w.answer_id, w.appeal_id, a.registration_number, w.executor_code, w.employee_id,
+                      a.category, a.district, w.language, w.text, w.submitted_at, a.due_at
+               FROM answers w JOIN appeals a USING (appeal_id)
+               WHERE w.status = 'waiting'
+                 AND ($1::text IS NULL OR w.executor_code = $1) AND ($2::text IS NULL OR a.category = $2)
+                 AND ($3::text IS NULL OR a.district = $3) AND ($4::timestamptz IS NULL OR w.submitted_at <= $4)
+                 AND ($5::timestamptz IS NULL OR w.submitted_at > $5)
+               ORDER BY w.submitted_at LIMIT $6""", executor, category, district, older_than, after, limit))
+
+    async def history(self, appeal_id: UUID) -> dict[str, Any] | None:
+        appeal = await self._conn.fetchrow("SELECT * FROM appeals WHERE appeal_id = $1", appeal_id)
+        if appeal is None:
+            return None
+        assignments = await self._conn.fetch(
+            "SELECT executor_code, assigned_at FROM assignments WHERE appeal_id = $1 ORDER BY assigned_at", appeal_id)
+        answers = await self._conn.fetch(
+            """SELECT answer_id, executor_code, employee_id, text, language, submitted_at, status, inspector_id,
+                      reason_code, comment, decided_at FROM answers WHERE appeal_id = $1 ORDER BY submitted_at""",
+            appeal_id)
+        escalation = await self._conn.fetchrow("SELECT * FROM escalations WHERE appeal_id = $1", appeal_id)
+        return {"appeal": dict(appeal), "assignments": _rows(assignments), "answers": _rows(answers),
+                "escalation": dict(escalation) if escalation else None}
+
+    async def escalations(self, *, open_only: bool, now: datetime) -> list[dict[str, Any]]:
+        return _rows(await self._conn.fetch(
+            f"""SELECT e.appeal_id, a.registration_number, a.executor_code, {_LAST_EMPLOYEE} AS employee_id,
+                      e.due_at, e.opened_at, e.closed_at,
+                      EXTRACT(EPOCH FROM COALESCE(e.closed_at, $2) - e.opened_at) / 3600 AS age_hours
+               FROM escalations e JOIN appeals a USING (appeal_id)
+               WHERE NOT $1 OR e.closed_at IS NULL ORDER BY e.opened_at""", open_only, now))
+
+    async def scorecards(self, start: datetime, end: datetime, as_of: datetime) -> list[dict[str, Any]]:
+        """Per executor: assigned and returned in the period, answered (accepted in the period)
+        and of those on time, overdue at ``as_of``, median hours from registration to the
+        accepted answer."""
+        return _rows(await self._conn.fetch(
+            """WITH assigned AS (
+                   SELECT executor_code, count(*) AS n FROM assignments
+                   WHERE assigned_at >= $1 AND assigned_at < $2 GROUP BY 1),
+               answered AS (
+                   SELECT answered_by AS executor_code, count(*) AS n,
+                          count(*) FILTER (WHERE answered_at < due_at) AS on_time,
+                          percentile_cont(0.5) WITHIN GROUP (
+                              ORDER BY EXTRACT(EPOCH FROM answered_at - registered_at) / 3600) AS median_hours
+                   FROM appeals WHERE accepted_at >= $1 AND accepted_at < $2 GROUP BY 1),
+               returned AS (
+                   SELECT executor_code, count(*) AS n FROM answers
+                   WHERE status = 'returned' AND decided_at >= $1 AND decided_at < $2 GROUP BY 1),
+               overdue AS (
+                   SELECT executor_code, count(*) AS n FROM appeals
+                   WHERE due_at < $3 AND status <> 'not_routed' AND registered_at < $3
+                     AND (accepted_at IS NULL OR accepted_at > $3) GROUP BY 1),
+               executors AS (
+                   SELECT executor_code FROM assigned UNION SELECT executor_code FROM answered
+                   UNION SELECT executor_code FROM returned UNION SELECT executor_code FROM overdue)
+               SELECT e.executor_code, COALESCE(s.n, 0) AS assigned, COALESCE(w.n, 0) AS answered,
+                      COALESCE(w.on_time, 0) AS answered_on_time, COALESCE(o.n, 0) AS overdue_now,
+                      COALESCE(r.n, 0) AS returned, w.median_hours AS median_hours_to_answer
+               FROM executors e LEFT JOIN assigned s USING (executor_code) LEFT JOIN answered w USING (executor_code)
+               LEFT JOIN returned r USING (executor_code) LEFT JOIN overdue o USING (executor_code)
+               WHERE e.executor_code IS NOT NULL""", start, end, as_of))
+
+    async def received(self, start: datetime, end: datetime) -> dict[str, Any]:
+        rows = await self._conn.fetch(
+            """SELECT channel, kind, category, count(*) AS n FROM appeals
+               WHERE registered_at >= $1 AND registered_at < $2 GROUP BY GROUPING SETS ((channel), (kind), (category))""",
+            start, end)
+        out: dict[str, Any] = {"total": 0, "by_channel": {}, "by_kind": {}, "by_category": {}}
+        for r in rows:
+            if r["channel"] is not None:
+                out["by_channel"][r["channel"]] = r["n"]
+                out["total"] += r["n"]
+            elif r["kind"] is not None:
+                out["by_kind"][r["kind"]] = r["n"]
+            elif r["category"] is not None:
+                out["by_category"][r["category"]] = r["n"]
+        return out
+
+    async def count_received(self, start: datetime, end: datetime) -> int:
+        return await self._conn.fetchval(
+            "SELECT count(*) FROM appeals WHERE registered_at >= $1 AND registered_at < $2", start, end)
+
+    async def longest_overdue(self, as_of: datetime, limit: int) -> list[dict[str, Any]]:
+        return _rows(await self._conn.fetch(
+            f"""SELECT a.appeal_id, a.registration_number, a.executor_code, a.category, a.district, a.due_at,
+                      {_LAST_EMPLOYEE} AS employee_id, EXTRACT(EPOCH FROM $1 - a.due_at) / 86400 AS days_overdue
+               FROM appeals a
+               WHERE a.due_at < $1 AND a.status <> 'not_routed' AND a.registered_at < $1
+                 AND (a.accepted_at IS NULL OR a.accepted_at > $1)
+               ORDER BY a.due_at, a.registration_number LIMIT $2""", as_of, limit))

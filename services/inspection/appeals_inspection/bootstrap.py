@@ -1,0 +1,42 @@
+"""Inspection's composition root."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from appeals_contracts.reference import load_reference
+from appeals_inspection.config import InspectionSettings
+from appeals_inspection.entrypoints import consumers
+from appeals_inspection.entrypoints.http import InspectionContext, router
+from appeals_runtime.service import ServiceSpec, create_app
+
+
+def build_app(settings: InspectionSettings | None = None) -> FastAPI:
+    settings = settings or InspectionSettings()
+    reference = load_reference()
+    known = reference.return_reasons.codes
+    chosen = frozenset(c.strip() for c in settings.return_reasons.split(",") if c.strip()) or known
+    if not chosen <= known:
+        raise ValueError(f"RETURN_REASONS names unknown codes: {', '.join(sorted(chosen - known))}")
+    language = settings.report_language
+
+    def names(table) -> dict[str, str]:
+        return {code: entry.names[language] for code, entry in table.entries.items()}
+
+    context = InspectionContext(
+        return_reasons=chosen,
+        names={"executors": names(reference.executors), "categories": names(reference.categories),
+               "channels": names(reference.channels), "kinds": names(reference.appeal_kinds)},
+        overdue_limit=settings.report_overdue_limit,
+        clock=settings.now,
+    )
+    app = create_app(ServiceSpec(
+        title="Inspection",
+        description="Inspectors review every answer, see escalations and scorecards, and publish the weekly report.",
+        settings=settings,
+        migrations_package="appeals_inspection.migrations",
+        subscribe=consumers.subscribe_all,
+        routers=[router],
+    ))
+    app.state.inspection = context
+    return app

@@ -1,0 +1,23 @@
+"""Inspection's Kafka subscription: one over the appeal's topics (few consumer-group joins)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from appeals_inspection import handlers
+from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
+from appeals_runtime.consumer import Delivery
+from appeals_runtime.service import Runtime
+
+TOPICS = ("appeals.registered.v1", "appeals.assigned.v1", "appeals.answered.v1", "appeals.deadlines.v1")
+
+
+def subscribe_all(runtime: Runtime) -> None:
+    async def on_appeal_events(conn: asyncpg.Connection, delivery: Delivery) -> None:
+        if not hasattr(delivery.event, "appeal_id"):
+            return
+        uow = PostgresUnitOfWork(conn, delivery.trace_context)
+        await handlers.on_event(uow, delivery.envelope, delivery.event)
+        await uow.flush()
+
+    runtime.consumer.subscribe(runtime.broker, TOPICS, on_appeal_events, name="appeal-events")

@@ -1,0 +1,155 @@
+"""Inspectors' HTTP API: the queue, an appeal's history, verdicts, escalations, scorecards
+and the weekly report (JSON, HTML, CSV)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from appeals_inspection import handlers, reports
+from appeals_inspection.adapters import report_render
+from appeals_inspection.adapters.repository import PostgresReadModel
+from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
+from appeals_inspection.domain.report import Period, day_start, iso_week
+from appeals_inspection.domain.review import Verdict, VerdictRefused
+
+router = APIRouter(prefix="/v1", tags=["inspection"])
+
+
+@dataclass(frozen=True)
+class InspectionContext:
+    """What the routes need besides the runtime: configuration and reference names."""
+
+    return_reasons: frozenset[str]
+    names: dict[str, dict[str, str]]  # executors, categories, channels, kinds in the report language
+    overdue_limit: int
+    clock: Any
+
+
+class AcceptBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    inspector_id: str = Field(min_length=1, max_length=64, pattern=r"^[\w.-]+$", description="Staff id, not a name")
+
+
+class ReturnBody(AcceptBody):
+    reason_code: str = Field(description="One of GET /v1/return-reasons")
+    comment: str = Field("", max_length=2000)
+
+
+def _ctx(request: Request) -> InspectionContext:
+    return request.app.state.inspection
+
+
+async def _verdict(request: Request, answer_id: UUID, verdict: Verdict) -> dict[str, Any]:
+    ctx = _ctx(request)
+    async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
+        uow = PostgresUnitOfWork(conn)
+        try:
+            result = await handlers.decide(uow, answer_id, verdict, return_reasons=ctx.return_reasons,
+                                           now=ctx.clock())
+        except VerdictRefused as refused:
+            status = 409 if refused.conflict else (404 if refused.reason == "no such answer" else 422)
+            raise HTTPException(status, refused.reason) from None
+        await uow.flush()
+    return result
+
+
+@router.post("/answers/{answer_id}/accept")
+async def accept(answer_id: UUID, body: AcceptBody, request: Request) -> dict[str, Any]:
+    """The answer goes to the citizen. 409 when the answer is not waiting for review."""
+    return await _verdict(request, answer_id, Verdict(True, body.inspector_id))
+
+
+@router.post("/answers/{answer_id}/return")
+async def return_answer(answer_id: UUID, body: ReturnBody, request: Request) -> dict[str, Any]:
+    """Back to the executor for rework, with a reason; the deadline keeps running."""
+    return await _verdict(request, answer_id, Verdict(False, body.inspector_id, body.reason_code, body.comment))
+
+
+@router.get("/return-reasons")
+async def return_reasons(request: Request) -> list[str]:
+    return sorted(_ctx(request).return_reasons)
+
+
+@router.get("/queue")
+async def queue(request: Request, executor: str | None = None, category: str | None = None,
+                district: str | None = None,
+                min_age_hours: Annotated[float | None, Query(ge=0)] = None,
+                after: datetime | None = Query(None, description="submitted_at of the last row of the previous page"),
+                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
+    """Answers waiting for review, oldest first."""
+    now = _ctx(request).clock()
+    older_than = now - timedelta(hours=min_age_hours) if min_age_hours is not None else None
+    async with request.app.state.runtime.pool.acquire() as conn:
+        rows = await PostgresReadModel(conn).queue(executor=executor, category=category, district=district,
+                                                   older_than=older_than, after=after, limit=limit)
+    for row in rows:
+        row["age_hours"] = round((now - row["submitted_at"]).total_seconds() / 3600, 2)
+    return rows
+
+
+@router.get("/appeals/{appeal_id}")
+async def appeal_history(appeal_id: UUID, request: Request) -> dict[str, Any]:
+    """The appeal as inspection sees it: facts, assignments, every answer with its verdict, escalation."""
+    async with request.app.state.runtime.pool.acquire() as conn:
+        history = await PostgresReadModel(conn).history(appeal_id)
+    if history is None:
+        raise HTTPException(404, "inspection knows no such appeal")
+    return history
+
+
+@router.get("/escalations")
+async def escalations(request: Request, state: Literal["open", "all"] = "open") -> list[dict[str, Any]]:
+    """Escalations opened by breached deadlines, with their age in hours."""
+    async with request.app.state.runtime.pool.acquire() as conn:
+        rows = await PostgresReadModel(conn).escalations(open_only=state == "open", now=_ctx(request).clock())
+    for row in rows:
+        row["age_hours"] = round(float(row["age_hours"]), 2)
+    return rows
+
+
+@router.get("/scorecards")
+async def scorecards(request: Request, start: date = Query(alias="from"), end: date = Query(alias="to")
+                     ) -> list[dict[str, Any]]:
+    """Per executor for the Almaty days ``from`` … ``to`` (inclusive), best timeliness first."""
+    if end < start:
+        raise HTTPException(422, "'to' is before 'from'")
+    ctx = _ctx(request)
+    async with request.app.state.runtime.pool.acquire() as conn:
+        return await reports.scorecards(PostgresReadModel(conn), Period(day_start(start),
+                                                                        day_start(end + timedelta(days=1))),
+                                        ctx.clock(), ctx.names["executors"])
+
+
+async def _weekly(request: Request, week: str) -> dict[str, Any]:
+    try:
+        year, number = iso_week(week)
+    except ValueError as exc:
+        raise HTTPException(422, f"week: {exc}") from None
+    ctx = _ctx(request)
+    async with request.app.state.runtime.pool.acquire() as conn:
+        return await reports.weekly(PostgresReadModel(conn), year, number, now=ctx.clock(), names=ctx.names,
+                                    overdue_limit=ctx.overdue_limit)
+
+
+@router.get("/reports/weekly/{week}")
+async def weekly_json(week: str, request: Request) -> dict[str, Any]:
+    """The weekly report for an ISO week, e.g. ``2026-W48``."""
+    return await _weekly(request, week)
+
+
+@router.get("/reports/weekly/{week}/html", response_class=HTMLResponse)
+async def weekly_html(week: str, request: Request) -> HTMLResponse:
+    return HTMLResponse(report_render.html(await _weekly(request, week), _ctx(request).names))
+
+
+@router.get("/reports/weekly/{week}/csv", response_class=PlainTextResponse)
+async def weekly_csv(week: str, request: Request) -> PlainTextResponse:
+    return PlainTextResponse(report_render.csv_text(await _weekly(request, week)), media_type="text/csv",
+                             headers={"Content-Disposition": f'attachment; filename="weekly-{week}.csv"'})

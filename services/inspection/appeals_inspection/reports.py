@@ -1,0 +1,53 @@
+"""Scorecards and the weekly report, assembled from the read model's indexed queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from appeals_inspection.domain.report import (
+    Period,
+    growth_percent,
+    rank_key,
+    same_week_a_year_earlier,
+    timeliness,
+    week_period,
+)
+
+
+def _card(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    median = row["median_hours_to_answer"]
+    return {**row, "executor_name": names.get(row["executor_code"], row["executor_code"]),
+            "on_time_share": timeliness(row["answered_on_time"], row["answered"]),
+            "median_hours_to_answer": None if median is None else round(float(median), 2)}
+
+
+async def scorecards(model, period: Period, now: datetime, names: dict[str, str]) -> list[dict[str, Any]]:
+    """Every executor with activity in the period, best timeliness first."""
+    rows = await model.scorecards(period.start, period.end, min(now, period.end))
+    return sorted((_card(r, names) for r in rows), key=rank_key)
+
+
+async def weekly(model, year: int, week: int, *, now: datetime, names: dict[str, dict[str, str]],
+                 overdue_limit: int) -> dict[str, Any]:
+    period = week_period(year, week)
+    as_of = min(now, period.end)
+    received = await model.received(period.start, period.end)
+    earlier_year, earlier_week = same_week_a_year_earlier(year, week)
+    earlier = week_period(earlier_year, earlier_week)
+    earlier_count = await model.count_received(earlier.start, earlier.end)
+    top = sorted(received["by_category"].items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    overdue = await model.longest_overdue(as_of, overdue_limit)
+    for row in overdue:
+        row["days_overdue"] = round(float(row["days_overdue"]), 1)
+    return {
+        "week": f"{year}-W{week:02d}",
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat(), "label": period.label},
+        "as_of": as_of.isoformat(),
+        "received": received,
+        "top_categories": [{"category": c, "name": names["categories"].get(c, c), "count": n} for c, n in top],
+        "year_earlier": {"week": f"{earlier_year}-W{earlier_week:02d}", "received": earlier_count},
+        "growth_percent": growth_percent(received["total"], earlier_count),
+        "scorecards": await scorecards(model, period, now, names["executors"]),
+        "longest_overdue": overdue,
+    }
