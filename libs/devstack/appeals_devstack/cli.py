@@ -11,6 +11,7 @@ from pathlib import Path
 
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
+from appeals_devstack.sinks import MailSink, SmsSink
 from appeals_devstack.stack import EmbeddedStack
 
 STATE_DIR = Path(".state")
@@ -41,9 +42,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Kafka (Tansu, in memory): {info.bootstrap_servers}")
     print(f"PostgreSQL: {info.postgres_uri}")
     processes: list[ServiceProcess] = []
+    mail, sms = MailSink(args.state_dir / "mail"), SmsSink(args.state_dir / "sms.jsonl")
     try:
         if args.command == "run":
-            processes = [ServiceProcess(s, info, args.state_dir / "logs", http_port=s.http_port).start()
+            mail.start()
+            sms.start()
+            print(f"Mail sink: SMTP 127.0.0.1:{mail.port}, messages in {mail.directory}/*.eml")
+            print(f"SMS sink: {sms.url}, messages in {sms.path}")
+            sinks = {"notification": {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mail.port),
+                                      "SMS_GATEWAY_URL": sms.url, "SMS_QUIET_HOURS": ""}}
+            processes = [ServiceProcess(s, info, args.state_dir / "logs", http_port=s.http_port,
+                                        extra_env=sinks.get(s.name)).start()
                          for s in SERVICES]
             for p in processes:
                 p.wait_ready()
@@ -59,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for p in reversed(processes):
             p.stop()
+        if args.command == "run":
+            mail.stop()
+            sms.stop()
         stack.stop()
         print("Stopped.")
 

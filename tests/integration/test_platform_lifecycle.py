@@ -1,0 +1,125 @@
+"""The whole platform: the five services as processes on the embedded stack, with the local
+mail and SMS sinks `make run` uses. One appeal goes submitted → registered → assigned →
+deadline scheduled → citizen notified → answered → returned → answered again → accepted →
+deadline closed → citizen gets the answer, and the citizen's status shows each step in order."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from appeals_contracts.envelope import Envelope
+from appeals_contracts.events import ExecutorAnswerSubmitted
+from appeals_devstack.processes import ServiceProcess
+from appeals_devstack.services import SERVICES
+from appeals_devstack.sinks import MailSink, SmsSink
+from appeals_devstack.stack import StackInfo
+from appeals_devstack.testing import VALID_IIN, produce
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def platform(stack: StackInfo, tmp_path_factory):
+    root = tmp_path_factory.mktemp("platform")
+    mail, sms = MailSink(root / "mail").start(), SmsSink(root / "sms.jsonl").start()
+    env = {"notification": {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mail.port), "SMS_GATEWAY_URL": sms.url,
+                            "SMS_QUIET_HOURS": "", "DELIVERY_POLL_INTERVAL_S": "0.2"}}
+    processes = {s.name: ServiceProcess(s, stack, root / "logs", extra_env=env.get(s.name)).start() for s in SERVICES}
+    try:
+        for p in processes.values():
+            p.wait_ready(timeout_s=120)
+        yield processes, mail
+    finally:
+        for p in processes.values():
+            p.stop()
+        mail.stop()
+        sms.stop()
+
+
+async def until(check, what: str, timeout_s: float = 90.0):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = await check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.3)
+
+
+async def test_one_appeal_through_all_five_services(stack: StackInfo, platform):
+    processes, mail = platform
+    intake, inspection, notification = (httpx.AsyncClient(base_url=processes[n].base_url, timeout=30)
+                                        for n in ("intake", "inspection", "notification"))
+    address = f"citizen-{uuid.uuid4().hex[:6]}@example.org"
+    created = await intake.post("/v1/appeals", json={
+        "channel": "contact_centre", "channel_message_id": f"cc-{uuid.uuid4().hex[:8]}", "kind": "complaint",
+        "category": "road_repair", "district": "medeu", "language": "ru", "text": "Яма на дороге у школы № 25.",
+        "citizen": {"name": "Aigerim S.", "iin": VALID_IIN, "email": address, "preferred_language": "en"}})
+    assert created.status_code == 201, created.text
+    number, appeal_id = created.json()["registration_number"], created.json()["appeal_id"]
+
+    async def status() -> dict:
+        return (await intake.get(f"/v1/appeals/{number}")).json()
+
+    assigned = await until(lambda: _when(status(), lambda s: s["executor_code"] and s["due_at"]), "assignment")
+    executor = assigned["executor_code"]
+
+    async def answer(text: str) -> uuid.UUID:
+        action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(appeal_id),
+                                         executor_code=executor, employee_id="emp-42", text=text, language="ru",
+                                         submitted_at=datetime.now(UTC))
+        envelope = Envelope.wrap(action, source="/portals/test", subject=appeal_id)
+        await produce(stack.bootstrap_servers, "appeals.executor-actions.v1",
+                      [(appeal_id.encode(), envelope.kafka_value(), envelope.kafka_headers())])
+
+        async def queued():
+            rows = (await inspection.get("/v1/queue", params={"executor": executor})).json()
+            return next((r for r in rows if r["appeal_id"] == appeal_id), None)
+        return uuid.UUID((await until(queued, "the answer in the review queue"))["answer_id"])
+
+    first = await answer("Мы посмотрим.")
+    returned = await inspection.post(f"/v1/answers/{first}/return", json={
+        "inspector_id": "insp-1", "reason_code": "no_substance", "comment": "Say when the road is repaired"})
+    assert returned.status_code == 200, returned.text
+    await until(lambda: _when(status(), lambda s: s["status"] == "in_rework"), "in rework")
+    second = await answer("Яма заделана 25 ноября.")
+    accepted = await inspection.post(f"/v1/answers/{second}/accept", json={"inspector_id": "insp-1"})
+    assert accepted.status_code == 200, accepted.text
+    final = await until(lambda: _when(status(), lambda s: s["status"] == "closed"), "closed")
+    assert final["answer"] == "Яма заделана 25 ноября." and final["answered_on_time"] is True
+
+    steps = [e["event_type"] for e in final["timeline"]]
+    wanted = ["appeal.registered", "appeal.assigned", "appeal.answered", "inspection.answer_returned",
+              "appeal.answered", "inspection.answer_accepted", "deadline.closed"]
+    assert [s for s in steps if s in wanted] == wanted
+    assert steps.index("deadline.scheduled") > steps.index("appeal.registered")
+
+    # Notifications: the citizen in English (preferred), the executor in the directory's language.
+    async def ledger():
+        rows = (await notification.get(f"/v1/appeals/{appeal_id}/notifications")).json()
+        return rows if len(rows) == 5 and all(r["status"] == "delivered" for r in rows) else None
+    rows = await until(ledger, "every notice delivered")
+    assert sorted((r["audience"], r["template"]) for r in rows) == [
+        ("citizen", "citizen.answer_accepted"), ("citizen", "citizen.assigned"), ("citizen", "citizen.registered"),
+        ("executor", "executor.answer_returned"), ("executor", "executor.assigned")]
+    messages = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                for p in mail.directory.glob("*.eml")]
+    mine = [m for m in messages if m["To"] == address]
+    assert len(mine) == 3 and {m["Content-Language"] for m in mine} == {"en"}
+    assert any("Яма заделана 25 ноября." in m.get_content() for m in mine)
+    assert all(number in m["Subject"] + m.get_content() for m in mine)
+    history = (await inspection.get(f"/v1/appeals/{appeal_id}")).json()
+    assert [a["status"] for a in history["answers"]] == ["returned", "accepted"]
+
+
+async def _when(pending, condition):
+    value = await pending
+    return value if condition(value) else None
