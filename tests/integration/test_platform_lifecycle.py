@@ -6,37 +6,58 @@ deadline closed → citizen gets the answer, and the citizen's status shows each
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
+import json
 import email
 import email.policy
+import os
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
 from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import ExecutorAnswerSubmitted
+from appeals_devstack import trace_cli
+from appeals_devstack.choice import test_stack as fresh_stack
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.sinks import MailSink, SmsSink
 from appeals_devstack.stack import StackInfo
 from appeals_devstack.testing import VALID_IIN, produce
+from appeals_runtime.trace_files import appeal_traces, read_spans
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def platform(stack: StackInfo, tmp_path_factory):
+def platform_stack():
+    """A stack of its own, as on a fresh machine: the session's stack carries consumer groups
+    that earlier tests killed members of, which a broker may keep for a while."""
+    state_dir = Path(os.environ.get("APPEALS_TEST_STATE_DIR", Path(__file__).parents[2] / ".state" / "test"))
+    with fresh_stack(state_dir.with_name(state_dir.name + "-platform")) as info:
+        yield info
+
+
+@pytest.fixture(scope="module")
+def platform(platform_stack: StackInfo, tmp_path_factory):
+    stack = platform_stack
     root = tmp_path_factory.mktemp("platform")
     mail, sms = MailSink(root / "mail").start(), SmsSink(root / "sms.jsonl").start()
     env = {"notification": {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mail.port), "SMS_GATEWAY_URL": sms.url,
                             "SMS_QUIET_HOURS": "", "DELIVERY_POLL_INTERVAL_S": "0.2"}}
-    processes = {s.name: ServiceProcess(s, stack, root / "logs", extra_env=env.get(s.name)).start() for s in SERVICES}
+    tracing = {"OTEL_TRACES_EXPORTER": "file", "APPEALS_TRACE_DIR": str(root / "traces"),
+               "OTEL_BSP_SCHEDULE_DELAY": "200"}
+    processes = {s.name: ServiceProcess(s, stack, root / "logs", extra_env={**tracing, **env.get(s.name, {})}).start()
+                 for s in SERVICES}
     try:
         for p in processes.values():
             p.wait_ready(timeout_s=120)
-        yield processes, mail
+        yield processes, mail, root / "traces"
     finally:
         for p in processes.values():
             p.stop()
@@ -54,8 +75,9 @@ async def until(check, what: str, timeout_s: float = 90.0):
         await asyncio.sleep(0.3)
 
 
-async def test_one_appeal_through_all_five_services(stack: StackInfo, platform):
-    processes, mail = platform
+async def test_one_appeal_through_all_five_services(platform_stack: StackInfo, platform):
+    stack = platform_stack
+    processes, mail, trace_dir = platform
     intake, inspection, notification = (httpx.AsyncClient(base_url=processes[n].base_url, timeout=30)
                                         for n in ("intake", "inspection", "notification"))
     address = f"citizen-{uuid.uuid4().hex[:6]}@example.org"
@@ -118,6 +140,21 @@ async def test_one_appeal_through_all_five_services(stack: StackInfo, platform):
     assert all(number in m["Subject"] + m.get_content() for m in mine)
     history = (await inspection.get(f"/v1/appeals/{appeal_id}")).json()
     assert [a["status"] for a in history["answers"]] == ["returned", "accepted"]
+
+    # One trace holds the appeal's spans from all five services, database spans included.
+    five = {s.name for s in SERVICES}
+
+    async def traced():
+        traces = appeal_traces(read_spans(trace_dir), number)
+        return next((t for t in traces.values() if {s.service for s in t} >= five), None)
+    spans = await until(traced, "one trace over the five services", timeout_s=30)
+    assert any(s.attributes.get("db.system") == "postgresql" for s in spans)
+    assert all(address not in json.dumps(s.attributes) and VALID_IIN not in json.dumps(s.attributes) for s in spans)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert trace_cli.main(["trace", number, "--dir", str(trace_dir)]) == 0
+    printed = out.getvalue()
+    assert all(name in printed for name in five) and "POST /v1/appeals" in printed
 
 
 async def _when(pending, condition):

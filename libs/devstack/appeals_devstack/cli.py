@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import time
@@ -15,6 +16,13 @@ from appeals_devstack.sinks import MailSink, SmsSink
 from appeals_devstack.stack import EmbeddedStack
 
 STATE_DIR = Path(".state")
+
+
+def trace_env(directory: Path) -> dict[str, str]:
+    """Spans to JSON-lines files for ``appeals trace``, unless the caller chose an exporter."""
+    if os.environ.get("OTEL_TRACES_EXPORTER"):
+        return {}
+    return {"OTEL_TRACES_EXPORTER": "file", "APPEALS_TRACE_DIR": str(directory.resolve())}
 
 
 def _wait_for_interrupt(check=lambda: True) -> None:
@@ -51,12 +59,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"SMS sink: {sms.url}, messages in {sms.path}")
             sinks = {"notification": {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mail.port),
                                       "SMS_GATEWAY_URL": sms.url, "SMS_QUIET_HOURS": ""}}
+            tracing = trace_env(args.state_dir / "traces")
             processes = [ServiceProcess(s, info, args.state_dir / "logs", http_port=s.http_port,
-                                        extra_env=sinks.get(s.name)).start()
+                                        extra_env={**tracing, **sinks.get(s.name, {})}).start()
                          for s in SERVICES]
             for p in processes:
                 p.wait_ready()
                 print(f"{p.service.name:<18} ready  API {p.base_url}/docs   health {p.base_url}/health/ready   log {p.log_path}")
+        if args.command == "run":
+            print("Traces: `make trace N=<registration number>` (or `.venv/bin/appeals trace …`)")
         print("Running. Ctrl-C stops everything.")
         sys.stdout.flush()
         _wait_for_interrupt(lambda: all(p.running for p in processes))

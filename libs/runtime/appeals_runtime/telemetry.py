@@ -1,7 +1,8 @@
 """OpenTelemetry set-up from the standard ``OTEL_*`` variables, and trace-context helpers.
 
 ``OTEL_TRACES_EXPORTER`` picks the exporter: ``otlp`` (``OTEL_EXPORTER_OTLP_ENDPOINT``,
-HTTP/protobuf), ``console``, or ``none`` (the default). ``OTEL_SERVICE_NAME`` and
+HTTP/protobuf), ``console``, ``file`` (JSON lines under ``APPEALS_TRACE_DIR``, read back by
+``appeals trace``), or ``none`` (the default). ``OTEL_SERVICE_NAME`` and
 ``OTEL_RESOURCE_ATTRIBUTES`` describe the resource. Database calls become spans through
 the asyncpg instrumentation, which records statements but never their parameters. Spans
 carry ids, types and codes only: no names, IINs, phones or e-mails.
@@ -37,6 +38,13 @@ def setup_tracing(service_name: str) -> TracerProvider:
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     elif exporter_name == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+    elif exporter_name == "file":
+        from pathlib import Path
+
+        from appeals_runtime.trace_files import JsonLinesSpanExporter
+
+        directory = Path(os.environ.get("APPEALS_TRACE_DIR", ".state/traces"))
+        provider.add_span_processor(BatchSpanProcessor(JsonLinesSpanExporter(directory, service_name)))
     elif exporter_name not in ("none", ""):
         log.warning("unknown OTEL_TRACES_EXPORTER %r; tracing to nowhere", exporter_name)
     trace.set_tracer_provider(provider)

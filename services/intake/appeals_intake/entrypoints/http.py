@@ -54,7 +54,7 @@ def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
         except ValidationError as exc:
             return _refused([{"field": field, "message": message} for field, message in field_errors(exc)])
         runtime = request.app.state.runtime
-        with tracer().start_as_current_span("POST /v1/appeals", attributes={"appeals.channel": event.channel}):
+        with tracer().start_as_current_span("POST /v1/appeals", attributes={"appeals.channel": event.channel}) as span:
             command = to_command(event, correlation_id=request.headers.get("x-correlation-id"),
                                  context=otel_context.get_current())
             async with runtime.pool.acquire() as conn, conn.transaction():
@@ -63,6 +63,9 @@ def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
                     uow, [command], catalog=catalog, prefix=settings.registration_prefix,
                     now=datetime.now(UTC), announce_rejections=False)
                 await uow.flush()
+            if not isinstance(outcome, handlers.Rejected):  # ids only: `appeals trace` finds the appeal by them
+                span.set_attributes({"appeals.subject": str(outcome.appeal.appeal_id),
+                                     "appeals.registration_number": outcome.appeal.registration_number})
         if isinstance(outcome, handlers.Rejected):
             return _refused([{"field": r.field, "message": r.message} for r in outcome.reasons])
         appeal = outcome.appeal
