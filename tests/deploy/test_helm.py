@@ -1,0 +1,61 @@
+"""The Helm chart renders with the Helm SDK for the default and the production values, and
+every rendered manifest validates against the Kubernetes schemas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import helm_python as helm
+import kubernetes_validate
+import pytest
+import yaml
+
+from appeals_devstack.services import SERVICES
+
+CHART = Path(__file__).parents[2] / "deploy" / "helm" / "open-appeals"
+KUBERNETES = "1.31"
+
+
+def render(values_file: str | None) -> list[dict]:
+    values = yaml.safe_load((CHART / values_file).read_text("utf-8")) if values_file else {}
+    with helm.Chart.load(str(CHART)) as chart:
+        rendered = chart.render(values, name="appeals", namespace="appeals")
+    return [doc for text in rendered.values() for doc in yaml.safe_load_all(text) if doc]
+
+
+@pytest.mark.parametrize("values_file", [None, "values-production.yaml"])
+def test_the_chart_renders_valid_manifests_for_every_service(values_file):
+    manifests = render(values_file)
+    for manifest in manifests:
+        kubernetes_validate.validate(manifest, KUBERNETES, strict=True)
+    kinds = {(m["kind"], m["metadata"]["name"]) for m in manifests}
+    for service in SERVICES:
+        for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"):
+            assert (kind, f"appeals-{service.name}") in kinds
+
+
+def containers(manifests: list[dict]) -> dict[str, dict]:
+    return {m["metadata"]["name"]: m["spec"]["template"]["spec"]["containers"][0]
+            for m in manifests if m["kind"] == "Deployment"}
+
+
+def test_probes_secrets_and_resources():
+    for name, container in containers(render(None)).items():
+        assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
+        assert container["resources"]["requests"]["cpu"]
+        env = {e["name"]: e for e in container["env"]}
+        assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == name.removeprefix("appeals-")
+        assert "value" not in env["DATABASE_URL"]
+
+
+def test_production_values_use_sasl_tls_and_otlp():
+    prod = containers(render("values-production.yaml"))
+    intake = {e["name"]: e for e in prod["appeals-intake"]["env"]}
+    assert intake["KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL"
+    assert intake["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "appeals-kafka-user"
+    assert intake["SSL_CERT_FILE"]["value"].endswith("ca.crt")
+    assert intake["OTEL_TRACES_EXPORTER"]["value"] == "otlp"
+    notification = {e["name"]: e for e in prod["appeals-notification"]["env"]}
+    assert notification["SMS_GATEWAY_TOKEN"]["valueFrom"]["secretKeyRef"]["key"] == "sms-token"
+    assert prod["appeals-intake"]["resources"]["limits"]["memory"] == "1Gi"
