@@ -6,7 +6,7 @@ PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e servi
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run stack trace test test-unit test-integration bench-intake bench-deadlines schemas constraints routing-rules calendar clean
+.PHONY: install run stack trace asyncapi test test-unit test-integration bench-intake bench-deadlines schemas constraints routing-rules calendar clean
 
 install: $(STAMP)
 
@@ -20,6 +20,9 @@ run: install  ## start the embedded stack and every service until Ctrl-C
 
 trace: install  ## one appeal's trace from a `make run`: make trace N=OA-2026-00000001
 	$(BIN)/appeals trace $(N) --dir .state/traces
+
+asyncapi: install  ## regenerate docs/asyncapi/<service>.json after a change to topics or subscriptions
+	$(BIN)/appeals-asyncapi
 
 stack: install  ## only the embedded PostgreSQL and broker, until Ctrl-C
 	$(BIN)/appeals-stack up

@@ -59,6 +59,7 @@ class ServiceSpec:
     description: str = ""
     on_start: Callable[[Runtime], Awaitable[None]] | None = None  # after migrations, before consumers
     background: Sequence[Callable[[Runtime], Awaitable[None]]] = ()  # run until shutdown (e.g. timer sweeps)
+    publishes: Sequence[str] = ()  # topics its outbox writes to (for the AsyncAPI document)
 
 
 async def _connect(settings: ServiceSettings, attempts: int = 30) -> asyncpg.Pool:
@@ -143,6 +144,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
             log.info("%s stopped", settings.service_name)
 
     app = FastAPI(title=spec.title, description=spec.description, lifespan=lifespan)
+    app.state.spec = spec  # read by the AsyncAPI generator
     app.include_router(Health.router_for(app))
     for router in spec.routers:
         app.include_router(router)

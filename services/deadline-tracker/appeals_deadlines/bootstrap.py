@@ -31,6 +31,7 @@ def build_app(settings: DeadlineSettings | None = None) -> FastAPI:
         description="Legal deadline policies, the Kazakhstan working-day calendar, reminders and breaches.",
         settings=settings,
         migrations_package="appeals_deadlines.migrations",
+        publishes=("appeals.deadlines.v1",),
         subscribe=lambda runtime: consumers.subscribe_all(runtime, regime, calendar, families, settings.now),
         background=[timer_sweep],
     ))

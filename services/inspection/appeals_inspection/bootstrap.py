@@ -35,6 +35,7 @@ def build_app(settings: InspectionSettings | None = None) -> FastAPI:
         description="Inspectors review every answer, see escalations and scorecards, and publish the weekly report.",
         settings=settings,
         migrations_package="appeals_inspection.migrations",
+        publishes=("appeals.inspections.v1",),
         subscribe=consumers.subscribe_all,
         routers=[router],
     ))

@@ -33,6 +33,7 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
         description="Registers citizen appeals and serves their status.",
         settings=settings,
         migrations_package="appeals_intake.migrations",
+        publishes=("appeals.registered.v1", "appeals.intake-rejected.v1"),
         subscribe=lambda runtime: consumers.subscribe_all(runtime, catalog, settings),
         routers=[http.router(catalog, settings)],
     )

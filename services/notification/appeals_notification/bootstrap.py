@@ -59,6 +59,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
                     "by e-mail, SMS or a reply in the citizen's channel; every message in a delivery ledger.",
         settings=settings,
         migrations_package="appeals_notification.migrations",
+        publishes=("notifications.outbound.v1", "notifications.delivery.v1"),
         subscribe=lambda runtime: consumers.subscribe_all(runtime, writer, settings.now),
         routers=[router],
         background=workers,

@@ -50,6 +50,8 @@ def build_app(settings: RoutingSettings | None = None) -> FastAPI:
         description="Executor directory, routing rules, assignments and executor actions.",
         settings=settings,
         migrations_package="appeals_routing.migrations",
+        publishes=("appeals.assigned.v1", "appeals.answered.v1", "appeals.extension-requested.v1",
+                   "appeals.executor-actions-rejected.v1"),
         subscribe=lambda runtime: consumers.subscribe_all(runtime, kinds),
         routers=[http.router()],
         on_start=on_start,
