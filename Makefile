@@ -6,7 +6,7 @@ PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e servi
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run stack trace asyncapi test test-unit test-integration bench-intake bench-deadlines schemas constraints routing-rules calendar clean
+.PHONY: install run demo stack trace asyncapi test test-unit test-integration bench-intake bench-deadlines schemas constraints routing-rules calendar clean
 
 install: $(STAMP)
 
@@ -23,6 +23,9 @@ trace: install  ## one appeal's trace from a `make run`: make trace N=OA-2026-00
 
 asyncapi: install  ## regenerate docs/asyncapi/<service>.json after a change to topics or subscriptions
 	$(BIN)/appeals-asyncapi
+
+demo: install  ## make run, plus citizens, executors and inspectors played (DEMO_RATE appeals/s)
+	$(BIN)/appeals-stack run --demo --demo-rate $(or $(DEMO_RATE),5)
 
 stack: install  ## only the embedded PostgreSQL and broker, until Ctrl-C
 	$(BIN)/appeals-stack up

@@ -24,6 +24,7 @@ from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import ExecutorAnswerSubmitted
 from appeals_devstack import trace_cli
 from appeals_devstack.choice import test_stack as fresh_stack
+from appeals_devstack.demo import Demo
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.sinks import MailSink, SmsSink
@@ -160,3 +161,18 @@ async def test_one_appeal_through_all_five_services(platform_stack: StackInfo, p
 async def _when(pending, condition):
     value = await pending
     return value if condition(value) else None
+
+
+async def test_a_minute_of_surge_converges(platform_stack: StackInfo, platform):
+    """The demo's generator at a modest rate for a minute: every stage's count converges."""
+    processes, _mail, _traces = platform
+    demo = Demo(platform_stack.bootstrap_servers, processes["inspection"].base_url, rate=3.0, seed=7)
+    converged = await demo.run(60, drain_timeout_s=150)
+    counts = demo.progress.counts()
+    assert converged, counts
+    valid = len(demo.progress.sent_ids - demo.progress.invalid_ids)
+    assert counts["registered"] == valid and counts["rejected"] == len(demo.progress.invalid_ids) > 0
+    assert counts["submitted"] > len(demo.progress.sent_ids), "some duplicates were sent"
+    assert counts["not_routed"] + counts["closed"] == counts["registered"]
+    assert counts["assigned"] == counts["closed"] == counts["accepted"] and counts["returned"] > 0
+    assert 0 < counts["late"] < counts["closed"] and counts["notified"] > 0

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,6 +27,21 @@ def trace_env(directory: Path) -> dict[str, str]:
     return {"OTEL_TRACES_EXPORTER": "file", "APPEALS_TRACE_DIR": str(directory.resolve())}
 
 
+def _start_demo(bootstrap: str, processes: list[ServiceProcess], rate: float, seconds: float) -> None:
+    """The demo plays in a thread of its own; Ctrl-C still stops everything."""
+    from appeals_devstack.demo import Demo, line_view
+
+    inspection = next(p for p in processes if p.service.name == "inspection")
+    demo = Demo(bootstrap, inspection.base_url, rate=rate)
+
+    def play() -> None:
+        converged = asyncio.run(demo.run(seconds, view=line_view(2.0)))
+        print(f"[demo] {'converged: every appeal is through' if converged else 'did not converge'}: "
+              f"{demo.progress.counts()}", flush=True)
+
+    threading.Thread(target=play, name="demo", daemon=True).start()
+
+
 def _wait_for_interrupt(check=lambda: True) -> None:
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
@@ -42,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="up: stack only; run: stack and services; topics: create the platform's topics on "
                              "--bootstrap-servers (compose, or a cluster without a topic operator)")
     parser.add_argument("--bootstrap-servers", default="", help="for topics")
+    parser.add_argument("--demo", action="store_true", help="with run: also play citizens, executors and "
+                                                               "inspectors (a surge with the article's mix)")
+    parser.add_argument("--demo-rate", type=float, default=5.0, help="demo appeals per second")
+    parser.add_argument("--demo-seconds", type=float, default=300.0, help="how long the demo submits")
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR)
     parser.add_argument("--kafka-port", type=int, default=9092)
     parser.add_argument("--fresh", action="store_true", help="start from an empty database")
@@ -76,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{p.service.name:<18} ready  API {p.base_url}/docs   health {p.base_url}/health/ready   log {p.log_path}")
         if args.command == "run":
             print("Traces: `make trace N=<registration number>` (or `.venv/bin/appeals trace …`)")
+        if args.command == "run" and args.demo:
+            _start_demo(info.bootstrap_servers, processes, args.demo_rate, args.demo_seconds)
         print("Running. Ctrl-C stops everything.")
         sys.stdout.flush()
         _wait_for_interrupt(lambda: all(p.running for p in processes))

@@ -1,0 +1,100 @@
+"""`make run`'s launcher as a person starts it (`appeals-stack run`, the same command the
+Makefile runs): it brings the platform up on the fixed ports, a scripted check submits an
+appeal over HTTP and sees it through to closed, and Ctrl-C stops everything cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from appeals_contracts.envelope import Envelope
+from appeals_contracts.events import ExecutorAnswerSubmitted
+from appeals_devstack.ports import free_port
+from appeals_devstack.services import SERVICES
+from appeals_devstack.testing import VALID_IIN, produce
+
+pytestmark = pytest.mark.integration
+LAUNCHER = Path(sys.executable).with_name("appeals-stack")
+
+
+def _busy(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+async def _until(check, what: str, timeout_s: float = 90.0):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = await check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.3)
+
+
+@pytest.mark.skipif(any(_busy(s.http_port) for s in SERVICES), reason="a `make run` is already running here")
+async def test_make_run_brings_the_platform_up_and_an_appeal_through(tmp_path: Path):
+    kafka_port = free_port()
+    output = (tmp_path / "run.out").open("w+")
+    launcher = subprocess.Popen([str(LAUNCHER), "run", "--state-dir", str(tmp_path / "state"), "--fresh",
+                                 "--kafka-port", str(kafka_port)], stdout=output, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + 180
+        while "Running. Ctrl-C stops everything." not in (tmp_path / "run.out").read_text():
+            assert launcher.poll() is None, (tmp_path / "run.out").read_text()
+            assert time.monotonic() < deadline, "make run never got ready"
+            await asyncio.sleep(0.5)
+        text = (tmp_path / "run.out").read_text()
+        for service in SERVICES:
+            assert f"http://127.0.0.1:{service.http_port}/docs" in text
+
+        async with httpx.AsyncClient(timeout=30) as http:
+            created = await http.post("http://127.0.0.1:8001/v1/appeals", json={
+                "channel": "front_office", "channel_message_id": f"fo-{uuid.uuid4().hex[:8]}", "kind": "request",
+                "category": "landscaping", "district": "bostandyk", "language": "kk", "text": "Саябақтағы шамдар жанбайды.",
+                "citizen": {"name": "Test", "iin": VALID_IIN, "phone": "+77015550000"}})
+            assert created.status_code == 201, created.text
+            number, appeal_id = created.json()["registration_number"], created.json()["appeal_id"]
+
+            async def status(want):
+                body = (await http.get(f"http://127.0.0.1:8001/v1/appeals/{number}")).json()
+                return body if want(body) else None
+            assigned = await _until(lambda: status(lambda s: s["executor_code"] and s["due_at"]), "assignment")
+            action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(appeal_id),
+                                             executor_code=assigned["executor_code"], employee_id="e-1",
+                                             text="Шамдар жөнделді.", language="kk", submitted_at=datetime.now(UTC))
+            envelope = Envelope.wrap(action, source="/portals/test", subject=appeal_id)
+            await produce(f"127.0.0.1:{kafka_port}", "appeals.executor-actions.v1",
+                          [(appeal_id.encode(), envelope.kafka_value(), envelope.kafka_headers())])
+
+            async def queued():
+                rows = (await http.get("http://127.0.0.1:8005/v1/queue")).json()
+                return next((r for r in rows if r["appeal_id"] == appeal_id), None)
+            answer = await _until(queued, "the review queue")
+            accepted = await http.post(f"http://127.0.0.1:8005/v1/answers/{answer['answer_id']}/accept",
+                                       json={"inspector_id": "insp-1"})
+            assert accepted.status_code == 200
+            closed = await _until(lambda: status(lambda s: s["status"] == "closed"), "closed")
+            assert closed["answer"] == "Шамдар жөнделді."
+        sms = tmp_path / "state" / "sms.jsonl"
+        await _until(lambda: _async(sms.is_file() and number in sms.read_text()), "the citizen's SMS")
+    finally:
+        launcher.send_signal(signal.SIGINT)
+        code = launcher.wait(timeout=90)
+    assert code == 0 and "Stopped." in (tmp_path / "run.out").read_text()
+
+
+async def _async(value):
+    return value
