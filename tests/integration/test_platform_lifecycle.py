@@ -145,10 +145,16 @@ async def test_one_appeal_through_all_five_services(platform_stack: StackInfo, p
     # One trace holds the appeal's spans from all five services, database spans included.
     five = {s.name for s in SERVICES}
 
+    # The portal's answers and the inspector's verdicts join that trace too, with what they cause.
+    later = {("routing", "executor action"), ("inspection", "inspection verdict"),
+             ("inspection", "appeals.answered.v1 process"), ("deadline-tracker", "appeals.inspections.v1 process"),
+             ("notification", "appeals.inspections.v1 process"), ("intake", "appeals.inspections.v1 process")}
+
     async def traced():
         traces = appeal_traces(read_spans(trace_dir), number)
-        return next((t for t in traces.values() if {s.service for s in t} >= five), None)
-    spans = await until(traced, "one trace over the five services", timeout_s=30)
+        return next((t for t in traces.values() if {s.service for s in t} >= five
+                     and later <= {(s.service, s.name) for s in t}), None)
+    spans = await until(traced, "one trace over the five services and the whole lifecycle", timeout_s=30)
     assert any(s.attributes.get("db.system") == "postgresql" for s in spans)
     assert all(address not in json.dumps(s.attributes) and VALID_IIN not in json.dumps(s.attributes) for s in spans)
     out = io.StringIO()

@@ -10,8 +10,10 @@ carry ids, types and codes only: no names, IINs, phones or e-mails.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import Iterator
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -75,3 +77,25 @@ def headers_from_context(ctx: otel_context.Context | None = None) -> dict[str, s
     carrier: dict[str, str] = {}
     propagate.inject(carrier, context=ctx)
     return carrier
+
+
+def traceparent_of(ctx: otel_context.Context | None) -> str | None:
+    """The W3C ``traceparent`` of ``ctx``, to store with an appeal and continue its trace later."""
+    return headers_from_context(ctx).get("traceparent")
+
+
+@contextlib.contextmanager
+def within_appeal_trace(traceparent: str | None, name: str, cause: otel_context.Context | None = None,
+                        attributes: dict[str, str] | None = None) -> Iterator[otel_context.Context]:
+    """A span in the appeal's own trace (its stored ``traceparent``) for work that something
+    outside it caused (a portal's action, an inspector's request), linked to that cause. Yields
+    the span's context: give it to the outbox so the events it causes stay in the appeal's trace.
+    Without a stored traceparent the span simply continues ``cause``."""
+    parent = context_from_headers({"traceparent": traceparent}) if traceparent else cause
+    links = []
+    if traceparent and cause is not None:
+        cause_span = trace.get_current_span(cause).get_span_context()
+        if cause_span.is_valid:
+            links.append(trace.Link(cause_span))
+    with tracer().start_as_current_span(name, context=parent, links=links, attributes=attributes or {}) as span:
+        yield trace.set_span_in_context(span)

@@ -65,6 +65,12 @@ class PostgresReadModel:
                AND answer_id <> $2""", answer["appeal_id"], answer["answer_id"])
         return True
 
+    async def remember_trace(self, answer_id: UUID, traceparent: str) -> None:
+        await self._conn.execute("UPDATE answers SET traceparent = $2 WHERE answer_id = $1", answer_id, traceparent)
+
+    async def answer_traceparent(self, answer_id: UUID) -> str | None:
+        return await self._conn.fetchval("SELECT traceparent FROM answers WHERE answer_id = $1", answer_id)
+
     async def open_escalation(self, appeal_id: UUID, due_at: datetime, at: datetime) -> None:
         await self._conn.execute(
             """INSERT INTO escalations (appeal_id, due_at, opened_at)

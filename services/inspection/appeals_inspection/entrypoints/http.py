@@ -10,6 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
+from opentelemetry import context as otel_context
 from pydantic import BaseModel, ConfigDict, Field
 
 from appeals_inspection import handlers, reports
@@ -18,6 +19,7 @@ from appeals_inspection.adapters.repository import PostgresReadModel
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.domain.report import Period, day_start, iso_week
 from appeals_inspection.domain.review import Verdict, VerdictRefused
+from appeals_runtime.telemetry import within_appeal_trace
 
 router = APIRouter(prefix="/v1", tags=["inspection"])
 
@@ -49,14 +51,17 @@ def _ctx(request: Request) -> InspectionContext:
 async def _verdict(request: Request, answer_id: UUID, verdict: Verdict) -> dict[str, Any]:
     ctx = _ctx(request)
     async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
-        uow = PostgresUnitOfWork(conn)
-        try:
-            result = await handlers.decide(uow, answer_id, verdict, return_reasons=ctx.return_reasons,
-                                           now=ctx.clock())
-        except VerdictRefused as refused:
-            status = 409 if refused.conflict else (404 if refused.reason == "no such answer" else 422)
-            raise HTTPException(status, refused.reason) from None
-        await uow.flush()
+        appeal_trace = await PostgresReadModel(conn).answer_traceparent(answer_id)
+        # The inspector's request joins the appeal's trace, so the verdict's effects are in it too.
+        with within_appeal_trace(appeal_trace, "inspection verdict", otel_context.get_current()) as context:
+            uow = PostgresUnitOfWork(conn, context)
+            try:
+                result = await handlers.decide(uow, answer_id, verdict, return_reasons=ctx.return_reasons,
+                                               now=ctx.clock())
+            except VerdictRefused as refused:
+                status = 409 if refused.conflict else (404 if refused.reason == "no such answer" else 422)
+                raise HTTPException(status, refused.reason) from None
+            await uow.flush()
     return result
 
 

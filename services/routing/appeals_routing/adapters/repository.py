@@ -78,6 +78,13 @@ class PostgresRoutingRepository:
             [(s.appeal_id, s.registration_number, s.category, s.district, s.status, s.executor) for s in states])
         await self.add_assignments([(s.appeal_id, a) for s in states for a in s.history])
 
+    async def remember_traces(self, traceparents: dict[UUID, str]) -> None:
+        await self._conn.executemany("UPDATE appeals SET traceparent = $2 WHERE appeal_id = $1",
+                                     list(traceparents.items()))
+
+    async def traceparent(self, appeal_id: UUID) -> str | None:
+        return await self._conn.fetchval("SELECT traceparent FROM appeals WHERE appeal_id = $1", appeal_id)
+
     async def add_assignments(self, rows: Sequence[tuple[UUID, Assignment]]) -> None:
         await self._conn.executemany(
             """INSERT INTO assignments (appeal_id, executor_code, previous_executor_code, reason, rule_id,

@@ -15,6 +15,7 @@ from appeals_routing.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_routing.domain.model import RegisteredAppeal
 from appeals_runtime.consumer import Delivery
 from appeals_runtime.service import Runtime
+from appeals_runtime.telemetry import traceparent_of, within_appeal_trace
 
 
 def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str]) -> None:
@@ -23,15 +24,23 @@ def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str]) -> N
         appeals = [RegisteredAppeal(e.appeal_id, e.registration_number, e.kind, e.category, e.district, e.anonymous,
                                     e.reports_crime_or_threat, context=d.trace_context)
                    for d in deliveries if isinstance(e := d.event, AppealRegistered)]
-        await handlers.route_registered(uow, appeals, kinds_without_executor=kinds_without_executor,
-                                        now=datetime.now(UTC))
+        states = await handlers.route_registered(uow, appeals, kinds_without_executor=kinds_without_executor,
+                                                 now=datetime.now(UTC))
+        new = {s.appeal_id for s in states}
+        await uow.routing.remember_traces({a.appeal_id: tp for a in appeals
+                                           if a.appeal_id in new and (tp := traceparent_of(a.context))})
         await uow.flush()
 
     async def on_executor_actions(conn: asyncpg.Connection, delivery: Delivery) -> None:
-        uow = PostgresUnitOfWork(conn, delivery.trace_context)
-        directory = await uow.routing.directory()
-        await handlers.handle_action(uow, delivery.event, directory=directory, now=datetime.now(UTC))  # type: ignore[arg-type]
-        await uow.flush()
+        action = delivery.event
+        appeal_trace = await PostgresUnitOfWork(conn).routing.traceparent(action.appeal_id)  # type: ignore[attr-defined]
+        # The portal's action joins the appeal's trace: what it causes is part of the appeal's story.
+        with within_appeal_trace(appeal_trace, "executor action", delivery.trace_context,
+                                 {"appeals.subject": str(action.appeal_id)}) as context:  # type: ignore[attr-defined]
+            uow = PostgresUnitOfWork(conn, context)
+            directory = await uow.routing.directory()
+            await handlers.handle_action(uow, action, directory=directory, now=datetime.now(UTC))  # type: ignore[arg-type]
+            await uow.flush()
 
     async def on_malformed_action(conn: asyncpg.Connection, record: ConsumerRecord, reason: str) -> None:
         """A portal sent something that is not a valid action: if it names an action id, tell
