@@ -6,11 +6,9 @@ computes from its own script; the HTML report shows the key figures."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import statistics
-import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,7 +29,7 @@ from appeals_contracts.reference import load_reference
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
-from appeals_devstack.testing import header, produce, read_topic
+from appeals_devstack.testing import eventually, produce, read_topic
 
 pytestmark = pytest.mark.integration
 INSPECTION = next(s for s in SERVICES if s.name == "inspection")
@@ -76,14 +74,6 @@ def record(event, appeal_id: uuid.UUID) -> tuple:
     return str(appeal_id).encode(), envelope.kafka_value(), envelope.kafka_headers()
 
 
-async def eventually(check, timeout_s: float = 60.0, what: str = ""):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.3)
 
 
 @pytest.fixture(scope="module")

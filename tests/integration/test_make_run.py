@@ -22,7 +22,7 @@ from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import ExecutorAnswerSubmitted
 from appeals_devstack.ports import free_port
 from appeals_devstack.services import SERVICES
-from appeals_devstack.testing import VALID_IIN, produce
+from appeals_devstack.testing import VALID_IIN, eventually, produce
 
 pytestmark = pytest.mark.integration
 LAUNCHER = Path(sys.executable).with_name("appeals-stack")
@@ -33,14 +33,6 @@ def _busy(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-async def _until(check, what: str, timeout_s: float = 90.0):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.3)
 
 
 @pytest.mark.skipif(any(_busy(s.http_port) for s in SERVICES), reason="a `make run` is already running here")
@@ -71,7 +63,7 @@ async def test_make_run_brings_the_platform_up_and_an_appeal_through(tmp_path: P
             async def status(want):
                 body = (await http.get(f"http://127.0.0.1:8001/v1/appeals/{number}")).json()
                 return body if want(body) else None
-            assigned = await _until(lambda: status(lambda s: s["executor_code"] and s["due_at"]), "assignment")
+            assigned = await eventually(lambda: status(lambda s: s["executor_code"] and s["due_at"]), "assignment")
             action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(appeal_id),
                                              executor_code=assigned["executor_code"], employee_id="e-1",
                                              text="Шамдар жөнделді.", language="kk", submitted_at=datetime.now(UTC))
@@ -82,19 +74,16 @@ async def test_make_run_brings_the_platform_up_and_an_appeal_through(tmp_path: P
             async def queued():
                 rows = (await http.get("http://127.0.0.1:8005/v1/queue")).json()
                 return next((r for r in rows if r["appeal_id"] == appeal_id), None)
-            answer = await _until(queued, "the review queue")
+            answer = await eventually(queued, "the review queue")
             accepted = await http.post(f"http://127.0.0.1:8005/v1/answers/{answer['answer_id']}/accept",
                                        json={"inspector_id": "insp-1"})
             assert accepted.status_code == 200
-            closed = await _until(lambda: status(lambda s: s["status"] == "closed"), "closed")
+            closed = await eventually(lambda: status(lambda s: s["status"] == "closed"), "closed")
             assert closed["answer"] == "Шамдар жөнделді."
         sms = tmp_path / "state" / "sms.jsonl"
-        await _until(lambda: _async(sms.is_file() and number in sms.read_text()), "the citizen's SMS")
+        await eventually(lambda: sms.is_file() and number in sms.read_text(), "the citizen's SMS")
     finally:
         launcher.send_signal(signal.SIGINT)
         code = launcher.wait(timeout=90)
     assert code == 0 and "Stopped." in (tmp_path / "run.out").read_text()
 
-
-async def _async(value):
-    return value

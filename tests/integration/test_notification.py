@@ -40,7 +40,7 @@ from appeals_devstack.ports import free_port
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
-from appeals_devstack.testing import header, produce, read_topic
+from appeals_devstack.testing import eventually, header, produce, read_topic
 from appeals_notification.adapters.templates import Templates
 
 pytestmark = pytest.mark.integration
@@ -150,12 +150,6 @@ def assigned(appeal: uuid.UUID, number: str, executor: str) -> AppealAssigned:
                           assigned_at=datetime.now(UTC))
 
 
-async def eventually(check: Callable[[], object], timeout_s: float = 60.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await asyncio.sleep(0.2)
 
 
 def ledger(process: ServiceProcess, appeal: uuid.UUID) -> list[dict]:

@@ -5,14 +5,12 @@ deadline closed → citizen gets the answer, and the citizen's status shows each
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import json
 import email
 import email.policy
 import os
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +27,7 @@ from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.sinks import MailSink, SmsSink
 from appeals_devstack.stack import StackInfo
-from appeals_devstack.testing import VALID_IIN, produce
+from appeals_devstack.testing import VALID_IIN, eventually, produce
 from appeals_runtime.trace_files import appeal_traces, read_spans
 
 pytestmark = pytest.mark.integration
@@ -66,14 +64,6 @@ def platform(platform_stack: StackInfo, tmp_path_factory):
         sms.stop()
 
 
-async def until(check, what: str, timeout_s: float = 90.0):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.3)
 
 
 async def test_one_appeal_through_all_five_services(platform_stack: StackInfo, platform):
@@ -92,7 +82,7 @@ async def test_one_appeal_through_all_five_services(platform_stack: StackInfo, p
     async def status() -> dict:
         return (await intake.get(f"/v1/appeals/{number}")).json()
 
-    assigned = await until(lambda: _when(status(), lambda s: s["executor_code"] and s["due_at"]), "assignment")
+    assigned = await eventually(lambda: _when(status(), lambda s: s["executor_code"] and s["due_at"]), "assignment")
     executor = assigned["executor_code"]
 
     async def answer(text: str) -> uuid.UUID:
@@ -106,17 +96,17 @@ async def test_one_appeal_through_all_five_services(platform_stack: StackInfo, p
         async def queued():
             rows = (await inspection.get("/v1/queue", params={"executor": executor})).json()
             return next((r for r in rows if r["appeal_id"] == appeal_id), None)
-        return uuid.UUID((await until(queued, "the answer in the review queue"))["answer_id"])
+        return uuid.UUID((await eventually(queued, "the answer in the review queue"))["answer_id"])
 
     first = await answer("Мы посмотрим.")
     returned = await inspection.post(f"/v1/answers/{first}/return", json={
         "inspector_id": "insp-1", "reason_code": "no_substance", "comment": "Say when the road is repaired"})
     assert returned.status_code == 200, returned.text
-    await until(lambda: _when(status(), lambda s: s["status"] == "in_rework"), "in rework")
+    await eventually(lambda: _when(status(), lambda s: s["status"] == "in_rework"), "in rework")
     second = await answer("Яма заделана 25 ноября.")
     accepted = await inspection.post(f"/v1/answers/{second}/accept", json={"inspector_id": "insp-1"})
     assert accepted.status_code == 200, accepted.text
-    final = await until(lambda: _when(status(), lambda s: s["status"] == "closed"), "closed")
+    final = await eventually(lambda: _when(status(), lambda s: s["status"] == "closed"), "closed")
     assert final["answer"] == "Яма заделана 25 ноября." and final["answered_on_time"] is True
 
     steps = [e["event_type"] for e in final["timeline"]]
@@ -129,7 +119,7 @@ async def test_one_appeal_through_all_five_services(platform_stack: StackInfo, p
     async def ledger():
         rows = (await notification.get(f"/v1/appeals/{appeal_id}/notifications")).json()
         return rows if len(rows) == 5 and all(r["status"] == "delivered" for r in rows) else None
-    rows = await until(ledger, "every notice delivered")
+    rows = await eventually(ledger, "every notice delivered")
     assert sorted((r["audience"], r["template"]) for r in rows) == [
         ("citizen", "citizen.answer_accepted"), ("citizen", "citizen.assigned"), ("citizen", "citizen.registered"),
         ("executor", "executor.answer_returned"), ("executor", "executor.assigned")]
@@ -154,7 +144,7 @@ async def test_one_appeal_through_all_five_services(platform_stack: StackInfo, p
         traces = appeal_traces(read_spans(trace_dir), number)
         return next((t for t in traces.values() if {s.service for s in t} >= five
                      and later <= {(s.service, s.name) for s in t}), None)
-    spans = await until(traced, "one trace over the five services and the whole lifecycle", timeout_s=30)
+    spans = await eventually(traced, "one trace over the five services and the whole lifecycle", timeout_s=30)
     assert any(s.attributes.get("db.system") == "postgresql" for s in spans)
     assert all(address not in json.dumps(s.attributes) and VALID_IIN not in json.dumps(s.attributes) for s in spans)
     out = io.StringIO()

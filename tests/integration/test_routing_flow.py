@@ -4,7 +4,6 @@ SIGKILL of routing part-way."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import uuid
@@ -20,7 +19,7 @@ from appeals_contracts.reference import load_reference
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
-from appeals_devstack.testing import header, produce, read_topic, submission, submission_record
+from appeals_devstack.testing import eventually, header, produce, read_topic, submission, submission_record
 from appeals_routing.adapters.data_files import bundled
 
 pytestmark = pytest.mark.integration
@@ -47,12 +46,6 @@ def services(stack: StackInfo, tmp_path_factory):
         p.stop()
 
 
-async def _until(predicate, timeout_s: float = 120.0):
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.5)
 
 
 def action_record(event) -> tuple[bytes, bytes, list]:
@@ -78,7 +71,7 @@ async def test_routing_end_to_end(stack: StackInfo, services: dict[str, ServiceP
                                   until=lambda rs: sum(json.loads(r.value)["channel_message_id"].startswith(f"{run}-") for r in rs) >= 250)
     numbers = [json.loads(r.value)["registration_number"] for r in registered
                if json.loads(r.value)["channel_message_id"].startswith(f"{run}-")]
-    await _until(lambda: _gt(routed, 20))
+    await eventually(lambda: _gt(routed, 20), "routing to catch up", timeout_s=120)
     services["routing"].kill()  # mid-run
     await produce(stack.bootstrap_servers, "appeals.intake.v1", [submission_record(s) for s in subs[250:]])
     services["routing"].start().wait_ready()

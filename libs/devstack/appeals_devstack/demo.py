@@ -252,13 +252,14 @@ class Demo:
         await consumer.start()
         await self._producer.start()
         stop = asyncio.Event()
+        workers: list[asyncio.Future] = []
         try:
             while not consumer.assignment():  # joined: nothing this run causes is missed
                 await consumer.getmany(timeout_ms=200)
             for tp in consumer.assignment():
                 await consumer.seek_to_end(tp)
-            workers = [asyncio.ensure_future(self.watch(consumer, stop)),
-                       asyncio.ensure_future(self.inspectors(stop))]
+            workers += [asyncio.ensure_future(self.watch(consumer, stop)),
+                        asyncio.ensure_future(self.inspectors(stop))]
             start = time.monotonic()
             citizens = asyncio.ensure_future(self.citizens(duration_s))
             deadline = start + duration_s + drain_timeout_s
@@ -272,7 +273,7 @@ class Demo:
             return self.progress.converged()
         finally:
             stop.set()
-            await asyncio.gather(*(w for w in locals().get("workers", [])), return_exceptions=True)
+            await asyncio.gather(*workers, return_exceptions=True)
             await self._producer.stop()
             await consumer.stop()
 

@@ -79,3 +79,18 @@ def header(record: ConsumerRecord, name: str) -> str | None:
         if k == name:
             return v.decode()
     return None
+
+
+async def eventually(check: Callable[[], Any], what: str, timeout_s: float = 60.0, interval_s: float = 0.3) -> Any:
+    """Poll ``check`` (a plain or an async function) until it returns something truthy, and
+    return that; fail naming ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(interval_s)
+
