@@ -3,8 +3,8 @@
 Two databases get the tracker's schema and N open deadlines (three future timers each:
 two reminders and the breach), plus the same due batch of 500 timers whose time has
 come. The measured step is the tracker's own sweep transaction (``fire_due_timers``:
-claim with SKIP LOCKED, look up the open deadlines, write the events to the outbox),
-rolled back and repeated, so every repetition sweeps the same batch. The index on due,
+claim with SKIP LOCKED, look up the open deadlines, announce the events; the outbox
+write, whose cost does not depend on N, is left out), rolled back and repeated, so every repetition sweeps the same batch. The index on due,
 unfired timers keeps the cost tied to the batch, so the ratio should stay near 1.
 Not a test; run with ``make bench-deadlines``.
 """
@@ -25,9 +25,11 @@ import asyncpg
 from appeals_deadlines import handlers
 from appeals_deadlines.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_devstack.stack import EmbeddedStack
+from appeals_runtime.clock import Clock
 from appeals_runtime.migrations import discover, migrate, runtime_migrations
 
 DUE_BATCH = 500
+CLOCK = Clock()
 
 
 async def prepare(url: str, open_deadlines: int) -> None:
@@ -55,21 +57,25 @@ async def prepare(url: str, open_deadlines: int) -> None:
         await conn.close()
 
 
-async def sweep_once(conn: asyncpg.Connection) -> float:
-    tx = conn.transaction()
-    await tx.start()
+class _Rollback(Exception):
+    """Leaves the unit of work without committing, so every sweep finds the same due batch."""
+
+
+async def sweep_once(pool: asyncpg.Pool) -> float:
     start = time.perf_counter()
-    uow = PostgresUnitOfWork(conn)
-    fired = await handlers.fire_due_timers(uow, now=datetime.now(UTC), limit=DUE_BATCH)
-    await uow.flush()
-    elapsed = time.perf_counter() - start
-    await tx.rollback()
+    try:
+        async with PostgresUnitOfWork(pool, source="/bench", clock=CLOCK) as uow:
+            fired = await handlers.fire_due_timers(uow, now=CLOCK.now(), limit=DUE_BATCH)
+            elapsed = time.perf_counter() - start
+            raise _Rollback
+    except _Rollback:
+        pass
     assert fired == DUE_BATCH, fired
     return elapsed
 
 
 async def measure(urls: dict[int, str], repetitions: int) -> dict[int, float]:
-    conns = {n: await asyncpg.connect(u) for n, u in urls.items()}
+    conns = {n: await asyncpg.create_pool(u, min_size=1, max_size=1) for n, u in urls.items()}
     samples: dict[int, list[float]] = {n: [] for n in urls}
     try:
         for n, conn in conns.items():

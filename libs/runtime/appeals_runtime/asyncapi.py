@@ -54,7 +54,7 @@ def document(spec: ServiceSpec, version: str = "1") -> dict[str, Any]:
     recorder = _Recorder(spec.settings)
     spec.subscribe(recorder)  # type: ignore[arg-type]
     service = spec.settings.service_name
-    broker = KafkaBroker(spec.settings.kafka_bootstrap_servers.split(","), description="The platform's Kafka cluster")
+    broker = KafkaBroker(list(spec.settings.kafka_bootstrap_servers), description="The platform's Kafka cluster")
     for name, topics in recorder.subscriptions:
         for topic in topics:
             broker.subscriber(topic, group_id=f"{service}.{name}", title=f"{topic}:{service}.{name}",

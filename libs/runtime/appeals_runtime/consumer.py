@@ -26,10 +26,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
@@ -42,10 +40,13 @@ from appeals_contracts.base import Event
 from appeals_contracts.envelope import Envelope, EnvelopeError
 from appeals_contracts.topics import dead_letter_topic
 from appeals_runtime import inbox
+from appeals_runtime.clock import Clock
 from appeals_runtime.errors import describe, is_transient
 from appeals_runtime.publisher import Publisher, Record
+from appeals_runtime.retry import RetryPolicy
 from appeals_runtime.settings import ServiceSettings
 from appeals_runtime.telemetry import context_from_headers, tracer
+from appeals_runtime.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -68,15 +69,13 @@ class Delivery:
     record: ConsumerRecord = field(repr=False, compare=False)
 
 
-BatchHandler = Callable[[asyncpg.Connection, Sequence[Delivery]], Awaitable[None]]
-EventHandler = Callable[[asyncpg.Connection, Delivery], Awaitable[None]]
-#: Called, inside a transaction, for each record that is about to be dead-lettered, so a
+BatchHandler = Callable[[Any, Sequence[Delivery]], Awaitable[None]]
+EventHandler = Callable[[Any, Delivery], Awaitable[None]]
+#: Called, in a unit of work, for each record that is about to be dead-lettered, so a
 #: service can also tell the sender (e.g. routing answers a malformed executor action).
-InvalidHandler = Callable[[asyncpg.Connection, ConsumerRecord, str], Awaitable[None]]
-
-
-class PoisonEvent(Exception):
-    """An event the handler can never apply (a bug or an impossible state)."""
+InvalidHandler = Callable[[Any, ConsumerRecord, str], Awaitable[None]]
+#: Opens the service's unit of work (an async context manager over one transaction).
+UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 
 @dataclass
@@ -94,10 +93,13 @@ class ConsumerStats:
 class EventConsumer:
     """Registers subscriptions on a FastStream broker and runs them with the guarantees above."""
 
-    def __init__(self, settings: ServiceSettings, pool: asyncpg.Pool, publisher: Publisher) -> None:
+    def __init__(self, settings: ServiceSettings, unit_of_work: UnitOfWorkFactory, publisher: Publisher, *,
+                 clock: Clock | None = None) -> None:
         self._settings = settings
-        self._pool = pool
+        self._unit_of_work = unit_of_work
         self._publisher = publisher
+        self._retry = settings.consumer_retry()
+        self._clock = clock or settings.clock()
         self.stats = ConsumerStats()
 
     def subscribe_batch(self, broker: KafkaBroker, topics: str | Sequence[str], handler: BatchHandler, *,
@@ -135,11 +137,11 @@ class EventConsumer:
                   name: str | None = None, on_invalid: InvalidHandler | None = None) -> None:
         """Subscribe a per-event ``handler``; events of a batch still share one transaction."""
 
-        async def each(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
+        async def each(uow: UnitOfWork, deliveries: Sequence[Delivery]) -> None:
             for delivery in deliveries:
                 token = otel_context.attach(delivery.trace_context)
                 try:
-                    await handler(conn, delivery)
+                    await handler(uow, delivery)
                 finally:
                     otel_context.detach(token)
 
@@ -239,40 +241,40 @@ class EventConsumer:
         return True
 
     async def _retrying(self, attempt: Callable[[], Awaitable[None]]) -> bool:
-        backoff = self._settings.retry_initial_backoff_s
-        for number in range(1, self._settings.retry_max_attempts + 1):
-            try:
-                await attempt()
-                return True
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise _Poison(describe(exc)) from exc
+        """Run ``attempt`` under the retry policy; False when transient faults outlasted it,
+        :class:`_Poison` for any other fault."""
+        try:
+            async for retry in self._retry.retrying("consumer", on_retry=self._count_retry):
+                with retry:
+                    await attempt()
+        except Exception as exc:
+            if is_transient(exc):
                 self.stats.transient_retries += 1
-                log.warning("transient fault (attempt %d/%d): %s", number,
-                            self._settings.retry_max_attempts, type(exc).__name__)
-                if number < self._settings.retry_max_attempts:
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, self._settings.retry_max_backoff_s)
-        return False
+                return False
+            raise _Poison(describe(exc)) from exc
+        return True
+
+    def _count_retry(self, _: BaseException) -> None:
+        self.stats.transient_retries += 1
 
     async def _apply(self, deliveries: Sequence[Delivery], consumer_name: str, handler: BatchHandler) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
-            fresh = await inbox.claim_new(conn, consumer_name, [d.envelope.id for d in deliveries])
+        async with self._unit_of_work() as uow:
+            fresh = await inbox.claim_new(uow.conn, consumer_name, [d.envelope.id for d in deliveries])
             new: list[Delivery] = []
             for d in deliveries:
                 if d.envelope.id in fresh:
                     fresh.discard(d.envelope.id)  # a second copy inside the batch is a duplicate too
                     new.append(d)
             if new:
-                await handler(conn, new)
+                await handler(uow, new)
         self.stats.handled += len(new)
         self.stats.duplicates += len(deliveries) - len(new)
 
     async def _tell_sender(self, dead: list[tuple[ConsumerRecord, str]], on_invalid: InvalidHandler) -> bool:
         async def attempt() -> None:
-            async with self._pool.acquire() as conn, conn.transaction():
+            async with self._unit_of_work() as uow:
                 for record, reason in dead:
-                    await on_invalid(conn, record, reason)
+                    await on_invalid(uow, record, reason)
 
         try:
             return await self._retrying(attempt)
@@ -281,24 +283,34 @@ class EventConsumer:
             return True
 
     async def _dead_letter_with_retries(self, dead: list[tuple[ConsumerRecord, str]]) -> bool:
+        """Dead-letter ``dead``; False (rewind) only while the broker is unavailable. A record
+        the dead-letter topic refuses for good (too large, say) goes there without its value,
+        the refusal added to the reason: its headers still say where the original is."""
         records = [self._dead_letter_record(r, reason) for r, reason in dead]
 
         async def send() -> None:
-            errors = [e for e in await self._publisher.send_all(records) if e is not None]
-            if errors:
-                raise errors[0]
+            results = await self._publisher.send_all(records)
+            for i, error in enumerate(results):
+                if error is not None and not is_transient(error):
+                    record, reason = dead[i]
+                    log.error("dead-letter topic refused %s[%d]@%d (%s); sending it without its value",
+                              record.topic, record.partition, record.offset, type(error).__name__)
+                    records[i] = self._dead_letter_record(
+                        record, f"{reason}; value dropped: {describe(error, 200)}", keep_value=False)
+            if any(e is not None for e in results):
+                raise next(e for e in results if e is not None)
 
         try:
             ok = await self._retrying(send)
         except _Poison:
-            ok = False
+            ok = await self._retrying(send)  # once more, now with the refused values dropped
         if ok:
             self.stats.dead_lettered += len(records)
             for (record, reason) in dead:
                 log.error("dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
         return ok
 
-    def _dead_letter_record(self, record: ConsumerRecord, reason: str) -> Record:
+    def _dead_letter_record(self, record: ConsumerRecord, reason: str, *, keep_value: bool = True) -> Record:
         headers = list(record.headers or ())
         headers += [
             ("dlq_reason", reason.encode()),
@@ -306,10 +318,10 @@ class EventConsumer:
             ("dlq_original_topic", record.topic.encode()),
             ("dlq_original_partition", str(record.partition).encode()),
             ("dlq_original_offset", str(record.offset).encode()),
-            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
+            ("dlq_failed_at", self._clock.now().isoformat().encode()),
         ]
-        return Record(dead_letter_topic(record.topic, self._settings.service_name), record.key, record.value or b"",
-                      headers)
+        value = (record.value or b"") if keep_value else b""
+        return Record(dead_letter_topic(record.topic, self._settings.service_name), record.key, value, headers)
 
 
 class _Poison(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 from pydantic import ValidationError
 
 from appeals_contracts.envelope import safe_errors
@@ -29,8 +29,15 @@ _TRANSIENT_PG = (
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True for faults worth retrying: database or broker unavailable, timeouts, conflicts."""
-    return isinstance(exc, (TransientError, ConnectionError, OSError, asyncio.TimeoutError, KafkaError, *_TRANSIENT_PG))
+    """True for faults worth retrying: database or broker unavailable, timeouts, conflicts.
+
+    A Kafka error is transient only when the client says so (``retriable``): a record too
+    large for its topic, say, fails the same way every time. A send that timed out (the
+    broker unreachable) is worth another try although aiokafka does not mark it so.
+    """
+    if isinstance(exc, KafkaError):
+        return bool(exc.retriable) or isinstance(exc, KafkaTimeoutError)
+    return isinstance(exc, (TransientError, ConnectionError, OSError, asyncio.TimeoutError, *_TRANSIENT_PG))
 
 
 def describe(exc: BaseException, limit: int = 500) -> str:

@@ -60,26 +60,3 @@ async def enqueue(conn: asyncpg.Connection, messages: Sequence[OutboxMessage]) -
         rows,
     )
     await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
-
-
-class OutboxBatch:
-    """Events a unit of work announces, written to the outbox in its transaction on :meth:`flush`.
-
-    Services' units of work extend this with their repositories.
-    """
-
-    def __init__(self, conn: asyncpg.Connection, trace_context: otel_context.Context | None = None) -> None:
-        self.conn = conn
-        self.trace_context = trace_context
-        self._messages: list[OutboxMessage] = []
-
-    def announce(self, envelope: Envelope, *, key: str | None = None, extra_headers: dict[str, str] | None = None,
-                 trace_context: otel_context.Context | None = None) -> None:
-        """Queue ``envelope``, keyed by ``key`` or else its subject (the appeal id)."""
-        self._messages.append(OutboxMessage(envelope, key=key or envelope.subject or str(envelope.id),
-                                            extra_headers=extra_headers or {},
-                                            trace_context=trace_context or self.trace_context))
-
-    async def flush(self) -> None:
-        await enqueue(self.conn, self._messages)
-        self._messages = []

@@ -26,6 +26,7 @@ from opentelemetry import trace
 
 from appeals_runtime.outbox import NOTIFY_CHANNEL
 from appeals_runtime.publisher import Publisher, Record
+from appeals_runtime.retry import RetryPolicy
 from appeals_runtime.telemetry import context_from_headers, headers_from_context, tracer
 
 log = logging.getLogger(__name__)
@@ -57,14 +58,18 @@ class OutboxRelay:
         self.failed_total = 0
 
     async def run(self) -> None:
-        """Stand by for leadership, then publish until :meth:`stop`."""
+        """Stand by for leadership, then publish until :meth:`stop`; a lost database
+        connection is retried for as long as the service runs."""
+        policy = RetryPolicy(attempts=None, initial_s=self._poll_interval_s, max_s=max(self._poll_interval_s, 5.0),
+                             when=_lost_database)
         while not self._stopping.is_set():
-            try:
-                await self._lead()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("outbox relay lost its database connection: %s", type(exc).__name__)
-                self.is_leader = False
-                await self._sleep(self._poll_interval_s)
+            async for attempt in policy.retrying("outbox relay lost its database connection",
+                                                 on_retry=self._lost_leadership, sleep=self._sleep):
+                with attempt:
+                    await self._lead()
+
+    def _lost_leadership(self, _: BaseException) -> None:
+        self.is_leader = False
 
     def stop(self) -> None:
         self._stopping.set()
@@ -212,6 +217,10 @@ class OutboxRelay:
                        LIMIT 10000)""",
                 self._retention_s,
             )
+
+
+def _lost_database(exc: BaseException) -> bool:
+    return isinstance(exc, (OSError, asyncpg.PostgresError, asyncpg.InterfaceError))
 
 
 def _waves(rows: list[asyncpg.Record]) -> list[list[asyncpg.Record]]:

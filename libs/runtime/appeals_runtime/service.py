@@ -14,13 +14,16 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Annotated, Any
 
 import asyncpg
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
+from appeals_runtime.clock import Clock
 from appeals_runtime.consumer import EventConsumer
 from appeals_runtime.db import create_pool
 from appeals_runtime.health import Health
@@ -28,10 +31,16 @@ from appeals_runtime.logs import setup_logging
 from appeals_runtime.migrations import discover, migrate, runtime_migrations
 from appeals_runtime.publisher import KafkaPublisher
 from appeals_runtime.relay import OutboxRelay
+from appeals_runtime.retry import RetryPolicy
 from appeals_runtime.settings import ServiceSettings
 from appeals_runtime.telemetry import setup_tracing, shutdown_tracing
+from appeals_runtime.unit_of_work import UnitOfWork, event_source
+from appeals_runtime.workers import poll
 
 log = logging.getLogger(__name__)
+
+#: How long a starting service waits for its database (about half a minute).
+STARTUP_RETRY = RetryPolicy(attempts=30, initial_s=0.2, max_s=1.0)
 
 
 @dataclass
@@ -45,6 +54,18 @@ class Runtime:
     consumer: EventConsumer
     relay: OutboxRelay
     health: Health
+    clock: Clock
+    unit_of_work: Callable[[], UnitOfWork]
+
+
+@dataclass(frozen=True)
+class PollingWorker:
+    """A background loop of the service (a timer sweep, a delivery channel): ``step`` runs
+    again at once while it returns True, otherwise after ``interval_s``."""
+
+    name: str
+    step: Callable[[Runtime], Awaitable[bool]]
+    interval_s: float
 
 
 @dataclass
@@ -55,24 +76,94 @@ class ServiceSpec:
     settings: ServiceSettings
     migrations_package: str
     subscribe: Callable[[Runtime], None]
+    unit_of_work: type[UnitOfWork] = UnitOfWork
     routers: Sequence[APIRouter] = field(default_factory=tuple)
     description: str = ""
     on_start: Callable[[Runtime], Awaitable[None]] | None = None  # after migrations, before consumers
-    background: Sequence[Callable[[Runtime], Awaitable[None]]] = ()  # run until shutdown (e.g. timer sweeps)
+    workers: Sequence[PollingWorker] = ()
     publishes: Sequence[str] = ()  # topics its outbox writes to (for the AsyncAPI document)
 
 
-async def _connect(settings: ServiceSettings, attempts: int = 30) -> asyncpg.Pool:
-    for attempt in range(1, attempts + 1):
+async def _connect(settings: ServiceSettings) -> asyncpg.Pool:
+    return await STARTUP_RETRY.call("database not reachable yet", lambda: create_pool(
+        settings.database_url, min_size=settings.db_pool_min_size, max_size=settings.db_pool_max_size))
+
+
+async def _cancel(tasks: Sequence[asyncio.Task[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
+    """Start everything the service runs on and stop it again in the reverse order, also
+    when start-up fails half-way (nothing started is left open)."""
+    settings = spec.settings
+    setup_logging(settings.service_name, settings.log_level)
+    async with contextlib.AsyncExitStack() as stack:
+        provider = setup_tracing(settings.service_name)
+        stack.callback(shutdown_tracing)
+        pool = await _connect(settings)
+        stack.push_async_callback(pool.close)
+        async with pool.acquire() as conn:
+            applied = await migrate(conn, runtime_migrations() + discover(settings.service_name, spec.migrations_package))
+        for name in applied:
+            log.info("applied migration %s", name)
+        publisher = KafkaPublisher(settings)
+        await publisher.start()
+        stack.push_async_callback(publisher.stop)
+        broker = KafkaBroker(
+            list(settings.kafka_bootstrap_servers),
+            security=settings.faststream_security(),
+            client_id=settings.service_name,
+            acks="all",
+            enable_idempotence=settings.kafka_enable_idempotence,
+            middlewares=(KafkaTelemetryMiddleware(tracer_provider=provider),),
+            logger=logging.getLogger(f"{settings.service_name}.broker"),
+        )
+        clock = settings.clock()
+        unit_of_work = partial(spec.unit_of_work, pool, source=event_source(settings.service_name), clock=clock)
+        relay = OutboxRelay(pool, publisher, batch_size=settings.outbox_batch_size,
+                            poll_interval_s=settings.outbox_poll_interval_s, retention_s=settings.outbox_retention_s)
+        runtime = Runtime(settings, pool, publisher, broker,
+                          EventConsumer(settings, unit_of_work, publisher, clock=clock), relay, Health(), clock,
+                          unit_of_work)
+        if spec.on_start is not None:
+            await spec.on_start(runtime)
+        spec.subscribe(runtime)
+
+        relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+
+        async def stop_relay() -> None:
+            relay.stop()
+            await relay_task
+            left = await relay.flush()
+            if left:
+                log.warning("%d outbox rows left for the next start", left)
+
+        stack.push_async_callback(stop_relay)
+        await broker.start()
+        stack.push_async_callback(broker.stop)
+        workers = [asyncio.create_task(poll(w.name, partial(w.step, runtime), interval_s=w.interval_s), name=w.name)
+                   for w in spec.workers]
+        stack.push_async_callback(_cancel, workers)
+
+        async def database_ready() -> bool:
+            async with pool.acquire() as conn:
+                return await conn.fetchval("SELECT 1") == 1
+
+        running = True
+
+        async def broker_ready() -> bool:
+            return running and await broker.ping(timeout=2.0)
+
+        runtime.health.add("database", database_ready)
+        runtime.health.add("broker", broker_ready)
         try:
-            return await create_pool(settings.database_url, min_size=settings.db_pool_min_size,
-                                     max_size=settings.db_pool_max_size)
-        except (OSError, asyncpg.PostgresError) as exc:
-            if attempt == attempts:
-                raise
-            log.warning("database not reachable yet (%s); retrying", type(exc).__name__)
-            await asyncio.sleep(1)
-    raise AssertionError("unreachable")
+            yield runtime
+        finally:
+            running = False
 
 
 def create_app(spec: ServiceSpec) -> FastAPI:
@@ -81,67 +172,11 @@ def create_app(spec: ServiceSpec) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        setup_logging(settings.service_name, settings.log_level)
-        provider = setup_tracing(settings.service_name)
-        pool = await _connect(settings)
-        async with pool.acquire() as conn:
-            applied = await migrate(conn, runtime_migrations() + discover(settings.service_name, spec.migrations_package))
-        for name in applied:
-            log.info("applied migration %s", name)
-        publisher = KafkaPublisher(settings)
-        await publisher.start()
-        broker = KafkaBroker(
-            settings.kafka_bootstrap_servers.split(","),
-            security=settings.faststream_security(),
-            client_id=settings.service_name,
-            acks="all",
-            enable_idempotence=settings.kafka_enable_idempotence,
-            middlewares=(KafkaTelemetryMiddleware(tracer_provider=provider),),
-            logger=logging.getLogger(f"{settings.service_name}.broker"),
-        )
-        health = Health()
-        runtime = Runtime(settings, pool, publisher, broker, EventConsumer(settings, pool, publisher),
-                          OutboxRelay(pool, publisher, batch_size=settings.outbox_batch_size,
-                                      poll_interval_s=settings.outbox_poll_interval_s,
-                                      retention_s=settings.outbox_retention_s),
-                          health)
-        if spec.on_start is not None:
-            await spec.on_start(runtime)
-        spec.subscribe(runtime)
-        relay_task = asyncio.create_task(runtime.relay.run(), name="outbox-relay")
-        await broker.start()
-        background = [asyncio.create_task(task(runtime), name=getattr(task, "__name__", "background"))
-                      for task in spec.background]
-        started = True
-
-        async def database_ready() -> bool:
-            async with pool.acquire() as conn:
-                return await conn.fetchval("SELECT 1") == 1
-
-        async def broker_ready() -> bool:
-            return started and await broker.ping(timeout=2.0)
-
-        health.add("database", database_ready)
-        health.add("broker", broker_ready)
-        app.state.runtime = runtime
-        log.info("%s started", settings.service_name)
-        try:
+        async with start(spec) as runtime:
+            app.state.runtime = runtime
+            log.info("%s started", settings.service_name)
             yield
-        finally:
-            started = False
-            for task in background:
-                task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
-            await broker.stop()
-            runtime.relay.stop()
-            await relay_task
-            left = await runtime.relay.flush()
-            if left:
-                log.warning("%d outbox rows left for the next start", left)
-            await publisher.stop()
-            await pool.close()
-            shutdown_tracing()
-            log.info("%s stopped", settings.service_name)
+        log.info("%s stopped", settings.service_name)
 
     app = FastAPI(title=spec.title, description=spec.description, lifespan=lifespan)
     app.state.spec = spec  # read by the AsyncAPI generator
@@ -149,6 +184,25 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     for router in spec.routers:
         app.include_router(router)
     return app
+
+
+async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    async with request.app.state.runtime.unit_of_work() as uow:
+        yield uow
+
+
+#: An HTTP route's unit of work: ``uow: Annotated[MyUnitOfWork, UnitOfWorkDep]``. It commits
+#: (and writes its outbox) when the route returns, before the response is sent; an exception,
+#: an ``HTTPException`` included, rolls it back.
+UnitOfWorkDep = Depends(_unit_of_work, scope="function")
+
+
+def runtime_of(request: Request) -> Runtime:
+    """The started runtime (its clock, settings), for routes that need more than a unit of work."""
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:

@@ -7,10 +7,34 @@ tracing (see :mod:`appeals_runtime.telemetry`).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from appeals_runtime.clock import Clock
+from appeals_runtime.retry import RetryPolicy
+
+
+def _comma_separated(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+def _empty_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+#: A list given as ``a,b,c`` in the environment (empty: no items).
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(_comma_separated)]
+#: A file or folder that may be left unset (empty: none, the bundled default is used).
+OptionalPath = Annotated[Path | None, BeforeValidator(_empty_is_none)]
+#: A name or code that may be left unset (empty: none).
+OptionalName = Annotated[str | None, BeforeValidator(_empty_is_none)]
+#: A secret that may be left unset; shown as ``**********`` in reprs and logs.
+OptionalSecret = Annotated[SecretStr | None, BeforeValidator(_empty_is_none)]
 
 
 class ServiceSettings(BaseSettings):
@@ -23,12 +47,12 @@ class ServiceSettings(BaseSettings):
     db_pool_min_size: int = Field(2, description="DB_POOL_MIN_SIZE")
     db_pool_max_size: int = Field(10, description="DB_POOL_MAX_SIZE")
 
-    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="KAFKA_BOOTSTRAP_SERVERS, comma-separated")
+    kafka_bootstrap_servers: CommaList = Field(["127.0.0.1:9092"], description="KAFKA_BOOTSTRAP_SERVERS, comma-separated")
     kafka_enable_idempotence: bool = Field(True, description="KAFKA_ENABLE_IDEMPOTENCE: on for Apache Kafka; off for the embedded broker")
     kafka_security_protocol: str = Field("PLAINTEXT", description="KAFKA_SECURITY_PROTOCOL: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL")
     kafka_sasl_mechanism: str | None = Field(None, description="KAFKA_SASL_MECHANISM, e.g. SCRAM-SHA-512")
     kafka_sasl_username: str | None = Field(None, description="KAFKA_SASL_USERNAME")
-    kafka_sasl_password: str | None = Field(None, description="KAFKA_SASL_PASSWORD")
+    kafka_sasl_password: OptionalSecret = Field(None, description="KAFKA_SASL_PASSWORD")
 
     consumer_max_records: int = Field(500, description="CONSUMER_MAX_RECORDS: largest batch handed to a handler")
     consumer_batch_timeout_ms: int = Field(100, description="CONSUMER_BATCH_TIMEOUT_MS: how long to wait to fill a batch")
@@ -45,18 +69,27 @@ class ServiceSettings(BaseSettings):
     http_host: str = Field("127.0.0.1", description="HTTP_HOST")
     http_port: int = Field(8000, description="HTTP_PORT")
     log_level: str = Field("INFO", description="LOG_LEVEL")
+    clock_offset_s: float = Field(0.0, description="CLOCK_OFFSET_S: shifts the service's 'now' (tests and demos only)")
+
+    def clock(self) -> Clock:
+        """The service's clock (see :mod:`appeals_runtime.clock`)."""
+        return Clock(self.clock_offset_s)
+
+    def consumer_retry(self) -> RetryPolicy:
+        """How a consumer retries a transient fault before it rewinds the batch."""
+        return RetryPolicy(self.retry_max_attempts, self.retry_initial_backoff_s, self.retry_max_backoff_s)
 
     def kafka_client_options(self) -> dict[str, object]:
         """Connection options shared by producers, consumers and admin clients."""
         options: dict[str, object] = {
-            "bootstrap_servers": self.kafka_bootstrap_servers.split(","),
+            "bootstrap_servers": list(self.kafka_bootstrap_servers),
             "security_protocol": self.kafka_security_protocol,
         }
         if self.kafka_sasl_mechanism:
             options.update(
                 sasl_mechanism=self.kafka_sasl_mechanism,
                 sasl_plain_username=self.kafka_sasl_username,
-                sasl_plain_password=self.kafka_sasl_password,
+                sasl_plain_password=self._sasl_password(),
             )
         if (ssl_context := self._ssl_context()) is not None:
             options["ssl_context"] = ssl_context
@@ -69,6 +102,15 @@ class ServiceSettings(BaseSettings):
 
         return create_ssl_context()
 
+    def secret(self, name: str) -> str | None:
+        """The value of the secret setting ``name`` (``None`` when unset), for the one client
+        that needs it; never log it."""
+        value = getattr(self, name)
+        return value.get_secret_value() if value is not None else None
+
+    def _sasl_password(self) -> str | None:
+        return self.secret("kafka_sasl_password")
+
     def faststream_security(self) -> object | None:
         """The same connection security, as FastStream's broker wants it."""
         from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
@@ -79,15 +121,6 @@ class ServiceSettings(BaseSettings):
             kind = kinds.get((self.kafka_sasl_mechanism or "PLAIN").upper())
             if kind is None:
                 raise ValueError(f"KAFKA_SASL_MECHANISM must be one of {', '.join(kinds)}")
-            return kind(username=self.kafka_sasl_username or "", password=self.kafka_sasl_password or "",
+            return kind(username=self.kafka_sasl_username or "", password=self._sasl_password() or "",
                         ssl_context=ssl_context)
         return BaseSecurity(ssl_context=ssl_context) if ssl_context else None
-
-
-class ClockSettings(BaseSettings):
-    """A service's clock that tests and demos can move: the real time plus ``CLOCK_OFFSET_S``."""
-
-    clock_offset_s: float = Field(0.0, description="CLOCK_OFFSET_S: shifts the service's 'now' (tests and demos only)")
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=self.clock_offset_s)

@@ -3,14 +3,16 @@ FastStream's batch message (the cross-service tests cover it on the real broker)
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
+from functools import partial
 from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 from aiokafka import ConsumerRecord
-from aiokafka.errors import CommitFailedError
+from aiokafka.errors import CommitFailedError, MessageSizeTooLargeError
 
 from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import DeadlineBreached
@@ -19,6 +21,7 @@ from appeals_runtime.errors import TransientError
 from appeals_runtime.migrations import migrate, runtime_migrations
 from appeals_runtime.publisher import Record
 from appeals_runtime.settings import ServiceSettings
+from appeals_runtime.unit_of_work import UnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -79,12 +82,16 @@ async def effects(pool) -> set[uuid.UUID]:
         return {r["event_id"] for r in await conn.fetch("SELECT event_id FROM effects")}
 
 
-async def record_effect(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
-    await conn.executemany("INSERT INTO effects VALUES ($1)", [(d.envelope.id,) for d in deliveries])
+async def record_effect(uow: UnitOfWork, deliveries: Sequence[Delivery]) -> None:
+    await uow.conn.executemany("INSERT INTO effects VALUES ($1)", [(d.envelope.id,) for d in deliveries])
+
+
+def consumer_on(pool, publisher) -> EventConsumer:
+    return EventConsumer(SETTINGS, partial(UnitOfWork, pool, source="/services/svc"), publisher)
 
 
 async def test_effects_once_per_event_even_when_redelivered(pool):
-    consumer = EventConsumer(SETTINGS, pool, CollectingPublisher())
+    consumer = consumer_on(pool, CollectingPublisher())
     events = [breached() for _ in range(3)]
     batch = [record(i, e) for i, e in enumerate(events)]
     for _ in range(2):
@@ -97,13 +104,13 @@ async def test_effects_once_per_event_even_when_redelivered(pool):
 
 async def test_a_poison_event_is_dead_lettered_and_the_rest_applied(pool):
     publisher = CollectingPublisher()
-    consumer = EventConsumer(SETTINGS, pool, publisher)
+    consumer = consumer_on(pool, publisher)
     good, poison, after = breached(), breached(), breached()
 
-    async def handler(conn, deliveries):
+    async def handler(uow, deliveries):
         if any(d.envelope.id == poison.id for d in deliveries):
             raise KeyError("executor missing")
-        await record_effect(conn, deliveries)
+        await record_effect(uow, deliveries)
 
     message = BatchMessage([record(0, good), record(1, poison), record(2, after), record(3, value=b"{", envelope=good)])
     await consumer.process(message, consumer_name="svc.t", handler=handler)
@@ -116,14 +123,14 @@ async def test_a_poison_event_is_dead_lettered_and_the_rest_applied(pool):
 
 
 async def test_a_transient_fault_is_retried_then_succeeds(pool):
-    consumer = EventConsumer(SETTINGS, pool, CollectingPublisher())
+    consumer = consumer_on(pool, CollectingPublisher())
     event, calls = breached(), []
 
-    async def flaky(conn, deliveries):
+    async def flaky(uow, deliveries):
         calls.append(1)
         if len(calls) < 3:
             raise TransientError("database restarting")
-        await record_effect(conn, deliveries)
+        await record_effect(uow, deliveries)
 
     message = BatchMessage([record(0, event)])
     await consumer.process(message, consumer_name="svc.t", handler=flaky)
@@ -133,9 +140,9 @@ async def test_a_transient_fault_is_retried_then_succeeds(pool):
 
 async def test_a_lasting_transient_fault_rewinds_and_never_dead_letters(pool):
     publisher = CollectingPublisher()
-    consumer = EventConsumer(SETTINGS, pool, publisher)
+    consumer = consumer_on(pool, publisher)
 
-    async def down(conn, deliveries):
+    async def down(uow, deliveries):
         raise ConnectionRefusedError("database down")
 
     message = BatchMessage([record(0, breached())])
@@ -145,7 +152,7 @@ async def test_a_lasting_transient_fault_rewinds_and_never_dead_letters(pool):
 
 
 async def test_a_failed_commit_does_not_wedge_the_consumer(pool):
-    consumer = EventConsumer(SETTINGS, pool, CollectingPublisher())
+    consumer = consumer_on(pool, CollectingPublisher())
     event = breached()
     await consumer.process(BatchMessage([record(0, event)], commit_error=CommitFailedError("rebalancing")),
                            consumer_name="svc.t", handler=record_effect)
@@ -153,3 +160,42 @@ async def test_a_failed_commit_does_not_wedge_the_consumer(pool):
     redelivered = BatchMessage([record(0, event)])
     await consumer.process(redelivered, consumer_name="svc.t", handler=record_effect)
     assert redelivered.acked and consumer.stats.duplicates == 1
+
+
+class RefusingPublisher(CollectingPublisher):
+    """A dead-letter topic that refuses records with a value for good (too large)."""
+
+    async def send_all(self, records: Sequence[Record]) -> list[BaseException | None]:
+        refused = [MessageSizeTooLargeError() if r.value else None for r in records]
+        self.records += [r for r, e in zip(records, refused, strict=True) if e is None]
+        return refused
+
+
+async def test_a_record_the_dead_letter_topic_refuses_for_good_goes_there_without_its_value(pool):
+    publisher = RefusingPublisher()
+    consumer = consumer_on(pool, publisher)
+    message = BatchMessage([record(0, value=b"{" + b"x" * 100)])
+    await consumer.process(message, consumer_name="svc.t", handler=record_effect)
+    assert message.acked and not message.nacked, "a non-retriable broker error must not rewind forever"
+    [dead] = publisher.records
+    headers = dict(dead.headers)
+    assert dead.value == b"" and headers["dlq_original_offset"] == b"0"
+    assert b"missing CloudEvents headers" in headers["dlq_reason"]
+    assert b"value dropped: MessageSizeTooLargeError" in headers["dlq_reason"]
+
+
+async def test_events_reach_the_outbox_only_when_the_unit_of_work_commits(pool):
+    async def announce(uow: UnitOfWork, deliveries: Sequence[Delivery]) -> None:
+        for d in deliveries:
+            uow.announce(d.event, subject=d.envelope.subject)
+        if any(d.record.offset == 1 for d in deliveries):
+            raise KeyError("poison")
+
+    consumer = consumer_on(pool, CollectingPublisher())
+    kept, poisoned = breached(), breached()
+    await consumer.process(BatchMessage([record(0, kept), record(1, poisoned)]), consumer_name="svc.t",
+                           handler=announce)
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT topic, headers FROM outbox")
+    assert len(rows) == 1, "the rolled-back unit of work left nothing in the outbox"
+    assert json.loads(rows[0]["headers"])["ce_source"] == "/services/svc"

@@ -2,48 +2,59 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
-from appeals_contracts.envelope import Envelope
-from appeals_contracts.events import (
-    DeadlineApproaching,
-    DeadlineBreached,
-    DeadlineClosed,
-    DeadlineExtended,
-    DeadlineExtensionRefused,
-    DeadlineScheduled,
-)
-from appeals_deadlines.adapters.repository import DeadlineRow, Timer
 from appeals_deadlines.domain.calendar import WorkingCalendar
+from appeals_deadlines.domain.model import Deadline, Timer
 from appeals_deadlines.domain.policies import Regime, due_at, is_on_time, reminders_at
 
-SOURCE = "/services/deadline-tracker"
+
+class DeadlineRepository(Protocol):
+    async def get_for_update(self, appeal_id: UUID) -> Deadline | None: ...
+    async def add(self, deadline: Deadline) -> bool:
+        """Insert; False when the appeal already has a deadline (a redelivery)."""
+        ...
+    async def update(self, appeal_id: UUID, **fields: object) -> None: ...
+    async def add_timers(self, timers: Sequence[Timer]) -> None: ...
+    async def cancel_timers(self, appeal_id: UUID) -> None: ...
+    async def claim_due_timers(self, now: datetime, limit: int) -> list[Timer]: ...
+    async def open_deadlines(self, appeal_ids: Sequence[UUID]) -> dict[UUID, Deadline]: ...
 
 
-def _envelope(event, appeal_id: UUID, at: datetime | None = None) -> Envelope:
-    return Envelope.wrap(event, source=SOURCE, subject=str(appeal_id), time=at)
+class UnitOfWork(Protocol):
+    deadlines: DeadlineRepository
+
+    def scheduled(self, deadline: Deadline, reminders: tuple[datetime, ...], at: datetime) -> None: ...
+    def extension_refused(self, appeal_id: UUID, due_at: datetime, reason: str, at: datetime) -> None: ...
+    def extended(self, deadline: Deadline, new_due: datetime, reason: str, at: datetime) -> None: ...
+    def closed(self, deadline: Deadline, answered_at: datetime, on_time: bool, at: datetime) -> None: ...
+
+    def fired(self, timer: Timer, at: datetime) -> None:
+        """A reminder (deadline approaching) or the breach."""
+        ...
 
 
 def _timers(appeal_id: UUID, due: datetime, reminders: tuple[datetime, ...]) -> list[Timer]:
     return [Timer(appeal_id, "reminder", due, r) for r in reminders] + [Timer(appeal_id, "breach", due, due)]
 
 
-async def schedule(uow, *, appeal_id: UUID, channel_family: str, registered_at: datetime, regime: Regime,
+async def schedule(uow: UnitOfWork, *, appeal_id: UUID, channel_family: str, registered_at: datetime, regime: Regime,
                    calendar: WorkingCalendar, now: datetime) -> None:
     """Compute the due time by the policy for the channel, store it with its timers, announce."""
     policy = regime.policies[regime.by_channel_family[channel_family]]
     due = due_at(policy, registered_at, calendar)
     reminders = reminders_at(policy, due, calendar)
-    if not await uow.deadlines.add(DeadlineRow(appeal_id, policy.code, regime.code, registered_at, due, False,
-                                               "open", None)):
+    deadline = Deadline(appeal_id, policy.code, regime.code, registered_at, due, False, "open", None)
+    if not await uow.deadlines.add(deadline):
         return
     await uow.deadlines.add_timers(_timers(appeal_id, due, reminders))
-    uow.announce(_envelope(DeadlineScheduled(appeal_id=appeal_id, policy_code=policy.code, regime=regime.code,
-                                             due_at=due, reminders_at=reminders, scheduled_at=now), appeal_id))
+    uow.scheduled(deadline, reminders, now)
 
 
-async def request_extension(uow, *, appeal_id: UUID, reason: str, requested_at: datetime, regime: Regime,
+async def request_extension(uow: UnitOfWork, *, appeal_id: UUID, reason: str, requested_at: datetime, regime: Regime,
                             calendar: WorkingCalendar, now: datetime) -> None:
     """Grant once per appeal, if asked before the due time and the policy allows it;
     otherwise refuse with the reason."""
@@ -63,25 +74,23 @@ async def request_extension(uow, *, appeal_id: UUID, reason: str, requested_at: 
     elif policy.extended_period is None:
         refusal = f"policy {row.policy_code} allows no extension"
     if refusal is not None:
-        uow.announce(_envelope(DeadlineExtensionRefused(
-            appeal_id=appeal_id, due_at=row.due_at if row else now, reason=refusal, refused_at=now), appeal_id))
+        uow.extension_refused(appeal_id, row.due_at if row else now, refusal, now)
         return
     new_due = due_at(policy, row.registered_at, calendar, extended=True)
     await uow.deadlines.cancel_timers(appeal_id)
     await uow.deadlines.add_timers(_timers(appeal_id, new_due, reminders_at(policy, new_due, calendar)))
     await uow.deadlines.update(appeal_id, due_at=new_due, extended=True)
-    uow.announce(_envelope(DeadlineExtended(appeal_id=appeal_id, previous_due_at=row.due_at, due_at=new_due,
-                                            reason=reason, extended_at=now), appeal_id))
+    uow.extended(row, new_due, reason, now)
 
 
-async def record_answer(uow, *, appeal_id: UUID, submitted_at: datetime) -> None:
+async def record_answer(uow: UnitOfWork, *, appeal_id: UUID, submitted_at: datetime) -> None:
     """An answer was submitted: remembered, but the clock keeps running until it is accepted."""
     row = await uow.deadlines.get_for_update(appeal_id)
     if row is not None and row.status == "open":
         await uow.deadlines.update(appeal_id, last_answer_submitted_at=submitted_at)
 
 
-async def accept_answer(uow, *, appeal_id: UUID, answer_submitted_at: datetime, now: datetime) -> None:
+async def accept_answer(uow: UnitOfWork, *, appeal_id: UUID, answer_submitted_at: datetime, now: datetime) -> None:
     """The accepted answer stops the clock: on time when it was submitted before the due time."""
     row = await uow.deadlines.get_for_update(appeal_id)
     if row is None or row.status != "open":
@@ -90,11 +99,10 @@ async def accept_answer(uow, *, appeal_id: UUID, answer_submitted_at: datetime, 
     await uow.deadlines.cancel_timers(appeal_id)
     await uow.deadlines.update(appeal_id, status="closed", on_time=on_time, closed_at=now,
                                last_answer_submitted_at=answer_submitted_at)
-    uow.announce(_envelope(DeadlineClosed(appeal_id=appeal_id, due_at=row.due_at, answered_at=answer_submitted_at,
-                                          on_time=on_time, closed_at=now), appeal_id))
+    uow.closed(row, answer_submitted_at, on_time, now)
 
 
-async def not_routed(uow, *, appeal_id: UUID) -> None:
+async def not_routed(uow: UnitOfWork, *, appeal_id: UUID) -> None:
     """No executor will answer (anonymous without a threat, a consultation): no timers."""
     row = await uow.deadlines.get_for_update(appeal_id)
     if row is not None and row.status == "open":
@@ -102,19 +110,13 @@ async def not_routed(uow, *, appeal_id: UUID) -> None:
         await uow.deadlines.update(appeal_id, status="not_routed")
 
 
-async def fire_due_timers(uow, *, now: datetime, limit: int) -> int:
+async def fire_due_timers(uow: UnitOfWork, *, now: datetime, limit: int) -> int:
     """Fire what is due: reminders become ``deadline.approaching``, the breach timer
     ``deadline.breached``. Timers of a closed or moved deadline fire silently."""
     timers = await uow.deadlines.claim_due_timers(now, limit)
     open_rows = await uow.deadlines.open_deadlines(sorted({t.appeal_id for t in timers}))
     for t in timers:
         row = open_rows.get(t.appeal_id)
-        if row is None or row.due_at != t.due_at:
-            continue
-        if t.kind == "breach":
-            uow.announce(_envelope(DeadlineBreached(appeal_id=t.appeal_id, due_at=t.due_at, breached_at=now),
-                                   t.appeal_id))
-        else:
-            uow.announce(_envelope(DeadlineApproaching(appeal_id=t.appeal_id, due_at=t.due_at, remind_at=t.fire_at),
-                                   t.appeal_id))
+        if row is not None and row.due_at == t.due_at:
+            uow.fired(t, now)
     return len(timers)

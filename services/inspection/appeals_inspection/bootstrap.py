@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from appeals_contracts.reference import load_reference
+from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.config import InspectionSettings
 from appeals_inspection.entrypoints import consumers
 from appeals_inspection.entrypoints.http import InspectionContext, router
@@ -15,7 +16,7 @@ def build_app(settings: InspectionSettings | None = None) -> FastAPI:
     settings = settings or InspectionSettings()
     reference = load_reference()
     known = reference.return_reasons.codes
-    chosen = frozenset(c.strip() for c in settings.return_reasons.split(",") if c.strip()) or known
+    chosen = frozenset(settings.return_reasons) or known
     if not chosen <= known:
         raise ValueError(f"RETURN_REASONS names unknown codes: {', '.join(sorted(chosen - known))}")
     language = settings.report_language
@@ -28,13 +29,13 @@ def build_app(settings: InspectionSettings | None = None) -> FastAPI:
         names={"executors": names(reference.executors), "categories": names(reference.categories),
                "channels": names(reference.channels), "kinds": names(reference.appeal_kinds)},
         overdue_limit=settings.report_overdue_limit,
-        clock=settings.now,
     )
     app = create_app(ServiceSpec(
         title="Inspection",
         description="Inspectors review every answer, see escalations and scorecards, and publish the weekly report.",
         settings=settings,
         migrations_package="appeals_inspection.migrations",
+        unit_of_work=PostgresUnitOfWork,
         publishes=("appeals.inspections.v1",),
         subscribe=consumers.subscribe_all,
         routers=[router],

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Protocol
 from uuid import UUID
 
 from appeals_contracts.base import Event
 from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import (
-    AnswerAccepted,
-    AnswerReturned,
     AppealAnswered,
     AppealAssigned,
     AppealNotRouted,
@@ -20,10 +19,30 @@ from appeals_contracts.events import (
 )
 from appeals_inspection.domain.review import Verdict, check_verdict
 
-SOURCE = "/services/inspection"
+
+class ReadModel(Protocol):
+    async def lock_appeal(self, appeal_id: UUID) -> dict[str, Any]: ...
+    async def register(self, appeal_id: UUID, **facts: Any) -> None: ...
+    async def assign(self, event_id: UUID, appeal_id: UUID, executor_code: str, at: datetime) -> None: ...
+    async def move_due(self, appeal_id: UUID, due_at: datetime) -> None: ...
+    async def not_routed(self, appeal_id: UUID) -> None: ...
+    async def add_answer(self, answer: dict[str, Any]) -> bool: ...
+    async def open_escalation(self, appeal_id: UUID, due_at: datetime, at: datetime) -> None: ...
+    async def answer_for_update(self, answer_id: UUID) -> dict[str, Any] | None: ...
+    async def decide(self, answer_id: UUID, status: str, inspector_id: str, reason_code: str | None, comment: str,
+                     at: datetime) -> None: ...
+    async def close(self, answer: dict[str, Any], at: datetime) -> None: ...
 
 
-async def on_event(uow, envelope: Envelope, event: Event) -> None:
+class UnitOfWork(Protocol):
+    model: ReadModel
+
+    def decided(self, answer: dict[str, Any], verdict: Verdict, at: datetime) -> None:
+        """Announce the verdict (answer accepted or returned)."""
+        ...
+
+
+async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event) -> None:
     """Keep the read model: facts, assignments, answers into the queue, escalations on breach."""
     appeal_id: UUID = event.appeal_id  # type: ignore[attr-defined]
     await uow.model.lock_appeal(appeal_id)
@@ -47,22 +66,18 @@ async def on_event(uow, envelope: Envelope, event: Event) -> None:
         await uow.model.open_escalation(appeal_id, event.due_at, event.breached_at)
 
 
-async def decide(uow, answer_id: UUID, verdict: Verdict, *, return_reasons: frozenset[str], now: datetime) -> dict:
+async def decide(uow: UnitOfWork, answer_id: UUID, verdict: Verdict, *, return_reasons: frozenset[str],
+                 now: datetime) -> dict[str, str]:
     """Accept or return a waiting answer; raises ``VerdictRefused`` (409 when it is not waiting)."""
     answer = await uow.model.answer_for_update(answer_id)
     check_verdict(answer["status"] if answer else None, verdict, return_reasons)
     assert answer is not None
     await uow.model.lock_appeal(answer["appeal_id"])
-    common = dict(appeal_id=answer["appeal_id"], answer_id=answer_id, executor_code=answer["executor_code"],
-                  employee_id=answer["employee_id"], inspector_id=verdict.inspector_id, decided_at=now)
     if verdict.accept:
         await uow.model.decide(answer_id, "accepted", verdict.inspector_id, None, "", now)
         await uow.model.close(answer, now)
-        event: Event = AnswerAccepted(**common, answer_text=answer["text"], answer_language=answer["language"],
-                                      answer_submitted_at=answer["submitted_at"])
     else:
         await uow.model.decide(answer_id, "returned", verdict.inspector_id, verdict.reason_code, verdict.comment, now)
-        event = AnswerReturned(**common, reason_code=verdict.reason_code or "", comment=verdict.comment)
-    uow.announce(Envelope.wrap(event, source=SOURCE, subject=str(answer["appeal_id"]), time=now))
+    uow.decided(answer, verdict, now)
     return {"answer_id": str(answer_id), "appeal_id": str(answer["appeal_id"]),
             "status": "accepted" if verdict.accept else "returned", "decided_at": now.isoformat()}

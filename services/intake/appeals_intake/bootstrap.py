@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from appeals_contracts.reference import load_reference
+from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_intake.config import IntakeSettings
 from appeals_intake.domain.model import Catalog
 from appeals_intake.entrypoints import consumers, http
@@ -33,6 +34,7 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
         description="Registers citizen appeals and serves their status.",
         settings=settings,
         migrations_package="appeals_intake.migrations",
+        unit_of_work=PostgresUnitOfWork,
         publishes=("appeals.registered.v1", "appeals.intake-rejected.v1"),
         subscribe=lambda runtime: consumers.subscribe_all(runtime, catalog, settings),
         routers=[http.router(catalog, settings)],

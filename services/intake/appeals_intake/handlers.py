@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 from appeals_intake.domain import registration
 from appeals_intake.domain.model import Appeal, Catalog, Reason, SubmitAppeal
 from appeals_intake.domain.status import AppealStatus, TimelineEntry, summarize
-from appeals_intake.domain.validation import validate
+from appeals_intake.domain.validation import normalised, validate
 
 
 class AppealRepository(Protocol):
@@ -59,6 +59,7 @@ async def submit_appeals(
     announces nothing new. Outcomes come back in the order of ``commands``.
     """
     reasons = [validate(cmd, catalog) for cmd in commands]
+    commands = [cmd if problems else normalised(cmd) for cmd, problems in zip(commands, reasons, strict=True)]
     valid = [cmd for cmd, r in zip(commands, reasons, strict=True) if not r]
     known = await uow.appeals.find_by_channel_keys(sorted({c.channel_key for c in valid}))
     plan = registration.plan(valid, known)

@@ -111,3 +111,12 @@ async def test_status_of_a_registered_appeal():
 def test_timeline_details_never_carry_contact_data():
     details = handlers.timeline_details("appeal.assigned", {"executor_code": "x", "citizen": {"phone": "+7701"}})
     assert details == {"executor_code": "x"}
+
+
+async def test_the_contact_is_stored_in_canonical_form():
+    uow = FakeUnitOfWork()
+    cmd = submission("a", citizen=Contact(name="Dana", phone="8 (701) 123-45-67", email="Dana@Example.KZ"))
+    [outcome] = await submit(uow, [cmd])
+    stored = uow.appeals.by_key[("portal", "a")].submission.citizen
+    assert outcome.appeal.submission.citizen == stored
+    assert (stored.phone, stored.email) == ("+77011234567", "Dana@example.kz")

@@ -3,34 +3,32 @@
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
-
 from fastapi import FastAPI
 
 from appeals_contracts.reference import load_reference
 from appeals_notification.adapters.data_files import names_from, read_recipients
 from appeals_notification.adapters.senders import SmsGatewaySender, SmtpSender
 from appeals_notification.adapters.templates import Templates
+from appeals_notification.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_notification.config import NotificationSettings
 from appeals_notification.domain.language import LANGUAGES
 from appeals_notification.domain.table import TEMPLATES
 from appeals_notification.entrypoints import consumers
 from appeals_notification.entrypoints.http import router
 from appeals_notification.handlers import Writer
-from appeals_runtime.service import ServiceSpec, create_app
+from appeals_runtime.service import PollingWorker, ServiceSpec, create_app
 
 
 def build_app(settings: NotificationSettings | None = None) -> FastAPI:
     settings = settings or NotificationSettings()
     reference = load_reference()
-    templates = Templates(Path(settings.templates_dir) if settings.templates_dir else None)
+    templates = Templates(settings.templates_dir)
     templates.check_complete(TEMPLATES, LANGUAGES)  # a missing template stops the start-up
     quiet_hours = settings.quiet_hours()
     writer = Writer(
         templates=templates,
         names=names_from(reference),
-        recipients=read_recipients(Path(settings.recipients_file) if settings.recipients_file else None,
-                                   reference.executors.codes),
+        recipients=read_recipients(settings.recipients_file, reference.executors.codes),
         replies_in_channel=frozenset(code for code, e in reference.channels.entries.items()
                                      if e.attributes.get("replies_in_channel")),
         default_language=settings.default_language,
@@ -39,19 +37,18 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
     )
     senders = {
         "email": SmtpSender(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
-                            username=settings.smtp_username, password=settings.smtp_password, tls=settings.smtp_tls,
+                            username=settings.smtp_username, password=settings.secret("smtp_password"),
+                            tls=settings.smtp_tls,
                             timeout_s=settings.smtp_timeout_s),
-        "sms": SmsGatewaySender(url=settings.sms_gateway_url, token=settings.sms_gateway_token,
+        "sms": SmsGatewaySender(url=settings.sms_gateway_url, token=settings.secret("sms_gateway_token"),
                                 timeout_s=settings.sms_timeout_s),
         "outbound": None,
     }
-    workers = []
-    for channel, sender in senders.items():
-        worker = partial(consumers.deliver, channel=channel, sender=sender, retry=settings.retry_policy(),
-                         quiet_hours=quiet_hours, interval_s=settings.delivery_poll_interval_s,
-                         batch_size=settings.delivery_batch_size, clock=settings.now)
-        worker.__name__ = f"deliver-{channel}"  # type: ignore[attr-defined]
-        workers.append(worker)
+    workers = [PollingWorker(f"deliver-{channel}",
+                             partial(consumers.deliver, channel=channel, sender=sender, retry=settings.retry_policy(),
+                                     quiet_hours=quiet_hours, batch_size=settings.delivery_batch_size),
+                             settings.delivery_poll_interval_s)
+               for channel, sender in senders.items()]
 
     return create_app(ServiceSpec(
         title="Notification",
@@ -59,8 +56,9 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
                     "by e-mail, SMS or a reply in the citizen's channel; every message in a delivery ledger.",
         settings=settings,
         migrations_package="appeals_notification.migrations",
+        unit_of_work=PostgresUnitOfWork,
         publishes=("notifications.outbound.v1", "notifications.delivery.v1"),
-        subscribe=lambda runtime: consumers.subscribe_all(runtime, writer, settings.now),
+        subscribe=lambda runtime: consumers.subscribe_all(runtime, writer),
         routers=[router],
-        background=workers,
+        workers=workers,
     ))

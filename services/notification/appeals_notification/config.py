@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import time, timedelta
 
 from pydantic import Field
 
 from appeals_notification.domain.delivery import QuietHours, RetryPolicy
-from appeals_runtime.settings import ServiceSettings
+from appeals_runtime.settings import OptionalName, OptionalPath, OptionalSecret, ServiceSettings
 
 
 class NotificationSettings(ServiceSettings):
@@ -16,17 +16,17 @@ class NotificationSettings(ServiceSettings):
     default_language: str = Field("ru", description="DEFAULT_LANGUAGE: when neither the citizen nor the appeal names one")
     track_url: str = Field("http://localhost:8001/v1/appeals/{number}",
                            description="TRACK_URL: where a citizen follows the appeal; {number} is replaced")
-    templates_dir: str = Field("", description="TEMPLATES_DIR (default: bundled)")
-    recipients_file: str = Field("", description="RECIPIENTS_FILE (default: bundled)")
+    templates_dir: OptionalPath = Field(None, description="TEMPLATES_DIR (default: bundled)")
+    recipients_file: OptionalPath = Field(None, description="RECIPIENTS_FILE (default: bundled)")
     smtp_host: str = Field("localhost", description="SMTP_HOST")
     smtp_port: int = Field(25, description="SMTP_PORT")
-    smtp_username: str = Field("", description="SMTP_USERNAME (empty: no authentication)")
-    smtp_password: str = Field("", description="SMTP_PASSWORD")
+    smtp_username: OptionalName = Field(None, description="SMTP_USERNAME (empty: no authentication)")
+    smtp_password: OptionalSecret = Field(None, description="SMTP_PASSWORD")
     smtp_tls: str = Field("none", description="SMTP_TLS: none, starttls or tls")
     smtp_from: str = Field("noreply@open.almaty.example", description="SMTP_FROM")
     smtp_timeout_s: float = Field(10.0, description="SMTP_TIMEOUT_S")
     sms_gateway_url: str = Field("", description="SMS_GATEWAY_URL: the gateway's send endpoint")
-    sms_gateway_token: str = Field("", description="SMS_GATEWAY_TOKEN: sent as a bearer token")
+    sms_gateway_token: OptionalSecret = Field(None, description="SMS_GATEWAY_TOKEN: sent as a bearer token")
     sms_timeout_s: float = Field(10.0, description="SMS_TIMEOUT_S")
     sms_quiet_hours: str = Field("22:00-08:00",
                                  description="SMS_QUIET_HOURS: Almaty hours when non-urgent SMS wait; empty: none")
@@ -46,5 +46,3 @@ class NotificationSettings(ServiceSettings):
         start, _, end = self.sms_quiet_hours.partition("-")
         return QuietHours(time.fromisoformat(start.strip()), time.fromisoformat(end.strip()))
 
-    def now(self) -> datetime:
-        return datetime.now(UTC)

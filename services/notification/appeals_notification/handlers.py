@@ -9,9 +9,10 @@ transaction (a render failure rolls it all back, and the consumer dead-letters t
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from appeals_contracts.base import Event
@@ -25,25 +26,60 @@ from appeals_contracts.events import (
     DeadlineBreached,
     DeadlineExtended,
     DeadlineScheduled,
-    NotificationDelivered,
-    NotificationDeliveryFailed,
-    OutboundNotification,
 )
-from appeals_notification.adapters.repository import LedgerRow, NoticeRow
-from appeals_notification.adapters.templates import Templates
 from appeals_notification.domain.delivery import QuietHours, RetryPolicy
-from appeals_notification.domain.messages import AppealFacts, Names, Recipients, context, is_ready, route
-from appeals_notification.domain.outgoing import DeliveryError, Outgoing, Sender
+from appeals_notification.domain.ledger import LedgerRow, NoticeRow
+from appeals_notification.domain.messages import (
+    AppealFacts,
+    Names,
+    Recipients,
+    Route,
+    context,
+    is_ready,
+    route,
+)
+from appeals_notification.domain.outgoing import DeliveryError, Outgoing, Renderer, Sender
 from appeals_notification.domain.table import notices_for
 
-SOURCE = "/services/notification"
+
+class AppealFactsRepository(Protocol):
+    async def get_for_update(self, appeal_id: UUID) -> AppealFacts:
+        """The appeal's facts (empty ones for an appeal not seen yet), its row locked."""
+        ...
+    async def register(self, facts: AppealFacts) -> None: ...
+    async def set_executor(self, appeal_id: UUID, executor_code: str) -> None: ...
+    async def move_due(self, appeal_id: UUID, due_at: datetime) -> None: ...
+
+
+class Ledger(Protocol):
+    async def add(self, notices: Sequence[NoticeRow]) -> None: ...
+    async def waiting(self, appeal_id: UUID) -> list[LedgerRow]: ...
+    async def written(self, notification_id: UUID, route: Route, subject: str, body: str,
+                      send_at: datetime) -> None: ...
+    async def skipped(self, notification_id: UUID, reason: str, at: datetime) -> None: ...
+    async def claim_due(self, channel: str, now: datetime, limit: int) -> list[LedgerRow]: ...
+    async def postpone(self, notification_id: UUID, until: datetime) -> None: ...
+    async def attempted(self, notification_id: UUID, attempt: int, at: datetime, outcome: str,
+                        error: str | None, next_attempt_at: datetime | None) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    appeals: AppealFactsRepository
+    ledger: Ledger
+
+    def outbound(self, row: LedgerRow, appeal: AppealFacts, at: datetime) -> None:
+        """Hand a reply to the citizen's channel adapter (``notifications.outbound.v1``)."""
+        ...
+
+    def delivered(self, row: LedgerRow, channel: str, attempts: int, at: datetime) -> None: ...
+    def delivery_failed(self, row: LedgerRow, channel: str, attempts: int, reason: str, at: datetime) -> None: ...
 
 
 @dataclass(frozen=True)
 class Writer:
     """Everything needed to turn a notice into a message."""
 
-    templates: Templates
+    templates: Renderer
     names: Names
     recipients: Recipients
     replies_in_channel: frozenset[str]
@@ -67,7 +103,7 @@ def _facts_of(event: Event) -> dict[str, Any]:
     return {}
 
 
-async def on_event(uow, envelope: Envelope, event: Event, *, writer: Writer, now: datetime) -> None:
+async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event, *, writer: Writer, now: datetime) -> None:
     appeal_id: UUID = event.appeal_id  # type: ignore[attr-defined]
     await uow.appeals.get_for_update(appeal_id)  # serialises the appeal's events across replicas
     if isinstance(event, AppealRegistered):
@@ -89,7 +125,7 @@ async def on_event(uow, envelope: Envelope, event: Event, *, writer: Writer, now
     await write_ready(uow, appeal_id, writer=writer, now=now)
 
 
-async def write_ready(uow, appeal_id: UUID, *, writer: Writer, now: datetime) -> None:
+async def write_ready(uow: UnitOfWork, appeal_id: UUID, *, writer: Writer, now: datetime) -> None:
     """Render the appeal's waiting notices whose facts are complete; the rest keep waiting."""
     appeal = await uow.appeals.get_for_update(appeal_id)
     # The registration notice opens the citizen's conversation, whichever event completed it.
@@ -110,11 +146,7 @@ async def write_ready(uow, appeal_id: UUID, *, writer: Writer, now: datetime) ->
         await uow.ledger.written(row.notification_id, where, message.subject, message.body, send_at)
 
 
-def _result_envelope(event: Event, appeal_id: UUID, at: datetime) -> Envelope:
-    return Envelope.wrap(event, source=SOURCE, subject=str(appeal_id), time=at)
-
-
-async def deliver_due(uow, *, channel: str, sender: Sender | None, now: datetime, retry: RetryPolicy,
+async def deliver_due(uow: UnitOfWork, *, channel: str, sender: Sender | None, now: datetime, retry: RetryPolicy,
                       quiet_hours: QuietHours | None, limit: int) -> int:
     """Try the due heads of the recipients' queues on one channel; returns how many were claimed.
 
@@ -144,23 +176,16 @@ def _outgoing(row: LedgerRow) -> Outgoing:
                     row.subject or "", row.body or "", row.urgent)
 
 
-async def _announce_outbound(uow, row: LedgerRow, now: datetime) -> None:
-    appeal = await uow.appeals.get_for_update(row.appeal_id)
-    uow.announce(_result_envelope(OutboundNotification(
-        notification_id=row.notification_id, appeal_id=row.appeal_id, channel=appeal.channel or "",
-        social_network=appeal.social_network, channel_message_id=appeal.channel_message_id or "",
-        language=row.language or "", template=row.template, text=f"{row.subject}\n\n{row.body}", created_at=now),
-        row.appeal_id, now))
+async def _announce_outbound(uow: UnitOfWork, row: LedgerRow, now: datetime) -> None:
+    uow.outbound(row, await uow.appeals.get_for_update(row.appeal_id), now)
 
 
-async def _record(uow, row: LedgerRow, outcome: BaseException | None, *, channel: str, now: datetime,
+async def _record(uow: UnitOfWork, row: LedgerRow, outcome: BaseException | None, *, channel: str, now: datetime,
                   retry: RetryPolicy) -> None:
     attempt = row.attempts + 1
     if outcome is None:
         await uow.ledger.attempted(row.notification_id, attempt, now, "delivered", None, None)
-        uow.announce(_result_envelope(NotificationDelivered(
-            notification_id=row.notification_id, appeal_id=row.appeal_id, delivery_channel=channel,
-            template=row.template, attempts=attempt, delivered_at=now), row.appeal_id, now))
+        uow.delivered(row, channel, attempt, now)
         return
     if isinstance(outcome, DeliveryError):
         reason, permanent = outcome.reason, outcome.permanent
@@ -173,6 +198,4 @@ async def _record(uow, row: LedgerRow, outcome: BaseException | None, *, channel
         await uow.ledger.attempted(row.notification_id, attempt, now, "retry", reason, next_at)
         return
     await uow.ledger.attempted(row.notification_id, attempt, now, "failed", reason, None)
-    uow.announce(_result_envelope(NotificationDeliveryFailed(
-        notification_id=row.notification_id, appeal_id=row.appeal_id, delivery_channel=channel,
-        template=row.template, attempts=attempt, reason=reason, failed_at=now), row.appeal_id, now))
+    uow.delivery_failed(row, channel, attempt, reason, now)

@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from appeals_notification import handlers
-from appeals_notification.adapters.repository import LedgerRow
+from appeals_notification.adapters import events
+from appeals_notification.domain.ledger import LedgerRow
 from appeals_notification.domain.delivery import QuietHours, RetryPolicy
 from appeals_notification.domain.messages import AppealFacts
 from appeals_notification.domain.outgoing import DeliveryError
@@ -42,8 +43,14 @@ class FakeUow:
     def __init__(self, rows):
         self.ledger, self.appeals, self.announced = FakeLedger(rows), FakeAppeals(), []
 
-    def announce(self, envelope, **kw):
-        self.announced.append(envelope)
+    def outbound(self, row, appeal, at):
+        self.announced.append(events.outbound(row, appeal, at))
+
+    def delivered(self, row, channel, attempts, at):
+        self.announced.append(events.delivered(row, channel, attempts, at))
+
+    def delivery_failed(self, row, channel, attempts, reason, at):
+        self.announced.append(events.delivery_failed(row, channel, attempts, reason, at))
 
 
 class Sender:
@@ -67,7 +74,7 @@ async def test_success_is_recorded_and_announced():
     uow = FakeUow([row()])
     assert await deliver(uow, Sender()) == 1
     assert [a[2] for a in uow.ledger.attempts] == ["delivered"]
-    assert [e.type for e in uow.announced] == ["notification.delivered"]
+    assert [e.event_type for e in uow.announced] == ["notification.delivered"]
 
 
 async def test_a_temporary_failure_is_retried_with_backoff_until_the_last_attempt():
@@ -79,7 +86,7 @@ async def test_a_temporary_failure_is_retried_with_backoff_until_the_last_attemp
     await deliver(last, Sender(DeliveryError("SMS gateway HTTP 503")))
     assert last.ledger.attempts[0][2] == "failed"
     failed = last.announced[0]
-    assert failed.type == "notification.delivery_failed" and failed.data["attempts"] == 3
+    assert failed.event_type == "notification.delivery_failed" and failed.attempts == 3
 
 
 async def test_a_permanent_failure_is_final_at_once_and_an_adapter_bug_is_only_temporary():
@@ -104,5 +111,5 @@ async def test_in_channel_replies_are_announced_for_the_channel_adapter():
     await handlers.deliver_due(uow, channel="outbound", sender=None, now=NOON_ALMATY, retry=RetryPolicy(),
                                quiet_hours=None, limit=10)
     outbound, delivered = uow.announced
-    assert outbound.type == "notification.outbound" and outbound.data["channel_message_id"] == "tg-1"
-    assert outbound.data["text"] == "Subject\n\nBody" and delivered.type == "notification.delivered"
+    assert outbound.event_type == "notification.outbound" and outbound.channel_message_id == "tg-1"
+    assert outbound.text == "Subject\n\nBody" and delivered.event_type == "notification.delivered"

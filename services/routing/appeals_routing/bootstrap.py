@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import asyncpg
 from fastapi import FastAPI
 
 from appeals_contracts.reference import load_reference
@@ -24,24 +23,23 @@ def kinds_without_executor() -> frozenset[str]:
     return frozenset(code for code, e in kinds.items() if e.attributes.get("needs_executor") is False)
 
 
-async def load_rule_files(conn: asyncpg.Connection, executors_file: Path, rules_file: Path) -> str:
-    """Validate and store the files in one transaction; raises RulesRefused or RuleFileError."""
+async def load_rule_files(uow: PostgresUnitOfWork, executors_file: Path, rules_file: Path) -> str:
+    """Validate and store the files in ``uow``; raises RulesRefused or RuleFileError."""
     ref = load_reference()
     directory = read_directory(executors_file)
     rule_set, checksum = read_rule_set(rules_file, directory)
-    async with conn.transaction():
-        return await handlers.load_rules(PostgresUnitOfWork(conn), directory, rule_set, checksum,
-                                         categories=ref.categories.codes, districts=ref.districts.codes)
+    return await handlers.load_rules(uow, directory, rule_set, checksum,
+                                     categories=ref.categories.codes, districts=ref.districts.codes)
 
 
 def build_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
 
     async def on_start(runtime: Runtime) -> None:
-        async with runtime.pool.acquire() as conn:
-            if await PostgresUnitOfWork(conn).routing.current_rule_set() is None:
-                outcome = await load_rule_files(conn, Path(settings.executors_file or bundled_directory()),
-                                                Path(settings.rules_file or bundled("rules.yaml")))
+        async with runtime.unit_of_work() as uow:
+            if await uow.routing.current_rule_set() is None:
+                outcome = await load_rule_files(uow, settings.executors_file or bundled_directory(),
+                                                settings.rules_file or bundled("rules.yaml"))
                 log.info("first start: %s", outcome)
 
     kinds = kinds_without_executor()
@@ -50,6 +48,7 @@ def build_app(settings: RoutingSettings | None = None) -> FastAPI:
         description="Executor directory, routing rules, assignments and executor actions.",
         settings=settings,
         migrations_package="appeals_routing.migrations",
+        unit_of_work=PostgresUnitOfWork,
         publishes=("appeals.assigned.v1", "appeals.answered.v1", "appeals.extension-requested.v1",
                    "appeals.executor-actions-rejected.v1"),
         subscribe=lambda runtime: consumers.subscribe_all(runtime, kinds),

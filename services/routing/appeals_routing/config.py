@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from appeals_runtime.settings import ServiceSettings
+from appeals_runtime.settings import OptionalPath, ServiceSettings
 
 
 class RoutingSettings(ServiceSettings):
     service_name: str = "routing"
     http_port: int = 8002
-    executors_file: str = Field("", description="EXECUTORS_FILE: directory loaded on first start (default: bundled)")
-    rules_file: str = Field("", description="RULES_FILE: rules loaded on first start (default: bundled)")
+    executors_file: OptionalPath = Field(None, description="EXECUTORS_FILE: directory loaded on first start (default: bundled)")
+    rules_file: OptionalPath = Field(None, description="RULES_FILE: rules loaded on first start (default: bundled)")

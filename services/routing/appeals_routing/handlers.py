@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 from appeals_contracts.events import (
@@ -14,13 +15,47 @@ from appeals_contracts.events import (
     ExecutorExtensionRequested,
     ExecutorReassignmentRequested,
 )
-from appeals_routing.adapters import events
 from appeals_routing.domain import decisions
-from appeals_routing.domain.model import AppealState, Directory, RegisteredAppeal, RuleSet
+from appeals_routing.domain.model import AppealState, Assignment, Directory, RegisteredAppeal, RuleSet
 from appeals_routing.domain.rules import directory_problems, rule_set_problems
 
 LANGUAGES = frozenset({"kk", "ru", "en"})
 MAX_ANSWER = 20_000
+
+
+ExecutorAction = ExecutorAnswerSubmitted | ExecutorReassignmentRequested | ExecutorExtensionRequested
+
+
+class RoutingRepository(Protocol):
+    async def current_rule_set(self) -> RuleSet | None: ...
+    async def rule_set_checksum(self, version: int) -> str | None: ...
+    async def directory(self) -> Directory: ...
+    async def store_directory(self, directory: Directory) -> None: ...
+    async def store_rule_set(self, rule_set: RuleSet, checksum: str) -> None: ...
+    async def known(self, appeal_ids: Sequence[UUID]) -> set[UUID]: ...
+    async def get_for_update(self, appeal_id: UUID) -> AppealState | None: ...
+    async def add_appeals(self, states: Sequence[AppealState]) -> None: ...
+    async def add_assignments(self, rows: Sequence[tuple[UUID, Assignment]]) -> None: ...
+    async def set_status(self, appeal_id: UUID, status: str, executor: str | None) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    routing: RoutingRepository
+
+    def assigned(self, state: AppealState, entry: Assignment, *, trace_context: object = None) -> None:
+        """Announce an assignment (the executor in the ``ce_executor`` header)."""
+        ...
+
+    def not_routed(self, state: AppealState, reason: str, at: datetime, *, trace_context: object = None) -> None: ...
+
+    def answered(self, action: ExecutorAnswerSubmitted) -> None: ...
+
+    def extension_requested(self, action: ExecutorExtensionRequested) -> None: ...
+
+    def action_rejected(self, action_id: UUID, appeal_id: UUID | None, executor: str | None, action_type: str,
+                        reason: str, at: datetime) -> None:
+        """Tell the portal why its action was refused."""
+        ...
 
 
 class RulesRefused(ValueError):
@@ -31,7 +66,7 @@ class RulesRefused(ValueError):
         self.problems = problems
 
 
-async def load_rules(uow, directory: Directory, rule_set: RuleSet, checksum: str, *,
+async def load_rules(uow: UnitOfWork, directory: Directory, rule_set: RuleSet, checksum: str, *,
                      categories: frozenset[str], districts: frozenset[str]) -> str:
     """Validate and store a directory and rule set; returns what happened. A rule change
     applies to appeals routed from now on; existing assignments keep their rule."""
@@ -50,7 +85,7 @@ async def load_rules(uow, directory: Directory, rule_set: RuleSet, checksum: str
     return f"loaded rules version {rule_set.version} ({len(rule_set.rules)} rules), directory version {directory.version}"
 
 
-async def route_registered(uow, appeals: Sequence[RegisteredAppeal], *, kinds_without_executor: frozenset[str],
+async def route_registered(uow: UnitOfWork, appeals: Sequence[RegisteredAppeal], *, kinds_without_executor: frozenset[str],
                            now: datetime) -> list[AppealState]:
     """Decide, store and announce where each newly registered appeal goes."""
     rule_set = await uow.routing.current_rule_set()
@@ -67,29 +102,26 @@ async def route_registered(uow, appeals: Sequence[RegisteredAppeal], *, kinds_wi
             entry = decision.assignment
             state = AppealState(appeal.appeal_id, appeal.registration_number, appeal.category, appeal.district,
                                 "assigned", entry.executor, (entry,))
-            uow.announce(events.assigned(state, entry), executor=entry.executor, trace_context=appeal.context)
+            uow.assigned(state, entry, trace_context=appeal.context)
         else:
             state = AppealState(appeal.appeal_id, appeal.registration_number, appeal.category, appeal.district,
                                 "not_routed", None)
-            uow.announce(events.not_routed(state, decision.reason, now), trace_context=appeal.context)
+            uow.not_routed(state, decision.reason, now, trace_context=appeal.context)
         states.append(state)
     await uow.routing.add_appeals(states)
     return states
 
 
-ExecutorAction = ExecutorAnswerSubmitted | ExecutorReassignmentRequested | ExecutorExtensionRequested
-
-
-async def handle_action(uow, action: ExecutorAction, *, directory: Directory, now: datetime) -> str | None:
+async def handle_action(uow: UnitOfWork, action: ExecutorAction, *, directory: Directory, now: datetime) -> str | None:
     """Check an executor's action and turn it into platform events; returns the refusal
     reason, if any (announced back to the portal; nothing else changes)."""
     state = await uow.routing.get_for_update(action.appeal_id)
     refusal = _action_refusal(state, action, directory)
     if refusal is None and isinstance(action, ExecutorAnswerSubmitted):
         await uow.routing.set_status(action.appeal_id, "answered", action.executor_code)
-        uow.announce(events.answered(action))
+        uow.answered(action)
     elif refusal is None and isinstance(action, ExecutorExtensionRequested):
-        uow.announce(events.extension_requested(action))
+        uow.extension_requested(action)
     elif refusal is None and isinstance(action, ExecutorReassignmentRequested):
         rule_set = await uow.routing.current_rule_set()
         result = decisions.reassign(state, action.executor_code, action.suggested_executor_code, action.reason,
@@ -100,10 +132,9 @@ async def handle_action(uow, action: ExecutorAction, *, directory: Directory, no
             entry = result.history[-1]
             await uow.routing.add_assignments([(result.appeal_id, entry)])
             await uow.routing.set_status(result.appeal_id, "assigned", entry.executor)
-            uow.announce(events.assigned(result, entry), executor=entry.executor)
+            uow.assigned(result, entry)
     if refusal is not None:
-        uow.announce(events.action_rejected(action.action_id, action.appeal_id, action.executor_code,
-                                            action.event_type, refusal, now))
+        uow.action_rejected(action.action_id, action.appeal_id, action.executor_code, action.event_type, refusal, now)
     return refusal
 
 
@@ -145,7 +176,15 @@ def action_identity(value: bytes | None) -> tuple[UUID, UUID | None, str | None,
     return action_id, appeal_id, executor, "unknown"
 
 
-async def apply_verdict(uow, verdict: AnswerAccepted | AnswerReturned) -> None:
+async def refuse_malformed_action(uow: UnitOfWork, value: bytes | None, reason: str, *, now: datetime) -> None:
+    """A portal sent something that is not a valid action: if it names an action id, tell
+    the portal why (the record itself goes to the dead-letter topic)."""
+    fields = action_identity(value)
+    if fields is not None:
+        uow.action_rejected(*fields, f"malformed action: {reason}", now)
+
+
+async def apply_verdict(uow: UnitOfWork, verdict: AnswerAccepted | AnswerReturned) -> None:
     """A returned answer reopens the assignment for the same executor; an accepted one closes it."""
     state = await uow.routing.get_for_update(verdict.appeal_id)
     if state is None or state.status == "closed":

@@ -62,8 +62,20 @@ class FakeUnitOfWork:
         self.routing = FakeRouting()
         self.announced: list[tuple[str, str | None]] = []
 
-    def announce(self, envelope, *, executor=None, trace_context=None):
-        self.announced.append((envelope.type, executor))
+    def assigned(self, state, entry, *, trace_context=None):
+        self.announced.append(("appeal.assigned", entry.executor))
+
+    def not_routed(self, state, reason, at, *, trace_context=None):
+        self.announced.append(("appeal.not_routed", None))
+
+    def answered(self, action):
+        self.announced.append(("appeal.answered", None))
+
+    def extension_requested(self, action):
+        self.announced.append(("appeal.extension_requested", None))
+
+    def action_rejected(self, action_id, appeal_id, executor, action_type, reason, at):
+        self.announced.append(("executor.action_rejected", None))
 
 
 async def loaded() -> FakeUnitOfWork:

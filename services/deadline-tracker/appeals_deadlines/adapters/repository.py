@@ -3,44 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
-
-@dataclass(frozen=True)
-class DeadlineRow:
-    appeal_id: UUID
-    policy_code: str
-    regime: str
-    registered_at: datetime
-    due_at: datetime
-    extended: bool
-    status: str
-    last_answer_submitted_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Timer:
-    appeal_id: UUID
-    kind: str
-    due_at: datetime
-    fire_at: datetime
+from appeals_deadlines.domain.model import Deadline, Timer
 
 
 class PostgresDeadlineRepository:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
-    async def get_for_update(self, appeal_id: UUID) -> DeadlineRow | None:
+    async def get_for_update(self, appeal_id: UUID) -> Deadline | None:
         row = await self._conn.fetchrow(
             """SELECT appeal_id, policy_code, regime, registered_at, due_at, extended, status,
                       last_answer_submitted_at FROM deadlines WHERE appeal_id = $1 FOR UPDATE""", appeal_id)
-        return DeadlineRow(**dict(row)) if row else None
+        return Deadline(**dict(row)) if row else None
 
-    async def add(self, row: DeadlineRow) -> bool:
+    async def add(self, row: Deadline) -> bool:
         """Insert; False when the appeal already has a deadline (a redelivery)."""
         status = await self._conn.execute(
             """INSERT INTO deadlines (appeal_id, policy_code, regime, registered_at, due_at, extended, status)
@@ -77,9 +58,9 @@ class PostgresDeadlineRepository:
                RETURNING t.appeal_id, t.kind, t.due_at, t.fire_at""", now, limit)
         return sorted((Timer(**dict(r)) for r in rows), key=lambda t: t.fire_at)
 
-    async def open_deadlines(self, appeal_ids: Sequence[UUID]) -> dict[UUID, DeadlineRow]:
+    async def open_deadlines(self, appeal_ids: Sequence[UUID]) -> dict[UUID, Deadline]:
         rows = await self._conn.fetch(
             """SELECT appeal_id, policy_code, regime, registered_at, due_at, extended, status,
                       last_answer_submitted_at FROM deadlines WHERE appeal_id = ANY($1::uuid[]) AND status = 'open'""",
             list(appeal_ids))
-        return {r["appeal_id"]: DeadlineRow(**dict(r)) for r in rows}
+        return {r["appeal_id"]: Deadline(**dict(r)) for r in rows}

@@ -1,14 +1,35 @@
-"""The deadline tracker's unit of work over one asyncpg transaction: repository plus outbox."""
+"""The deadline tracker's unit of work: the deadline repository plus the outbox."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from uuid import UUID
+
 import asyncpg
 
+from appeals_deadlines.adapters import events
 from appeals_deadlines.adapters.repository import PostgresDeadlineRepository
-from appeals_runtime.outbox import OutboxBatch
+from appeals_deadlines.domain.model import Deadline, Timer
+from appeals_runtime.unit_of_work import UnitOfWork
 
 
-class PostgresUnitOfWork(OutboxBatch):
-    def __init__(self, conn: asyncpg.Connection, trace_context: object = None) -> None:
-        super().__init__(conn, trace_context)  # type: ignore[arg-type]
+class PostgresUnitOfWork(UnitOfWork):
+    deadlines: PostgresDeadlineRepository
+
+    def bind(self, conn: asyncpg.Connection) -> None:
         self.deadlines = PostgresDeadlineRepository(conn)
+
+    def scheduled(self, deadline: Deadline, reminders: tuple[datetime, ...], at: datetime) -> None:
+        self.announce(events.scheduled(deadline, reminders, at), subject=deadline.appeal_id)
+
+    def extension_refused(self, appeal_id: UUID, due_at: datetime, reason: str, at: datetime) -> None:
+        self.announce(events.extension_refused(appeal_id, due_at, reason, at), subject=appeal_id)
+
+    def extended(self, deadline: Deadline, new_due: datetime, reason: str, at: datetime) -> None:
+        self.announce(events.extended(deadline, new_due, reason, at), subject=deadline.appeal_id)
+
+    def closed(self, deadline: Deadline, answered_at: datetime, on_time: bool, at: datetime) -> None:
+        self.announce(events.closed(deadline, answered_at, on_time, at), subject=deadline.appeal_id)
+
+    def fired(self, timer: Timer, at: datetime) -> None:
+        self.announce(events.fired(timer, at), subject=timer.appeal_id)

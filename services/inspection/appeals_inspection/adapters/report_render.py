@@ -26,27 +26,23 @@ _ENV.filters["almaty"] = _almaty
 
 
 def _bar_svg(labels: list[str], values: list[float], *, title: str, percent: bool = False) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    # The object API, not pyplot: no global state, so rendering in a worker thread is safe.
+    from matplotlib.figure import Figure
 
     height = max(1.6, 0.38 * len(labels) + 0.8)
-    fig, ax = plt.subplots(figsize=(7.5, height))
-    try:
-        bars = ax.barh(labels[::-1], values[::-1], color="#2f6f9f")
-        ax.bar_label(bars, labels=[f"{v:.0%}" if percent else f"{v:g}" for v in values[::-1]], padding=3,
-                     fontsize=8)
-        ax.set_title(title, fontsize=10, loc="left")
-        ax.tick_params(labelsize=8)
-        ax.spines[["top", "right"]].set_visible(False)
-        if percent:
-            ax.set_xlim(0, 1.15)
-        fig.tight_layout()
-        out = io.StringIO()
-        fig.savefig(out, format="svg")
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(7.5, height))
+    ax = fig.subplots()
+    bars = ax.barh(labels[::-1], values[::-1], color="#2f6f9f")
+    ax.bar_label(bars, labels=[f"{v:.0%}" if percent else f"{v:g}" for v in values[::-1]], padding=3,
+                 fontsize=8)
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.tick_params(labelsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    if percent:
+        ax.set_xlim(0, 1.15)
+    fig.tight_layout()
+    out = io.StringIO()
+    fig.savefig(out, format="svg")
     svg = out.getvalue()
     return svg[svg.index("<svg"):]
 

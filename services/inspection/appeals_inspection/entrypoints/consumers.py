@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from appeals_contracts.events import AppealAnswered
-
 from appeals_inspection import handlers
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_runtime.consumer import Delivery
@@ -16,13 +13,11 @@ TOPICS = ("appeals.registered.v1", "appeals.assigned.v1", "appeals.answered.v1",
 
 
 def subscribe_all(runtime: Runtime) -> None:
-    async def on_appeal_events(conn: asyncpg.Connection, delivery: Delivery) -> None:
+    async def on_appeal_events(uow: PostgresUnitOfWork, delivery: Delivery) -> None:
         if not hasattr(delivery.event, "appeal_id"):
             return
-        uow = PostgresUnitOfWork(conn, delivery.trace_context)
         await handlers.on_event(uow, delivery.envelope, delivery.event)
         if isinstance(delivery.event, AppealAnswered) and (traceparent := traceparent_of(delivery.trace_context)):
             await uow.model.remember_trace(delivery.event.answer_id, traceparent)  # a verdict continues it
-        await uow.flush()
 
     runtime.consumer.subscribe(runtime.broker, TOPICS, on_appeal_events, name="appeal-events")

@@ -3,6 +3,7 @@ and the weekly report (JSON, HTML, CSV)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -15,13 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from appeals_inspection import handlers, reports
 from appeals_inspection.adapters import report_render
-from appeals_inspection.adapters.repository import PostgresReadModel
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.domain.report import Period, day_start, iso_week
 from appeals_inspection.domain.review import Verdict, VerdictRefused
+from appeals_runtime.service import RuntimeDep, UnitOfWorkDep
 from appeals_runtime.telemetry import within_appeal_trace
 
 router = APIRouter(prefix="/v1", tags=["inspection"])
+UnitOfWork = Annotated[PostgresUnitOfWork, UnitOfWorkDep]
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,6 @@ class InspectionContext:
     return_reasons: frozenset[str]
     names: dict[str, dict[str, str]]  # executors, categories, channels, kinds in the report language
     overdue_limit: int
-    clock: Any
 
 
 class AcceptBody(BaseModel):
@@ -48,33 +49,32 @@ def _ctx(request: Request) -> InspectionContext:
     return request.app.state.inspection
 
 
-async def _verdict(request: Request, answer_id: UUID, verdict: Verdict) -> dict[str, Any]:
-    ctx = _ctx(request)
-    async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
-        appeal_trace = await PostgresReadModel(conn).answer_traceparent(answer_id)
-        # The inspector's request joins the appeal's trace, so the verdict's effects are in it too.
-        with within_appeal_trace(appeal_trace, "inspection verdict", otel_context.get_current()) as context:
-            uow = PostgresUnitOfWork(conn, context)
-            try:
-                result = await handlers.decide(uow, answer_id, verdict, return_reasons=ctx.return_reasons,
-                                               now=ctx.clock())
-            except VerdictRefused as refused:
-                status = 409 if refused.conflict else (404 if refused.reason == "no such answer" else 422)
-                raise HTTPException(status, refused.reason) from None
-            await uow.flush()
-    return result
+async def _verdict(request: Request, uow: PostgresUnitOfWork, runtime: RuntimeDep, answer_id: UUID,
+                   verdict: Verdict) -> dict[str, Any]:
+    appeal_trace = await uow.model.answer_traceparent(answer_id)
+    # The inspector's request joins the appeal's trace, so the verdict's effects are in it too.
+    with within_appeal_trace(appeal_trace, "inspection verdict", otel_context.get_current()):
+        try:
+            return await handlers.decide(uow, answer_id, verdict, return_reasons=_ctx(request).return_reasons,
+                                         now=runtime.clock.now())
+        except VerdictRefused as refused:
+            status = 409 if refused.conflict else (404 if refused.reason == "no such answer" else 422)
+            raise HTTPException(status, refused.reason) from None
 
 
 @router.post("/answers/{answer_id}/accept")
-async def accept(answer_id: UUID, body: AcceptBody, request: Request) -> dict[str, Any]:
+async def accept(answer_id: UUID, body: AcceptBody, request: Request, uow: UnitOfWork,
+                 runtime: RuntimeDep) -> dict[str, Any]:
     """The answer goes to the citizen. 409 when the answer is not waiting for review."""
-    return await _verdict(request, answer_id, Verdict(True, body.inspector_id))
+    return await _verdict(request, uow, runtime, answer_id, Verdict(True, body.inspector_id))
 
 
 @router.post("/answers/{answer_id}/return")
-async def return_answer(answer_id: UUID, body: ReturnBody, request: Request) -> dict[str, Any]:
+async def return_answer(answer_id: UUID, body: ReturnBody, request: Request, uow: UnitOfWork,
+                        runtime: RuntimeDep) -> dict[str, Any]:
     """Back to the executor for rework, with a reason; the deadline keeps running."""
-    return await _verdict(request, answer_id, Verdict(False, body.inspector_id, body.reason_code, body.comment))
+    return await _verdict(request, uow, runtime, answer_id,
+                          Verdict(False, body.inspector_id, body.reason_code, body.comment))
 
 
 @router.get("/return-reasons")
@@ -83,78 +83,74 @@ async def return_reasons(request: Request) -> list[str]:
 
 
 @router.get("/queue")
-async def queue(request: Request, executor: str | None = None, category: str | None = None,
+async def queue(uow: UnitOfWork, runtime: RuntimeDep, executor: str | None = None, category: str | None = None,
                 district: str | None = None,
                 min_age_hours: Annotated[float | None, Query(ge=0)] = None,
                 after: datetime | None = Query(None, description="submitted_at of the last row of the previous page"),
                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
     """Answers waiting for review, oldest first."""
-    now = _ctx(request).clock()
+    now = runtime.clock.now()
     older_than = now - timedelta(hours=min_age_hours) if min_age_hours is not None else None
-    async with request.app.state.runtime.pool.acquire() as conn:
-        rows = await PostgresReadModel(conn).queue(executor=executor, category=category, district=district,
-                                                   older_than=older_than, after=after, limit=limit)
+    rows = await uow.model.queue(executor=executor, category=category, district=district,
+                                 older_than=older_than, after=after, limit=limit)
     for row in rows:
         row["age_hours"] = round((now - row["submitted_at"]).total_seconds() / 3600, 2)
     return rows
 
 
 @router.get("/appeals/{appeal_id}")
-async def appeal_history(appeal_id: UUID, request: Request) -> dict[str, Any]:
+async def appeal_history(appeal_id: UUID, uow: UnitOfWork) -> dict[str, Any]:
     """The appeal as inspection sees it: facts, assignments, every answer with its verdict, escalation."""
-    async with request.app.state.runtime.pool.acquire() as conn:
-        history = await PostgresReadModel(conn).history(appeal_id)
+    history = await uow.model.history(appeal_id)
     if history is None:
         raise HTTPException(404, "inspection knows no such appeal")
     return history
 
 
 @router.get("/escalations")
-async def escalations(request: Request, state: Literal["open", "all"] = "open") -> list[dict[str, Any]]:
+async def escalations(uow: UnitOfWork, runtime: RuntimeDep,
+                      state: Literal["open", "all"] = "open") -> list[dict[str, Any]]:
     """Escalations opened by breached deadlines, with their age in hours."""
-    async with request.app.state.runtime.pool.acquire() as conn:
-        rows = await PostgresReadModel(conn).escalations(open_only=state == "open", now=_ctx(request).clock())
+    rows = await uow.model.escalations(open_only=state == "open", now=runtime.clock.now())
     for row in rows:
         row["age_hours"] = round(float(row["age_hours"]), 2)
     return rows
 
 
 @router.get("/scorecards")
-async def scorecards(request: Request, start: date = Query(alias="from"), end: date = Query(alias="to")
-                     ) -> list[dict[str, Any]]:
+async def scorecards(request: Request, uow: UnitOfWork, runtime: RuntimeDep, start: date = Query(alias="from"),
+                     end: date = Query(alias="to")) -> list[dict[str, Any]]:
     """Per executor for the Almaty days ``from`` … ``to`` (inclusive), best timeliness first."""
     if end < start:
         raise HTTPException(422, "'to' is before 'from'")
-    ctx = _ctx(request)
-    async with request.app.state.runtime.pool.acquire() as conn:
-        return await reports.scorecards(PostgresReadModel(conn), Period(day_start(start),
-                                                                        day_start(end + timedelta(days=1))),
-                                        ctx.clock(), ctx.names["executors"])
+    return await reports.scorecards(uow.model, Period(day_start(start), day_start(end + timedelta(days=1))),
+                                    runtime.clock.now(), _ctx(request).names["executors"])
 
 
-async def _weekly(request: Request, week: str) -> dict[str, Any]:
+async def _weekly(request: Request, uow: PostgresUnitOfWork, runtime: RuntimeDep, week: str) -> dict[str, Any]:
     try:
         year, number = iso_week(week)
     except ValueError as exc:
         raise HTTPException(422, f"week: {exc}") from None
     ctx = _ctx(request)
-    async with request.app.state.runtime.pool.acquire() as conn:
-        return await reports.weekly(PostgresReadModel(conn), year, number, now=ctx.clock(), names=ctx.names,
-                                    overdue_limit=ctx.overdue_limit)
+    return await reports.weekly(uow.model, year, number, now=runtime.clock.now(), names=ctx.names,
+                                overdue_limit=ctx.overdue_limit)
 
 
 @router.get("/reports/weekly/{week}")
-async def weekly_json(week: str, request: Request) -> dict[str, Any]:
+async def weekly_json(week: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> dict[str, Any]:
     """The weekly report for an ISO week, e.g. ``2026-W48``."""
-    return await _weekly(request, week)
+    return await _weekly(request, uow, runtime, week)
 
 
 @router.get("/reports/weekly/{week}/html", response_class=HTMLResponse)
-async def weekly_html(week: str, request: Request) -> HTMLResponse:
-    return HTMLResponse(report_render.html(await _weekly(request, week), _ctx(request).names))
+async def weekly_html(week: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> HTMLResponse:
+    report = await _weekly(request, uow, runtime, week)
+    # Charts take a while to draw: in a worker thread, so consumers and the relay go on.
+    return HTMLResponse(await asyncio.to_thread(report_render.html, report, _ctx(request).names))
 
 
 @router.get("/reports/weekly/{week}/csv", response_class=PlainTextResponse)
-async def weekly_csv(week: str, request: Request) -> PlainTextResponse:
-    return PlainTextResponse(report_render.csv_text(await _weekly(request, week)), media_type="text/csv",
+async def weekly_csv(week: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> PlainTextResponse:
+    return PlainTextResponse(report_render.csv_text(await _weekly(request, uow, runtime, week)), media_type="text/csv",
                              headers={"Content-Disposition": f'attachment; filename="weekly-{week}.csv"'})

@@ -5,12 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 
-from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import AppealIntakeRejected, AppealRegistered, AppealSubmitted, CitizenContact, RejectionReason
 from appeals_intake.domain.model import Appeal, Contact, Reason, SubmitAppeal
-
-SOURCE = "/services/intake"
-
 
 def to_command(event: AppealSubmitted, *, correlation_id: str | None, context: object = None) -> SubmitAppeal:
     c = event.citizen
@@ -24,9 +20,9 @@ def to_command(event: AppealSubmitted, *, correlation_id: str | None, context: o
     )
 
 
-def registered_envelope(appeal: Appeal) -> Envelope:
+def registered(appeal: Appeal) -> AppealRegistered:
     s = appeal.submission
-    event = AppealRegistered(
+    return AppealRegistered(
         appeal_id=appeal.appeal_id, registration_number=appeal.registration_number, channel=s.channel,
         social_network=s.social_network, channel_message_id=s.channel_message_id, kind=s.kind,
         category=s.category, district=s.district, address=s.address, text=s.text, language=s.language,
@@ -34,17 +30,13 @@ def registered_envelope(appeal: Appeal) -> Envelope:
         citizen=CitizenContact(**asdict(s.citizen)) if s.citizen else None,
         submitted_at=s.submitted_at, registered_at=appeal.registered_at,
     )
-    return Envelope.wrap(event, source=SOURCE, subject=str(appeal.appeal_id),
-                         correlation_id=s.correlation_id or str(appeal.appeal_id), time=appeal.registered_at)
 
 
-def rejected_envelope(cmd: SubmitAppeal, reasons: list[Reason], at: datetime) -> Envelope:
-    event = AppealIntakeRejected(
+def rejected(cmd: SubmitAppeal, reasons: list[Reason], at: datetime) -> AppealIntakeRejected:
+    return AppealIntakeRejected(
         channel=cmd.channel, channel_message_id=cmd.channel_message_id,
         reasons=tuple(RejectionReason(field=r.field, message=r.message) for r in reasons), rejected_at=at,
     )
-    return Envelope.wrap(event, source=SOURCE, subject=channel_key(cmd.channel, cmd.channel_message_id),
-                         correlation_id=cmd.correlation_id, time=at)
 
 
 def channel_key(channel: str, channel_message_id: str) -> str:

@@ -1,4 +1,4 @@
-"""Intake's unit of work over one asyncpg transaction: repository plus outbox."""
+"""Intake's unit of work: the appeals repository plus the outbox (see appeals_runtime)."""
 
 from __future__ import annotations
 
@@ -11,20 +11,22 @@ import asyncpg
 from appeals_intake.adapters import events
 from appeals_intake.adapters.repository import PostgresAppealRepository
 from appeals_intake.domain.model import Appeal, Reason, SubmitAppeal
-from appeals_runtime.outbox import OutboxBatch
+from appeals_runtime.unit_of_work import UnitOfWork
 
 
-class PostgresUnitOfWork(OutboxBatch):
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        super().__init__(conn)
+class PostgresUnitOfWork(UnitOfWork):
+    appeals: PostgresAppealRepository
+
+    def bind(self, conn: asyncpg.Connection) -> None:
         self.appeals = PostgresAppealRepository(conn)
 
     def registered(self, appeal: Appeal) -> UUID:
-        envelope = events.registered_envelope(appeal)
-        self.announce(envelope, trace_context=appeal.submission.context)  # type: ignore[arg-type]
-        return envelope.id
+        s = appeal.submission
+        return self.announce(events.registered(appeal), subject=appeal.appeal_id,
+                             correlation_id=s.correlation_id or str(appeal.appeal_id), time=appeal.registered_at,
+                             trace_context=s.context).id  # type: ignore[arg-type]
 
     def rejected(self, cmd: SubmitAppeal, reasons: Sequence[Reason], at: datetime) -> None:
-        self.announce(events.rejected_envelope(cmd, list(reasons), at),
-                      key=events.channel_key(cmd.channel, cmd.channel_message_id),
-                      trace_context=cmd.context)  # type: ignore[arg-type]
+        key = events.channel_key(cmd.channel, cmd.channel_message_id)
+        self.announce(events.rejected(cmd, list(reasons), at), subject=key, key=key,
+                      correlation_id=cmd.correlation_id, time=at, trace_context=cmd.context)  # type: ignore[arg-type]

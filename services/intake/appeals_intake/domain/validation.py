@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
@@ -71,6 +73,17 @@ def _contact_field_reasons(contact: Contact, catalog: Catalog) -> list[Reason]:
     if contact.preferred_language is not None and contact.preferred_language not in catalog.languages:
         reasons.append(Reason("citizen.preferred_language", "must be one of kk, ru, en"))
     return reasons
+
+
+def normalised(cmd: SubmitAppeal) -> SubmitAppeal:
+    """A valid submission with its contact in canonical form: the phone in E.164, the
+    e-mail address normalised. What is stored and published is this form."""
+    contact = cmd.citizen
+    if contact is None:
+        return cmd
+    phone = normalise_phone(contact.phone) if contact.phone else contact.phone
+    email = normalise_email(contact.email) if contact.email else contact.email
+    return replace(cmd, citizen=replace(contact, phone=phone or contact.phone, email=email or contact.email))
 
 
 def normalise_phone(phone: str) -> str | None:

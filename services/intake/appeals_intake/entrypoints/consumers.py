@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-
-import asyncpg
 
 from appeals_contracts.events import AppealSubmitted
 from appeals_intake import handlers
@@ -22,25 +19,23 @@ PROGRESS_TOPICS = ("appeals.assigned.v1", "appeals.answered.v1", "appeals.deadli
 
 
 def subscribe_all(runtime: Runtime, catalog: Catalog, settings: IntakeSettings) -> None:
-    async def on_appeals_intake(conn: asyncpg.Connection, deliveries: Sequence[Delivery]) -> None:
-        uow = PostgresUnitOfWork(conn)
+    async def on_appeals_intake(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
         commands = [
             to_command(d.event, correlation_id=d.envelope.correlation_id or str(d.envelope.id),
                        context=d.trace_context)
             for d in deliveries if isinstance(d.event, AppealSubmitted)
         ]
         await handlers.submit_appeals(uow, commands, catalog=catalog, prefix=settings.registration_prefix,
-                                      now=datetime.now(UTC))
-        await uow.flush()
+                                      now=runtime.clock.now())
 
-    async def on_progress(conn: asyncpg.Connection, delivery: Delivery) -> None:
+    async def on_progress(uow: PostgresUnitOfWork, delivery: Delivery) -> None:
         appeal_id = getattr(delivery.event, "appeal_id", None)
         if appeal_id is None:
             return
         payload = delivery.event.model_dump(mode="json")
         entry = TimelineEntry(str(delivery.envelope.id), delivery.envelope.type, delivery.envelope.time,
                               handlers.timeline_details(delivery.envelope.type, payload))
-        await handlers.record_progress(PostgresUnitOfWork(conn), appeal_id, entry)
+        await handlers.record_progress(uow, appeal_id, entry)
 
     runtime.consumer.subscribe_batch(runtime.broker, "appeals.intake.v1", on_appeals_intake)
     runtime.consumer.subscribe(runtime.broker, PROGRESS_TOPICS, on_progress, name="progress")

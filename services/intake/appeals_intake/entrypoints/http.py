@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import APIRouter, HTTPException, Request
@@ -18,7 +17,10 @@ from appeals_intake.adapters.events import to_command
 from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_intake.config import IntakeSettings
 from appeals_intake.domain.model import Catalog
+from appeals_runtime.service import RuntimeDep, UnitOfWorkDep
 from appeals_runtime.telemetry import tracer
+
+UnitOfWork = Annotated[PostgresUnitOfWork, UnitOfWorkDep]
 
 _SUBMISSION_SCHEMA = AppealSubmitted.model_json_schema(ref_template="#/components/schemas/{model}")
 
@@ -41,7 +43,7 @@ def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
             "responses": {"200": {"description": "A repeat: the first registration"},
                           "422": {"description": "Refused, with field-level reasons"}}},
     )
-    async def submit(request: Request) -> JSONResponse:
+    async def submit(request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> JSONResponse:
         try:
             body: Any = await request.json()
         except ValueError:
@@ -53,16 +55,12 @@ def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
             event = AppealSubmitted.model_validate(body)
         except ValidationError as exc:
             return _refused([{"field": field, "message": message} for field, message in field_errors(exc)])
-        runtime = request.app.state.runtime
         with tracer().start_as_current_span("POST /v1/appeals", attributes={"appeals.channel": event.channel}) as span:
             command = to_command(event, correlation_id=request.headers.get("x-correlation-id"),
                                  context=otel_context.get_current())
-            async with runtime.pool.acquire() as conn, conn.transaction():
-                uow = PostgresUnitOfWork(conn)
-                [outcome] = await handlers.submit_appeals(
-                    uow, [command], catalog=catalog, prefix=settings.registration_prefix,
-                    now=datetime.now(UTC), announce_rejections=False)
-                await uow.flush()
+            [outcome] = await handlers.submit_appeals(
+                uow, [command], catalog=catalog, prefix=settings.registration_prefix,
+                now=runtime.clock.now(), announce_rejections=False)
             if not isinstance(outcome, handlers.Rejected):  # ids only: `appeals trace` finds the appeal by them
                 span.set_attributes({"appeals.subject": str(outcome.appeal.appeal_id),
                                      "appeals.registration_number": outcome.appeal.registration_number})
@@ -77,9 +75,8 @@ def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
         )
 
     @api.get("/appeals/{registration_number}", summary="An appeal's current status and timeline")
-    async def status(registration_number: str, request: Request) -> dict[str, Any]:
-        async with request.app.state.runtime.pool.acquire() as conn:
-            view = await handlers.appeal_status(PostgresUnitOfWork(conn), registration_number)
+    async def status(registration_number: str, uow: UnitOfWork) -> dict[str, Any]:
+        view = await handlers.appeal_status(uow, registration_number)
         if view is None:
             raise HTTPException(404, f"no appeal numbered {registration_number}")
         s, a = view.status, view.appeal

@@ -4,47 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from appeals_notification.domain.ledger import LedgerRow, NoticeRow
 from appeals_notification.domain.messages import AppealFacts, Route
 
 _FACT_COLUMNS = [f.name for f in fields(AppealFacts)]
-
-
-@dataclass(frozen=True)
-class NoticeRow:
-    """A ledger row before it is written: what the event asks for."""
-
-    notification_id: UUID
-    source_event_id: UUID
-    source_type: str
-    appeal_id: UUID
-    audience: str
-    template: str
-    urgent: bool
-    facts: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class LedgerRow:
-    notification_id: UUID
-    appeal_id: UUID
-    audience: str
-    template: str
-    urgent: bool
-    facts: dict[str, Any]
-    recipient: str | None
-    delivery_channel: str | None
-    address: str | None
-    language: str | None
-    subject: str | None
-    body: str | None
-    attempts: int
 
 
 _LEDGER_COLUMNS = ", ".join(f.name for f in fields(LedgerRow))

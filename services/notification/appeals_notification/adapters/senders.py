@@ -21,7 +21,7 @@ from appeals_notification.domain.outgoing import DeliveryError, Outgoing
 class SmtpSender:
     channel = "email"
 
-    def __init__(self, *, host: str, port: int, sender: str, username: str = "", password: str = "",
+    def __init__(self, *, host: str, port: int, sender: str, username: str | None = None, password: str | None = None,
                  tls: str = "none", timeout_s: float = 10.0) -> None:
         if tls not in ("none", "starttls", "tls"):
             raise ValueError("SMTP_TLS must be none, starttls or tls")
@@ -63,7 +63,7 @@ class SmsGatewaySender:
 
     channel = "sms"
 
-    def __init__(self, *, url: str, token: str, timeout_s: float = 10.0) -> None:
+    def __init__(self, *, url: str, token: str | None, timeout_s: float = 10.0) -> None:
         self._url = url
         self._client = httpx.AsyncClient(timeout=timeout_s,
                                          headers={"Authorization": f"Bearer {token}"} if token else {})

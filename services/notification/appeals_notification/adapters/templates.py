@@ -9,12 +9,13 @@ missing template stops the service instead of surprising it at run time.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jinja2
+
+from appeals_notification.domain.outgoing import Message
 
 TEMPLATES_VERSION = 1
 
@@ -25,14 +26,6 @@ class TemplateMissing(RuntimeError):
 
 class RenderFailed(ValueError):
     """A template could not be rendered with the context given (e.g. a missing variable)."""
-
-
-@dataclass(frozen=True)
-class Message:
-    template: str
-    language: str
-    subject: str
-    body: str
 
 
 class Templates:

@@ -1,15 +1,31 @@
-"""Notification's unit of work over one asyncpg transaction: facts, ledger and outbox."""
+"""Notification's unit of work: the appeals' facts, the delivery ledger and the outbox."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
 
+from appeals_notification.adapters import events
 from appeals_notification.adapters.repository import PostgresAppealFacts, PostgresLedger
-from appeals_runtime.outbox import OutboxBatch
+from appeals_notification.domain.ledger import LedgerRow
+from appeals_notification.domain.messages import AppealFacts
+from appeals_runtime.unit_of_work import UnitOfWork
 
 
-class PostgresUnitOfWork(OutboxBatch):
-    def __init__(self, conn: asyncpg.Connection, trace_context: object = None) -> None:
-        super().__init__(conn, trace_context)  # type: ignore[arg-type]
+class PostgresUnitOfWork(UnitOfWork):
+    appeals: PostgresAppealFacts
+    ledger: PostgresLedger
+
+    def bind(self, conn: asyncpg.Connection) -> None:
         self.appeals = PostgresAppealFacts(conn)
         self.ledger = PostgresLedger(conn)
+
+    def outbound(self, row: LedgerRow, appeal: AppealFacts, at: datetime) -> None:
+        self.announce(events.outbound(row, appeal, at), subject=row.appeal_id, time=at)
+
+    def delivered(self, row: LedgerRow, channel: str, attempts: int, at: datetime) -> None:
+        self.announce(events.delivered(row, channel, attempts, at), subject=row.appeal_id, time=at)
+
+    def delivery_failed(self, row: LedgerRow, channel: str, attempts: int, reason: str, at: datetime) -> None:
+        self.announce(events.delivery_failed(row, channel, attempts, reason, at), subject=row.appeal_id, time=at)

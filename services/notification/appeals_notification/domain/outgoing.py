@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 from uuid import UUID
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rendered template: the subject line and the body."""
+
+    template: str
+    language: str
+    subject: str
+    body: str
+
+
+class Renderer(Protocol):
+    """Turns a template and its context into a message; raises on a missing variable."""
+
+    def render(self, template: str, language: str, context: Mapping[str, Any]) -> Message: ...
 
 
 @dataclass(frozen=True)

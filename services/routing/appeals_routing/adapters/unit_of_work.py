@@ -1,22 +1,42 @@
-"""Routing's unit of work over one asyncpg transaction: repository plus outbox."""
+"""Routing's unit of work: the routing repository plus the outbox (see appeals_runtime)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from uuid import UUID
+
 import asyncpg
 
-from appeals_contracts.envelope import Envelope
+from appeals_contracts.events import ExecutorAnswerSubmitted, ExecutorExtensionRequested
+from appeals_routing.adapters import events
 from appeals_routing.adapters.repository import PostgresRoutingRepository
-from appeals_runtime.outbox import OutboxBatch
+from appeals_routing.domain.model import AppealState, Assignment
+from appeals_runtime.unit_of_work import UnitOfWork
 
 
-class PostgresUnitOfWork(OutboxBatch):
-    def __init__(self, conn: asyncpg.Connection, trace_context: object = None) -> None:
-        super().__init__(conn, trace_context)  # type: ignore[arg-type]
+class PostgresUnitOfWork(UnitOfWork):
+    routing: PostgresRoutingRepository
+
+    def bind(self, conn: asyncpg.Connection) -> None:
         self.routing = PostgresRoutingRepository(conn)
 
-    def announce(self, envelope: Envelope, *, executor: str | None = None,  # type: ignore[override]
-                 trace_context: object = None) -> None:
+    def assigned(self, state: AppealState, entry: Assignment, *, trace_context: object = None) -> None:
         """Assignments carry the executor in the ``ce_executor`` header so portals can filter
         without parsing the payload."""
-        super().announce(envelope, extra_headers={"ce_executor": executor} if executor else None,
-                         trace_context=trace_context)  # type: ignore[arg-type]
+        self.announce(events.assigned(state, entry), subject=state.appeal_id, time=entry.assigned_at,
+                      extra_headers={"ce_executor": entry.executor}, trace_context=trace_context)  # type: ignore[arg-type]
+
+    def not_routed(self, state: AppealState, reason: str, at: datetime, *, trace_context: object = None) -> None:
+        self.announce(events.not_routed(state, reason, at), subject=state.appeal_id, time=at,
+                      trace_context=trace_context)  # type: ignore[arg-type]
+
+    def answered(self, action: ExecutorAnswerSubmitted) -> None:
+        self.announce(events.answered(action), subject=action.appeal_id)
+
+    def extension_requested(self, action: ExecutorExtensionRequested) -> None:
+        self.announce(events.extension_requested(action), subject=action.appeal_id)
+
+    def action_rejected(self, action_id: UUID, appeal_id: UUID | None, executor: str | None, action_type: str,
+                        reason: str, at: datetime) -> None:
+        self.announce(events.action_rejected(action_id, appeal_id, executor, action_type, reason, at),
+                      subject=appeal_id, time=at)

@@ -14,19 +14,23 @@ from pathlib import Path
 import asyncpg
 
 from appeals_routing.adapters.data_files import RuleFileError, bundled, bundled_directory
+from appeals_routing.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_routing.bootstrap import load_rule_files
 from appeals_routing.config import RoutingSettings
 from appeals_routing.handlers import RulesRefused
 from appeals_runtime.migrations import discover, migrate, runtime_migrations
+from appeals_runtime.unit_of_work import event_source
 
 
-async def _load(database_url: str, executors: Path, rules: Path) -> str:
-    conn = await asyncpg.connect(database_url)
+async def _load(settings: RoutingSettings, executors: Path, rules: Path) -> str:
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=1)
     try:
-        await migrate(conn, runtime_migrations() + discover("routing", "appeals_routing.migrations"))
-        return await load_rule_files(conn, executors, rules)
+        async with pool.acquire() as conn:
+            await migrate(conn, runtime_migrations() + discover("routing", "appeals_routing.migrations"))
+        async with PostgresUnitOfWork(pool, source=event_source(settings.service_name)) as uow:
+            return await load_rule_files(uow, executors, rules)
     finally:
-        await conn.close()
+        await pool.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--rules", type=Path, default=bundled("rules.yaml"))
     args = parser.parse_args(argv)
     try:
-        print(asyncio.run(_load(RoutingSettings().database_url, args.executors, args.rules)))
+        print(asyncio.run(_load(RoutingSettings(), args.executors, args.rules)))
     except (RulesRefused, RuleFileError) as exc:
         problems = getattr(exc, "problems", [str(exc)])
         print("refused; nothing changed:\n  " + "\n  ".join(problems), file=sys.stderr)

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 
-from appeals_routing.adapters.repository import PostgresRoutingRepository
+from appeals_routing.adapters.unit_of_work import PostgresUnitOfWork
+from appeals_runtime.service import UnitOfWorkDep
+
+UnitOfWork = Annotated[PostgresUnitOfWork, UnitOfWorkDep]
 
 
 def router() -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["routing"])
 
     @api.get("/appeals/{appeal_id}/assignments", summary="An appeal's assignment history, oldest first")
-    async def history(appeal_id: UUID, request: Request) -> dict[str, Any]:
-        async with request.app.state.runtime.pool.acquire() as conn:
-            repo = PostgresRoutingRepository(conn)
-            current = await repo.current(appeal_id)
-            entries = await repo.history(appeal_id)
+    async def history(appeal_id: UUID, uow: UnitOfWork) -> dict[str, Any]:
+        current = await uow.routing.current(appeal_id)
+        entries = await uow.routing.history(appeal_id)
         if current is None:
             raise HTTPException(404, f"routing knows no appeal {appeal_id}")
         status, executor = current
@@ -28,14 +29,12 @@ def router() -> APIRouter:
                                  "assigned_at": a.assigned_at.isoformat()} for a in entries]}
 
     @api.get("/executors/{executor_code}/assignments", summary="An executor's open assignments, paginated")
-    async def open_assignments(executor_code: str, request: Request, limit: int = Query(50, ge=1, le=500),
+    async def open_assignments(executor_code: str, uow: UnitOfWork, limit: int = Query(50, ge=1, le=500),
                                after: UUID | None = Query(None, description="appeal_id of the last item of the previous page")
                                ) -> dict[str, Any]:
-        async with request.app.state.runtime.pool.acquire() as conn:
-            repo = PostgresRoutingRepository(conn)
-            if not await repo.executor_exists(executor_code):
-                raise HTTPException(404, f"unknown executor {executor_code}")
-            items = await repo.open_assignments(executor_code, limit=limit, after=after)
+        if not await uow.routing.executor_exists(executor_code):
+            raise HTTPException(404, f"unknown executor {executor_code}")
+        items = await uow.routing.open_assignments(executor_code, limit=limit, after=after)
         return {"executor_code": executor_code,
                 "items": [{"appeal_id": str(s.appeal_id), "registration_number": s.registration_number,
                            "category": s.category, "district": s.district, "status": s.status} for s in items],

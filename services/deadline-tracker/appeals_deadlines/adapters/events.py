@@ -1,0 +1,41 @@
+"""The deadline tracker's announcements as contract events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from appeals_contracts.events import (
+    DeadlineApproaching,
+    DeadlineBreached,
+    DeadlineClosed,
+    DeadlineExtended,
+    DeadlineExtensionRefused,
+    DeadlineScheduled,
+)
+from appeals_deadlines.domain.model import Deadline, Timer
+
+
+def scheduled(deadline: Deadline, reminders: tuple[datetime, ...], at: datetime) -> DeadlineScheduled:
+    return DeadlineScheduled(appeal_id=deadline.appeal_id, policy_code=deadline.policy_code, regime=deadline.regime,
+                             due_at=deadline.due_at, reminders_at=reminders, scheduled_at=at)
+
+
+def extension_refused(appeal_id: UUID, due_at: datetime, reason: str, at: datetime) -> DeadlineExtensionRefused:
+    return DeadlineExtensionRefused(appeal_id=appeal_id, due_at=due_at, reason=reason, refused_at=at)
+
+
+def extended(deadline: Deadline, new_due: datetime, reason: str, at: datetime) -> DeadlineExtended:
+    return DeadlineExtended(appeal_id=deadline.appeal_id, previous_due_at=deadline.due_at, due_at=new_due,
+                            reason=reason, extended_at=at)
+
+
+def closed(deadline: Deadline, answered_at: datetime, on_time: bool, at: datetime) -> DeadlineClosed:
+    return DeadlineClosed(appeal_id=deadline.appeal_id, due_at=deadline.due_at, answered_at=answered_at,
+                          on_time=on_time, closed_at=at)
+
+
+def fired(timer: Timer, at: datetime) -> DeadlineBreached | DeadlineApproaching:
+    if timer.kind == "breach":
+        return DeadlineBreached(appeal_id=timer.appeal_id, due_at=timer.due_at, breached_at=at)
+    return DeadlineApproaching(appeal_id=timer.appeal_id, due_at=timer.due_at, remind_at=timer.fire_at)

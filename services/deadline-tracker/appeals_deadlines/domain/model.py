@@ -1,0 +1,27 @@
+"""What the deadline tracker keeps: an appeal's deadline and its timers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class Deadline:
+    appeal_id: UUID
+    policy_code: str
+    regime: str
+    registered_at: datetime
+    due_at: datetime
+    extended: bool
+    status: str
+    last_answer_submitted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Timer:
+    appeal_id: UUID
+    kind: str
+    due_at: datetime
+    fire_at: datetime

@@ -1,0 +1,38 @@
+"""The delivery ledger's entries: a notice an event asks for, and a message on its way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    """A ledger row before it is written: what the event asks for."""
+
+    notification_id: UUID
+    source_event_id: UUID
+    source_type: str
+    appeal_id: UUID
+    audience: str
+    template: str
+    urgent: bool
+    facts: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    notification_id: UUID
+    appeal_id: UUID
+    audience: str
+    template: str
+    urgent: bool
+    facts: dict[str, Any]
+    recipient: str | None
+    delivery_channel: str | None
+    address: str | None
+    language: str | None
+    subject: str | None
+    body: str | None
+    attempts: int
