@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 
@@ -10,6 +11,11 @@ class ServiceDef:
     name: str
     module: str
     http_port: int
+    settings: str  # "module:Class" of the service's settings, for docs checks
+
+    def settings_class(self) -> type:
+        module, _, name = self.settings.partition(":")
+        return getattr(importlib.import_module(module), name)
 
     @property
     def database(self) -> str:
@@ -17,11 +23,12 @@ class ServiceDef:
 
 
 SERVICES: tuple[ServiceDef, ...] = (
-    ServiceDef("intake", "appeals_intake.entrypoints.main", 8001),
-    ServiceDef("routing", "appeals_routing.entrypoints.main", 8002),
-    ServiceDef("deadline-tracker", "appeals_deadlines.entrypoints.main", 8003),
-    ServiceDef("notification", "appeals_notification.entrypoints.main", 8004),
-    ServiceDef("inspection", "appeals_inspection.entrypoints.main", 8005),
+    ServiceDef("intake", "appeals_intake.entrypoints.main", 8001, "appeals_intake.config:IntakeSettings"),
+    ServiceDef("routing", "appeals_routing.entrypoints.main", 8002, "appeals_routing.config:RoutingSettings"),
+    ServiceDef("deadline-tracker", "appeals_deadlines.entrypoints.main", 8003, "appeals_deadlines.config:DeadlineSettings"),
+    ServiceDef("notification", "appeals_notification.entrypoints.main", 8004,
+               "appeals_notification.config:NotificationSettings"),
+    ServiceDef("inspection", "appeals_inspection.entrypoints.main", 8005, "appeals_inspection.config:InspectionSettings"),
 )
 
 #: Databases created by the stack: one per service of the platform, present or coming.

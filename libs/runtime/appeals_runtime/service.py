@@ -74,7 +74,7 @@ class ServiceSpec:
 
     title: str
     settings: ServiceSettings
-    migrations_package: str
+    migrations_package: str | None  # the service's own migrations (None: only the runtime's tables)
     subscribe: Callable[[Runtime], None]
     unit_of_work: type[UnitOfWork] = UnitOfWork
     routers: Sequence[APIRouter] = field(default_factory=tuple)
@@ -107,7 +107,8 @@ async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
         pool = await _connect(settings)
         stack.push_async_callback(pool.close)
         async with pool.acquire() as conn:
-            applied = await migrate(conn, runtime_migrations() + discover(settings.service_name, spec.migrations_package))
+            own = discover(settings.service_name, spec.migrations_package) if spec.migrations_package else []
+            applied = await migrate(conn, runtime_migrations() + own)
         for name in applied:
             log.info("applied migration %s", name)
         publisher = KafkaPublisher(settings)

@@ -84,3 +84,21 @@ def test_the_csv_report_has_every_section():
     assert "received,total,,3" in lines and "growth_percent,,,200.0" in lines
     assert "scorecard,medeu_akimat,Medeu,,3,2,1,0.5,1,1,12.5" in lines
     assert "overdue,OA-2026-1,medeu_akimat,1.5" in lines
+
+
+async def test_the_html_report_is_drawn_off_the_event_loop(monkeypatch):
+    """matplotlib takes a while: on the loop it would stall the consumers and the relay."""
+    import threading
+
+    from appeals_inspection.adapters import report_render
+    from appeals_inspection.entrypoints import http
+
+    threads = []
+
+    def recording_html(report, names):
+        threads.append(threading.get_ident())
+        return html(report, names)
+
+    monkeypatch.setattr(report_render, "html", recording_html)
+    page = await http.render_html(REPORT, NAMES)
+    assert "<svg" in page and threads and threads[0] != threading.get_ident()

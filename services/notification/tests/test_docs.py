@@ -10,12 +10,3 @@ def test_the_docs_table_is_the_code_table():
     documented = {tuple(cell.strip().strip("`") for cell in line.split("|")[1:4])
                   for line in DOC.splitlines() if line.startswith("| `")}
     assert documented == rows
-
-
-def test_every_notification_setting_is_documented():
-    from appeals_notification.config import NotificationSettings
-    from appeals_runtime.settings import ServiceSettings
-
-    config = (Path(__file__).parents[3] / "docs" / "configuration.md").read_text("utf-8")
-    own = set(NotificationSettings.model_fields) - set(ServiceSettings.model_fields)
-    assert sorted(n.upper() for n in own if f"`{n.upper()}`" not in config) == []

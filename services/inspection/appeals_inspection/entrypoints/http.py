@@ -137,6 +137,12 @@ async def _weekly(request: Request, uow: PostgresUnitOfWork, runtime: RuntimeDep
                                 overdue_limit=ctx.overdue_limit)
 
 
+async def render_html(report: dict[str, Any], names: dict[str, dict[str, str]]) -> str:
+    """The report page. Its charts take a while to draw: in a worker thread, so the consumers
+    and the outbox relay of this process go on meanwhile."""
+    return await asyncio.to_thread(report_render.html, report, names)
+
+
 @router.get("/reports/weekly/{week}")
 async def weekly_json(week: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> dict[str, Any]:
     """The weekly report for an ISO week, e.g. ``2026-W48``."""
@@ -145,9 +151,7 @@ async def weekly_json(week: str, request: Request, uow: UnitOfWork, runtime: Run
 
 @router.get("/reports/weekly/{week}/html", response_class=HTMLResponse)
 async def weekly_html(week: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> HTMLResponse:
-    report = await _weekly(request, uow, runtime, week)
-    # Charts take a while to draw: in a worker thread, so consumers and the relay go on.
-    return HTMLResponse(await asyncio.to_thread(report_render.html, report, _ctx(request).names))
+    return HTMLResponse(await render_html(await _weekly(request, uow, runtime, week), _ctx(request).names))
 
 
 @router.get("/reports/weekly/{week}/csv", response_class=PlainTextResponse)

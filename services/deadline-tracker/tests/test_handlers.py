@@ -1,0 +1,161 @@
+"""The deadline tracker's use cases through a hand-written fake unit of work (no I/O)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from appeals_contracts.reference import load_reference
+from appeals_deadlines import handlers
+from appeals_deadlines.adapters import events
+from appeals_deadlines.adapters.data_files import read_calendar, read_regime
+from appeals_deadlines.domain.model import Deadline, Timer
+
+CAL = read_calendar()
+FAMILIES = frozenset(e.attributes["deadline_family"] for e in load_reference().channels.entries.values())
+SEED = read_regime(FAMILIES)
+REGISTERED = datetime(2026, 11, 2, 5, 0, tzinfo=UTC)  # Monday morning in Almaty
+
+
+class FakeDeadlines:
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, Deadline] = {}
+        self.timers: list[Timer] = []
+        self.fired: set[Timer] = set()
+
+    async def get_for_update(self, appeal_id):
+        return self.rows.get(appeal_id)
+
+    async def add(self, deadline):
+        if deadline.appeal_id in self.rows:
+            return False
+        self.rows[deadline.appeal_id] = deadline
+        return True
+
+    async def update(self, appeal_id, **fields):
+        extra = {k: v for k, v in fields.items() if k in ("on_time", "closed_at")}
+        known = {k: v for k, v in fields.items() if k not in extra}
+        self.rows[appeal_id] = replace(self.rows[appeal_id], **known)
+
+    async def add_timers(self, timers):
+        self.timers += [t for t in timers if t not in self.timers]
+
+    async def cancel_timers(self, appeal_id):
+        self.timers = [t for t in self.timers if t.appeal_id != appeal_id or t in self.fired]
+
+    async def claim_due_timers(self, now, limit):
+        due = sorted((t for t in self.timers if t not in self.fired and t.fire_at <= now), key=lambda t: t.fire_at)
+        self.fired.update(due[:limit])
+        return due[:limit]
+
+    async def open_deadlines(self, appeal_ids):
+        return {a: self.rows[a] for a in appeal_ids if a in self.rows and self.rows[a].status == "open"}
+
+
+class FakeUnitOfWork:
+    """Records what the handlers announce, as the contract events the real one would write."""
+
+    def __init__(self) -> None:
+        self.deadlines = FakeDeadlines()
+        self.announced: list = []
+
+    def scheduled(self, deadline, reminders, at):
+        self.announced.append(events.scheduled(deadline, reminders, at))
+
+    def extension_refused(self, appeal_id, due_at, reason, at):
+        self.announced.append(events.extension_refused(appeal_id, due_at, reason, at))
+
+    def extended(self, deadline, new_due, reason, at):
+        self.announced.append(events.extended(deadline, new_due, reason, at))
+
+    def closed(self, deadline, answered_at, on_time, at):
+        self.announced.append(events.closed(deadline, answered_at, on_time, at))
+
+    def fired(self, timer, at):
+        self.announced.append(events.fired(timer, at))
+
+    def types(self) -> list[str]:
+        return [e.event_type for e in self.announced]
+
+
+async def scheduled(uow: FakeUnitOfWork, family: str = "standard") -> uuid.UUID:
+    appeal = uuid.uuid4()
+    await handlers.schedule(uow, appeal_id=appeal, channel_family=family, registered_at=REGISTERED, regime=SEED,
+                            calendar=CAL, now=REGISTERED)
+    return appeal
+
+
+async def test_a_registration_schedules_once_with_reminders_and_a_breach():
+    uow = FakeUnitOfWork()
+    appeal = await scheduled(uow)
+    await handlers.schedule(uow, appeal_id=appeal, channel_family="standard", registered_at=REGISTERED,
+                            regime=SEED, calendar=CAL, now=REGISTERED)  # a redelivery
+    [event] = uow.announced
+    assert event.event_type == "deadline.scheduled" and event.due_at > REGISTERED
+    kinds = sorted(t.kind for t in uow.deadlines.timers)
+    assert kinds.count("breach") == 1 and len(kinds) == 1 + len(event.reminders_at)
+
+
+async def test_extension_is_granted_once_before_the_due_time():
+    uow = FakeUnitOfWork()
+    appeal = await scheduled(uow)
+    due = uow.deadlines.rows[appeal].due_at
+    for _ in range(2):
+        await handlers.request_extension(uow, appeal_id=appeal, reason="needs a site visit",
+                                         requested_at=REGISTERED + timedelta(days=1), regime=SEED, calendar=CAL,
+                                         now=REGISTERED + timedelta(days=1))
+    assert uow.types() == ["deadline.scheduled", "deadline.extended", "deadline.extension_refused"]
+    extended, refused = uow.announced[1:]
+    assert extended.previous_due_at == due and extended.due_at > due
+    assert refused.reason == "the deadline was already extended once"
+    assert all(t.due_at == extended.due_at for t in uow.deadlines.timers), "old timers were cancelled"
+
+
+async def test_extension_after_the_due_time_or_for_an_unknown_appeal_is_refused():
+    uow = FakeUnitOfWork()
+    appeal = await scheduled(uow)
+    late = uow.deadlines.rows[appeal].due_at + timedelta(minutes=1)
+    await handlers.request_extension(uow, appeal_id=appeal, reason="late", requested_at=late, regime=SEED,
+                                     calendar=CAL, now=late)
+    await handlers.request_extension(uow, appeal_id=uuid.uuid4(), reason="?", requested_at=late, regime=SEED,
+                                     calendar=CAL, now=late)
+    assert [e.reason for e in uow.announced[1:]] == ["the request came after the due time",
+                                                     "no deadline is known for this appeal"]
+
+
+async def test_an_accepted_answer_closes_the_deadline_and_silences_its_timers():
+    uow = FakeUnitOfWork()
+    appeal = await scheduled(uow)
+    due = uow.deadlines.rows[appeal].due_at
+    submitted = due - timedelta(hours=1)
+    await handlers.record_answer(uow, appeal_id=appeal, submitted_at=submitted)
+    await handlers.accept_answer(uow, appeal_id=appeal, answer_submitted_at=submitted, now=due + timedelta(hours=2))
+    await handlers.accept_answer(uow, appeal_id=appeal, answer_submitted_at=submitted, now=due + timedelta(hours=3))
+    assert uow.types() == ["deadline.scheduled", "deadline.closed"]
+    assert uow.announced[1].on_time is True, "submitted before the due time counts, even if accepted later"
+    assert await handlers.fire_due_timers(uow, now=due + timedelta(days=30), limit=100) == 0
+
+
+async def test_due_timers_fire_once_as_reminders_then_the_breach():
+    uow = FakeUnitOfWork()
+    appeal = await scheduled(uow)
+    due = uow.deadlines.rows[appeal].due_at
+    later = due + timedelta(seconds=1)
+    assert await handlers.fire_due_timers(uow, now=later, limit=1) == 1  # a small batch: the rest wait
+    await handlers.fire_due_timers(uow, now=later, limit=100)
+    await handlers.fire_due_timers(uow, now=later, limit=100)
+    fired = uow.types()[1:]
+    assert fired[-1] == "deadline.breached" and set(fired[:-1]) == {"deadline.approaching"}
+    assert len(fired) == len(uow.deadlines.timers)
+
+
+async def test_timers_of_a_moved_or_not_routed_deadline_fire_silently():
+    uow = FakeUnitOfWork()
+    moved, dropped = await scheduled(uow), await scheduled(uow)
+    stale = uow.deadlines.rows[moved].due_at
+    uow.deadlines.rows[moved] = replace(uow.deadlines.rows[moved], due_at=stale + timedelta(days=5))
+    await handlers.not_routed(uow, appeal_id=dropped)
+    assert uow.deadlines.rows[dropped].status == "not_routed"
+    await handlers.fire_due_timers(uow, now=stale + timedelta(seconds=1), limit=100)
+    assert uow.types() == ["deadline.scheduled", "deadline.scheduled"]

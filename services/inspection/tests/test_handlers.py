@@ -1,0 +1,147 @@
+"""Inspection's use cases through a hand-written fake unit of work (no I/O)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from appeals_contracts.envelope import Envelope
+from appeals_contracts.events import AppealAnswered, AppealAssigned, AppealRegistered, DeadlineBreached
+from appeals_inspection import handlers
+from appeals_inspection.adapters import events
+from appeals_inspection.domain.review import Verdict, VerdictRefused
+
+NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+REASONS = frozenset({"formal_reply", "incomplete"})
+
+
+class FakeReadModel:
+    def __init__(self) -> None:
+        self.appeals: dict[uuid.UUID, dict] = {}
+        self.answers: dict[uuid.UUID, dict] = {}
+        self.escalations: dict[uuid.UUID, dict] = {}
+        self.locked: list[uuid.UUID] = []
+
+    async def lock_appeal(self, appeal_id):
+        self.locked.append(appeal_id)
+        return self.appeals.setdefault(appeal_id, {"appeal_id": appeal_id, "status": "open"})
+
+    async def register(self, appeal_id, **facts):
+        self.appeals[appeal_id].update(facts)
+
+    async def assign(self, event_id, appeal_id, executor_code, at):
+        self.appeals[appeal_id]["executor_code"] = executor_code
+
+    async def move_due(self, appeal_id, due_at):
+        current = self.appeals[appeal_id].get("due_at")
+        self.appeals[appeal_id]["due_at"] = max(current, due_at) if current else due_at
+
+    async def not_routed(self, appeal_id):
+        self.appeals[appeal_id]["status"] = "not_routed"
+
+    async def add_answer(self, answer):
+        if answer["answer_id"] in self.answers:
+            return False
+        for other in self.answers.values():
+            if other["appeal_id"] == answer["appeal_id"] and other["status"] == "waiting":
+                other["status"] = "superseded"
+        self.answers[answer["answer_id"]] = {**answer, "status": "waiting"}
+        return True
+
+    async def open_escalation(self, appeal_id, due_at, at):
+        if self.appeals[appeal_id]["status"] == "open":
+            self.escalations.setdefault(appeal_id, {"due_at": due_at, "opened_at": at, "closed_at": None})
+
+    async def answer_for_update(self, answer_id):
+        return dict(self.answers[answer_id]) if answer_id in self.answers else None
+
+    async def decide(self, answer_id, status, inspector_id, reason_code, comment, at):
+        self.answers[answer_id].update(status=status, inspector_id=inspector_id, reason_code=reason_code)
+
+    async def close(self, answer, at):
+        self.appeals[answer["appeal_id"]]["status"] = "closed"
+        if answer["appeal_id"] in self.escalations:
+            self.escalations[answer["appeal_id"]]["closed_at"] = at
+
+
+class FakeUnitOfWork:
+    def __init__(self) -> None:
+        self.model = FakeReadModel()
+        self.announced: list = []
+
+    def decided(self, answer, verdict, at):
+        self.announced.append(events.verdict(answer, verdict, at))
+
+
+async def apply(uow, event) -> None:
+    await handlers.on_event(uow, Envelope.wrap(event, source="/test", subject=str(event.appeal_id)), event)
+
+
+async def answered_appeal(uow) -> tuple[uuid.UUID, uuid.UUID]:
+    appeal, answer = uuid.uuid4(), uuid.uuid4()
+    await apply(uow, AppealRegistered(
+        appeal_id=appeal, registration_number="OA-2026-00000001", channel="portal", channel_message_id="m-1",
+        kind="complaint", category="landscaping", district="almaly", text="Broken bench in the park.", language="ru",
+        anonymous=True, submitted_at=NOW, registered_at=NOW))
+    await apply(uow, AppealAssigned(appeal_id=appeal, registration_number="OA-2026-00000001",
+                                    executor_code="almaly_akimat", reason="routing_rule", category="landscaping",
+                                    district="almaly", assigned_at=NOW))
+    await apply(uow, AppealAnswered(appeal_id=appeal, answer_id=answer, executor_code="almaly_akimat",
+                                    employee_id="e-7", text="The bench was repaired.", language="ru",
+                                    submitted_at=NOW + timedelta(days=2)))
+    return appeal, answer
+
+
+async def test_events_build_the_read_model_and_queue_the_answer():
+    uow = FakeUnitOfWork()
+    appeal, answer = await answered_appeal(uow)
+    assert uow.model.appeals[appeal]["executor_code"] == "almaly_akimat"
+    assert uow.model.answers[answer]["status"] == "waiting"
+    assert set(uow.model.locked) == {appeal}, "every event locks its appeal first (one at a time per appeal)"
+
+
+async def test_accepting_closes_the_appeal_and_announces_the_answer():
+    uow = FakeUnitOfWork()
+    appeal, answer = await answered_appeal(uow)
+    result = await handlers.decide(uow, answer, Verdict(True, "insp-1"), return_reasons=REASONS, now=NOW)
+    assert result["status"] == "accepted" and uow.model.appeals[appeal]["status"] == "closed"
+    [accepted] = uow.announced
+    assert accepted.event_type == "inspection.answer_accepted"
+    assert (accepted.inspector_id, accepted.employee_id, accepted.answer_text) == ("insp-1", "e-7",
+                                                                                   "The bench was repaired.")
+
+
+async def test_returning_needs_a_known_reason_and_a_decided_answer_is_a_conflict():
+    uow = FakeUnitOfWork()
+    _, answer = await answered_appeal(uow)
+    with pytest.raises(VerdictRefused) as unknown:
+        await handlers.decide(uow, answer, Verdict(False, "insp-1", "rude"), return_reasons=REASONS, now=NOW)
+    assert not unknown.value.conflict and uow.announced == []
+    await handlers.decide(uow, answer, Verdict(False, "insp-1", "incomplete", "add the date"),
+                          return_reasons=REASONS, now=NOW)
+    assert uow.announced[0].event_type == "inspection.answer_returned"
+    with pytest.raises(VerdictRefused) as again:
+        await handlers.decide(uow, answer, Verdict(True, "insp-2"), return_reasons=REASONS, now=NOW)
+    assert again.value.conflict and len(uow.announced) == 1
+
+
+async def test_a_newer_answer_supersedes_the_waiting_one():
+    uow = FakeUnitOfWork()
+    appeal, first = await answered_appeal(uow)
+    second = uuid.uuid4()
+    await apply(uow, AppealAnswered(appeal_id=appeal, answer_id=second, executor_code="almaly_akimat",
+                                    employee_id="e-8", text="Repaired and painted.", language="ru", submitted_at=NOW))
+    with pytest.raises(VerdictRefused, match="superseded"):
+        await handlers.decide(uow, first, Verdict(True, "insp-1"), return_reasons=REASONS, now=NOW)
+
+
+async def test_a_breach_opens_an_escalation_that_acceptance_closes():
+    uow = FakeUnitOfWork()
+    appeal, answer = await answered_appeal(uow)
+    due = NOW + timedelta(days=15)
+    await apply(uow, DeadlineBreached(appeal_id=appeal, due_at=due, breached_at=due))
+    assert uow.model.escalations[appeal]["closed_at"] is None
+    await handlers.decide(uow, answer, Verdict(True, "insp-1"), return_reasons=REASONS, now=due + timedelta(days=1))
+    assert uow.model.escalations[appeal]["closed_at"] == due + timedelta(days=1)
