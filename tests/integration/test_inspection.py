@@ -29,7 +29,7 @@ from appeals_contracts.reference import load_reference
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
-from appeals_devstack.testing import eventually, produce, read_topic
+from appeals_devstack.testing import eventually, produce, read_to_end, read_topic
 
 pytestmark = pytest.mark.integration
 INSPECTION = next(s for s in SERVICES if s.name == "inspection")
@@ -226,11 +226,17 @@ async def test_scorecards_weekly_report_escalations_and_stale_verdicts(stack: St
     bad = api.post(f"/v1/answers/{second}/return", json={"inspector_id": "insp-1", "reason_code": "rude"})
     assert bad.status_code == 422 and "reason_code must be one of" in bad.json()["detail"]
     assert api.post(f"/v1/answers/{second}/accept", json={"inspector_id": ""}).status_code == 422
-    verdicts = await read_topic(bootstrap, "appeals.inspections.v1", timeout_s=30, idle_s=3)
-    mine = [json.loads(r.value) for r in verdicts if json.loads(r.value).get("answer_id") in
-            {str(x) for x in (*answer_ids.values(), first, second)}]
-    assert Counter(str(v["answer_id"]) for v in mine) == Counter(
-        str(answer_ids[n, k]) for (n, k) in answered if SCRIPT[n].verdicts[k] != "none")
+    ours = {str(x) for x in (*answer_ids.values(), first, second)}
+    expected = Counter(str(answer_ids[n, k]) for (n, k) in answered if SCRIPT[n].verdicts[k] != "none")
+
+    def mine_of(records) -> list[dict]:
+        return [v for r in records if (v := json.loads(r.value)).get("answer_id") in ours]
+
+    # Every verdict was committed before its 200: once all are out, read what is there to the end.
+    await read_topic(bootstrap, "appeals.inspections.v1", timeout_s=30,
+                     until=lambda rs: len(mine_of(rs)) >= sum(expected.values()))
+    mine = mine_of(await read_to_end(bootstrap, "appeals.inspections.v1"))
+    assert Counter(str(v["answer_id"]) for v in mine) == expected
     returned = [v for v in mine if "reason_code" in v]
     assert {v["reason_code"] for v in returned} == {"formal_reply"} and {v["employee_id"] for v in returned} == {"emp-3", "emp-6"}
 

@@ -15,7 +15,7 @@ from appeals_contracts.events import AppealAssigned, DeadlineScheduled
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
-from appeals_devstack.testing import VALID_IIN, produce
+from appeals_devstack.testing import VALID_IIN, eventually, produce
 
 pytestmark = pytest.mark.integration
 
@@ -85,12 +85,11 @@ async def test_status_follows_other_services_events(stack: StackInfo, intake: Se
         await produce(stack.bootstrap_servers, "appeals.deadlines.v1",
                       [(key, scheduled.kafka_value(), scheduled.kafka_headers())])
 
-        for _ in range(120):
+        async def assigned_and_due() -> dict | None:
             status = (await client.get(created["status_url"])).json()
-            if status["status"] == "assigned" and status["due_at"]:
-                break
-            await asyncio.sleep(0.5)
-        assert status["status"] == "assigned"
+            return status if status["status"] == "assigned" and status["due_at"] else None
+
+        status = await eventually(assigned_and_due, what="the timeline to follow the other services")
         assert status["executor_code"] == "auezov_akimat"
         assert datetime.fromisoformat(status["due_at"]) == due
         assert [e["event_type"] for e in status["timeline"]] == [
@@ -107,12 +106,11 @@ async def test_traces_and_logs_carry_no_personal_data(intake: ServiceProcess):
         assert created.status_code == 201
         refused = await client.post("/v1/appeals", json=body("fo-pd", citizen={**citizen, "email": "bad@"}))
         assert refused.status_code == 422
-    for _ in range(40):  # the batch span processor exports every few seconds
+    def exported() -> str | None:  # the batch span processor exports every few seconds
         text = intake.log_path.read_text("utf-8", "replace")
-        if "appeals.registered.v1 publish" in text and "POST /v1/appeals" in text:
-            break
-        await asyncio.sleep(0.5)
-    assert "appeals.registered.v1 publish" in text and "POST /v1/appeals" in text
+        return text if "appeals.registered.v1 publish" in text and "POST /v1/appeals" in text else None
+
+    text = await eventually(exported, timeout_s=20, what="the spans to be exported")
     assert "INSERT INTO outbox" in text, "database calls are spans too"
     for value in ("Unique-Surname", VALID_IIN, "7017654321", "zhanar.unique", "bad@"):
         assert value not in text

@@ -13,7 +13,7 @@ import pytest
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
-from appeals_devstack.testing import header, produce, read_topic, submission, submission_record
+from appeals_devstack.testing import eventually, header, produce, read_to_end, read_topic, submission, submission_record
 
 pytestmark = pytest.mark.integration
 
@@ -45,17 +45,6 @@ def _invalid(run: str, i: int):
     return submission(f"{run}-bad-{i}", **variants[i % len(variants)])
 
 
-async def _wait_for(predicate, timeout_s: float = 90.0, interval_s: float = 0.5):
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        value = await predicate()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(interval_s)
-
-
 async def test_thousand_submissions_with_repeats_invalid_and_a_crash(stack: StackInfo, intake: ServiceProcess):
     run = uuid.uuid4().hex[:8]
     valid = [submission(f"{run}-ok-{i}", category=("social_aid", "education", "benefits")[i % 3])
@@ -71,11 +60,11 @@ async def test_thousand_submissions_with_repeats_invalid_and_a_crash(stack: Stac
         return await db.fetchval("SELECT count(*) FROM appeals WHERE channel_message_id LIKE $1", f"{run}-%")
 
     await produce(stack.bootstrap_servers, "appeals.intake.v1", records)
-    await _wait_for(lambda: _at_least(registered_count, 100))
+    await eventually(lambda: _at_least(registered_count, 100), timeout_s=90, what="100 registered")
     intake.kill()  # a crash part-way: no graceful shutdown, no outbox flush
     await produce(stack.bootstrap_servers, "appeals.intake.v1", later)
     intake.start().wait_ready()
-    await _wait_for(lambda: _equals(registered_count, 950))
+    await eventually(lambda: _equals(registered_count, 950), timeout_s=90, what="950 registered")
 
     def mine(r) -> bool:
         return json.loads(r.value).get("channel_message_id", "").startswith(f"{run}-")
@@ -100,7 +89,7 @@ async def test_thousand_submissions_with_repeats_invalid_and_a_crash(stack: Stac
     assert await db.fetchval("SELECT count(*) FROM appeals WHERE channel_message_id LIKE $1", f"{run}-%") == 950
     assert await db.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
     await db.close()
-    dlq = await read_topic(stack.bootstrap_servers, "appeals.intake.v1.dlq.intake", idle_s=1.0, timeout_s=5)
+    dlq = await read_to_end(stack.bootstrap_servers, "appeals.intake.v1.dlq.intake")
     assert not [r for r in dlq if (r.key or b"").decode().split(":", 1)[-1].startswith(f"{run}-")]
 
 

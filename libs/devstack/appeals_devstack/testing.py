@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import AppealSubmitted, CitizenContact
@@ -49,18 +49,35 @@ async def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, 
         await producer.stop()
 
 
+async def _reader(bootstrap: str, topic: str, deadline: float) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
+    """A consumer assigned every partition of ``topic`` from the beginning. No consumer group:
+    a group join costs seconds on the embedded broker, and a reader needs none. Waits (until
+    ``deadline``) for the topic to exist; returns no partitions if it never does."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    while True:
+        # aiokafka has no public look-up of a topic it is not subscribed to; the client's is stable.
+        cluster = await consumer._client.fetch_all_metadata()  # noqa: SLF001
+        partitions = [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
+        if partitions or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(0.2)
+    if partitions:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+    return consumer, partitions
+
+
 async def read_topic(bootstrap: str, topic: str, *, until: Callable[[list[ConsumerRecord]], bool] | None = None,
                      timeout_s: float = 60.0, idle_s: float = 2.0) -> list[ConsumerRecord]:
     """Every record of ``topic`` from the beginning, read until ``until(records)`` holds (or,
     without ``until``, until nothing new came for ``idle_s``), at most ``timeout_s``."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"reader-{uuid.uuid4().hex}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
+    deadline = time.monotonic() + timeout_s
+    consumer, partitions = await _reader(bootstrap, topic, deadline)
     records: list[ConsumerRecord] = []
     try:
-        deadline = time.monotonic() + timeout_s
         last_new = time.monotonic()
-        while time.monotonic() < deadline:
+        while partitions and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=200, max_records=5000)
             for recs in batch.values():
                 records.extend(recs)
@@ -69,6 +86,33 @@ async def read_topic(bootstrap: str, topic: str, *, until: Callable[[list[Consum
                 break
             if until is None and time.monotonic() - last_new > idle_s:
                 break
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def read_to_end(bootstrap: str, topic: str, timeout_s: float = 60.0) -> list[ConsumerRecord]:
+    """Every record of ``topic`` up to its end as of now, on every partition: a positive end
+    for "nothing more arrived" checks (publish a marker first, wait for it, then read to the end).
+
+    The end is each partition's high watermark in the first fetch answer for it (the embedded
+    broker's ListOffsets answers the last batch's base offset, not the end)."""
+    deadline = time.monotonic() + timeout_s
+    consumer, partitions = await _reader(bootstrap, topic, time.monotonic())
+    records: list[ConsumerRecord] = []
+    try:
+        ends: dict[TopicPartition, int] = {}
+        seen = {tp: 0 for tp in partitions}
+        while len(ends) < len(partitions) or any(seen[tp] < end for tp, end in ends.items()):
+            assert time.monotonic() < deadline, f"{topic} was not read to its end in {timeout_s} s"
+            batch = await consumer.getmany(timeout_ms=200, max_records=5000)
+            for tp in partitions:
+                if tp not in ends and (highwater := consumer.highwater(tp)) is not None:
+                    ends[tp] = highwater
+            for tp, recs in batch.items():
+                records.extend(r for r in recs if r.offset < ends.get(tp, r.offset + 1))
+                if recs:
+                    seen[tp] = recs[-1].offset + 1
         return records
     finally:
         await consumer.stop()

@@ -54,6 +54,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.is_leader = False
+        self.standing_by = False  # tried for leadership and found another relay active
         self.published_total = 0
         self.failed_total = 0
 
@@ -88,10 +89,10 @@ class OutboxRelay:
                              AND ((l.classid::bigint << 32) | l.objid::bigint) = $1""", _LEADER_LOCK_KEY)
                     log.info("outbox relay stands by: the active publisher is backend %s",
                              dict(holder) if holder else "unknown")
-                    standing_by = True
+                    standing_by = self.standing_by = True
                 if await self._sleep(self._poll_interval_s):
                     return
-            self.is_leader = True
+            self.is_leader, self.standing_by = True, False
             log.info("outbox relay is the active publisher")
             await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
             try:

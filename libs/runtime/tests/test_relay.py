@@ -13,7 +13,7 @@ import pytest
 
 from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import DeadlineApproaching
-from appeals_devstack.testing import header, read_topic
+from appeals_devstack.testing import eventually, header, read_topic
 from appeals_runtime.migrations import migrate, runtime_migrations
 from appeals_runtime.outbox import OutboxMessage, enqueue
 from appeals_runtime.publisher import KafkaPublisher, Record
@@ -127,18 +127,18 @@ async def test_only_one_relay_publishes_and_the_standby_takes_over(pool, publish
     first, second = OutboxRelay(pool, publisher, poll_interval_s=0.1), OutboxRelay(pool, publisher, poll_interval_s=0.1)
     tasks = [asyncio.create_task(first.run()), asyncio.create_task(second.run())]
     try:
-        await _until(lambda: first.is_leader or second.is_leader)
-        await asyncio.sleep(0.3)
+        await eventually(lambda: (first.is_leader and second.standing_by) or (second.is_leader and first.standing_by),
+                         interval_s=0.05, what="one leader, one standing by")
         assert first.is_leader != second.is_leader
         leader, standby = (first, second) if first.is_leader else (second, first)
         async with pool.acquire() as conn, conn.transaction():
             await enqueue(conn, [_event(uuid.uuid4(), 0, topic)])
-        await _until(lambda: leader.published_total == 1)
+        await eventually(lambda: leader.published_total == 1, interval_s=0.05, what="published")
         leader.stop()
-        await _until(lambda: standby.is_leader)
+        await eventually(lambda: standby.is_leader, interval_s=0.05, what="take-over")
         async with pool.acquire() as conn, conn.transaction():
             await enqueue(conn, [_event(uuid.uuid4(), 1, topic)])
-        await _until(lambda: standby.published_total == 1)
+        await eventually(lambda: standby.published_total == 1, interval_s=0.05, what="published")
     finally:
         first.stop()
         second.stop()
@@ -160,11 +160,3 @@ async def test_trace_context_stored_with_the_row_is_restored_on_publish(pool, pu
     await OutboxRelay(pool, publisher).publish_round()  # no span is current here
     [record] = await read_topic(stack.bootstrap_servers, topic, until=lambda rs: len(rs) >= 1)
     assert header(record, "traceparent").split("-")[1] == trace_id
-
-
-async def _until(predicate, timeout_s: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.05)
