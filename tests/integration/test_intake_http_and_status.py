@@ -3,7 +3,6 @@ by other services' events from Kafka."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 

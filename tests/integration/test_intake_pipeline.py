@@ -3,7 +3,6 @@ exact resubmissions, invalid submissions, a SIGKILL part-way, malformed records.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 

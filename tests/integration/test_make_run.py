@@ -4,13 +4,11 @@ appeal over HTTP and sees it through to closed, and Ctrl-C stops everything clea
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,11 +41,11 @@ async def test_make_run_brings_the_platform_up_and_an_appeal_through(tmp_path: P
                                  "--kafka-port", str(kafka_port)], stdout=output, stderr=subprocess.STDOUT,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        deadline = time.monotonic() + 180
-        while "Running. Ctrl-C stops everything." not in (tmp_path / "run.out").read_text():
+        def ready() -> bool:
             assert launcher.poll() is None, (tmp_path / "run.out").read_text()
-            assert time.monotonic() < deadline, "make run never got ready"
-            await asyncio.sleep(0.5)
+            return "Running. Ctrl-C stops everything." in (tmp_path / "run.out").read_text()
+
+        await eventually(ready, timeout_s=180, interval_s=0.5, what="make run to get ready")
         text = (tmp_path / "run.out").read_text()
         for service in SERVICES:
             assert f"http://127.0.0.1:{service.http_port}/docs" in text

@@ -6,13 +6,11 @@ template that fails at run time dead-lettering its event."""
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import json
 import shutil
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -167,10 +165,11 @@ async def reset_offsets(bootstrap: str) -> None:
     consumer = AIOKafkaConsumer(*TOPICS, bootstrap_servers=bootstrap, group_id=GROUP, enable_auto_commit=False)
     await consumer.start()
     try:
-        deadline = time.monotonic() + 60
-        while len(consumer.assignment()) < 4 * len(TOPICS):
-            assert time.monotonic() < deadline, "never got the group's partitions"
+        async def assigned() -> bool:
             await consumer.getmany(timeout_ms=200, max_records=1)
+            return len(consumer.assignment()) == 4 * len(TOPICS)
+
+        await eventually(assigned, timeout_s=60, interval_s=0, what="the group's partitions")
         await consumer.commit({tp: 0 for tp in consumer.assignment()})
     finally:
         await consumer.stop()
@@ -334,10 +333,7 @@ async def test_lifecycle_outage_and_redelivery(stack: StackInfo, providers, tmp_
         await reset_offsets(bootstrap)
         assert not await caught_up(bootstrap)
         service = start_notification(stack, tmp_path / "logs", smtp_port, sms)
-        deadline = time.monotonic() + 90
-        while not await caught_up(bootstrap):
-            assert time.monotonic() < deadline, "the rewound group never caught up"
-            await asyncio.sleep(0.5)
+        await eventually(lambda: caught_up(bootstrap), timeout_s=90, interval_s=0.5, what="the rewound group")
         # End marker: a new appeal's message through the same worker after the catch-up.
         await marker_appeal("almaly_akimat")
         await eventually(lambda: ours() == (counts[0] + 3, counts[1]), what="end marker")  # registered, assigned x2

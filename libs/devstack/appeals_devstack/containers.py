@@ -25,7 +25,10 @@ def container_stack() -> Iterator[StackInfo]:
 
 class ContainerStackInfo(StackInfo):
     def service_env(self, service: str, database: str) -> dict[str, str]:
-        return {**super().service_env(service, database), "KAFKA_ENABLE_IDEMPOTENCE": "true"}
+        env = {**super().service_env(service, database), "KAFKA_ENABLE_IDEMPOTENCE": "true"}
+        for tansu_only in ("CONSUMER_SESSION_TIMEOUT_MS", "CONSUMER_HEARTBEAT_INTERVAL_MS"):
+            env.pop(tansu_only)
+        return env
 
 
 async def _prepare(info: StackInfo) -> None:

@@ -43,7 +43,6 @@ from appeals_runtime import inbox
 from appeals_runtime.clock import Clock
 from appeals_runtime.errors import describe, is_transient
 from appeals_runtime.publisher import Publisher, Record
-from appeals_runtime.retry import RetryPolicy
 from appeals_runtime.settings import ServiceSettings
 from appeals_runtime.telemetry import context_from_headers, tracer
 from appeals_runtime.unit_of_work import UnitOfWork
@@ -128,6 +127,7 @@ class EventConsumer:
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             session_timeout_ms=self._settings.consumer_session_timeout_ms,
+            heartbeat_interval_ms=self._settings.consumer_heartbeat_interval_ms,
             max_poll_interval_ms=self._settings.consumer_max_poll_interval_ms,
             decoder=_raw_body,
             title=on_topic.__name__,

@@ -57,6 +57,7 @@ class ServiceSettings(BaseSettings):
     consumer_max_records: int = Field(500, description="CONSUMER_MAX_RECORDS: largest batch handed to a handler")
     consumer_batch_timeout_ms: int = Field(100, description="CONSUMER_BATCH_TIMEOUT_MS: how long to wait to fill a batch")
     consumer_session_timeout_ms: int = Field(10_000, description="CONSUMER_SESSION_TIMEOUT_MS")
+    consumer_heartbeat_interval_ms: int = Field(3_000, description="CONSUMER_HEARTBEAT_INTERVAL_MS: below a third of the session timeout")
     consumer_max_poll_interval_ms: int = Field(300_000, description="CONSUMER_MAX_POLL_INTERVAL_MS")
     retry_max_attempts: int = Field(5, description="RETRY_MAX_ATTEMPTS for a transient fault before the batch is re-read")
     retry_initial_backoff_s: float = Field(0.2, description="RETRY_INITIAL_BACKOFF_S, doubled per attempt")

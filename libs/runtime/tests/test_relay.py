@@ -4,7 +4,6 @@ fails mid-batch, rows that commit late, and one active relay."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import Sequence
 
@@ -148,7 +147,6 @@ async def test_only_one_relay_publishes_and_the_standby_takes_over(pool, publish
 
 
 async def test_trace_context_stored_with_the_row_is_restored_on_publish(pool, publisher, stack):
-    from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
 
     topic = f"relay-trace-{uuid.uuid4().hex[:8]}"

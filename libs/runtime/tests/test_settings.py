@@ -1,4 +1,3 @@
-from pathlib import Path
 
 from appeals_runtime.settings import OptionalPath, ServiceSettings
 

@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 from appeals_intake.domain import registration
 from appeals_intake.domain.model import Appeal, SubmitAppeal
 
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
 
 def cmd(channel: str, message: str) -> SubmitAppeal:
     return SubmitAppeal(channel=channel, channel_message_id=message, kind="request", category="education",
@@ -19,8 +21,7 @@ keys = st.lists(st.tuples(st.sampled_from(["portal", "email", "front_office"]), 
 
 @given(keys, st.sets(st.tuples(st.sampled_from(["portal", "email"]), st.sampled_from("abc"))))
 def test_each_key_is_registered_once_and_every_repeat_points_at_it(batch, known_keys):
-    now = datetime.now(UTC)
-    known = {k: Appeal(uuid.uuid4(), f"OA-2026-{i:08d}", now, cmd(*k)) for i, k in enumerate(known_keys)}
+    known = {k: Appeal(uuid.uuid4(), f"OA-2026-{i:08d}", NOW, cmd(*k)) for i, k in enumerate(known_keys)}
     commands = [cmd(*k) for k in batch]
     plan = registration.plan(commands, known)
     new_keys = [c.channel_key for c in plan.new]
@@ -35,7 +36,7 @@ def test_each_key_is_registered_once_and_every_repeat_points_at_it(batch, known_
 @given(st.integers(1, 99_999_000), st.integers(0, 50))
 def test_numbers_are_consecutive_and_unique(first, count):
     appeals = registration.number_appeals([cmd("portal", str(i)) for i in range(count)], prefix="OA", year=2026,
-                                          first_sequence=first, registered_at=datetime.now(UTC), new_id=uuid.uuid4)
+                                          first_sequence=first, registered_at=NOW, new_id=uuid.uuid4)
     numbers = [a.registration_number for a in appeals]
     assert len(set(numbers)) == count
     assert [int(n.split("-")[2]) for n in numbers] == list(range(first, first + count))
