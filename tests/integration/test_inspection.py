@@ -87,7 +87,7 @@ def inspection(stack: StackInfo, tmp_path_factory):
 
 
 async def test_scorecards_weekly_report_escalations_and_stale_verdicts(stack: StackInfo, inspection):
-    api = httpx.Client(base_url=inspection.base_url, timeout=30)
+    api = httpx.Client(base_url=inspection.base_url, timeout=30, headers=stack.bearer("insp-1", "inspector"))
     bootstrap = stack.bootstrap_servers
     tag = uuid.uuid4().hex[:6]
 
@@ -138,10 +138,10 @@ async def test_scorecards_weekly_report_escalations_and_stale_verdicts(stack: St
                                                   for r in api.get("/v1/queue").json()), what="queued")
             verdict = case.verdicts[k]
             if verdict == "accept":
-                assert api.post(f"/v1/answers/{answer_ids[n, k]}/accept", json={"inspector_id": "insp-1"}).status_code == 200
+                assert api.post(f"/v1/answers/{answer_ids[n, k]}/accept").status_code == 200
             elif verdict == "return":
                 reply = api.post(f"/v1/answers/{answer_ids[n, k]}/return",
-                                 json={"inspector_id": "insp-1", "reason_code": "formal_reply", "comment": "Be specific"})
+                                 json={"reason_code": "formal_reply", "comment": "Be specific"})
                 assert reply.status_code == 200, reply.text
 
     # --- the test's own figures ---------------------------------------------------------------
@@ -210,7 +210,8 @@ async def test_scorecards_weekly_report_escalations_and_stale_verdicts(stack: St
     # Stale verdicts: 409 with a reason, nothing changes, nothing is published.
     decided = answer_ids[0, 0]
     history_before = api.get(f"/v1/appeals/{scripted[0][1][0]}").json()
-    again = api.post(f"/v1/answers/{decided}/return", json={"inspector_id": "insp-2", "reason_code": "formal_reply"})
+    again = api.post(f"/v1/answers/{decided}/return", json={"reason_code": "formal_reply"},
+                     headers=stack.bearer("insp-2", "inspector"))
     assert again.status_code == 409 and "already accepted" in again.json()["detail"]
     appeal, reg = scripted[8][1]
     first, second = uuid.uuid4(), uuid.uuid4()
@@ -219,13 +220,26 @@ async def test_scorecards_weekly_report_escalations_and_stale_verdicts(stack: St
             appeal_id=appeal, answer_id=answer_id, executor_code="almaly_akimat", employee_id="emp-8", text="x",
             language="ru", submitted_at=reg.registered_at + timedelta(hours=h)), appeal)])
     await eventually(lambda: any(r["answer_id"] == str(second) for r in api.get("/v1/queue").json()), what="second")
-    stale = api.post(f"/v1/answers/{first}/accept", json={"inspector_id": "insp-1"})
+    stale = api.post(f"/v1/answers/{first}/accept")
     assert stale.status_code == 409 and "superseded" in stale.json()["detail"]
     assert api.get(f"/v1/appeals/{scripted[0][1][0]}").json() == history_before
-    assert api.post(f"/v1/answers/{uuid.uuid4()}/accept", json={"inspector_id": "insp-1"}).status_code == 404
-    bad = api.post(f"/v1/answers/{second}/return", json={"inspector_id": "insp-1", "reason_code": "rude"})
+    assert api.post(f"/v1/answers/{uuid.uuid4()}/accept").status_code == 404
+    bad = api.post(f"/v1/answers/{second}/return", json={"reason_code": "rude"})
     assert bad.status_code == 422 and "reason_code must be one of" in bad.json()["detail"]
-    assert api.post(f"/v1/answers/{second}/accept", json={"inspector_id": ""}).status_code == 422
+    named = api.post(f"/v1/answers/{second}/accept", json={"inspector_id": "someone-else"})
+    assert named.status_code == 422, "the body may not name the inspector: the token does"
+
+    # Who may do what: no token 401 (with a challenge), a wrong role 403, and nothing changes.
+    anonymous = httpx.post(f"{inspection.base_url}/v1/answers/{second}/accept", timeout=10)
+    assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"].startswith("Bearer")
+    forged = httpx.post(f"{inspection.base_url}/v1/answers/{second}/accept", timeout=10,
+                        headers={"Authorization": "Bearer " + stack.token("insp-1", "inspector")[:-4] + "AAAA"})
+    assert forged.status_code == 401
+    akim = stack.bearer("akim-1", "akim_office")
+    assert httpx.post(f"{inspection.base_url}/v1/answers/{second}/accept", headers=akim, timeout=10).status_code == 403
+    assert httpx.get(f"{inspection.base_url}/v1/queue", headers=akim, timeout=10).status_code == 403
+    assert httpx.get(f"{inspection.base_url}/v1/reports/weekly/2026-W40", headers=akim, timeout=10).status_code == 200
+    assert any(r["answer_id"] == str(second) for r in api.get("/v1/queue").json()), "still waiting"
     ours = {str(x) for x in (*answer_ids.values(), first, second)}
     expected = Counter(str(answer_ids[n, k]) for (n, k) in answered if SCRIPT[n].verdicts[k] != "none")
 
@@ -237,6 +251,7 @@ async def test_scorecards_weekly_report_escalations_and_stale_verdicts(stack: St
                      until=lambda rs: len(mine_of(rs)) >= sum(expected.values()))
     mine = mine_of(await read_to_end(bootstrap, "appeals.inspections.v1"))
     assert Counter(str(v["answer_id"]) for v in mine) == expected
+    assert {v["inspector_id"] for v in mine} == {"insp-1"}, "the verdict names the token's subject"
     returned = [v for v in mine if "reason_code" in v]
     assert {v["reason_code"] for v in returned} == {"formal_reply"} and {v["employee_id"] for v in returned} == {"emp-3", "emp-6"}
 

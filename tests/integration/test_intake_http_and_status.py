@@ -36,9 +36,9 @@ def body(message_id: str, **changes) -> dict:
             "citizen": {"name": "Dana K.", "iin": VALID_IIN, "phone": "+77011234567"}, **changes}
 
 
-async def test_submit_repeat_and_refuse(intake: ServiceProcess):
+async def test_submit_repeat_and_refuse(stack: StackInfo, intake: ServiceProcess):
     message_id = f"fo-{uuid.uuid4().hex[:8]}"
-    async with httpx.AsyncClient(base_url=intake.base_url) as client:
+    async with httpx.AsyncClient(base_url=intake.base_url, headers=stack.bearer("op-1", "operator")) as client:
         first = await client.post("/v1/appeals", json=body(message_id))
         assert first.status_code == 201, first.text
         number = first.json()["registration_number"]
@@ -64,9 +64,18 @@ async def test_submit_repeat_and_refuse(intake: ServiceProcess):
         missing = await client.get("/v1/appeals/OA-1999-00000000")
         assert missing.status_code == 404
 
+    # Only operators and adapters submit; a caller without a token is challenged.
+    anonymous = await httpx.AsyncClient(base_url=intake.base_url).post("/v1/appeals", json=body("fo-anon"))
+    assert anonymous.status_code == 401 and "bearer" in anonymous.headers["www-authenticate"].lower()
+    async with httpx.AsyncClient(base_url=intake.base_url, headers=stack.bearer("akim-1", "akim_office")) as akim:
+        assert (await akim.post("/v1/appeals", json=body("fo-akim"))).status_code == 403
+        assert (await akim.get(f"/v1/appeals/{first.json()['registration_number']}")).status_code == 403
+    async with httpx.AsyncClient(base_url=intake.base_url, headers=stack.bearer("tg-adapter", "adapter")) as adapter:
+        assert (await adapter.post("/v1/appeals", json=body(f"fo-{uuid.uuid4().hex[:8]}"))).status_code == 201
+
 
 async def test_status_follows_other_services_events(stack: StackInfo, intake: ServiceProcess):
-    async with httpx.AsyncClient(base_url=intake.base_url) as client:
+    async with httpx.AsyncClient(base_url=intake.base_url, headers=stack.bearer("op-1", "operator")) as client:
         created = (await client.post("/v1/appeals", json=body(f"fo-{uuid.uuid4().hex[:8]}"))).json()
         appeal_id = uuid.UUID(created["appeal_id"])
         now = datetime.now(UTC)
@@ -96,11 +105,11 @@ async def test_status_follows_other_services_events(stack: StackInfo, intake: Se
         assert "citizen" not in status and "Dana" not in str(status)
 
 
-async def test_traces_and_logs_carry_no_personal_data(intake: ServiceProcess):
+async def test_traces_and_logs_carry_no_personal_data(stack: StackInfo, intake: ServiceProcess):
     """Spans go to the console exporter, i.e. into the same log file as the log lines."""
     citizen = {"name": "Zhanar Unique-Surname", "iin": VALID_IIN, "phone": "+77017654321",
                "email": "zhanar.unique@example.kz"}
-    async with httpx.AsyncClient(base_url=intake.base_url) as client:
+    async with httpx.AsyncClient(base_url=intake.base_url, headers=stack.bearer("op-1", "operator")) as client:
         created = await client.post("/v1/appeals", json=body(f"fo-{uuid.uuid4().hex[:8]}", citizen=citizen))
         assert created.status_code == 201
         refused = await client.post("/v1/appeals", json=body("fo-pd", citizen={**citizen, "email": "bad@"}))

@@ -38,7 +38,7 @@ async def test_make_run_brings_the_platform_up_and_an_appeal_through(tmp_path: P
     kafka_port = free_port()
     output = (tmp_path / "run.out").open("w+")
     launcher = subprocess.Popen([str(LAUNCHER), "run", "--state-dir", str(tmp_path / "state"), "--fresh",
-                                 "--kafka-port", str(kafka_port)], stdout=output, stderr=subprocess.STDOUT,
+                                 "--kafka-port", str(kafka_port), "--issuer-port", str(free_port())], stdout=output, stderr=subprocess.STDOUT,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         def ready() -> bool:
@@ -50,7 +50,9 @@ async def test_make_run_brings_the_platform_up_and_an_appeal_through(tmp_path: P
         for service in SERVICES:
             assert f"http://127.0.0.1:{service.http_port}/docs" in text
 
-        async with httpx.AsyncClient(timeout=30) as http:
+        token = subprocess.run([str(LAUNCHER), "token", "--state-dir", str(tmp_path / "state"), "--role", "operator",
+                                "--role", "inspector", "--sub", "staff-1"], capture_output=True, text=True, check=True)
+        async with httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {token.stdout.strip()}"}) as http:
             created = await http.post("http://127.0.0.1:8001/v1/appeals", json={
                 "channel": "front_office", "channel_message_id": f"fo-{uuid.uuid4().hex[:8]}", "kind": "request",
                 "category": "landscaping", "district": "bostandyk", "language": "kk", "text": "Саябақтағы шамдар жанбайды.",
@@ -73,8 +75,7 @@ async def test_make_run_brings_the_platform_up_and_an_appeal_through(tmp_path: P
                 rows = (await http.get("http://127.0.0.1:8005/v1/queue")).json()
                 return next((r for r in rows if r["appeal_id"] == appeal_id), None)
             answer = await eventually(queued, "the review queue")
-            accepted = await http.post(f"http://127.0.0.1:8005/v1/answers/{answer['answer_id']}/accept",
-                                       json={"inspector_id": "insp-1"})
+            accepted = await http.post(f"http://127.0.0.1:8005/v1/answers/{answer['answer_id']}/accept")
             assert accepted.status_code == 200
             closed = await eventually(lambda: status(lambda s: s["status"] == "closed"), "closed")
             assert closed["answer"] == "Шамдар жөнделді."

@@ -151,7 +151,8 @@ def assigned(appeal: uuid.UUID, number: str, executor: str) -> AppealAssigned:
 
 
 def ledger(process: ServiceProcess, appeal: uuid.UUID) -> list[dict]:
-    return httpx.get(f"{process.base_url}/v1/appeals/{appeal}/notifications", timeout=10).json()
+    return httpx.get(f"{process.base_url}/v1/appeals/{appeal}/notifications", timeout=10,
+                     headers=process.stack.bearer("sre-1", "sre")).json()
 
 
 def template_of(process: ServiceProcess, appeal: uuid.UUID, message_id: str) -> str:

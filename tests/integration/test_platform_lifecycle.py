@@ -69,7 +69,9 @@ def platform(platform_stack: StackInfo, tmp_path_factory):
 async def test_one_appeal_through_all_five_services(platform_stack: StackInfo, platform):
     stack = platform_stack
     processes, mail, trace_dir = platform
-    intake, inspection, notification = (httpx.AsyncClient(base_url=processes[n].base_url, timeout=30)
+    roles = {"intake": stack.bearer("op-1", "operator"), "inspection": stack.bearer("insp-1", "inspector"),
+             "notification": stack.bearer("sre-1", "sre")}
+    intake, inspection, notification = (httpx.AsyncClient(base_url=processes[n].base_url, timeout=30, headers=roles[n])
                                         for n in ("intake", "inspection", "notification"))
     address = f"citizen-{uuid.uuid4().hex[:6]}@example.org"
     created = await intake.post("/v1/appeals", json={
@@ -100,11 +102,11 @@ async def test_one_appeal_through_all_five_services(platform_stack: StackInfo, p
 
     first = await answer("Мы посмотрим.")
     returned = await inspection.post(f"/v1/answers/{first}/return", json={
-        "inspector_id": "insp-1", "reason_code": "no_substance", "comment": "Say when the road is repaired"})
+        "reason_code": "no_substance", "comment": "Say when the road is repaired"})
     assert returned.status_code == 200, returned.text
     await eventually(lambda: _when(status(), lambda s: s["status"] == "in_rework"), "in rework")
     second = await answer("Яма заделана 25 ноября.")
-    accepted = await inspection.post(f"/v1/answers/{second}/accept", json={"inspector_id": "insp-1"})
+    accepted = await inspection.post(f"/v1/answers/{second}/accept")
     assert accepted.status_code == 200, accepted.text
     final = await eventually(lambda: _when(status(), lambda s: s["status"] == "closed"), "closed")
     assert final["answer"] == "Яма заделана 25 ноября." and final["answered_on_time"] is True
@@ -162,7 +164,8 @@ async def _when(pending, condition):
 async def test_a_surge_converges(platform_stack: StackInfo, platform):
     """The demo's generator, about 180 appeals in half a minute: every stage's count converges."""
     processes, _mail, _traces = platform
-    demo = Demo(platform_stack.bootstrap_servers, processes["inspection"].base_url, rate=6.0, seed=7)
+    demo = Demo(platform_stack.bootstrap_servers, processes["inspection"].base_url, rate=6.0, seed=7,
+                inspector_token=platform_stack.token("demo-inspector", "inspector"))
     converged = await demo.run(30, drain_timeout_s=150)
     counts = demo.progress.counts()
     assert converged, counts

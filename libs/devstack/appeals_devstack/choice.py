@@ -40,7 +40,7 @@ def test_stack(state_dir: Path) -> Iterator[StackInfo]:
     if chosen_kind() == "containers":
         from appeals_devstack.containers import container_stack
 
-        with container_stack() as info:
+        with container_stack(state_dir) as info:
             yield info
     else:
         with EmbeddedStack(state_dir, fresh=True) as info:

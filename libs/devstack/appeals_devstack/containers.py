@@ -5,22 +5,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 
+from appeals_devstack.issuer import LocalIssuer
+from appeals_devstack.ports import free_port
 from appeals_devstack.services import DATABASES
 from appeals_devstack.stack import StackInfo, create_topics
 
 
 @contextlib.contextmanager
-def container_stack() -> Iterator[StackInfo]:
+def container_stack(state_dir: Path) -> Iterator[StackInfo]:
     from testcontainers.community.kafka import KafkaContainer
     from testcontainers.community.postgres import PostgresContainer
 
-    with KafkaContainer().with_kraft() as kafka, PostgresContainer("postgres:16", driver=None) as pg:
-        info = ContainerStackInfo(kafka.get_bootstrap_server(), pg.get_connection_url())
-        asyncio.run(_prepare(info))
-        yield info
+    issuer = LocalIssuer(state_dir / "issuer", free_port()).start()
+    try:
+        with KafkaContainer().with_kraft() as kafka, PostgresContainer("postgres:16", driver=None) as pg:
+            info = ContainerStackInfo(kafka.get_bootstrap_server(), pg.get_connection_url(), str(issuer.keys.directory))
+            asyncio.run(_prepare(info))
+            yield info
+    finally:
+        issuer.stop()
 
 
 class ContainerStackInfo(StackInfo):

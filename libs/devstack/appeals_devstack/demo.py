@@ -79,10 +79,11 @@ class Progress:
 
 
 class Demo:
-    def __init__(self, bootstrap: str, inspection_url: str, *, rate: float = 5.0, seed: int | None = None,
-                 mix: Mix | None = None) -> None:
+    def __init__(self, bootstrap: str, inspection_url: str, *, inspector_token: str, rate: float = 5.0,
+                 seed: int | None = None, mix: Mix | None = None) -> None:
         self.bootstrap = bootstrap
         self.inspection_url = inspection_url
+        self._inspector = {"Authorization": f"Bearer {inspector_token}"}
         self.rate = rate
         self.mix = mix or Mix()
         self.random = random.Random(seed)
@@ -162,7 +163,7 @@ class Demo:
 
     # -- inspectors -----------------------------------------------------------------------
     async def inspectors(self, stop: asyncio.Event) -> None:
-        async with httpx.AsyncClient(base_url=self.inspection_url, timeout=10) as client:
+        async with httpx.AsyncClient(base_url=self.inspection_url, timeout=10, headers=self._inspector) as client:
             while not stop.is_set():
                 try:
                     queue = (await client.get("/v1/queue", params={"limit": 200})).json()
@@ -175,11 +176,9 @@ class Demo:
                     if appeal not in self._returned_once and self.random.random() < self.mix.returned:
                         self._returned_once.add(appeal)
                         await client.post(f"/v1/answers/{row['answer_id']}/return", json={
-                            "inspector_id": "demo-inspector", "reason_code": "formal_reply",
-                            "comment": "Say what was done and when"})
+                            "reason_code": "formal_reply", "comment": "Say what was done and when"})
                     else:
-                        await client.post(f"/v1/answers/{row['answer_id']}/accept",
-                                          json={"inspector_id": "demo-inspector"})
+                        await client.post(f"/v1/answers/{row['answer_id']}/accept")
                 await asyncio.sleep(0.5)
 
     # -- the watcher ----------------------------------------------------------------------

@@ -22,6 +22,7 @@ class ServiceProcess:
     def __init__(self, service: ServiceDef, stack: StackInfo, log_dir: Path, *,
                  http_port: int | None = None, extra_env: dict[str, str] | None = None) -> None:
         self.service = service
+        self.stack = stack
         self.http_port = http_port or free_port()
         self.log_path = log_dir / f"{service.name}.log"
         self.env = {**os.environ, **stack.service_env(service.name, service.database),

@@ -16,6 +16,7 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from appeals_contracts.topics import TOPICS
+from appeals_devstack.issuer import IssuerKeys, LocalIssuer
 from appeals_devstack.ports import free_port, wait_for_port
 from appeals_devstack.services import DATABASES
 
@@ -28,6 +29,17 @@ class StackInfo:
 
     bootstrap_servers: str
     postgres_uri: str  # the server's maintenance database URI
+    issuer_dir: str = ""  # the local OpenID issuer's keys (see appeals_devstack.issuer)
+
+    def token(self, subject: str, *roles: str, executor_code: str | None = None, ttl_s: int = 3600,
+              **claims: object) -> str:
+        """A real token of the stack's local issuer, as the city's IdP would issue it."""
+        return IssuerKeys(Path(self.issuer_dir)).mint(subject, *roles, executor_code=executor_code, ttl_s=ttl_s,
+                                                      **claims)
+
+    def bearer(self, subject: str, *roles: str, executor_code: str | None = None) -> dict[str, str]:
+        """``Authorization`` header for :meth:`token`."""
+        return {"Authorization": f"Bearer {self.token(subject, *roles, executor_code=executor_code)}"}
 
     def database_url(self, database: str) -> str:
         """URI of one service's database on the same server."""
@@ -41,6 +53,7 @@ class StackInfo:
             "SERVICE_NAME": service,
             "DATABASE_URL": self.database_url(database),
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "OIDC_ISSUER": IssuerKeys(Path(self.issuer_dir)).issuer_url,
             "KAFKA_ENABLE_IDEMPOTENCE": "false",  # Tansu 0.6 refuses InitProducerId
             # Tansu answers a group join after half the session timeout: 2 s instead of 5 s per
             # subscription at every start, and a killed consumer's partitions move sooner.
@@ -56,9 +69,12 @@ class EmbeddedStack:
     PostgreSQL data persists in ``state_dir/postgres`` unless ``fresh`` is set.
     """
 
-    def __init__(self, state_dir: Path, *, kafka_port: int | None = None, fresh: bool = False) -> None:
+    def __init__(self, state_dir: Path, *, kafka_port: int | None = None, fresh: bool = False,
+                 issuer_port: int | None = None) -> None:
         self.state_dir = state_dir.resolve()
         self.kafka_port = kafka_port or free_port()
+        self.issuer_port = issuer_port or free_port()
+        self._issuer: LocalIssuer | None = None
         self.fresh = fresh
         self._tansu: subprocess.Popen | None = None
         self._pg = None
@@ -72,8 +88,10 @@ class EmbeddedStack:
             shutil.rmtree(pgdata)
         self._start_postgres(pgdata)
         self._start_tansu()
+        self._issuer = LocalIssuer(self.state_dir / "issuer", self.issuer_port).start()
         assert self._pg is not None
-        self.info = StackInfo(f"127.0.0.1:{self.kafka_port}", self._pg.get_uri("postgres"))
+        self.info = StackInfo(f"127.0.0.1:{self.kafka_port}", self._pg.get_uri("postgres"),
+                              str(self.state_dir / "issuer"))
         asyncio.run(self._prepare(self.info))
         return self.info
 
@@ -106,6 +124,9 @@ class EmbeddedStack:
         await create_topics(info.bootstrap_servers)
 
     def stop(self) -> None:
+        if self._issuer is not None:
+            self._issuer.stop()
+            self._issuer = None
         if self._tansu is not None and self._tansu.poll() is None:
             os.killpg(self._tansu.pid, signal.SIGTERM)
             try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -17,12 +18,23 @@ from pathlib import Path
 from appeals_runtime.trace_files import appeal_traces, read_spans, render
 
 
-def _appeal_id_from_intake(number: str, intake_url: str) -> str | None:
+def _appeal_id_from_intake(number: str, intake_url: str, token: str | None) -> str | None:
+    request = urllib.request.Request(f"{intake_url}/v1/appeals/{number}",
+                                     headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
-        with urllib.request.urlopen(f"{intake_url}/v1/appeals/{number}", timeout=5) as reply:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=5) as reply:  # noqa: S310
             return json.load(reply)["appeal_id"]
     except (urllib.error.URLError, OSError, KeyError, ValueError):
         return None
+
+
+def _local_token(state_dir: Path) -> str | None:
+    """An operator token of the embedded stack's issuer, when this is a development machine."""
+    if not (state_dir / "issuer" / "signing-key.pem").exists():
+        return None
+    from appeals_devstack.issuer import IssuerKeys
+
+    return IssuerKeys(state_dir / "issuer").mint("appeals-trace", "operator", ttl_s=300)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,12 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("appeal", help="registration number (OA-2026-00000001) or appeal id")
     show.add_argument("--dir", type=Path, default=Path(".state/traces"), help="APPEALS_TRACE_DIR of the run")
     show.add_argument("--intake", default="http://127.0.0.1:8001", help="asked for the id of a number no span names")
+    show.add_argument("--token", default=os.environ.get("APPEALS_TOKEN"),
+                      help="an operator's bearer token for that question (default: $APPEALS_TOKEN, else one of "
+                           "the local issuer under --state-dir)")
+    show.add_argument("--state-dir", type=Path, default=Path(".state"))
     args = parser.parse_args(argv)
 
     spans = read_spans(args.dir)
     traces = appeal_traces(spans, args.appeal)
     if not traces and not args.appeal.count("-") == 4:
-        appeal_id = _appeal_id_from_intake(args.appeal, args.intake)
+        appeal_id = _appeal_id_from_intake(args.appeal, args.intake, args.token or _local_token(args.state_dir))
         traces = appeal_traces(spans, appeal_id) if appeal_id else {}
     if not traces:
         print(f"no spans about {args.appeal} in {args.dir} (is the platform running with OTEL_TRACES_EXPORTER=file?)",

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
+from appeals_runtime.auth import PUBLIC
+
 Check = Callable[[], Awaitable[bool]]
 
 
@@ -38,7 +40,7 @@ class Health:
     def router_for(app: FastAPI) -> APIRouter:
         """Probe routes reading the :class:`Health` the app's lifespan put on ``app.state``;
         before start-up completes, readiness answers 503."""
-        router = APIRouter(tags=["health"])
+        router = APIRouter(tags=["health"], dependencies=[PUBLIC])
 
         @router.get("/health/live")
         async def live() -> dict[str, str]:

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
+from appeals_runtime.auth import Verifier
 from appeals_runtime.clock import Clock
 from appeals_runtime.consumer import EventConsumer
 from appeals_runtime.db import create_pool
@@ -56,6 +57,7 @@ class Runtime:
     health: Health
     clock: Clock
     unit_of_work: Callable[[], UnitOfWork]
+    verifier: Verifier
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,7 @@ async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
                             poll_interval_s=settings.outbox_poll_interval_s, retention_s=settings.outbox_retention_s)
         runtime = Runtime(settings, pool, publisher, broker,
                           EventConsumer(settings, unit_of_work, publisher, clock=clock), relay, Health(), clock,
-                          unit_of_work)
+                          unit_of_work, settings.verifier())
         if spec.on_start is not None:
             await spec.on_start(runtime)
         spec.subscribe(runtime)
@@ -179,7 +181,8 @@ def create_app(spec: ServiceSpec) -> FastAPI:
             yield
         log.info("%s stopped", settings.service_name)
 
-    app = FastAPI(title=spec.title, description=spec.description, lifespan=lifespan)
+    docs = {} if settings.api_docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
+    app = FastAPI(title=spec.title, description=spec.description, lifespan=lifespan, **docs)
     app.state.spec = spec  # read by the AsyncAPI generator
     app.include_router(Health.router_for(app))
     for router in spec.routers:

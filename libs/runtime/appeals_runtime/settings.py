@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from appeals_runtime.auth import Verifier
 from appeals_runtime.clock import Clock
 from appeals_runtime.retry import RetryPolicy
 
@@ -70,11 +71,24 @@ class ServiceSettings(BaseSettings):
     http_host: str = Field("127.0.0.1", description="HTTP_HOST")
     http_port: int = Field(8000, description="HTTP_PORT")
     log_level: str = Field("INFO", description="LOG_LEVEL")
+    oidc_issuer: str = Field("http://127.0.0.1:8090", description="OIDC_ISSUER: the OpenID Connect issuer whose tokens are accepted")
+    oidc_audience: str = Field("open-appeals", description="OIDC_AUDIENCE: the audience tokens must name")
+    oidc_jwks_url: OptionalName = Field(None, description="OIDC_JWKS_URL (default: from the issuer's discovery document)")
+    oidc_algorithms: CommaList = Field(["RS256", "ES256"], description="OIDC_ALGORITHMS: signature algorithms accepted")
+    oidc_roles_claim: str = Field("roles", description="OIDC_ROLES_CLAIM: where the roles are, dotted (e.g. realm_access.roles)")
+    oidc_executor_claim: str = Field("executor_code", description="OIDC_EXECUTOR_CLAIM: the executor's code in an executor's token")
+    api_docs: bool = Field(True, description="API_DOCS: serve /docs and /openapi.json")
     clock_offset_s: float = Field(0.0, description="CLOCK_OFFSET_S: shifts the service's 'now' (tests and demos only)")
 
     def clock(self) -> Clock:
         """The service's clock (see :mod:`appeals_runtime.clock`)."""
         return Clock(self.clock_offset_s)
+
+    def verifier(self) -> Verifier:
+        """Verifies the bearer tokens of the configured issuer (see :mod:`appeals_runtime.auth`)."""
+        return Verifier(issuer=self.oidc_issuer, audience=self.oidc_audience, jwks_url=self.oidc_jwks_url,
+                        algorithms=tuple(self.oidc_algorithms), roles_claim=self.oidc_roles_claim,
+                        executor_claim=self.oidc_executor_claim)
 
     def consumer_retry(self) -> RetryPolicy:
         """How a consumer retries a transient fault before it rewinds the batch."""

@@ -19,6 +19,7 @@ from appeals_inspection.adapters import report_render
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.domain.report import Period, day_start, iso_week
 from appeals_inspection.domain.review import Verdict, VerdictRefused
+from appeals_runtime.auth import Caller, allow
 from appeals_runtime.service import RuntimeDep, UnitOfWorkDep
 from appeals_runtime.telemetry import within_appeal_trace
 
@@ -36,8 +37,9 @@ class InspectionContext:
 
 
 class AcceptBody(BaseModel):
+    """The inspector is the token's subject: a body may not name anyone."""
+
     model_config = ConfigDict(extra="forbid")
-    inspector_id: str = Field(min_length=1, max_length=64, pattern=r"^[\w.-]+$", description="Staff id, not a name")
 
 
 class ReturnBody(AcceptBody):
@@ -63,26 +65,30 @@ async def _verdict(request: Request, uow: PostgresUnitOfWork, runtime: RuntimeDe
 
 
 @router.post("/answers/{answer_id}/accept")
-async def accept(answer_id: UUID, body: AcceptBody, request: Request, uow: UnitOfWork,
-                 runtime: RuntimeDep) -> dict[str, Any]:
+async def accept(answer_id: UUID, inspector: Annotated[Caller, allow("inspector")], request: Request,
+                 uow: UnitOfWork, runtime: RuntimeDep, body: AcceptBody | None = None) -> dict[str, Any]:
     """The answer goes to the citizen. 409 when the answer is not waiting for review."""
-    return await _verdict(request, uow, runtime, answer_id, Verdict(True, body.inspector_id))
+    return await _verdict(request, uow, runtime, answer_id, Verdict(True, inspector.subject))
 
 
 @router.post("/answers/{answer_id}/return")
-async def return_answer(answer_id: UUID, body: ReturnBody, request: Request, uow: UnitOfWork,
-                        runtime: RuntimeDep) -> dict[str, Any]:
+async def return_answer(answer_id: UUID, inspector: Annotated[Caller, allow("inspector")], body: ReturnBody,
+                        request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> dict[str, Any]:
     """Back to the executor for rework, with a reason; the deadline keeps running."""
     return await _verdict(request, uow, runtime, answer_id,
-                          Verdict(False, body.inspector_id, body.reason_code, body.comment))
+                          Verdict(False, inspector.subject, body.reason_code, body.comment))
 
 
-@router.get("/return-reasons")
+STAFF = allow("inspector")
+READERS = allow("inspector", "akim_office")
+
+
+@router.get("/return-reasons", dependencies=[STAFF])
 async def return_reasons(request: Request) -> list[str]:
     return sorted(_ctx(request).return_reasons)
 
 
-@router.get("/queue")
+@router.get("/queue", dependencies=[STAFF])
 async def queue(uow: UnitOfWork, runtime: RuntimeDep, executor: str | None = None, category: str | None = None,
                 district: str | None = None,
                 min_age_hours: Annotated[float | None, Query(ge=0)] = None,
@@ -98,7 +104,7 @@ async def queue(uow: UnitOfWork, runtime: RuntimeDep, executor: str | None = Non
     return rows
 
 
-@router.get("/appeals/{appeal_id}")
+@router.get("/appeals/{appeal_id}", dependencies=[STAFF])
 async def appeal_history(appeal_id: UUID, uow: UnitOfWork) -> dict[str, Any]:
     """The appeal as inspection sees it: facts, assignments, every answer with its verdict, escalation."""
     history = await uow.model.history(appeal_id)
@@ -107,7 +113,7 @@ async def appeal_history(appeal_id: UUID, uow: UnitOfWork) -> dict[str, Any]:
     return history
 
 
-@router.get("/escalations")
+@router.get("/escalations", dependencies=[READERS])
 async def escalations(uow: UnitOfWork, runtime: RuntimeDep,
                       state: Literal["open", "all"] = "open") -> list[dict[str, Any]]:
     """Escalations opened by breached deadlines, with their age in hours."""
@@ -117,7 +123,7 @@ async def escalations(uow: UnitOfWork, runtime: RuntimeDep,
     return rows
 
 
-@router.get("/scorecards")
+@router.get("/scorecards", dependencies=[READERS])
 async def scorecards(request: Request, uow: UnitOfWork, runtime: RuntimeDep, start: date = Query(alias="from"),
                      end: date = Query(alias="to")) -> list[dict[str, Any]]:
     """Per executor for the Almaty days ``from`` … ``to`` (inclusive), best timeliness first."""
@@ -143,18 +149,18 @@ async def render_html(report: dict[str, Any], names: dict[str, dict[str, str]]) 
     return await asyncio.to_thread(report_render.html, report, names)
 
 
-@router.get("/reports/weekly/{week}")
+@router.get("/reports/weekly/{week}", dependencies=[READERS])
 async def weekly_json(week: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> dict[str, Any]:
     """The weekly report for an ISO week, e.g. ``2026-W48``."""
     return await _weekly(request, uow, runtime, week)
 
 
-@router.get("/reports/weekly/{week}/html", response_class=HTMLResponse)
+@router.get("/reports/weekly/{week}/html", response_class=HTMLResponse, dependencies=[READERS])
 async def weekly_html(week: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> HTMLResponse:
     return HTMLResponse(await render_html(await _weekly(request, uow, runtime, week), _ctx(request).names))
 
 
-@router.get("/reports/weekly/{week}/csv", response_class=PlainTextResponse)
+@router.get("/reports/weekly/{week}/csv", response_class=PlainTextResponse, dependencies=[READERS])
 async def weekly_csv(week: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> PlainTextResponse:
     return PlainTextResponse(report_render.csv_text(await _weekly(request, uow, runtime, week)), media_type="text/csv",
                              headers={"Content-Disposition": f'attachment; filename="weekly-{week}.csv"'})

@@ -17,6 +17,7 @@ from appeals_intake.adapters.events import to_command
 from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_intake.config import IntakeSettings
 from appeals_intake.domain.model import Catalog
+from appeals_runtime.auth import Caller, allow
 from appeals_runtime.service import RuntimeDep, UnitOfWorkDep
 from appeals_runtime.telemetry import tracer
 
@@ -43,7 +44,8 @@ def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
             "responses": {"200": {"description": "A repeat: the first registration"},
                           "422": {"description": "Refused, with field-level reasons"}}},
     )
-    async def submit(request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> JSONResponse:
+    async def submit(caller: Annotated[Caller, allow("operator", "adapter")], request: Request, uow: UnitOfWork,
+                     runtime: RuntimeDep) -> JSONResponse:
         try:
             body: Any = await request.json()
         except ValueError:
@@ -75,7 +77,8 @@ def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
         )
 
     @api.get("/appeals/{registration_number}", summary="An appeal's current status and timeline")
-    async def status(registration_number: str, uow: UnitOfWork) -> dict[str, Any]:
+    async def status(registration_number: str, caller: Annotated[Caller, allow("operator", "inspector")],
+                     uow: UnitOfWork) -> dict[str, Any]:
         view = await handlers.appeal_status(uow, registration_number)
         if view is None:
             raise HTTPException(404, f"no appeal numbered {registration_number}")

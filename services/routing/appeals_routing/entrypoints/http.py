@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query
 
 from appeals_routing.adapters.unit_of_work import PostgresUnitOfWork
+from appeals_runtime.auth import Caller, allow
 from appeals_runtime.service import UnitOfWorkDep
 
 UnitOfWork = Annotated[PostgresUnitOfWork, UnitOfWorkDep]
@@ -17,10 +18,13 @@ def router() -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["routing"])
 
     @api.get("/appeals/{appeal_id}/assignments", summary="An appeal's assignment history, oldest first")
-    async def history(appeal_id: UUID, uow: UnitOfWork) -> dict[str, Any]:
+    async def history(appeal_id: UUID, caller: Annotated[Caller, allow("operator", "inspector", "executor")],
+                      uow: UnitOfWork) -> dict[str, Any]:
+        """An executor sees only appeals it holds or held; any other is answered like an unknown one."""
         current = await uow.routing.current(appeal_id)
         entries = await uow.routing.history(appeal_id)
-        if current is None:
+        staff = caller.roles & {"operator", "inspector"}
+        if current is None or not (staff or any(caller.is_executor_of(a.executor) for a in entries)):
             raise HTTPException(404, f"routing knows no appeal {appeal_id}")
         status, executor = current
         return {"appeal_id": str(appeal_id), "status": status, "executor_code": executor,
@@ -29,9 +33,12 @@ def router() -> APIRouter:
                                  "assigned_at": a.assigned_at.isoformat()} for a in entries]}
 
     @api.get("/executors/{executor_code}/assignments", summary="An executor's open assignments, paginated")
-    async def open_assignments(executor_code: str, uow: UnitOfWork, limit: int = Query(50, ge=1, le=500),
+    async def open_assignments(executor_code: str, caller: Annotated[Caller, allow("executor", "inspector")],
+                               uow: UnitOfWork, limit: int = Query(50, ge=1, le=500),
                                after: UUID | None = Query(None, description="appeal_id of the last item of the previous page")
                                ) -> dict[str, Any]:
+        if "inspector" not in caller.roles and not caller.is_executor_of(executor_code):
+            raise HTTPException(403, "an executor sees only its own assignments")
         if not await uow.routing.executor_exists(executor_code):
             raise HTTPException(404, f"unknown executor {executor_code}")
         items = await uow.routing.open_assignments(executor_code, limit=limit, after=after)

@@ -1,0 +1,177 @@
+"""Who is calling: OAuth 2.0 bearer tokens (JWT) of the city's OpenID Connect provider,
+verified against its published keys, and one declaration per route of the roles it admits.
+
+Every route of every service declares its rule, either as a dependency whose value it uses::
+
+    async def accept(caller: Annotated[Caller, allow("inspector")]) -> ...
+
+or, when it needs no caller, in the decorator: ``dependencies=[allow("sre")]``. Probes say
+``dependencies=[PUBLIC]``. A route with no declaration is a test failure.
+
+Verification uses PyJWT: the signature against the issuer's JWKS (fetched once, cached, and
+fetched again when a token names a key id it does not know, so keys rotate without a
+restart), the issuer, the audience, expiry and not-before. A missing or bad token is 401 with
+``WWW-Authenticate``; a good token without an admitted role is 403. There is no switch that
+turns verification off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from fastapi import Depends, HTTPException, Request
+
+log = logging.getLogger(__name__)
+
+#: The roles of the platform (docs/security.md has the route × role table).
+ROLES = frozenset({"operator", "adapter", "executor", "inspector", "akim_office", "sre"})
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The verified identity behind a request. ``subject`` is the token's ``sub``: the
+    inspector's or employee's id that goes into the audit trail."""
+
+    subject: str
+    roles: frozenset[str]
+    executor_code: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def is_executor_of(self, executor_code: str | None) -> bool:
+        return "executor" in self.roles and executor_code is not None and self.executor_code == executor_code
+
+
+class Unauthenticated(Exception):
+    """No token, or one that does not verify."""
+
+
+class Verifier:
+    """Verifies bearer tokens of one issuer for one audience."""
+
+    def __init__(self, *, issuer: str, audience: str, jwks_url: str | None = None,
+                 algorithms: tuple[str, ...] = ("RS256", "ES256"), roles_claim: str = "roles",
+                 executor_claim: str = "executor_code", leeway_s: float = 30.0,
+                 refresh_cooldown_s: float = 30.0) -> None:
+        self.issuer = issuer.rstrip("/")
+        self.audience = audience
+        self._jwks_url = jwks_url
+        self._algorithms = list(algorithms)
+        self._roles_claim = roles_claim
+        self._executor_claim = executor_claim
+        self._leeway = leeway_s
+        self._cooldown = refresh_cooldown_s  # an unknown key id refetches the JWKS at most this often
+        self._client: jwt.PyJWKClient | None = None
+
+    def _keys(self) -> jwt.PyJWKClient:
+        if self._client is None:
+            url = self._jwks_url or _discover_jwks(self.issuer)
+            self._client = jwt.PyJWKClient(url, cache_keys=True, lifespan=3600, timeout=10,
+                                           cooldown_duration=self._cooldown)
+        return self._client
+
+    def verify(self, token: str) -> Caller:
+        """The caller named by ``token``; raises :class:`Unauthenticated` with a reason fit for
+        the caller (never the token or its claims)."""
+        try:
+            key = self._keys().get_signing_key_from_jwt(token)
+            claims = jwt.decode(token, key.key, algorithms=self._algorithms, audience=self.audience,
+                                issuer=self.issuer, leeway=self._leeway,
+                                options={"require": ["exp", "iss", "aud", "sub"]})
+        except jwt.PyJWKClientConnectionError as exc:
+            log.warning("the identity provider's keys could not be fetched: %s", type(exc).__name__)
+            raise Unauthenticated("the identity provider's keys are unavailable") from None
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("the token has expired") from None
+        except jwt.InvalidAudienceError:
+            raise Unauthenticated("the token is not meant for this platform") from None
+        except jwt.InvalidIssuerError:
+            raise Unauthenticated("the token comes from another issuer") from None
+        except (jwt.PyJWTError, ValueError):
+            raise Unauthenticated("the token does not verify") from None
+        roles = _claim(claims, self._roles_claim)
+        roles = frozenset(r for r in (roles if isinstance(roles, list) else []) if isinstance(r, str))
+        executor = claims.get(self._executor_claim)
+        return Caller(str(claims["sub"]), roles, executor if isinstance(executor, str) else None, claims)
+
+    async def verify_async(self, token: str) -> Caller:
+        """:meth:`verify` off the event loop (a key fetch is a blocking HTTP call)."""
+        return await asyncio.to_thread(self.verify, token)
+
+
+def _discover_jwks(issuer: str) -> str:
+    with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration", timeout=10) as reply:  # noqa: S310
+        return str(json.load(reply)["jwks_uri"])
+
+
+def _claim(claims: dict[str, Any], path: str) -> Any:
+    """A claim by dotted path (Keycloak puts roles under ``realm_access.roles``)."""
+    value: Any = claims
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("a bearer token is required")
+    return token.strip()
+
+
+def _challenge(reason: str) -> HTTPException:
+    return HTTPException(401, reason, headers={
+        "WWW-Authenticate": f'Bearer realm="open-appeals", error="invalid_token", error_description="{reason}"'})
+
+
+class Access:
+    """A route's declared rule: the roles it admits (empty for a public route)."""
+
+    def __init__(self, roles: frozenset[str]) -> None:
+        unknown = roles - ROLES
+        if unknown:
+            raise ValueError(f"unknown roles: {', '.join(sorted(unknown))}")
+        self.roles = roles
+
+    async def __call__(self, request: Request) -> Caller | None:
+        if not self.roles:
+            return None
+        verifier: Verifier = request.app.state.runtime.verifier
+        try:
+            caller = await verifier.verify_async(_bearer(request))
+        except Unauthenticated as refused:
+            raise _challenge(str(refused)) from None
+        if not caller.roles & self.roles:
+            raise HTTPException(403, f"this needs one of the roles: {', '.join(sorted(self.roles))}")
+        if "executor" in caller.roles and caller.executor_code is None and caller.roles & self.roles == {"executor"}:
+            raise HTTPException(403, "an executor's token must name its executor_code")
+        request.state.caller = caller
+        return caller
+
+
+def allow(*roles: str) -> Any:
+    """The dependency that admits callers with any of ``roles`` and yields their :class:`Caller`."""
+    return Depends(Access(frozenset(roles)))
+
+
+#: The declaration of a route anyone may call (health probes).
+PUBLIC: Any = Depends(Access(frozenset()))
+
+
+def declared_access(dependencies: list[Any]) -> Access | None:
+    """The :class:`Access` among a route's resolved dependencies (``route.dependant``)."""
+    for dep in dependencies:
+        call: Callable[..., Any] | None = getattr(dep, "call", None)
+        if isinstance(call, Access):
+            return call
+        found = declared_access(getattr(dep, "dependencies", []))
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,64 @@
+"""Token verification against a real issuer: discovery and JWKS over HTTP, real RSA keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from appeals_devstack.issuer import LocalIssuer
+from appeals_devstack.ports import free_port
+from appeals_runtime.auth import Unauthenticated, Verifier
+
+
+@pytest.fixture
+def issuer(tmp_path):
+    issuer = LocalIssuer(tmp_path / "issuer", free_port()).start()
+    yield issuer
+    issuer.stop()
+
+
+def verifier(issuer: LocalIssuer, **changes) -> Verifier:
+    return Verifier(**{"issuer": issuer.url, "audience": "open-appeals", **changes})
+
+
+def test_a_valid_token_names_its_caller(issuer):
+    caller = verifier(issuer).verify(issuer.keys.mint("md-12", "executor", executor_code="medeu_akimat"))
+    assert (caller.subject, caller.roles, caller.executor_code) == ("md-12", frozenset({"executor"}), "medeu_akimat")
+    assert caller.is_executor_of("medeu_akimat") and not caller.is_executor_of("almaly_akimat")
+
+
+@pytest.mark.parametrize(("token", "reason"), [
+    (lambda k: k.mint("x", "inspector", ttl_s=-120), "expired"),
+    (lambda k: k.mint("x", "inspector", audience="another-platform"), "not meant for this platform"),
+    (lambda k: k.mint("x", "inspector", issuer="http://127.0.0.1:1/evil"), "another issuer"),
+    (lambda k: k.mint("x", "inspector")[:-6] + "AAAAAA", "does not verify"),
+    (lambda k: "not-a-token", "does not verify"),
+])
+def test_bad_tokens_are_refused_with_a_reason(issuer, token, reason):
+    with pytest.raises(Unauthenticated, match=reason):
+        verifier(issuer).verify(token(issuer.keys))
+
+
+def test_a_token_signed_by_another_key_is_refused(issuer, tmp_path):
+    from appeals_devstack.issuer import IssuerKeys
+
+    stranger = IssuerKeys(tmp_path / "stranger")
+    with pytest.raises(Unauthenticated):
+        verifier(issuer).verify(stranger.mint("x", "inspector", issuer=issuer.url))
+
+
+def test_keys_rotate_without_a_restart(issuer, tmp_path):
+    check = verifier(issuer, refresh_cooldown_s=0)  # in production a refetch waits 30 s at most
+    assert check.verify(issuer.keys.mint("a", "sre")).subject == "a"  # the first key set is cached
+    issuer.stop()
+    rotated = LocalIssuer(tmp_path / "rotated", issuer.port).start()
+    try:
+        assert rotated.keys.kid != issuer.keys.kid
+        assert check.verify(rotated.keys.mint("b", "sre", issuer=issuer.url)).subject == "b"
+    finally:
+        rotated.stop()
+
+
+def test_roles_can_come_from_a_nested_claim(issuer):
+    token = issuer.keys.mint("kc-user", realm_access={"roles": ["inspector", "offline_access"]})
+    caller = verifier(issuer, roles_claim="realm_access.roles").verify(token)
+    assert caller.roles == frozenset({"inspector", "offline_access"})

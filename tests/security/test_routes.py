@@ -1,0 +1,69 @@
+"""Every HTTP route of every service declares who may call it, and docs/security.md's
+route × role table is that declaration."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.routing import APIRoute
+
+from appeals_devstack.services import SERVICES
+from appeals_runtime.auth import declared_access
+
+DOC = (Path(__file__).parents[2] / "docs" / "security.md").read_text("utf-8")
+
+
+def api_routes(routes: list) -> list[APIRoute]:
+    """The app's API routes, through included routers (FastAPI's own /docs and /openapi.json,
+    switched by API_DOCS, are not API routes)."""
+    found = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif (included := getattr(route, "original_router", None)) is not None:
+            found += api_routes(included.routes)
+    return found
+
+
+def routes() -> dict[tuple[str, str, str], frozenset[str]]:
+    """(service, method, path) → the roles its declaration admits (empty: public)."""
+    found = {}
+    for service in SERVICES:
+        bootstrap = importlib.import_module(service.module.replace("entrypoints.main", "bootstrap"))
+        for route in api_routes(bootstrap.build_app().routes):
+            access = declared_access(route.dependant.dependencies)
+            assert access is not None, f"{service.name} {route.path} declares no access rule"
+            for method in sorted(route.methods):
+                found[service.name, method, route.path] = access.roles
+    return found
+
+
+def documented() -> dict[tuple[str, str, str], frozenset[str]]:
+    rows = {}
+    for line in DOC.splitlines():
+        match = re.match(r"\| (\S+) \| `(GET|POST|PUT|DELETE|PATCH) ([^`]+)` \| ([^|]+) \|", line)
+        if match:
+            service, method, path, roles = match.groups()
+            names = frozenset() if roles.strip() == "anyone" else frozenset(
+                r.strip().strip("`") for r in roles.split(","))
+            rows[service, method, path] = names
+    return rows
+
+
+def test_every_route_declares_its_roles():
+    assert len(routes()) > 10
+
+
+def test_the_role_table_in_the_docs_is_the_code():
+    code, doc = routes(), documented()
+    assert {k: sorted(v) for k, v in code.items() if doc.get(k) != v} == {}
+    assert sorted(set(doc) - set(code)) == []
+
+
+@pytest.mark.parametrize("path", ["/health/live", "/health/ready"])
+def test_only_the_probes_are_public(path):
+    public = {k for k, v in routes().items() if not v}
+    assert {p for _, _, p in public} == {"/health/live", "/health/ready"}
