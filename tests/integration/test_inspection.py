@@ -252,6 +252,9 @@ async def test_scorecards_weekly_report_escalations_and_stale_verdicts(stack: St
     mine = mine_of(await read_to_end(bootstrap, "appeals.inspections.v1"))
     assert Counter(str(v["answer_id"]) for v in mine) == expected
     assert {v["inspector_id"] for v in mine} == {"insp-1"}, "the verdict names the token's subject"
+    trail = api.get(f"/v1/appeals/{scripted[0][1][0]}/audit").json()
+    assert [(e["actor"], e["role"], e["action"], e["outcome"]) for e in trail] == [
+        ("insp-1", "inspector", "accept", "accepted")]
     returned = [v for v in mine if "reason_code" in v]
     assert {v["reason_code"] for v in returned} == {"formal_reply"} and {v["employee_id"] for v in returned} == {"emp-3", "emp-6"}
 

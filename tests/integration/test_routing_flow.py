@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime
 
 import asyncpg
+import httpx
 import pytest
 import yaml
 
@@ -174,6 +175,24 @@ async def test_routing_end_to_end(stack: StackInfo, services: dict[str, ServiceP
     history = await routing_db.fetchval("SELECT count(*) FROM assignments WHERE appeal_id = $1", uuid.UUID(appeal_id))
     assert history == 2, "refused actions change nothing"
     await routing_db.close()
+
+    # Each employee's action is in the audit trail, refusals with their reason; inspectors read it.
+    routing = services["routing"]
+    trail = httpx.get(f"{routing.base_url}/v1/appeals/{appeal_id}/audit", timeout=10,
+                      headers=stack.bearer("insp-1", "inspector")).json()
+    assert [(e["actor"], e["outcome"]) for e in trail][:2] == [("md-17", "reassigned to almaly_akimat"),
+                                                               ("al-4", "answered")]
+    assert any(e["actor"] == "md-17" and e["outcome"].startswith("refused:") for e in trail)
+    executor = stack.bearer("md-17", "executor", executor_code="mobility_dept")
+    assert httpx.get(f"{routing.base_url}/v1/appeals/{appeal_id}/audit", headers=executor, timeout=10).status_code == 403
+    # An executor reads its own appeals only: another's is answered like an unknown one.
+    stranger = stack.bearer("x-1", "executor", executor_code="turksib_akimat")
+    assert httpx.get(f"{routing.base_url}/v1/appeals/{appeal_id}/assignments", headers=stranger,
+                     timeout=10).status_code == 404
+    assert httpx.get(f"{routing.base_url}/v1/appeals/{appeal_id}/assignments", headers=executor,
+                     timeout=10).status_code == 200, "mobility_dept held it before the reassignment"
+    assert httpx.get(f"{routing.base_url}/v1/executors/almaly_akimat/assignments", headers=executor,
+                     timeout=10).status_code == 403
 
 
 async def _gt(count, n) -> bool:

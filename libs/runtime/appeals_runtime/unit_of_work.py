@@ -1,6 +1,7 @@
 """The unit of work every service's handlers run in: one PostgreSQL transaction, with the
 events it announces written to the outbox when (and only when) that transaction commits.
 
+Decisions people make are written to the service's audit trail the same way (:meth:`audit`).
 A service subclasses :class:`UnitOfWork`, binds its repositories in :meth:`bind`, and adds
 typed announcement methods that map its domain to contract events (``adapters/events.py``)
 and call :meth:`announce`. The runtime opens units of work for consumers, polling workers
@@ -21,6 +22,8 @@ from opentelemetry import context as otel_context
 
 from appeals_contracts.base import Event
 from appeals_contracts.envelope import Envelope
+from appeals_runtime import audit
+from appeals_runtime.audit import AuditEntry
 from appeals_runtime.clock import Clock
 from appeals_runtime.outbox import OutboxMessage, enqueue
 
@@ -42,6 +45,7 @@ class UnitOfWork:
         self._conn: asyncpg.Connection | None = None
         self._transaction: object = None
         self._messages: list[OutboxMessage] = []
+        self._audit: list[AuditEntry] = []
 
     @property
     def conn(self) -> asyncpg.Connection:
@@ -61,7 +65,7 @@ class UnitOfWork:
         except BaseException:
             await self._release()
             raise
-        self._messages = []
+        self._messages, self._audit = [], []
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -69,11 +73,12 @@ class UnitOfWork:
         try:
             if exc_type is None:
                 await enqueue(self.conn, self._messages)
+                await audit.record(self.conn, self._audit)
                 await self._transaction.commit()  # type: ignore[attr-defined]
             else:
                 await self._transaction.rollback()  # type: ignore[attr-defined]
         finally:
-            self._messages = []
+            self._messages, self._audit = [], []
             await self._release()
 
     async def _release(self) -> None:
@@ -96,6 +101,14 @@ class UnitOfWork:
             envelope, key=key or envelope.subject or str(envelope.id), extra_headers=extra_headers or {},
             trace_context=trace_context or self.trace_context or otel_context.get_current()))
         return envelope
+
+    def audit(self, entry: AuditEntry) -> None:
+        """Record a person's decision in the service's audit trail, when this unit commits."""
+        self._audit.append(entry)
+
+    async def audit_trail(self, appeal_id: UUID) -> list[dict[str, object]]:
+        """The appeal's audit trail in this service, oldest first."""
+        return await audit.trail(self.conn, appeal_id)
 
     @property
     def announced(self) -> list[Envelope]:

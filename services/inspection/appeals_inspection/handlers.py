@@ -18,6 +18,7 @@ from appeals_contracts.events import (
     DeadlineScheduled,
 )
 from appeals_inspection.domain.review import Verdict, check_verdict
+from appeals_runtime.audit import AuditEntry
 
 
 class ReadModel(Protocol):
@@ -39,6 +40,10 @@ class UnitOfWork(Protocol):
 
     def decided(self, answer: dict[str, Any], verdict: Verdict, at: datetime) -> None:
         """Announce the verdict (answer accepted or returned)."""
+        ...
+
+    def audit(self, entry: AuditEntry) -> None:
+        """Record the decision in the audit trail, in this transaction."""
         ...
 
 
@@ -79,5 +84,10 @@ async def decide(uow: UnitOfWork, answer_id: UUID, verdict: Verdict, *, return_r
     else:
         await uow.model.decide(answer_id, "returned", verdict.inspector_id, verdict.reason_code, verdict.comment, now)
     uow.decided(answer, verdict, now)
+    uow.audit(AuditEntry(
+        actor=verdict.inspector_id, role="inspector", action="accept" if verdict.accept else "return",
+        appeal_id=answer["appeal_id"], outcome="accepted" if verdict.accept else "returned", at=now,
+        details={"answer_id": str(answer_id), "executor_code": answer["executor_code"],
+                 "employee_id": answer["employee_id"], "reason_code": verdict.reason_code}))
     return {"answer_id": str(answer_id), "appeal_id": str(answer["appeal_id"]),
             "status": "accepted" if verdict.accept else "returned", "decided_at": now.isoformat()}

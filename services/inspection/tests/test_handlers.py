@@ -67,7 +67,11 @@ class FakeReadModel:
 
 
 class FakeUnitOfWork:
+    def audit(self, entry):
+        self.audited.append(entry)
+
     def __init__(self) -> None:
+        self.audited: list = []
         self.model = FakeReadModel()
         self.announced: list = []
 
@@ -111,6 +115,10 @@ async def test_accepting_closes_the_appeal_and_announces_the_answer():
     assert accepted.event_type == "inspection.answer_accepted"
     assert (accepted.inspector_id, accepted.employee_id, accepted.answer_text) == ("insp-1", "e-7",
                                                                                    "The bench was repaired.")
+    [entry] = uow.audited
+    assert (entry.actor, entry.role, entry.action, entry.appeal_id, entry.outcome) == (
+        "insp-1", "inspector", "accept", appeal, "accepted")
+    assert entry.details["employee_id"] == "e-7"
 
 
 async def test_returning_needs_a_known_reason_and_a_decided_answer_is_a_conflict():

@@ -18,6 +18,7 @@ from appeals_contracts.events import (
 from appeals_routing.domain import decisions
 from appeals_routing.domain.model import AppealState, Assignment, Directory, RegisteredAppeal, RuleSet
 from appeals_routing.domain.rules import directory_problems, rule_set_problems
+from appeals_runtime.audit import AuditEntry
 
 LANGUAGES = frozenset({"kk", "ru", "en"})
 MAX_ANSWER = 20_000
@@ -55,6 +56,10 @@ class UnitOfWork(Protocol):
     def action_rejected(self, action_id: UUID, appeal_id: UUID | None, executor: str | None, action_type: str,
                         reason: str, at: datetime) -> None:
         """Tell the portal why its action was refused."""
+        ...
+
+    def audit(self, entry: AuditEntry) -> None:
+        """Record an employee's decision in the audit trail, in this transaction."""
         ...
 
 
@@ -117,11 +122,14 @@ async def handle_action(uow: UnitOfWork, action: ExecutorAction, *, directory: D
     reason, if any (announced back to the portal; nothing else changes)."""
     state = await uow.routing.get_for_update(action.appeal_id)
     refusal = _action_refusal(state, action, directory)
+    done = ""
     if refusal is None and isinstance(action, ExecutorAnswerSubmitted):
         await uow.routing.set_status(action.appeal_id, "answered", action.executor_code)
         uow.answered(action)
+        done = "answered"
     elif refusal is None and isinstance(action, ExecutorExtensionRequested):
         uow.extension_requested(action)
+        done = "extension requested"
     elif refusal is None and isinstance(action, ExecutorReassignmentRequested):
         rule_set = await uow.routing.current_rule_set()
         result = decisions.reassign(state, action.executor_code, action.suggested_executor_code, action.reason,
@@ -133,8 +141,13 @@ async def handle_action(uow: UnitOfWork, action: ExecutorAction, *, directory: D
             await uow.routing.add_assignments([(result.appeal_id, entry)])
             await uow.routing.set_status(result.appeal_id, "assigned", entry.executor)
             uow.assigned(result, entry)
+            done = f"reassigned to {entry.executor}"
     if refusal is not None:
         uow.action_rejected(action.action_id, action.appeal_id, action.executor_code, action.event_type, refusal, now)
+    uow.audit(AuditEntry(
+        actor=action.employee_id or "?", role="executor", action=action.event_type, appeal_id=action.appeal_id,
+        outcome=f"refused: {refusal}" if refusal else done, at=now,
+        details={"executor_code": action.executor_code, "action_id": str(action.action_id)}))
     return refusal
 
 

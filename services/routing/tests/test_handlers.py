@@ -58,7 +58,11 @@ class FakeRouting:
 
 
 class FakeUnitOfWork:
+    def audit(self, entry):
+        self.audited.append(entry)
+
     def __init__(self) -> None:
+        self.audited: list = []
         self.routing = FakeRouting()
         self.announced: list[tuple[str, str | None]] = []
 
@@ -128,6 +132,8 @@ async def test_answer_then_verdicts_move_the_appeal():
     assert uow.routing.states[appeal.appeal_id].status == "closed"
     refusal = await handlers.handle_action(uow, answer, directory=DIRECTORY, now=NOW)
     assert refusal == "the appeal is closed"
+    assert [(e.actor, e.role, e.outcome) for e in uow.audited] == [
+        ("t-1", "executor", "answered"), ("t-1", "executor", "refused: the appeal is closed")]
     assert uow.announced[-1] == ("executor.action_rejected", None)
 
 

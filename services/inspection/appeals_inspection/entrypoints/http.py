@@ -113,6 +113,12 @@ async def appeal_history(appeal_id: UUID, uow: UnitOfWork) -> dict[str, Any]:
     return history
 
 
+@router.get("/appeals/{appeal_id}/audit", dependencies=[STAFF])
+async def appeal_audit(appeal_id: UUID, uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Every verdict on the appeal's answers: who (the inspector's id), when, what, the outcome."""
+    return await uow.audit_trail(appeal_id)
+
+
 @router.get("/escalations", dependencies=[READERS])
 async def escalations(uow: UnitOfWork, runtime: RuntimeDep,
                       state: Literal["open", "all"] = "open") -> list[dict[str, Any]]:

@@ -32,6 +32,11 @@ def router() -> APIRouter:
                                  "reason": a.reason, "rule_id": a.rule_id, "rule_set_version": a.rule_set_version,
                                  "assigned_at": a.assigned_at.isoformat()} for a in entries]}
 
+    @api.get("/appeals/{appeal_id}/audit", summary="Executors' actions on the appeal: who, when, what, the outcome",
+             dependencies=[allow("inspector")])
+    async def audit(appeal_id: UUID, uow: UnitOfWork) -> list[dict[str, Any]]:
+        return await uow.audit_trail(appeal_id)
+
     @api.get("/executors/{executor_code}/assignments", summary="An executor's open assignments, paginated")
     async def open_assignments(executor_code: str, caller: Annotated[Caller, allow("executor", "inspector")],
                                uow: UnitOfWork, limit: int = Query(50, ge=1, le=500),
