@@ -64,6 +64,19 @@ async def test_submit_repeat_and_refuse(stack: StackInfo, intake: ServiceProcess
         missing = await client.get("/v1/appeals/OA-1999-00000000")
         assert missing.status_code == 404
 
+    # The citizen follows the appeal with the number and its token; a guess looks unknown.
+    created = first.json()
+    assert len(created["status_token"]) >= 32 and again.json()["status_token"] == created["status_token"]
+    async with httpx.AsyncClient(base_url=intake.base_url) as citizen:
+        mine = await citizen.get(created["status_url"])
+        assert mine.status_code == 200 and mine.json()["registration_number"] == created["registration_number"]
+        assert "Dana" not in mine.text
+        for wrong in ("", "?token=", "?token=" + created["status_token"][:-2] + "xx"):
+            guessed = await citizen.get(f"/v1/status/{created['registration_number']}{wrong}")
+            assert (guessed.status_code, guessed.json()) == (
+                404, {"detail": f"no appeal numbered {created['registration_number']}"}), "same as an unknown number"
+        assert (await citizen.get(f"/v1/appeals/{created['registration_number']}")).status_code == 401
+
     # Only operators and adapters submit; a caller without a token is challenged.
     anonymous = await httpx.AsyncClient(base_url=intake.base_url).post("/v1/appeals", json=body("fo-anon"))
     assert anonymous.status_code == 401 and "bearer" in anonymous.headers["www-authenticate"].lower()

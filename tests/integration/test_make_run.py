@@ -20,6 +20,7 @@ from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import ExecutorAnswerSubmitted
 from appeals_devstack.ports import free_port
 from appeals_devstack.services import SERVICES
+from appeals_devstack.portal_keys import PortalKeys
 from appeals_devstack.testing import VALID_IIN, eventually, produce
 
 pytestmark = pytest.mark.integration
@@ -68,8 +69,9 @@ async def test_make_run_brings_the_platform_up_and_an_appeal_through(tmp_path: P
                                              executor_code=assigned["executor_code"], employee_id="e-1",
                                              text="Шамдар жөнделді.", language="kk", submitted_at=datetime.now(UTC))
             envelope = Envelope.wrap(action, source="/portals/test", subject=appeal_id)
+            portal = PortalKeys(tmp_path / "state" / "portal-keys")  # make run made the executors' keys there
             await produce(f"127.0.0.1:{kafka_port}", "appeals.executor-actions.v1",
-                          [(appeal_id.encode(), envelope.kafka_value(), envelope.kafka_headers())])
+                          [portal.signed_record(assigned["executor_code"], envelope, appeal_id)])
 
             async def queued():
                 rows = (await http.get("http://127.0.0.1:8005/v1/queue")).json()

@@ -27,7 +27,7 @@ from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.sinks import MailSink, SmsSink
 from appeals_devstack.stack import StackInfo
-from appeals_devstack.testing import VALID_IIN, eventually, produce
+from appeals_devstack.testing import VALID_IIN, eventually, produce, read_to_end, submission
 from appeals_runtime.trace_files import appeal_traces, read_spans
 
 pytestmark = pytest.mark.integration
@@ -91,9 +91,8 @@ async def test_one_appeal_through_all_five_services(platform_stack: StackInfo, p
         action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(appeal_id),
                                          executor_code=executor, employee_id="emp-42", text=text, language="ru",
                                          submitted_at=datetime.now(UTC))
-        envelope = Envelope.wrap(action, source="/portals/test", subject=appeal_id)
-        await produce(stack.bootstrap_servers, "appeals.executor-actions.v1",
-                      [(appeal_id.encode(), envelope.kafka_value(), envelope.kafka_headers())])
+        envelope = Envelope.wrap(action, source=f"/portals/{executor}", subject=appeal_id)
+        await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [stack.signed_action(executor, envelope)])
 
         async def queued():
             rows = (await inspection.get("/v1/queue", params={"executor": executor})).json()
@@ -164,8 +163,7 @@ async def _when(pending, condition):
 async def test_a_surge_converges(platform_stack: StackInfo, platform):
     """The demo's generator, about 180 appeals in half a minute: every stage's count converges."""
     processes, _mail, _traces = platform
-    demo = Demo(platform_stack.bootstrap_servers, processes["inspection"].base_url, rate=6.0, seed=7,
-                inspector_token=platform_stack.token("demo-inspector", "inspector"))
+    demo = Demo(platform_stack, processes["inspection"].base_url, rate=6.0, seed=7)
     converged = await demo.run(30, drain_timeout_s=150)
     counts = demo.progress.counts()
     assert converged, counts
@@ -175,3 +173,88 @@ async def test_a_surge_converges(platform_stack: StackInfo, platform):
     assert counts["not_routed"] + counts["closed"] == counts["registered"]
     assert counts["assigned"] == counts["closed"] == counts["accepted"] and counts["returned"] > 0
     assert 0 < counts["late"] < counts["closed"] and counts["notified"] > 0
+
+
+def _planted_iin(seed: int) -> str:
+    """A valid IIN no other test uses (born 1 Jan 1977, serial from ``seed``)."""
+    from appeals_intake.domain.iin import check_digit
+
+    for serial in range(seed % 9000, 10_000):
+        first = f"7701013{serial:04d}"
+        if (digit := check_digit(first)) is not None:
+            return first + str(digit)
+    raise AssertionError("no IIN")
+
+
+async def test_planted_personal_data_appears_nowhere(platform_stack: StackInfo, platform):
+    """Distinctive personal data goes through the whole lifecycle and into bad input too;
+    then every log, span, dead-letter header and error body is searched for it."""
+    stack = platform_stack
+    processes, mail, trace_dir = platform
+    tag = uuid.uuid4().hex[:6]
+    planted = {"name": f"Zhanar Plantedova-{tag}", "iin": _planted_iin(int(tag, 16)),
+               "phone": "+7701" + str(int(tag, 16) % 10**7).zfill(7), "email": f"zhanar.planted.{tag}@example.kz"}
+    street = f"Plantedstreet {tag} 17"
+    intake = httpx.AsyncClient(base_url=processes["intake"].base_url, timeout=30, headers=stack.bearer("op-1", "operator"))
+    inspection = httpx.AsyncClient(base_url=processes["inspection"].base_url, timeout=30,
+                                   headers=stack.bearer("insp-1", "inspector"))
+    appeal = {"channel": "contact_centre", "channel_message_id": f"cc-{tag}", "kind": "complaint",
+              "category": "road_repair", "district": "medeu", "language": "ru", "address": street,
+              "text": f"Яма у дома {street}.", "citizen": {**planted, "preferred_language": "ru"}}
+    created = await intake.post("/v1/appeals", json=appeal)
+    assert created.status_code == 201, created.text
+    number, appeal_id = created.json()["registration_number"], created.json()["appeal_id"]
+
+    # Bad input carrying the same data: an HTTP error body, and dead letters of malformed records.
+    bodies = [(await intake.post("/v1/appeals", json={**appeal, "channel_message_id": f"cc-{tag}-bad",
+                                                       "citizen": {**planted, "email": planted["email"] + "@@"}})).text,
+              (await intake.post("/v1/appeals", json={**appeal, "kind": 5})).text]
+    bad_value = json.dumps({**appeal, "channel_message_id": 7}).encode()
+    record = Envelope.wrap(submission(f"k-{tag}"), source="/adapters/test", subject=f"contact_centre:k-{tag}")
+    await produce(stack.bootstrap_servers, "appeals.intake.v1", [
+        (f"contact_centre:{tag}".encode(), bad_value, record.kafka_headers()),
+        (f"contact_centre:{tag}x".encode(), b"{" + street.encode(), record.kafka_headers())])
+
+    async def status() -> dict:
+        return (await intake.get(f"/v1/appeals/{number}")).json()
+
+    assigned = await eventually(lambda: _when(status(), lambda s: s["executor_code"] and s["due_at"]), "assignment")
+    executor = assigned["executor_code"]
+    action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(appeal_id), executor_code=executor,
+                                     employee_id="emp-7", text="Отремонтировано.", language="ru",
+                                     submitted_at=datetime.now(UTC))
+    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [stack.signed_action(
+        executor, Envelope.wrap(action, source=f"/portals/{executor}", subject=appeal_id))])
+
+    async def queued():
+        rows = (await inspection.get("/v1/queue", params={"executor": executor})).json()
+        return next((r for r in rows if r["appeal_id"] == appeal_id), None)
+    answer = await eventually(queued, "the answer in the review queue")
+    assert (await inspection.post(f"/v1/answers/{answer['answer_id']}/accept")).status_code == 200
+    await eventually(lambda: _when(status(), lambda s: s["status"] == "closed"), "closed")
+    notification = httpx.AsyncClient(base_url=processes["notification"].base_url, timeout=30,
+                                     headers=stack.bearer("sre-1", "sre"))
+
+    async def delivered():
+        rows = (await notification.get(f"/v1/appeals/{appeal_id}/notifications")).json()
+        return rows if rows and all(r["status"] == "delivered" for r in rows) else None
+    await eventually(delivered, "the citizen's messages delivered")
+    dead = await eventually(lambda: _dead_letters(stack, tag), "both dead letters")
+    assert any(m["To"] == planted["email"] for m in (email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                                                     for p in mail.directory.glob("*.eml"))), "the data did travel"
+
+    # Now search everywhere it must not be.
+    texts = {f"log {p.name}": p.read_text("utf-8", "replace") for p in (trace_dir.parent / "logs").glob("*.log")}
+    texts |= {f"spans {p.name}": p.read_text("utf-8", "replace") for p in trace_dir.glob("*.jsonl")}
+    texts |= {f"dead letter headers {i}": json.dumps([(k, v.decode("utf-8", "replace")) for k, v in r.headers
+                                                      if k.startswith("dlq_")]) for i, r in enumerate(dead)}
+    texts |= {f"error body {i}": body for i, body in enumerate(bodies)}
+    values = [*planted.values(), planted["phone"][4:], planted["name"].split()[1], street, planted["iin"]]
+    hits = {(where, value) for where, text in texts.items() for value in values if value in text}
+    assert hits == set()
+
+
+async def _dead_letters(stack: StackInfo, tag: str):
+    records = await read_to_end(stack.bootstrap_servers, "appeals.intake.v1.dlq.intake")
+    mine = [r for r in records if tag in (r.key or b"").decode("utf-8", "replace")]
+    return mine if len(mine) >= 2 else None

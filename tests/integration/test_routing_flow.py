@@ -49,9 +49,13 @@ def services(stack: StackInfo, tmp_path_factory):
 
 
 
-def action_record(event) -> tuple[bytes, bytes, list]:
+def action_record(stack: StackInfo, event, signer: str | None = None) -> tuple[bytes, bytes, list]:
+    """The action as the portal of ``signer`` (by default the executor it names) publishes it."""
     envelope = Envelope.wrap(event, source="/portals/test", subject=str(event.appeal_id))
-    return str(event.appeal_id).encode(), envelope.kafka_value(), envelope.kafka_headers()
+    signer = signer or event.executor_code
+    if signer not in load_reference().executors.codes:  # an unknown executor has no portal key
+        return str(event.appeal_id).encode(), envelope.kafka_value(), envelope.kafka_headers()
+    return stack.signed_action(signer, envelope)
 
 
 async def test_routing_end_to_end(stack: StackInfo, services: dict[str, ServiceProcess]):
@@ -111,11 +115,11 @@ async def test_routing_end_to_end(stack: StackInfo, services: dict[str, ServiceP
     # A reassignment and an answer round-trip.
     appeal_id = next(i for i, a in appeals.items() if expected_executor(a["category"], a["district"]) == "mobility_dept")
     now = datetime.now(UTC)
-    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [action_record(ExecutorReassignmentRequested(
+    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [action_record(stack, ExecutorReassignmentRequested(
         action_id=uuid.uuid4(), appeal_id=appeal_id, executor_code="mobility_dept", employee_id="md-17",
         reason="Local road: district competence", suggested_executor_code="almaly_akimat", requested_at=now))])
     answer_id = uuid.uuid4()
-    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [action_record(ExecutorAnswerSubmitted(
+    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [action_record(stack, ExecutorAnswerSubmitted(
         action_id=answer_id, appeal_id=appeal_id, executor_code="almaly_akimat", employee_id="al-4",
         text="The pothole was repaired on 25 November.", language="ru", submitted_at=now))])
     answered = await read_topic(stack.bootstrap_servers, "appeals.answered.v1",
@@ -156,12 +160,12 @@ async def test_routing_end_to_end(stack: StackInfo, services: dict[str, ServiceP
                                       employee_id="e-1", reason="  ", requested_at=now),
     ]
     malformed_id = uuid.uuid4()
-    key, value, headers = action_record(invalid[0])
+    key, value, headers = action_record(stack, invalid[0])
     malformed = json.loads(value)
     malformed.update(action_id=str(malformed_id))
     del malformed["text"]
     await produce(stack.bootstrap_servers, "appeals.executor-actions.v1",
-                  [action_record(a) for a in invalid] + [(key, json.dumps(malformed).encode(), headers)])
+                  [action_record(stack, a) for a in invalid] + [(key, json.dumps(malformed).encode(), headers)])
     wanted = {str(a.action_id) for a in invalid} | {str(malformed_id)}
     rejected = await read_topic(stack.bootstrap_servers, "appeals.executor-actions-rejected.v1",
                                 until=lambda rs: wanted <= {json.loads(r.value)["action_id"] for r in rs})
@@ -169,6 +173,23 @@ async def test_routing_end_to_end(stack: StackInfo, services: dict[str, ServiceP
                if json.loads(r.value)["action_id"] in wanted}
     assert set(reasons) == wanted and all(reasons.values())
     assert reasons[str(malformed_id)].startswith("malformed action:") and "text" in reasons[str(malformed_id)]
+
+    # A portal cannot pass for another executor: signed with another executor's key, or not
+    # signed at all, the action is refused with the reason and changes nothing.
+    forged, unsigned = (ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=appeal_id,
+                                                executor_code="almaly_akimat", employee_id="al-4",
+                                                text="Closed, trust me.", language="ru", submitted_at=now)
+                        for _ in range(2))
+    plain = Envelope.wrap(unsigned, source="/portals/test", subject=appeal_id)
+    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [
+        action_record(stack, forged, signer="mobility_dept"),
+        (appeal_id.encode(), plain.kafka_value(), plain.kafka_headers())])
+    forged_ids = {str(forged.action_id), str(unsigned.action_id)}
+    refusals = {json.loads(r.value)["action_id"]: json.loads(r.value)["reason"] for r in await read_topic(
+        stack.bootstrap_servers, "appeals.executor-actions-rejected.v1",
+        until=lambda rs: forged_ids <= {json.loads(r.value)["action_id"] for r in rs})}
+    assert "does not verify with a key of executor 'almaly_akimat'" in refusals[str(forged.action_id)]
+    assert refusals[str(unsigned.action_id)] == "the action is not signed"
     dead = await read_topic(stack.bootstrap_servers, "appeals.executor-actions.v1.dlq.routing",
                             until=lambda rs: any(str(malformed_id) in r.value.decode() for r in rs))
     assert any(str(malformed_id) in r.value.decode() for r in dead), "kept for the SRE as well"

@@ -37,7 +37,7 @@ def routes() -> dict[tuple[str, str, str], frozenset[str]]:
             access = declared_access(route.dependant.dependencies)
             assert access is not None, f"{service.name} {route.path} declares no access rule"
             for method in sorted(route.methods):
-                found[service.name, method, route.path] = access.roles
+                found[service.name, method, route.path] = frozenset({"citizen"}) if access.citizen else access.roles
     return found
 
 
@@ -47,8 +47,8 @@ def documented() -> dict[tuple[str, str, str], frozenset[str]]:
         match = re.match(r"\| (\S+) \| `(GET|POST|PUT|DELETE|PATCH) ([^`]+)` \| ([^|]+) \|", line)
         if match:
             service, method, path, roles = match.groups()
-            names = frozenset() if roles.strip() == "anyone" else frozenset(
-                r.strip().strip("`") for r in roles.split(","))
+            names = (frozenset() if roles.strip() == "anyone" else frozenset({"citizen"})
+                     if roles.strip().startswith("citizen") else frozenset(r.strip().strip("`") for r in roles.split(",")))
             rows[service, method, path] = names
     return rows
 

@@ -90,3 +90,6 @@ class AppealRegistered(Event):
     citizen: CitizenContact | None = None
     submitted_at: AwareDatetime | None = None
     registered_at: AwareDatetime
+    status_token: str | None = Field(None, description="Secret (at least 128 bits) that lets the citizen follow "
+                                     "the appeal: for the in-channel reply only; never logged or stored in clear "
+                                     "outside notification")

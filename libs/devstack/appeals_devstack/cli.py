@@ -33,8 +33,7 @@ def _start_demo(info: StackInfo, processes: list[ServiceProcess], rate: float, s
     from appeals_devstack.demo import Demo, line_view
 
     inspection = next(p for p in processes if p.service.name == "inspection")
-    demo = Demo(info.bootstrap_servers, inspection.base_url, rate=rate,
-                inspector_token=info.token("demo-inspector", "inspector", ttl_s=24 * 3600))
+    demo = Demo(info, inspection.base_url, rate=rate)
 
     def play() -> None:
         converged = asyncio.run(demo.run(seconds, view=line_view(2.0)))

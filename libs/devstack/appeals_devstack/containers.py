@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncpg
 
 from appeals_devstack.issuer import LocalIssuer
+from appeals_devstack.portal_keys import PortalKeys
 from appeals_devstack.ports import free_port
 from appeals_devstack.services import DATABASES
 from appeals_devstack.stack import StackInfo, create_topics
@@ -23,7 +24,9 @@ def container_stack(state_dir: Path) -> Iterator[StackInfo]:
     issuer = LocalIssuer(state_dir / "issuer", free_port()).start()
     try:
         with KafkaContainer().with_kraft() as kafka, PostgresContainer("postgres:16", driver=None) as pg:
-            info = ContainerStackInfo(kafka.get_bootstrap_server(), pg.get_connection_url(), str(issuer.keys.directory))
+            PortalKeys(state_dir / "portal-keys").ensure()
+            info = ContainerStackInfo(kafka.get_bootstrap_server(), pg.get_connection_url(), str(issuer.keys.directory),
+                                      str(state_dir / "portal-keys"))
             asyncio.run(_prepare(info))
             yield info
     finally:

@@ -29,6 +29,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import AppealSubmitted, CitizenContact, ExecutorAnswerSubmitted
 from appeals_contracts.reference import load_reference
+from appeals_devstack.stack import StackInfo
 from appeals_devstack.testing import VALID_IIN
 
 ARTICLE_TOP5 = {"social_aid": 81.6, "city_entry_exit": 36.8, "education": 31.7, "benefits": 24.3,
@@ -79,11 +80,12 @@ class Progress:
 
 
 class Demo:
-    def __init__(self, bootstrap: str, inspection_url: str, *, inspector_token: str, rate: float = 5.0,
-                 seed: int | None = None, mix: Mix | None = None) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, stack: StackInfo, inspection_url: str, *, rate: float = 5.0, seed: int | None = None,
+                 mix: Mix | None = None) -> None:
+        self.stack = stack
+        self.bootstrap = stack.bootstrap_servers
         self.inspection_url = inspection_url
-        self._inspector = {"Authorization": f"Bearer {inspector_token}"}
+        self._inspector = {"Authorization": f"Bearer {stack.token('demo-inspector', 'inspector', ttl_s=24 * 3600)}"}
         self.rate = rate
         self.mix = mix or Mix()
         self.random = random.Random(seed)
@@ -158,8 +160,10 @@ class Demo:
         action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(appeal_id),
                                          executor_code=executor, employee_id=f"{executor}-{self.random.randint(1, 9)}",
                                          text="The issue was resolved.", language="ru", submitted_at=submitted)
-        await self._send("appeals.executor-actions.v1", appeal_id,
-                         Envelope.wrap(action, source="/portals/demo", subject=appeal_id))
+        assert self._producer is not None
+        key, value, headers = self.stack.signed_action(
+            executor, Envelope.wrap(action, source=f"/portals/{executor}", subject=appeal_id))
+        await self._producer.send_and_wait("appeals.executor-actions.v1", value, key=key, headers=headers)
 
     # -- inspectors -----------------------------------------------------------------------
     async def inspectors(self, stop: asyncio.Event) -> None:

@@ -9,6 +9,7 @@ sign-in of its own; tokens are minted with :meth:`IssuerKeys.mint` or ``appeals-
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 import uuid
@@ -40,6 +41,14 @@ class IssuerKeys:
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key()))  # type: ignore[arg-type]
         self.kid = jwt.PyJWK(jwk).key_id or _thumbprint(jwk)
         self.jwks = {"keys": [{**jwk, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
+
+    def status_token_secret(self) -> str:
+        """The stack's key of citizens' status tokens (intake's ``STATUS_TOKEN_SECRET``)."""
+        path = self.directory / "status-token.secret"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48), "utf-8")
+            path.chmod(0o600)
+        return path.read_text("utf-8").strip()
 
     @property
     def issuer_url(self) -> str:

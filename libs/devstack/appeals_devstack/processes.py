@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from appeals_devstack.children import die_with_parent
 from appeals_devstack.ports import free_port
 from appeals_devstack.services import ServiceDef
 from appeals_devstack.stack import StackInfo
@@ -37,7 +38,8 @@ class ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         self._proc = subprocess.Popen([sys.executable, "-m", self.service.module], env=self.env,
-                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                      preexec_fn=die_with_parent)
         return self
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:

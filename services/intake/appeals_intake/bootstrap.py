@@ -9,7 +9,7 @@ from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_intake.config import IntakeSettings
 from appeals_intake.domain.model import Catalog
 from appeals_intake.entrypoints import consumers, http
-from appeals_runtime.service import ServiceSpec, create_app
+from appeals_runtime.service import Runtime, ServiceSpec, create_app
 
 
 def catalog_from_reference() -> Catalog:
@@ -29,6 +29,9 @@ def catalog_from_reference() -> Catalog:
 def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     catalog = catalog_from_reference()
+
+    async def on_start(runtime: Runtime) -> None:
+        settings.token_secret()  # no secret, no start: citizens' tokens would be forgeable or void
     spec = ServiceSpec(
         title="Intake",
         description="Registers citizen appeals and serves their status.",
@@ -38,5 +41,6 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
         publishes=("appeals.registered.v1", "appeals.intake-rejected.v1"),
         subscribe=lambda runtime: consumers.subscribe_all(runtime, catalog, settings),
         routers=[http.router(catalog, settings)],
+        on_start=on_start,
     )
     return create_app(spec)

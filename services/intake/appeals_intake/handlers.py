@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID, uuid4
@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from appeals_intake.domain import registration
 from appeals_intake.domain.model import Appeal, Catalog, Reason, SubmitAppeal
 from appeals_intake.domain.status import AppealStatus, TimelineEntry, summarize
+from appeals_intake.domain.status_token import status_token, token_matches
 from appeals_intake.domain.validation import normalised, validate
 
 
@@ -51,7 +52,7 @@ Outcome = Registered | Rejected
 
 async def submit_appeals(
     uow: UnitOfWork, commands: Sequence[SubmitAppeal], *, catalog: Catalog, prefix: str, now: datetime,
-    new_id: Callable[[], UUID] = uuid4, announce_rejections: bool = True,
+    token_secret: bytes, new_id: Callable[[], UUID] = uuid4, announce_rejections: bool = True,
 ) -> list[Outcome]:
     """Validate, deduplicate, number and store submissions; announce each outcome.
 
@@ -67,8 +68,9 @@ async def submit_appeals(
     if plan.new:
         year = registration.registration_year(now)
         first = await uow.appeals.allocate_numbers(year, len(plan.new))
-        numbered = registration.number_appeals(plan.new, prefix=prefix, year=year, first_sequence=first,
-                                               registered_at=now, new_id=new_id)
+        numbered = [replace(a, status_token=status_token(token_secret, a.appeal_id))
+                    for a in registration.number_appeals(plan.new, prefix=prefix, year=year, first_sequence=first,
+                                                         registered_at=now, new_id=new_id)]
         await uow.appeals.add(numbered)
         entries = []
         for appeal in numbered:
@@ -100,10 +102,15 @@ class StatusView:
     status: AppealStatus
 
 
-async def appeal_status(uow: UnitOfWork, registration_number: str) -> StatusView | None:
-    """The appeal's current status and timeline, or ``None`` when the number is unknown."""
+async def appeal_status(uow: UnitOfWork, registration_number: str, *, token: str | None = None,
+                        token_secret: bytes | None = None) -> StatusView | None:
+    """The appeal's current status and timeline, or ``None`` when the number is unknown. With
+    ``token_secret`` (a citizen asking) also ``None`` unless ``token`` is the appeal's status
+    token: a guessed number looks exactly like an unknown one."""
     appeal = await uow.appeals.get_by_number(registration_number)
     if appeal is None:
+        return None
+    if token_secret is not None and not token_matches(token_secret, appeal.appeal_id, token):
         return None
     return StatusView(appeal, summarize(await uow.appeals.timeline(appeal.appeal_id)))
 

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from appeals_intake import handlers
 from appeals_intake.bootstrap import catalog_from_reference
 from appeals_intake.domain.model import Appeal, Contact, SubmitAppeal
+from appeals_intake.domain.status_token import status_token
 
 CATALOG = catalog_from_reference()
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+SECRET = b"x" * 32
 
 
 class FakeAppeals:
@@ -64,7 +66,7 @@ def submission(message_id: str, **changes) -> SubmitAppeal:
 
 
 async def submit(uow, commands):
-    return await handlers.submit_appeals(uow, commands, catalog=CATALOG, prefix="OA", now=NOW)
+    return await handlers.submit_appeals(uow, commands, catalog=CATALOG, prefix="OA", now=NOW, token_secret=SECRET)
 
 
 async def test_registers_numbers_and_announces():
@@ -120,3 +122,15 @@ async def test_the_contact_is_stored_in_canonical_form():
     stored = uow.appeals.by_key[("portal", "a")].submission.citizen
     assert outcome.appeal.submission.citizen == stored
     assert (stored.phone, stored.email) == ("+77011234567", "Dana@example.kz")
+
+
+async def test_a_citizen_needs_the_status_token_and_a_guess_looks_unknown():
+    uow = FakeUnitOfWork()
+    [outcome] = await submit(uow, [submission("a")])
+    appeal = outcome.appeal
+    assert appeal.status_token and len(appeal.status_token) >= 32  # 192 bits, base64url
+    number = appeal.registration_number
+    assert await handlers.appeal_status(uow, number, token=appeal.status_token, token_secret=SECRET)
+    for wrong in (None, "", appeal.status_token[:-1] + "A", status_token(b"y" * 32, appeal.appeal_id)):
+        assert await handlers.appeal_status(uow, number, token=wrong, token_secret=SECRET) is None
+    assert status_token(SECRET, appeal.appeal_id) == appeal.status_token, "a repeat gets the same token"

@@ -14,8 +14,9 @@ class NotificationSettings(ServiceSettings):
     service_name: str = "notification"
     http_port: int = 8004
     default_language: str = Field("ru", description="DEFAULT_LANGUAGE: when neither the citizen nor the appeal names one")
-    track_url: str = Field("http://localhost:8001/v1/appeals/{number}",
-                           description="TRACK_URL: where a citizen follows the appeal; {number} is replaced")
+    track_url: str = Field("http://localhost:8001/v1/status/{number}?token={token}",
+                           description="TRACK_URL: where a citizen follows the appeal; {number} and {token} "
+                                       "(the appeal's status token) are replaced")
     templates_dir: OptionalPath = Field(None, description="TEMPLATES_DIR (default: bundled)")
     recipients_file: OptionalPath = Field(None, description="RECIPIENTS_FILE (default: bundled)")
     smtp_host: str = Field("localhost", description="SMTP_HOST")

@@ -114,7 +114,7 @@ async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event, *, writer:
             channel_message_id=event.channel_message_id, language=event.language,
             preferred_language=contact.preferred_language if contact else None,
             email=contact.email if contact else None, phone=contact.phone if contact else None,
-            category=event.category, district=event.district))
+            category=event.category, district=event.district, status_token=event.status_token))
     elif isinstance(event, AppealAssigned):
         await uow.appeals.set_executor(appeal_id, event.executor_code)
     elif isinstance(event, (DeadlineScheduled, DeadlineExtended)):

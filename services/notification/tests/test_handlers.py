@@ -22,7 +22,7 @@ NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 REF = load_reference()
 WRITER = handlers.Writer(templates=Templates(), names=names_from(REF),
                          recipients=read_recipients(None, REF.executors.codes), replies_in_channel=frozenset({"portal"}),
-                         default_language="ru", track_url="https://example.kz/{number}", quiet_hours=None)
+                         default_language="ru", track_url="https://example.kz/status/{number}?token={token}", quiet_hours=None)
 
 
 class FakeAppeals:
@@ -83,7 +83,7 @@ def registered(appeal: uuid.UUID, **changes) -> AppealRegistered:
                   channel_message_id="cc-1", kind="complaint", category="landscaping", district="almaly",
                   text="The park bench is broken.", language="kk",
                   citizen=CitizenContact(name="Aigerim", phone="+77011234567", preferred_language="en"),
-                  submitted_at=NOW, registered_at=NOW)
+                  submitted_at=NOW, registered_at=NOW, status_token="tok-" + "s" * 28)
     return AppealRegistered(**{**fields, **changes})
 
 
@@ -108,6 +108,7 @@ async def test_notices_wait_for_their_facts_and_the_registration_notice_comes_fi
     citizen = next(r for r in uow.ledger.rows.values() if r["template"] == "citizen.registered")
     assert citizen["route"].delivery_channel == "sms" and citizen["route"].language == "en"
     assert "OA-2026-00000042" in citizen["body"]
+    assert "https://example.kz/status/OA-2026-00000042?token=tok-" in citizen["body"], "the status link opens"
 
 
 async def test_a_redelivered_event_adds_no_second_notice():

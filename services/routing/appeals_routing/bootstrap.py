@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from appeals_contracts.reference import load_reference
 from appeals_routing import handlers
 from appeals_routing.adapters.data_files import bundled, bundled_directory, read_directory, read_rule_set
+from appeals_routing.adapters.signatures import ExecutorKeys
 from appeals_routing.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_routing.config import RoutingSettings
 from appeals_routing.entrypoints import consumers, http
@@ -43,6 +44,7 @@ def build_app(settings: RoutingSettings | None = None) -> FastAPI:
                 log.info("first start: %s", outcome)
 
     kinds = kinds_without_executor()
+    keys = ExecutorKeys.from_file(settings.executor_keys_file)  # a broken key file stops the start here
     return create_app(ServiceSpec(
         title="Routing",
         description="Executor directory, routing rules, assignments and executor actions.",
@@ -51,7 +53,7 @@ def build_app(settings: RoutingSettings | None = None) -> FastAPI:
         unit_of_work=PostgresUnitOfWork,
         publishes=("appeals.assigned.v1", "appeals.answered.v1", "appeals.extension-requested.v1",
                    "appeals.executor-actions-rejected.v1"),
-        subscribe=lambda runtime: consumers.subscribe_all(runtime, kinds),
+        subscribe=lambda runtime: consumers.subscribe_all(runtime, kinds, keys),
         routers=[http.router()],
         on_start=on_start,
     ))

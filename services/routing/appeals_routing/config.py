@@ -11,4 +11,6 @@ class RoutingSettings(ServiceSettings):
     service_name: str = "routing"
     http_port: int = 8002
     executors_file: OptionalPath = Field(None, description="EXECUTORS_FILE: directory loaded on first start (default: bundled)")
+    executor_keys_file: OptionalPath = Field(None, description="EXECUTOR_KEYS_FILE: executors' public keys for "
+                                                               "signed actions (none: every action is refused)")
     rules_file: OptionalPath = Field(None, description="RULES_FILE: rules loaded on first start (default: bundled)")

@@ -117,11 +117,13 @@ async def route_registered(uow: UnitOfWork, appeals: Sequence[RegisteredAppeal],
     return states
 
 
-async def handle_action(uow: UnitOfWork, action: ExecutorAction, *, directory: Directory, now: datetime) -> str | None:
+async def handle_action(uow: UnitOfWork, action: ExecutorAction, *, directory: Directory, now: datetime,
+                        not_authentic: str | None = None) -> str | None:
     """Check an executor's action and turn it into platform events; returns the refusal
-    reason, if any (announced back to the portal; nothing else changes)."""
+    reason, if any (announced back to the portal; nothing else changes). ``not_authentic``
+    says why the action is not the named executor's own (its signature), if it is not."""
     state = await uow.routing.get_for_update(action.appeal_id)
-    refusal = _action_refusal(state, action, directory)
+    refusal = _action_refusal(state, action, directory, not_authentic)
     done = ""
     if refusal is None and isinstance(action, ExecutorAnswerSubmitted):
         await uow.routing.set_status(action.appeal_id, "answered", action.executor_code)
@@ -151,9 +153,12 @@ async def handle_action(uow: UnitOfWork, action: ExecutorAction, *, directory: D
     return refusal
 
 
-def _action_refusal(state: AppealState | None, action: ExecutorAction, directory: Directory) -> str | None:
+def _action_refusal(state: AppealState | None, action: ExecutorAction, directory: Directory,
+                    not_authentic: str | None) -> str | None:
     if action.executor_code not in directory.executors:
         return f"unknown executor {action.executor_code!r}"
+    if not_authentic is not None:
+        return not_authentic
     if not action.employee_id.strip():
         return "employee_id is required: answers are the responsibility of a named employee"
     if isinstance(action, ExecutorAnswerSubmitted):

@@ -28,7 +28,7 @@ def registered(appeal: Appeal) -> AppealRegistered:
         category=s.category, district=s.district, address=s.address, text=s.text, language=s.language,
         anonymous=s.anonymous, reports_crime_or_threat=s.reports_crime_or_threat,
         citizen=CitizenContact(**asdict(s.citizen)) if s.citizen else None,
-        submitted_at=s.submitted_at, registered_at=appeal.registered_at,
+        submitted_at=s.submitted_at, registered_at=appeal.registered_at, status_token=appeal.status_token,
     )
 
 

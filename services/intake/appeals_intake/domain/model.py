@@ -60,6 +60,7 @@ class Appeal:
     registration_number: str
     registered_at: datetime
     submission: SubmitAppeal
+    status_token: str | None = field(default=None, repr=False, compare=False)  # secret: the author's key
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ def subscribe_all(runtime: Runtime, catalog: Catalog, settings: IntakeSettings) 
             for d in deliveries if isinstance(d.event, AppealSubmitted)
         ]
         await handlers.submit_appeals(uow, commands, catalog=catalog, prefix=settings.registration_prefix,
-                                      now=runtime.clock.now())
+                                      now=runtime.clock.now(), token_secret=settings.token_secret())
 
     async def on_progress(uow: PostgresUnitOfWork, delivery: Delivery) -> None:
         appeal_id = getattr(delivery.event, "appeal_id", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import uuid4
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from opentelemetry import context as otel_context
 from pydantic import ValidationError
@@ -17,7 +17,8 @@ from appeals_intake.adapters.events import to_command
 from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_intake.config import IntakeSettings
 from appeals_intake.domain.model import Catalog
-from appeals_runtime.auth import Caller, allow
+from appeals_intake.domain.status_token import status_token
+from appeals_runtime.auth import CITIZEN, Caller, allow
 from appeals_runtime.service import RuntimeDep, UnitOfWorkDep
 from appeals_runtime.telemetry import tracer
 
@@ -28,6 +29,27 @@ _SUBMISSION_SCHEMA = AppealSubmitted.model_json_schema(ref_template="#/component
 
 def _refused(reasons: list[dict[str, str]]) -> JSONResponse:
     return JSONResponse({"detail": "submission refused", "reasons": reasons}, status_code=422)
+
+
+def _status_body(view: handlers.StatusView) -> dict[str, Any]:
+    """The status and timeline: codes, times and the accepted answer; never contact details."""
+    s, a = view.status, view.appeal
+    return {
+        "registration_number": a.registration_number,
+        "appeal_id": str(a.appeal_id),
+        "status": s.status,
+        "kind": a.submission.kind,
+        "category": a.submission.category,
+        "district": a.submission.district,
+        "channel": a.submission.channel,
+        "registered_at": a.registered_at.isoformat(),
+        "due_at": s.due_at.isoformat() if s.due_at else None,
+        "overdue": s.overdue,
+        "executor_code": s.executor_code,
+        "answer": s.answer,
+        "answered_on_time": s.on_time,
+        "timeline": [{"event_type": e.event_type, "at": e.occurred_at.isoformat(), **e.details} for e in s.timeline],
+    }
 
 
 def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
@@ -62,43 +84,38 @@ def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
                                  context=otel_context.get_current())
             [outcome] = await handlers.submit_appeals(
                 uow, [command], catalog=catalog, prefix=settings.registration_prefix,
-                now=runtime.clock.now(), announce_rejections=False)
+                now=runtime.clock.now(), token_secret=settings.token_secret(), announce_rejections=False)
             if not isinstance(outcome, handlers.Rejected):  # ids only: `appeals trace` finds the appeal by them
                 span.set_attributes({"appeals.subject": str(outcome.appeal.appeal_id),
                                      "appeals.registration_number": outcome.appeal.registration_number})
         if isinstance(outcome, handlers.Rejected):
             return _refused([{"field": r.field, "message": r.message} for r in outcome.reasons])
         appeal = outcome.appeal
+        token = status_token(settings.token_secret(), appeal.appeal_id)  # for the submitting channel only
         return JSONResponse(
             {"appeal_id": str(appeal.appeal_id), "registration_number": appeal.registration_number,
              "registered_at": appeal.registered_at.isoformat(), "repeated": outcome.repeated,
-             "status_url": f"/v1/appeals/{appeal.registration_number}"},
+             "status_token": token, "status_url": f"/v1/status/{appeal.registration_number}?token={token}"},
             status_code=200 if outcome.repeated else 201,
         )
 
-    @api.get("/appeals/{registration_number}", summary="An appeal's current status and timeline")
+    @api.get("/appeals/{registration_number}", summary="An appeal's current status and timeline (staff)")
     async def status(registration_number: str, caller: Annotated[Caller, allow("operator", "inspector")],
                      uow: UnitOfWork) -> dict[str, Any]:
         view = await handlers.appeal_status(uow, registration_number)
         if view is None:
             raise HTTPException(404, f"no appeal numbered {registration_number}")
-        s, a = view.status, view.appeal
-        return {
-            "registration_number": a.registration_number,
-            "appeal_id": str(a.appeal_id),
-            "status": s.status,
-            "kind": a.submission.kind,
-            "category": a.submission.category,
-            "district": a.submission.district,
-            "channel": a.submission.channel,
-            "registered_at": a.registered_at.isoformat(),
-            "due_at": s.due_at.isoformat() if s.due_at else None,
-            "overdue": s.overdue,
-            "executor_code": s.executor_code,
-            "answer": s.answer,
-            "answered_on_time": s.on_time,
-            "timeline": [{"event_type": e.event_type, "at": e.occurred_at.isoformat(), **e.details}
-                         for e in s.timeline],
-        }
+        return _status_body(view)
+
+    @api.get("/status/{registration_number}", dependencies=[CITIZEN],
+             summary="The citizen's view: the number and its status token",
+             responses={404: {"description": "Unknown number, or a missing or wrong token (the same answer)"}})
+    async def citizen_status(registration_number: str, uow: UnitOfWork,
+                             token: str = Query("", max_length=200, description="The status token")) -> dict[str, Any]:
+        view = await handlers.appeal_status(uow, registration_number, token=token,
+                                            token_secret=settings.token_secret())
+        if view is None:
+            raise HTTPException(404, f"no appeal numbered {registration_number}")
+        return _status_body(view)
 
     return api

@@ -9,7 +9,7 @@ notice waits in the ledger and is written as soon as the facts are complete.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -39,6 +39,7 @@ class AppealFacts:
     district: str | None = None
     executor_code: str | None = None
     due_at: datetime | None = None
+    status_token: str | None = field(default=None, repr=False)  # secret: goes only into the status link
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def context(appeal: AppealFacts, facts: Mapping[str, Any], language: str, names:
     values: dict[str, Any] = {
         "registration_number": appeal.registration_number,
         "due_local": format_due(due) if due else None,
-        "track_url": track_url.format(number=appeal.registration_number),
+        "track_url": track_url.format(number=appeal.registration_number, token=appeal.status_token or ""),
         "category_name": names.name(names.categories, appeal.category, language),
         "district_name": names.name(names.districts, appeal.district, language),
     }

@@ -8,6 +8,7 @@ from aiokafka import ConsumerRecord
 
 from appeals_contracts.events import AnswerAccepted, AnswerReturned, AppealRegistered
 from appeals_routing import handlers
+from appeals_routing.adapters.signatures import ExecutorKeys
 from appeals_routing.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_routing.domain.model import RegisteredAppeal
 from appeals_runtime.consumer import Delivery
@@ -15,7 +16,7 @@ from appeals_runtime.service import Runtime
 from appeals_runtime.telemetry import traceparent_of, within_appeal_trace
 
 
-def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str]) -> None:
+def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str], keys: ExecutorKeys) -> None:
     async def on_appeals_registered(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
         appeals = [RegisteredAppeal(e.appeal_id, e.registration_number, e.kind, e.category, e.district, e.anonymous,
                                     e.reports_crime_or_threat, context=d.trace_context)
@@ -33,7 +34,11 @@ def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str]) -> N
         with within_appeal_trace(appeal_trace, "executor action", delivery.trace_context,
                                  {"appeals.subject": str(action.appeal_id)}):  # type: ignore[attr-defined]
             directory = await uow.routing.directory()
-            await handlers.handle_action(uow, action, directory=directory, now=runtime.clock.now())  # type: ignore[arg-type]
+            record = delivery.record
+            not_authentic = keys.problem(action.executor_code, dict(record.headers or ()),  # type: ignore[attr-defined]
+                                         record.value or b"")
+            await handlers.handle_action(uow, action, directory=directory, now=runtime.clock.now(),  # type: ignore[arg-type]
+                                         not_authentic=not_authentic)
 
     async def on_malformed_action(uow: PostgresUnitOfWork, record: ConsumerRecord, reason: str) -> None:
         await handlers.refuse_malformed_action(uow, record.value, reason, now=runtime.clock.now())

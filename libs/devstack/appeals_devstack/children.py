@@ -1,0 +1,16 @@
+"""Child processes of the launcher and the tests die with them."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for Linux: the child gets SIGTERM when the process that started it dies,
+    so a killed test run or launcher leaves no service or broker behind (a stray service would
+    reconnect to the next run's database and hold its outbox relay's lock)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
