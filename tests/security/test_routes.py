@@ -8,24 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-from fastapi.routing import APIRoute
 
 from appeals_devstack.services import SERVICES
-from appeals_runtime.auth import declared_access
+from appeals_runtime.auth import api_routes, declared_access
 
 DOC = (Path(__file__).parents[2] / "docs" / "security.md").read_text("utf-8")
-
-
-def api_routes(routes: list) -> list[APIRoute]:
-    """The app's API routes, through included routers (FastAPI's own /docs and /openapi.json,
-    switched by API_DOCS, are not API routes)."""
-    found = []
-    for route in routes:
-        if isinstance(route, APIRoute):
-            found.append(route)
-        elif (included := getattr(route, "original_router", None)) is not None:
-            found += api_routes(included.routes)
-    return found
 
 
 def routes() -> dict[tuple[str, str, str], frozenset[str]]:

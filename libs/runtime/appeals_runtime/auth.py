@@ -179,3 +179,30 @@ def declared_access(dependencies: list[Any]) -> Access | None:
         if found is not None:
             return found
     return None
+
+
+_REFUSAL = {"content": {"application/json": {"schema": {
+    "type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}}}}
+
+
+def document_access(routes: list[Any]) -> None:
+    """Declare in the OpenAPI document what the access rules answer: 401 and 403 on every
+    route that needs a token (``routes`` are the app's API routes)."""
+    for route in routes:
+        access = declared_access(route.dependant.dependencies)
+        if access is not None and access.roles:
+            route.responses.setdefault(401, {"description": "No token, or one that does not verify", **_REFUSAL})
+            route.responses.setdefault(403, {"description": "The token's roles are not admitted here", **_REFUSAL})
+
+
+def api_routes(routes: list[Any]) -> list[Any]:
+    """An app's API routes, through included routers."""
+    from fastapi.routing import APIRoute
+
+    found = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif (included := getattr(route, "original_router", None)) is not None:
+            found += api_routes(included.routes)
+    return found

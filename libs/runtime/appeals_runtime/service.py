@@ -20,10 +20,11 @@ from typing import Annotated, Any
 import asyncpg
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
-from appeals_runtime.auth import Verifier
+from appeals_runtime.auth import Verifier, api_routes, document_access
 from appeals_runtime.clock import Clock
 from appeals_runtime.consumer import EventConsumer
 from appeals_runtime.db import create_pool
@@ -187,7 +188,18 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     app.include_router(Health.router_for(app))
     for router in spec.routers:
         app.include_router(router)
+    document_access(api_routes(app.routes))
+    app.add_exception_handler(asyncpg.exceptions.DataError, _unstorable_input)
     return app
+
+
+async def _unstorable_input(request: Request, exc: Exception) -> JSONResponse:
+    """A request value PostgreSQL refuses (a NUL character, a number out of range): the
+    caller's input, so 422 in FastAPI's validation shape, never a 500. The value is not echoed."""
+    log.warning("%s %s refused: %s", request.method, request.url.path, type(exc).__name__)
+    return JSONResponse({"detail": [{"loc": ["request"], "type": "value_error",
+                                     "msg": "a value the database cannot store or compare (e.g. a NUL character)"}]},
+                        status_code=422)
 
 
 async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:

@@ -20,6 +20,7 @@ from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.domain.report import Period, day_start, iso_week
 from appeals_inspection.domain.review import Verdict, VerdictRefused
 from appeals_runtime.auth import Caller, allow
+from appeals_runtime.responses import INVALID, NOT_FOUND, refusal
 from appeals_runtime.service import RuntimeDep, UnitOfWorkDep
 from appeals_runtime.telemetry import within_appeal_trace
 
@@ -64,14 +65,18 @@ async def _verdict(request: Request, uow: PostgresUnitOfWork, runtime: RuntimeDe
             raise HTTPException(status, refused.reason) from None
 
 
-@router.post("/answers/{answer_id}/accept")
+VERDICT = {404: refusal("No such answer"), 409: refusal("The answer is no longer waiting for review"),
+           422: refusal("Refused, with the reason")}
+
+
+@router.post("/answers/{answer_id}/accept", responses=VERDICT)
 async def accept(answer_id: UUID, inspector: Annotated[Caller, allow("inspector")], request: Request,
                  uow: UnitOfWork, runtime: RuntimeDep, body: AcceptBody | None = None) -> dict[str, Any]:
     """The answer goes to the citizen. 409 when the answer is not waiting for review."""
     return await _verdict(request, uow, runtime, answer_id, Verdict(True, inspector.subject))
 
 
-@router.post("/answers/{answer_id}/return")
+@router.post("/answers/{answer_id}/return", responses=VERDICT)
 async def return_answer(answer_id: UUID, inspector: Annotated[Caller, allow("inspector")], body: ReturnBody,
                         request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> dict[str, Any]:
     """Back to the executor for rework, with a reason; the deadline keeps running."""
@@ -91,7 +96,7 @@ async def return_reasons(request: Request) -> list[str]:
 @router.get("/queue", dependencies=[STAFF])
 async def queue(uow: UnitOfWork, runtime: RuntimeDep, executor: str | None = None, category: str | None = None,
                 district: str | None = None,
-                min_age_hours: Annotated[float | None, Query(ge=0)] = None,
+                min_age_hours: Annotated[float | None, Query(ge=0, le=100_000, description="At most about 11 years")] = None,
                 after: datetime | None = Query(None, description="submitted_at of the last row of the previous page"),
                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
     """Answers waiting for review, oldest first."""
@@ -104,7 +109,7 @@ async def queue(uow: UnitOfWork, runtime: RuntimeDep, executor: str | None = Non
     return rows
 
 
-@router.get("/appeals/{appeal_id}", dependencies=[STAFF])
+@router.get("/appeals/{appeal_id}", dependencies=[STAFF], responses=NOT_FOUND)
 async def appeal_history(appeal_id: UUID, uow: UnitOfWork) -> dict[str, Any]:
     """The appeal as inspection sees it: facts, assignments, every answer with its verdict, escalation."""
     history = await uow.model.history(appeal_id)
@@ -129,7 +134,7 @@ async def escalations(uow: UnitOfWork, runtime: RuntimeDep,
     return rows
 
 
-@router.get("/scorecards", dependencies=[READERS])
+@router.get("/scorecards", dependencies=[READERS], responses=INVALID)
 async def scorecards(request: Request, uow: UnitOfWork, runtime: RuntimeDep, start: date = Query(alias="from"),
                      end: date = Query(alias="to")) -> list[dict[str, Any]]:
     """Per executor for the Almaty days ``from`` … ``to`` (inclusive), best timeliness first."""
@@ -155,18 +160,19 @@ async def render_html(report: dict[str, Any], names: dict[str, dict[str, str]]) 
     return await asyncio.to_thread(report_render.html, report, names)
 
 
-@router.get("/reports/weekly/{week}", dependencies=[READERS])
+@router.get("/reports/weekly/{week}", dependencies=[READERS], responses=INVALID)
 async def weekly_json(week: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> dict[str, Any]:
     """The weekly report for an ISO week, e.g. ``2026-W48``."""
     return await _weekly(request, uow, runtime, week)
 
 
-@router.get("/reports/weekly/{week}/html", response_class=HTMLResponse, dependencies=[READERS])
+@router.get("/reports/weekly/{week}/html", response_class=HTMLResponse, dependencies=[READERS], responses=INVALID)
 async def weekly_html(week: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> HTMLResponse:
     return HTMLResponse(await render_html(await _weekly(request, uow, runtime, week), _ctx(request).names))
 
 
-@router.get("/reports/weekly/{week}/csv", response_class=PlainTextResponse, dependencies=[READERS])
+@router.get("/reports/weekly/{week}/csv", response_class=PlainTextResponse, dependencies=[READERS],
+            responses=INVALID)
 async def weekly_csv(week: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> PlainTextResponse:
     return PlainTextResponse(report_render.csv_text(await _weekly(request, uow, runtime, week)), media_type="text/csv",
                              headers={"Content-Disposition": f'attachment; filename="weekly-{week}.csv"'})

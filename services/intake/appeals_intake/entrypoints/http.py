@@ -19,6 +19,7 @@ from appeals_intake.config import IntakeSettings
 from appeals_intake.domain.model import Catalog
 from appeals_intake.domain.status_token import status_token
 from appeals_runtime.auth import CITIZEN, Caller, allow
+from appeals_runtime.responses import NOT_FOUND, refusal
 from appeals_runtime.service import RuntimeDep, UnitOfWorkDep
 from appeals_runtime.telemetry import tracer
 
@@ -99,7 +100,8 @@ def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
             status_code=200 if outcome.repeated else 201,
         )
 
-    @api.get("/appeals/{registration_number}", summary="An appeal's current status and timeline (staff)")
+    @api.get("/appeals/{registration_number}", summary="An appeal's current status and timeline (staff)",
+             responses=NOT_FOUND)
     async def status(registration_number: str, caller: Annotated[Caller, allow("operator", "inspector")],
                      uow: UnitOfWork) -> dict[str, Any]:
         view = await handlers.appeal_status(uow, registration_number)
@@ -109,7 +111,7 @@ def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
 
     @api.get("/status/{registration_number}", dependencies=[CITIZEN],
              summary="The citizen's view: the number and its status token",
-             responses={404: {"description": "Unknown number, or a missing or wrong token (the same answer)"}})
+             responses={404: refusal("Unknown number, or a missing or wrong token (the same answer)")})
     async def citizen_status(registration_number: str, uow: UnitOfWork,
                              token: str = Query("", max_length=200, description="The status token")) -> dict[str, Any]:
         view = await handlers.appeal_status(uow, registration_number, token=token,

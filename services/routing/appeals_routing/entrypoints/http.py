@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from appeals_routing.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_runtime.auth import Caller, allow
+from appeals_runtime.responses import NOT_FOUND
 from appeals_runtime.service import UnitOfWorkDep
 
 UnitOfWork = Annotated[PostgresUnitOfWork, UnitOfWorkDep]
@@ -17,7 +18,8 @@ UnitOfWork = Annotated[PostgresUnitOfWork, UnitOfWorkDep]
 def router() -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["routing"])
 
-    @api.get("/appeals/{appeal_id}/assignments", summary="An appeal's assignment history, oldest first")
+    @api.get("/appeals/{appeal_id}/assignments", summary="An appeal's assignment history, oldest first",
+             responses=NOT_FOUND)
     async def history(appeal_id: UUID, caller: Annotated[Caller, allow("operator", "inspector", "executor")],
                       uow: UnitOfWork) -> dict[str, Any]:
         """An executor sees only appeals it holds or held; any other is answered like an unknown one."""
@@ -37,7 +39,8 @@ def router() -> APIRouter:
     async def audit(appeal_id: UUID, uow: UnitOfWork) -> list[dict[str, Any]]:
         return await uow.audit_trail(appeal_id)
 
-    @api.get("/executors/{executor_code}/assignments", summary="An executor's open assignments, paginated")
+    @api.get("/executors/{executor_code}/assignments", summary="An executor's open assignments, paginated",
+             responses=NOT_FOUND)
     async def open_assignments(executor_code: str, caller: Annotated[Caller, allow("executor", "inspector")],
                                uow: UnitOfWork, limit: int = Query(50, ge=1, le=500),
                                after: UUID | None = Query(None, description="appeal_id of the last item of the previous page")
