@@ -11,7 +11,6 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
 
@@ -25,18 +24,6 @@ EXAMPLES = 100
 #: category is rightly refused.)
 CHECKS = [schemathesis.checks.not_a_server_error, schemathesis.checks.status_code_conformance,
           schemathesis.checks.content_type_conformance, schemathesis.checks.response_schema_conformance]
-
-
-@pytest.fixture(scope="module")
-def services(stack: StackInfo, tmp_path_factory):
-    processes = {s.name: ServiceProcess(s, stack, tmp_path_factory.mktemp("fuzz")).start() for s in SERVICES}
-    try:
-        for p in processes.values():
-            p.wait_ready(timeout_s=120)
-        yield processes
-    finally:
-        for p in processes.values():
-            p.stop()
 
 
 def headers_for(stack: StackInfo, roles: frozenset[str]) -> dict[str, str]:
@@ -59,14 +46,14 @@ def fuzz(operation, base_url: str, headers: dict[str, str]):
 
 
 @pytest.mark.parametrize("service", [s.name for s in SERVICES])
-def test_no_request_breaks_the_api(stack: StackInfo, services, service):
+def test_no_request_breaks_the_api(fuzz_stack: StackInfo, services, service):
     process = services[service]
     schema = schemathesis.openapi.from_url(f"{process.base_url}/openapi.json")
     declared = {(method, path): roles for (svc, method, path), roles in routes().items() if svc == service}
     failures = []
     for result in schema.get_all_operations():
         operation = result.ok()
-        headers = headers_for(stack, declared[operation.method.upper(), operation.path])
+        headers = headers_for(fuzz_stack, declared[operation.method.upper(), operation.path])
 
         check = fuzz(operation, process.base_url, headers)
         try:

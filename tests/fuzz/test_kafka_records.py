@@ -1,0 +1,119 @@
+"""Hypothesis-generated bad records on every topic a service consumes (not JSON, wrong types,
+huge strings, control characters, missing or partial headers, unknown or mismatched event
+types): each ends on the dead-letter topic of every service that reads the topic, and the
+consumers go on (a valid submission after them is registered)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from appeals_contracts.topics import TOPICS, dead_letter_topic
+from appeals_devstack.services import SERVICES
+from appeals_devstack.stack import StackInfo
+from appeals_devstack.testing import eventually, produce, read_to_end, read_topic, submission, submission_record
+
+pytestmark = pytest.mark.integration
+DOCS = Path(__file__).parents[2] / "docs" / "asyncapi"
+PER_TOPIC = 12
+
+
+def consumed() -> dict[str, set[str]]:
+    """topic → the services that read it, from each service's AsyncAPI document."""
+    readers: dict[str, set[str]] = defaultdict(set)
+    for service in SERVICES:
+        document = json.loads((DOCS / f"{service.name}.json").read_text("utf-8"))
+        for name, operation in document["operations"].items():
+            if operation["action"] == "receive":
+                readers[name.split(":", 1)[0]].add(service.name)
+    return dict(readers)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12)
+odd_text = st.one_of(st.text(alphabet=st.characters(codec="utf-8"), max_size=200),
+                     st.text(alphabet=st.sampled_from("\x00\x07\x1b\u0085\u2028\ufeff"), min_size=1, max_size=50),
+                     st.just("ж" * 60_000))
+
+
+@st.composite
+def bad_record(draw, topic: str) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """(value, headers) that no consumer of ``topic`` can apply."""
+    types = sorted(TOPICS[topic].event_types)
+    value = draw(st.one_of(
+        st.binary(max_size=300),
+        json_values.map(lambda v: json.dumps(v).encode()),
+        st.dictionaries(st.sampled_from(["appeal_id", "text", "channel", "executor_code", "due_at"]),
+                        json_values | odd_text, min_size=1).map(lambda v: json.dumps(v).encode()),
+        odd_text.map(str.encode)))
+    event_type = draw(st.sampled_from([*types, "appeal.unheard_of", "", "\x00"]))
+    full = [("ce_specversion", b"1.0"), ("ce_id", str(uuid.uuid4()).encode()), ("ce_type", event_type.encode()),
+            ("ce_source", b"/fuzz"), ("ce_time", b"2026-11-25T10:00:00+00:00"), ("ce_schemaversion", b"1"),
+            ("content-type", b"application/json")]
+    headers = draw(st.one_of(st.just(full), st.just([]), st.lists(st.sampled_from(full), unique=True, max_size=5)))
+    return value, headers
+
+
+def _message_id(value: bytes | None) -> str | None:
+    try:
+        return json.loads(value or b"").get("channel_message_id")
+    except (ValueError, AttributeError):
+        return None  # one of the bad records
+
+
+def generate(topic: str) -> list[tuple[bytes, list[tuple[str, bytes]]]]:
+    found: list = []
+
+    @settings(max_examples=1, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(bad_record(topic), min_size=PER_TOPIC, max_size=PER_TOPIC))
+    def collect(records) -> None:
+        found[:] = records
+
+    collect()
+    return found
+
+
+async def test_every_bad_record_is_dead_lettered_and_the_consumers_go_on(fuzz_stack: StackInfo, services):
+    tag = uuid.uuid4().hex[:8]
+    readers = consumed()
+    assert set(readers) >= {"appeals.intake.v1", "appeals.registered.v1", "appeals.executor-actions.v1"}
+    sent: dict[str, list[bytes]] = {}
+    for topic in sorted(readers):
+        records = [(f"fuzz-{tag}-{i}".encode(), value, headers) for i, (value, headers) in enumerate(generate(topic))]
+        await produce(fuzz_stack.bootstrap_servers, topic, records)
+        sent[topic] = [key for key, _, _ in records]
+
+    # The consumers go on: a valid submission after the bad records is registered.
+    after = submission(f"fuzz-{tag}-after")
+    await produce(fuzz_stack.bootstrap_servers, "appeals.intake.v1", [submission_record(after)])
+    await read_topic(fuzz_stack.bootstrap_servers, "appeals.registered.v1", timeout_s=90, until=lambda rs: any(
+        _message_id(r.value) == after.channel_message_id for r in rs))
+
+    async def missing() -> dict[str, int]:
+        left = {}
+        for topic, keys in sent.items():
+            for service in readers[topic]:
+                dead = {r.key for r in await read_to_end(fuzz_stack.bootstrap_servers, dead_letter_topic(topic, service))}
+                if absent := [k for k in keys if k not in dead]:
+                    left[f"{topic} by {service}"] = len(absent)
+        return left
+
+    last: dict[str, int] = {}
+
+    async def all_dead_lettered() -> bool:
+        last.clear()
+        last.update(await missing())
+        return not last
+
+    try:
+        await eventually(all_dead_lettered, timeout_s=120, interval_s=1.0, what="every bad record dead-lettered")
+    except AssertionError:
+        raise AssertionError(f"records not dead-lettered: {last}") from None
