@@ -11,7 +11,8 @@ COPY services services
 RUN pip install --no-cache-dir -c constraints.txt \
         ./contracts ./libs/runtime ./libs/devstack ./services/intake ./services/routing \
         ./services/deadline-tracker ./services/notification ./services/inspection \
-    && useradd --system --uid 10001 appeals
+    && useradd --system --uid 10001 appeals \
+    && mkdir -p /var/lib/appeals && chown 10001 /var/lib/appeals  # the trial issuer's keys (compose volume)
 USER 10001
 EXPOSE 8000
 CMD ["python", "-m", "appeals_intake.entrypoints.main"]

@@ -53,7 +53,12 @@ def test_production_values_use_sasl_tls_and_otlp():
     prod = containers(render("values-production.yaml"))
     intake = {e["name"]: e for e in prod["appeals-intake"]["env"]}
     assert intake["KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL"
-    assert intake["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "appeals-kafka-user"
+    assert intake["KAFKA_SASL_USERNAME"]["value"] == "appeals-intake", "one principal per service"
+    assert intake["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "appeals-intake"
+    assert intake["STATUS_TOKEN_SECRET"]["valueFrom"]["secretKeyRef"]["key"] == "secret"
+    assert intake["OIDC_ROLES_CLAIM"]["value"] == "realm_access.roles" and intake["OIDC_ISSUER"]["value"]
+    routing = {e["name"]: e for e in prod["appeals-routing"]["env"]}
+    assert routing["EXECUTOR_KEYS_FILE"]["value"].endswith("executor-keys.yaml")
     assert intake["SSL_CERT_FILE"]["value"].endswith("ca.crt")
     assert intake["OTEL_TRACES_EXPORTER"]["value"] == "otlp"
     notification = {e["name"]: e for e in prod["appeals-notification"]["env"]}

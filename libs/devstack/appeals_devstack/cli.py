@@ -15,7 +15,8 @@ from pathlib import Path
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.sinks import MailSink, SmsSink
-from appeals_devstack.issuer import DEFAULT_PORT, IssuerKeys
+from appeals_devstack.issuer import DEFAULT_PORT, IssuerKeys, LocalIssuer
+from appeals_devstack.portal_keys import PortalKeys
 from appeals_devstack.stack import EmbeddedStack, StackInfo, create_topics
 
 STATE_DIR = Path(".state")
@@ -55,10 +56,13 @@ def _wait_for_interrupt(check=lambda: True) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appeals-stack", description=__doc__)
-    parser.add_argument("command", choices=["up", "run", "topics", "token"],
+    parser.add_argument("command", choices=["up", "run", "topics", "token", "issuer", "acls"],
                         help="up: stack only; run: stack and services; topics: create the platform's topics on "
                              "--bootstrap-servers (compose, or a cluster without a topic operator); token: print "
-                             "a token of the local issuer (--role, --sub, --executor-code)")
+                             "a token of the local issuer (--role, --sub, --executor-code); issuer: only the local "
+                             "OpenID issuer and the portals' keys (docker compose, for a trial)")
+    parser.add_argument("--issuer-host", default="127.0.0.1", help="for issuer: the address to listen on")
+    parser.add_argument("--issuer-url", default=None, help="for issuer: the URL services reach it at (its 'iss')")
     parser.add_argument("--role", action="append", default=[], help="for token: a role (repeatable)")
     parser.add_argument("--sub", default="dev-user", help="for token: the subject (a staff id, not a name)")
     parser.add_argument("--executor-code", default=None, help="for token: the executor an executor token acts for")
@@ -80,6 +84,22 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("token needs at least one --role")
         print(IssuerKeys(args.state_dir / "issuer").mint(args.sub, *args.role, executor_code=args.executor_code,
                                                           ttl_s=args.ttl))
+        return 0
+    if args.command == "acls":
+        from appeals_devstack.kafka_acls import EXAMPLE, kafka_users
+
+        EXAMPLE.parent.mkdir(parents=True, exist_ok=True)
+        EXAMPLE.write_text(kafka_users(), "utf-8")
+        print(f"wrote {EXAMPLE}")
+        return 0
+    if args.command == "issuer":
+        issuer = LocalIssuer(args.state_dir / "issuer", args.issuer_port, host=args.issuer_host,
+                             public_url=args.issuer_url).start()
+        keys = PortalKeys(args.state_dir / "portal-keys").ensure()
+        print(f"OpenID issuer {issuer.url}; executors' public keys in {keys}; a token: "
+              f"appeals-stack token --state-dir {args.state_dir} --role operator --sub op-0001", flush=True)
+        _wait_for_interrupt()
+        issuer.stop()
         return 0
     if args.command == "topics":
         asyncio.run(create_topics(args.bootstrap_servers or "127.0.0.1:9092"))

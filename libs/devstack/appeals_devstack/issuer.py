@@ -81,10 +81,12 @@ def _thumbprint(jwk: dict[str, Any]) -> str:
 class LocalIssuer:
     """Serves discovery and JWKS on ``127.0.0.1:port`` from a thread until :meth:`stop`."""
 
-    def __init__(self, directory: Path, port: int = DEFAULT_PORT) -> None:
+    def __init__(self, directory: Path, port: int = DEFAULT_PORT, *, host: str = "127.0.0.1",
+                 public_url: str | None = None) -> None:
         self.keys = IssuerKeys(directory)
         self.port = port
-        self.url = f"http://127.0.0.1:{port}"
+        self.host = host
+        self.url = (public_url or f"http://127.0.0.1:{port}").rstrip("/")
         self._server: ThreadingHTTPServer | None = None
 
     def start(self) -> LocalIssuer:
@@ -109,7 +111,7 @@ class LocalIssuer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
         threading.Thread(target=self._server.serve_forever, name="local-issuer", daemon=True).start()
         (self.keys.directory / "issuer.json").write_text(json.dumps({"issuer": self.url}), "utf-8")
         return self

@@ -1,0 +1,32 @@
+"""The Kafka principals' ACLs: derived from the AsyncAPI documents, committed as Strimzi
+KafkaUser resources and as the table in docs/security.md, all three the same."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from appeals_devstack.kafka_acls import EXAMPLE, kafka_users, principals, table
+from appeals_devstack.services import SERVICES
+
+DOC = (Path(__file__).parents[2] / "docs" / "security.md").read_text("utf-8")
+
+
+def test_the_committed_kafka_users_are_current():
+    assert EXAMPLE.read_text("utf-8") == kafka_users(), "run `appeals-stack acls`"
+    users = list(yaml.safe_load_all(EXAMPLE.read_text("utf-8")))
+    assert {u["metadata"]["name"] for u in users} >= {f"appeals-{s.name}" for s in SERVICES}
+    assert all(u["kind"] == "KafkaUser" and u["spec"]["authentication"]["type"] == "scram-sha-512" for u in users)
+
+
+def test_the_docs_show_the_same_table():
+    assert table() in DOC
+
+
+def test_only_platform_services_read_what_carries_contact_details():
+    readers = {user for user, acls in principals().items()
+               if any(a.name == "appeals.registered.v1" and "Read" in a.operations for a in acls)}
+    assert readers and all(r.startswith("appeals-") for r in readers)
+    portal = principals()["portal-medeu-akimat"]
+    assert not any("Write" in a.operations and a.name != "appeals.executor-actions.v1" for a in portal)
