@@ -35,6 +35,7 @@ from appeals_runtime.publisher import KafkaPublisher
 from appeals_runtime.relay import OutboxRelay
 from appeals_runtime.retry import RetryPolicy
 from appeals_runtime.settings import ServiceSettings
+from appeals_runtime.supervisor import Supervisor
 from appeals_runtime.telemetry import setup_tracing, shutdown_tracing
 from appeals_runtime.unit_of_work import UnitOfWork, event_source
 from appeals_runtime.workers import poll
@@ -59,6 +60,7 @@ class Runtime:
     clock: Clock
     unit_of_work: Callable[[], UnitOfWork]
     verifier: Verifier
+    supervisor: Supervisor = field(default_factory=Supervisor)
 
 
 @dataclass(frozen=True)
@@ -90,12 +92,6 @@ class ServiceSpec:
 async def _connect(settings: ServiceSettings) -> asyncpg.Pool:
     return await STARTUP_RETRY.call("database not reachable yet", lambda: create_pool(
         settings.database_url, min_size=settings.db_pool_min_size, max_size=settings.db_pool_max_size))
-
-
-async def _cancel(tasks: Sequence[asyncio.Task[Any]]) -> None:
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @contextlib.asynccontextmanager
@@ -137,11 +133,12 @@ async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
             await spec.on_start(runtime)
         spec.subscribe(runtime)
 
-        relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        supervisor = runtime.supervisor
+        stack.push_async_callback(supervisor.stop)
+        supervisor.start("outbox-relay", relay.run)
 
         async def stop_relay() -> None:
-            relay.stop()
-            await relay_task
+            await supervisor.finish("outbox-relay", relay.stop)
             left = await relay.flush()
             if left:
                 log.warning("%d outbox rows left for the next start", left)
@@ -149,9 +146,10 @@ async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
         stack.push_async_callback(stop_relay)
         await broker.start()
         stack.push_async_callback(broker.stop)
-        workers = [asyncio.create_task(poll(w.name, partial(w.step, runtime), interval_s=w.interval_s), name=w.name)
-                   for w in spec.workers]
-        stack.push_async_callback(_cancel, workers)
+        for worker in spec.workers:
+            supervisor.start(worker.name, partial(poll, worker.name, partial(worker.step, runtime),
+                                                  interval_s=worker.interval_s))
+        stack.push_async_callback(supervisor.stop, *(w.name for w in spec.workers))
 
         async def database_ready() -> bool:
             async with pool.acquire() as conn:
@@ -164,10 +162,18 @@ async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
 
         runtime.health.add("database", database_ready)
         runtime.health.add("broker", broker_ready)
+        runtime.health.add("background tasks", _all_up(supervisor))
         try:
             yield runtime
         finally:
             running = False
+
+
+def _all_up(supervisor: Supervisor) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return not supervisor.down()
+
+    return check
 
 
 def create_app(spec: ServiceSpec) -> FastAPI:

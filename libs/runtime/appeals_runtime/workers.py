@@ -16,18 +16,15 @@ Step = Callable[[], Awaitable[bool]]
 
 async def poll(name: str, step: Step, *, interval_s: float) -> None:
     """Run ``step`` until cancelled: again at once while it reports more work, otherwise after
-    ``interval_s``. A fault is logged (a transient one briefly) and the loop goes on, so the
-    worker outlives a database restart."""
+    ``interval_s``. A transient fault (the database restarting) is logged briefly and the loop
+    goes on; any other fault ends the loop, for the supervisor to log, report and restart."""
     while True:
         more = False
         try:
             more = await step()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a worker must outlive any single round
-            if is_transient(exc):
-                log.warning("%s: %s; retrying", name, type(exc).__name__)
-            else:
-                log.exception("%s failed", name)
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            log.warning("%s: %s; retrying", name, type(exc).__name__)
         if not more:
             await asyncio.sleep(interval_s)
