@@ -7,6 +7,8 @@ import json
 import uuid
 
 import asyncpg
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
 import pytest
 
 from appeals_devstack.processes import ServiceProcess
@@ -127,3 +129,22 @@ async def test_malformed_records_go_to_the_dead_letter_topic_and_the_consumer_go
         stack.bootstrap_servers, "appeals.registered.v1",
         until=lambda rs: any(json.loads(r.value)["channel_message_id"] == f"{run}-after" for r in rs))
     assert any(json.loads(r.value)["channel_message_id"] == f"{run}-after" for r in registered)
+
+    # The same story in the service's metrics (a fresh process: its counters are this test's).
+    def scrape() -> dict[tuple[str, tuple], float]:
+        reply = httpx.get(f"{intake.base_url}/metrics", headers=stack.bearer("sre-1", "sre"), timeout=10)
+        assert reply.status_code == 200
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(reply.text) for s in family.samples}
+
+    consumer = (("consumer", "intake.appeals.intake.v1"), ("topic", "appeals.intake.v1"))
+    numbers = scrape()
+    assert numbers[("appeals_dead_letters_total", consumer)] == 3
+    assert numbers[("appeals_events_handled_total", (*consumer[:1], ("event_type", "appeal.submitted"),
+                                                      consumer[1]))] == 1
+    assert numbers[("appeals_task_up", (("task", "outbox-relay"),))] == 1
+    await eventually(lambda: scrape().get(("appeals_outbox_backlog_rows", ())) == 0 and
+                     scrape().get(("appeals_relay_leader", ())) == 1, what="the outbox drained by the active relay")
+    assert httpx.get(f"{intake.base_url}/metrics", timeout=10).status_code == 401, "metrics need the sre role"
+    assert not any(run in line for line in httpx.get(f"{intake.base_url}/metrics", timeout=10,
+                                                     headers=stack.bearer("sre-1", "sre")).text.splitlines())

@@ -34,6 +34,7 @@ def documented() -> dict[tuple[str, str, str], frozenset[str]]:
         match = re.match(r"\| (\S+) \| `(GET|POST|PUT|DELETE|PATCH) ([^`]+)` \| ([^|]+) \|", line)
         if match:
             service, method, path, roles = match.groups()
+            roles = roles.split(" (")[0]  # a remark in brackets, e.g. a setting that opens the route
             names = (frozenset() if roles.strip() == "anyone" else frozenset({"citizen"})
                      if roles.strip().startswith("citizen") else frozenset(r.strip().strip("`") for r in roles.split(",")))
             rows[service, method, path] = names

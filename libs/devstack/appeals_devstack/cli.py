@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{p.service.name:<18} ready  API {p.base_url}/docs   health {p.base_url}/health/ready   log {p.log_path}")
         if args.command == "run":
             print("Traces: `make trace N=<registration number>` (or `.venv/bin/appeals trace …`)")
+            print("Metrics: GET <API>/metrics with an sre token (.venv/bin/appeals-stack token --role sre --sub sre-1)")
         if args.command == "run" and args.demo:
             _start_demo(info, processes, args.demo_rate, args.demo_seconds)
         print("Running. Ctrl-C stops everything.")

@@ -23,7 +23,9 @@ Records stay in partition order inside a batch, so per-appeal order holds.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -39,7 +41,7 @@ from opentelemetry import trace
 from appeals_contracts.base import Event
 from appeals_contracts.envelope import Envelope, EnvelopeError
 from appeals_contracts.topics import dead_letter_topic
-from appeals_runtime import inbox
+from appeals_runtime import inbox, metrics
 from appeals_runtime.clock import Clock
 from appeals_runtime.errors import describe, is_transient
 from appeals_runtime.publisher import Publisher, Record
@@ -48,6 +50,7 @@ from appeals_runtime.telemetry import context_from_headers, tracer
 from appeals_runtime.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+_consumer: contextvars.ContextVar[str] = contextvars.ContextVar("consumer", default="?")
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,10 @@ class EventConsumer:
     async def process(self, message: Any, *, consumer_name: str, handler: BatchHandler,
                       on_invalid: InvalidHandler | None = None) -> None:
         """Handle one fetched batch and commit its offsets (FastStream calls this)."""
+        _consumer.set(consumer_name)
+        started = time.monotonic()
         records: tuple[ConsumerRecord, ...] = tuple(message.raw_message)
+        metrics.BATCH_SIZE.labels(consumer_name).observe(len(records))
         deliveries, dead = self._parse(records)
         spans = [self._start_span(d) for d in deliveries]
         deliveries = [_with_context(d, s) for d, s in zip(deliveries, spans, strict=True)]
@@ -165,6 +171,7 @@ class EventConsumer:
                 span.end()
         if not done:
             self.stats.rewinds += 1
+            metrics.REWINDS.labels(consumer_name).inc()
             await message.nack()
             return
         try:
@@ -175,6 +182,7 @@ class EventConsumer:
             self.stats.commit_failures += 1
             log.warning("offset commit failed for %s (%s); records will be redelivered", consumer_name,
                         type(exc).__name__)
+        metrics.BATCH_SECONDS.labels(consumer_name).observe(time.monotonic() - started)
 
     def _parse(self, records: Sequence[ConsumerRecord]) -> tuple[list[Delivery], list[tuple[ConsumerRecord, str]]]:
         deliveries: list[Delivery] = []
@@ -256,6 +264,7 @@ class EventConsumer:
 
     def _count_retry(self, _: BaseException) -> None:
         self.stats.transient_retries += 1
+        metrics.TRANSIENT_RETRIES.labels(_consumer.get()).inc()
 
     async def _apply(self, deliveries: Sequence[Delivery], consumer_name: str, handler: BatchHandler) -> None:
         async with self._unit_of_work() as uow:
@@ -269,6 +278,10 @@ class EventConsumer:
                 await handler(uow, new)
         self.stats.handled += len(new)
         self.stats.duplicates += len(deliveries) - len(new)
+        for d in new:
+            metrics.EVENTS_HANDLED.labels(consumer_name, d.topic, d.envelope.type).inc()
+        if len(deliveries) > len(new):
+            metrics.EVENTS_DUPLICATE.labels(consumer_name, deliveries[0].topic).inc(len(deliveries) - len(new))
 
     async def _tell_sender(self, dead: list[tuple[ConsumerRecord, str]], on_invalid: InvalidHandler) -> bool:
         async def attempt() -> None:
@@ -306,6 +319,8 @@ class EventConsumer:
             ok = await self._retrying(send)  # once more, now with the refused values dropped
         if ok:
             self.stats.dead_lettered += len(records)
+            for record, _ in dead:
+                metrics.DEAD_LETTERS.labels(_consumer.get(), record.topic).inc()
             for (record, reason) in dead:
                 log.error("dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
         return ok

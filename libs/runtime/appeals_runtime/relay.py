@@ -24,6 +24,7 @@ from collections import defaultdict
 import asyncpg
 from opentelemetry import trace
 
+from appeals_runtime import metrics
 from appeals_runtime.outbox import NOTIFY_CHANNEL
 from appeals_runtime.publisher import Publisher, Record
 from appeals_runtime.retry import RetryPolicy
@@ -155,14 +156,19 @@ class OutboxRelay:
                 else:
                     failed_keys.add(row["key"])
                     self.failed_total += 1
+                    metrics.RELAY_ERRORS.labels(row["topic"]).inc()
                     log.warning("outbox publish failed for row %s on %s: %s; its key waits",
                                 row["id"], row["topic"], type(error).__name__)
+        published_ids = set(published)
         if published:
             async with self._pool.acquire() as conn:
                 await conn.execute(
                     "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", published
                 )
             self.published_total += len(published)
+            for row in rows:
+                if row["id"] in published_ids:
+                    metrics.RELAY_PUBLISHED.labels(row["topic"]).inc()
         return len(published), bool(failed_keys)
 
     async def _publish(self, rows: list[asyncpg.Record]) -> list[BaseException | None]:

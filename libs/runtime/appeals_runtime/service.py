@@ -20,11 +20,14 @@ from typing import Annotated, Any
 import asyncpg
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_fastapi_instrumentator import Instrumentator
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
-from appeals_runtime.auth import Verifier, api_routes, document_access
+from appeals_runtime import metrics
+from appeals_runtime.auth import PUBLIC, Verifier, allow, api_routes, document_access
 from appeals_runtime.clock import Clock
 from appeals_runtime.consumer import EventConsumer
 from appeals_runtime.db import create_pool
@@ -136,6 +139,10 @@ async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
         supervisor = runtime.supervisor
         stack.push_async_callback(supervisor.stop)
         supervisor.start("outbox-relay", relay.run)
+        supervisor.start("metrics-sampler", partial(poll, "metrics-sampler", partial(metrics.sample, pool, relay),
+                                                    interval_s=5.0))
+        supervisor.start("inbox-retention", partial(
+            poll, "inbox-retention", partial(metrics.purge_inbox, pool, settings.inbox_retention_s), interval_s=600))
 
         async def stop_relay() -> None:
             await supervisor.finish("outbox-relay", relay.stop)
@@ -194,6 +201,12 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     app.include_router(Health.router_for(app))
     for router in spec.routers:
         app.include_router(router)
+    @app.get("/metrics", include_in_schema=False,
+             dependencies=[PUBLIC if settings.metrics_public else allow("sre")])
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    Instrumentator(excluded_handlers=["/metrics", "/health/live", "/health/ready"]).instrument(app)
     document_access(api_routes(app.routes))
     app.add_exception_handler(asyncpg.exceptions.DataError, _unstorable_input)
     return app

@@ -78,6 +78,9 @@ class ServiceSettings(BaseSettings):
     oidc_roles_claim: str = Field("roles", description="OIDC_ROLES_CLAIM: where the roles are, dotted (e.g. realm_access.roles)")
     oidc_executor_claim: str = Field("executor_code", description="OIDC_EXECUTOR_CLAIM: the executor's code in an executor's token")
     api_docs: bool = Field(True, description="API_DOCS: serve /docs and /openapi.json")
+    metrics_public: bool = Field(False, description="METRICS_PUBLIC: /metrics without a token (else the sre role)")
+    inbox_retention_s: float = Field(14 * 86400.0, description="INBOX_RETENTION_S: processed-event ids kept this "
+                                                               "long; longer than Kafka's retention")
     clock_offset_s: float = Field(0.0, description="CLOCK_OFFSET_S: shifts the service's 'now' (tests and demos only)")
 
     def clock(self) -> Clock:

@@ -8,6 +8,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from appeals_runtime import metrics
 from appeals_runtime.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Supervisor:
         failures = 0
         while not self._stopping:
             self._up[name] = True
+            metrics.TASK_UP.labels(name).set(1)
             try:
                 await run()
                 if self._stopping or name in self._finishing:
@@ -52,6 +54,8 @@ class Supervisor:
             except Exception:  # noqa: BLE001 - the point of a supervisor
                 log.exception("%s failed; starting it again", name)
             self._up[name] = False
+            metrics.TASK_UP.labels(name).set(0)
+            metrics.TASK_RESTARTS.labels(name).inc()
             failures += 1
             if self._on_restart is not None:
                 self._on_restart(name)
