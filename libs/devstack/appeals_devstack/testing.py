@@ -11,6 +11,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from appeals_contracts.envelope import Envelope
+from appeals_runtime import dead_letters
 from appeals_contracts.events import AppealSubmitted, CitizenContact
 
 VALID_IIN = "900101300007"  # a well-formed test IIN (check digit 7)
@@ -93,28 +94,9 @@ async def read_topic(bootstrap: str, topic: str, *, until: Callable[[list[Consum
 async def read_to_end(bootstrap: str, topic: str, timeout_s: float = 60.0) -> list[ConsumerRecord]:
     """Every record of ``topic`` up to its end as of now, on every partition: a positive end
     for "nothing more arrived" checks (publish a marker first, wait for it, then read to the end).
-
-    The end is each partition's high watermark in the first fetch answer for it (the embedded
-    broker's ListOffsets answers the last batch's base offset, not the end)."""
-    deadline = time.monotonic() + timeout_s
-    consumer, partitions = await _reader(bootstrap, topic, time.monotonic())
-    records: list[ConsumerRecord] = []
-    try:
-        ends: dict[TopicPartition, int] = {}
-        seen = {tp: 0 for tp in partitions}
-        while len(ends) < len(partitions) or any(seen[tp] < end for tp, end in ends.items()):
-            assert time.monotonic() < deadline, f"{topic} was not read to its end in {timeout_s} s"
-            batch = await consumer.getmany(timeout_ms=200, max_records=5000)
-            for tp in partitions:
-                if tp not in ends and (highwater := consumer.highwater(tp)) is not None:
-                    ends[tp] = highwater
-            for tp, recs in batch.items():
-                records.extend(r for r in recs if r.offset < ends.get(tp, r.offset + 1))
-                if recs:
-                    seen[tp] = recs[-1].offset + 1
-        return records
-    finally:
-        await consumer.stop()
+    The end is each partition's fetch high watermark: the embedded broker's ListOffsets answers
+    the last batch's base offset, not the end."""
+    return await dead_letters.read_to_end(bootstrap, topic, timeout_s)
 
 
 def header(record: ConsumerRecord, name: str) -> str | None:

@@ -1,4 +1,5 @@
-"""``appeals trace <registration number | appeal id>``: one appeal's trace as a tree.
+"""``appeals trace <registration number | appeal id>``: one appeal's trace as a tree;
+``appeals dlq list|show|replay``: the dead letters of every service.
 
 Reads the span files the services write with ``OTEL_TRACES_EXPORTER=file`` (``make run``
 does) and prints every trace that touches the appeal, each span with its offset from the
@@ -8,13 +9,16 @@ trace's start, its service and its duration, then the time spent per service.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
 import urllib.error
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
+from appeals_runtime import dead_letters
 from appeals_runtime.trace_files import appeal_traces, read_spans, render
 
 
@@ -37,6 +41,38 @@ def _local_token(state_dir: Path) -> str | None:
     return IssuerKeys(state_dir / "issuer").mint("appeals-trace", "operator", ttl_s=300)
 
 
+async def _dlq(args: argparse.Namespace) -> int:
+    letters = await dead_letters.find(args.bootstrap_servers, service=args.service, topic=args.topic,
+                                      reason=args.reason, since=args.since, until=args.until)
+    if args.action == "show":
+        if not args.at:
+            print("show needs --at DLQ_TOPIC:PARTITION:OFFSET", file=sys.stderr)
+            return 2
+        topic, partition, offset = args.at.rsplit(":", 2)
+        letter = next((l for l in letters if (l.dlq_topic, l.partition, l.offset) == (topic, int(partition),
+                                                                                        int(offset))), None)
+        if letter is None:
+            print(f"no dead letter at {args.at}", file=sys.stderr)
+            return 1
+        for key, value in letter.headers:
+            print(f"{key}: {value.decode('utf-8', 'replace')}")
+        if args.with_payload:
+            print(f"value: {letter.value.decode('utf-8', 'replace')}")
+        return 0
+    if args.action == "list":
+        for l in letters:
+            print(f"{l.dlq_topic}:{l.partition}:{l.offset}  {l.header('dlq_failed_at')}  "
+                  f"from {l.original_topic}[{l.header('dlq_original_partition')}]@{l.header('dlq_original_offset')}  "
+                  f"{l.reason}")
+        print(f"{len(letters)} dead letters")
+        return 0
+    if not args.yes:
+        print(f"would replay {len(letters)} records to their original topics; add --yes")
+        return 0
+    print(f"replayed {await dead_letters.replay(args.bootstrap_servers, letters)} records")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appeals", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -49,7 +85,21 @@ def main(argv: list[str] | None = None) -> int:
                       help="an operator's bearer token for that question (default: $APPEALS_TOKEN, else one of "
                            "the local issuer under --state-dir)")
     show.add_argument("--state-dir", type=Path, default=Path(".state"))
+    dlq = sub.add_parser("dlq", help="dead letters: list, show, replay")
+    dlq.add_argument("action", choices=["list", "show", "replay"])
+    dlq.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+    dlq.add_argument("--service", help="the service that dead-lettered the record")
+    dlq.add_argument("--topic", help="the record's original topic")
+    dlq.add_argument("--reason", help="a part of the reason")
+    dlq.add_argument("--since", type=datetime.fromisoformat, help="failed at or after (ISO 8601 with offset)")
+    dlq.add_argument("--until", type=datetime.fromisoformat, help="failed before")
+    dlq.add_argument("--at", help="for show: DLQ_TOPIC:PARTITION:OFFSET")
+    dlq.add_argument("--with-payload", action="store_true",
+                     help="for show: also print the record's value, which may hold personal data")
+    dlq.add_argument("--yes", action="store_true", help="for replay: republish (without it, only say what)")
     args = parser.parse_args(argv)
+    if args.command == "dlq":
+        return asyncio.run(_dlq(args))
 
     spans = read_spans(args.dir)
     traces = appeal_traces(spans, args.appeal)

@@ -1,0 +1,121 @@
+"""Dead letters for the operator: find them across the ``<topic>.dlq.<service>`` topics, show
+one, and replay the original record to its original topic (the inbox makes a replay of
+something already applied a no-op). Used by ``appeals dlq``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+
+DLQ_MARK = ".dlq."
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    dlq_topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...]
+
+    def header(self, name: str) -> str:
+        return next((v.decode("utf-8", "replace") for k, v in self.headers if k == name), "")
+
+    @property
+    def service(self) -> str:
+        return self.dlq_topic.rsplit(DLQ_MARK, 1)[1]
+
+    @property
+    def original_topic(self) -> str:
+        return self.header("dlq_original_topic") or self.dlq_topic.rsplit(DLQ_MARK, 1)[0]
+
+    @property
+    def reason(self) -> str:
+        return self.header("dlq_reason")
+
+    @property
+    def failed_at(self) -> datetime | None:
+        text = self.header("dlq_failed_at")
+        return datetime.fromisoformat(text) if text else None
+
+    def original_headers(self) -> list[tuple[str, bytes]]:
+        return [(k, v) for k, v in self.headers if not k.startswith("dlq_")]
+
+
+async def read_to_end(bootstrap: str, topic: str, timeout_s: float = 60.0) -> list[ConsumerRecord]:
+    """Every record of ``topic`` up to each partition's high watermark as of the first fetch
+    (no consumer group: a reader needs none)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        cluster = await consumer._client.fetch_all_metadata()  # noqa: SLF001 - no public look-up of an unsubscribed topic
+        partitions = [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        records: list[ConsumerRecord] = []
+        ends: dict[TopicPartition, int] = {}
+        seen = {tp: 0 for tp in partitions}
+        deadline = time.monotonic() + timeout_s
+        while len(ends) < len(partitions) or any(seen[tp] < end for tp, end in ends.items()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{topic} was not read to its end in {timeout_s} s")
+            batch = await consumer.getmany(timeout_ms=200, max_records=5000)
+            for tp in partitions:
+                if tp not in ends and (highwater := consumer.highwater(tp)) is not None:
+                    ends[tp] = highwater
+            for tp, recs in batch.items():
+                records.extend(r for r in recs if r.offset < ends.get(tp, r.offset + 1))
+                if recs:
+                    seen[tp] = recs[-1].offset + 1
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def dead_letter_topics(bootstrap: str) -> list[str]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        return sorted(t for t in await consumer.topics() if DLQ_MARK in t)
+    finally:
+        await consumer.stop()
+
+
+async def find(bootstrap: str, *, service: str | None = None, topic: str | None = None, reason: str | None = None,
+               since: datetime | None = None, until: datetime | None = None) -> list[DeadLetter]:
+    """Dead letters matching every filter given (``reason``: a part of it)."""
+    found = []
+    for dlq in await dead_letter_topics(bootstrap):
+        original, _, owner = dlq.rpartition(DLQ_MARK)
+        if (service and owner != service) or (topic and original != topic):
+            continue
+        records = await read_to_end(bootstrap, dlq)
+        for r in records:
+            letter = DeadLetter(dlq, r.partition, r.offset, r.key, r.value or b"", tuple(r.headers or ()))
+            at = letter.failed_at
+            if reason and reason not in letter.reason:
+                continue
+            if (since and (at is None or at < since)) or (until and (at is None or at >= until)):
+                continue
+            found.append(letter)
+    return found
+
+
+async def replay(bootstrap: str, letters: list[DeadLetter]) -> int:
+    """Republish each letter's original record (key, headers, value) to its original topic."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        sent = [await producer.send(l.original_topic, l.value, key=l.key, headers=l.original_headers())
+                for l in letters if l.value]
+        await asyncio.gather(*sent)
+        return len(sent)
+    finally:
+        await producer.stop()

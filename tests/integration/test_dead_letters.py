@@ -1,0 +1,99 @@
+"""`appeals dlq`: a record dead-lettered for a reason fixed upstream is found, shown without its
+payload, and replayed; applied once however often it is replayed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from appeals_contracts.envelope import Envelope
+from appeals_contracts.events import AppealRegistered
+from appeals_deadlines.adapters.data_files import bundled
+from appeals_devstack import trace_cli
+from appeals_devstack.processes import ServiceProcess
+from appeals_devstack.services import SERVICES
+from appeals_devstack.stack import StackInfo
+from appeals_devstack.testing import eventually, header, produce, read_to_end
+
+pytestmark = pytest.mark.integration
+TRACKER = next(s for s in SERVICES if s.name == "deadline-tracker")
+
+
+async def appeals(*args: str, stack: StackInfo) -> str:
+    """``appeals dlq ...`` as an operator runs it (in a thread: it runs its own event loop)."""
+    def run() -> str:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert trace_cli.main(["dlq", *args, "--bootstrap-servers", stack.bootstrap_servers]) == 0
+        return out.getvalue()
+
+    return await asyncio.to_thread(run)
+
+
+async def test_a_record_fixed_upstream_is_replayed_and_applied_once(stack: StackInfo, tmp_path: Path):
+    appeal = uuid.uuid4()
+    event = AppealRegistered(appeal_id=appeal, registration_number=f"OA-2019-{appeal.hex[:8]}",
+                             channel="social_network", social_network="telegram",
+                             channel_message_id=appeal.hex, kind="complaint", category="road_repair",
+                             text="Pothole", language="ru", citizen=None, anonymous=True,
+                             registered_at=datetime(2019, 12, 30, 6, tzinfo=UTC))
+    envelope = Envelope.wrap(event, source="/services/intake", subject=str(appeal))
+    tracker = ServiceProcess(TRACKER, stack, tmp_path / "before").start()
+    tracker.wait_ready(timeout_s=90)
+    try:
+        await produce(stack.bootstrap_servers, "appeals.registered.v1",
+                      [(str(appeal).encode(), envelope.kafka_value(), envelope.kafka_headers())])
+
+        async def listed() -> str | None:
+            text = await appeals("list", "--service", "deadline-tracker", "--reason", "2019", stack=stack)
+            return text if appeal.hex in text or "calendar for 2019" in text else None
+
+        text = await eventually(listed, what="the dead letter listed")
+        assert "appeals.registered.v1.dlq.deadline-tracker" in text and "no working-day calendar for 2019" in text
+    finally:
+        tracker.stop()
+    letters = [l for l in await read_to_end(stack.bootstrap_servers, "appeals.registered.v1.dlq.deadline-tracker")
+               if l.key == str(appeal).encode()]
+    at = f"appeals.registered.v1.dlq.deadline-tracker:{letters[0].partition}:{letters[0].offset}"
+    shown = await appeals("show", "--at", at, stack=stack)
+    assert "dlq_reason: " in shown and "Pothole" not in shown, "no payload unless asked"
+    assert "Pothole" in await appeals("show", "--at", at, "--with-payload", stack=stack)
+
+    # Fixed upstream: a calendar that knows 2019. Replayed twice; the inbox applies it once.
+    calendar = yaml.safe_load(bundled("kz_calendar.yaml").read_text("utf-8"))
+    calendar["years"][2019] = {"days_off": [{"date": "2019-12-31", "name": "test"}]}
+    (tmp_path / "calendar.yaml").write_text(yaml.safe_dump(calendar), "utf-8")
+    tracker = ServiceProcess(TRACKER, stack, tmp_path / "after",
+                             extra_env={"CALENDAR_FILE": str(tmp_path / "calendar.yaml")}).start()
+    tracker.wait_ready(timeout_s=90)
+    try:
+        for _ in range(2):
+            assert "replayed 1 records" in await appeals("replay", "--service", "deadline-tracker", "--reason", "2019",
+                                                   "--topic", "appeals.registered.v1", "--yes", stack=stack)
+
+        async def scheduled() -> list:
+            records = await read_to_end(stack.bootstrap_servers, "appeals.deadlines.v1")
+            return [r for r in records if r.key == str(appeal).encode()
+                    and header(r, "ce_type") == "deadline.scheduled"] or None
+
+        await eventually(scheduled, what="the replayed registration scheduled")
+        # The second replay reached the tracker too: its inbox counted it as a duplicate.
+        await eventually(lambda: _duplicates(tracker) >= 1, what="the second replay absorbed")
+        assert len(await scheduled()) == 1, "applied once, however often replayed"
+    finally:
+        tracker.stop()
+
+
+def _duplicates(tracker: ServiceProcess) -> float:
+    reply = httpx.get(f"{tracker.base_url}/metrics", timeout=10, headers=tracker.stack.bearer("sre-1", "sre"))
+    return sum(s.value for f in text_string_to_metric_families(reply.text) for s in f.samples
+               if s.name == "appeals_events_duplicate_total" and s.labels.get("topic") == "appeals.registered.v1")
