@@ -16,7 +16,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from appeals_contracts.envelope import Envelope
-from appeals_contracts.events import AppealRegistered
+from appeals_contracts.events import AppealNotRouted, AppealRegistered
 from appeals_deadlines.adapters.data_files import bundled
 from appeals_devstack import trace_cli
 from appeals_devstack.processes import ServiceProcess
@@ -89,6 +89,14 @@ async def test_a_record_fixed_upstream_is_replayed_and_applied_once(stack: Stack
         # The second replay reached the tracker too: its inbox counted it as a duplicate.
         await eventually(lambda: _duplicates(tracker) >= 1, what="the second replay absorbed")
         assert len(await scheduled()) == 1, "applied once, however often replayed"
+        # As routing would have decided for an anonymous appeal: no executor, no open deadline
+        # left behind for the other tests' reports.
+        not_routed = Envelope.wrap(AppealNotRouted(appeal_id=appeal, registration_number=event.registration_number,
+                                                   reason="anonymous_without_threat",
+                                                   decided_at=datetime.now(UTC)),
+                                   source="/services/routing", subject=str(appeal))
+        await produce(stack.bootstrap_servers, "appeals.assigned.v1",
+                      [(str(appeal).encode(), not_routed.kafka_value(), not_routed.kafka_headers())])
     finally:
         tracker.stop()
 
