@@ -8,18 +8,16 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from appeals_contracts.envelope import Envelope
-from appeals_contracts.topics import TOPICS
 from appeals_devstack.issuer import IssuerKeys, LocalIssuer
 from appeals_devstack.portal_keys import PortalKeys
 from appeals_devstack.children import die_with_parent
+from appeals_runtime import kafka_admin
 from appeals_devstack.ports import free_port, wait_for_port
 from appeals_devstack.services import DATABASES
 
@@ -167,20 +165,6 @@ def _stop_postgres(pgdata: Path) -> None:
         pass  # not running
 
 
-async def create_topics(bootstrap_servers: str, attempts: int = 50) -> None:
-    """Create every topic of the registry that does not exist yet."""
-    for attempt in range(attempts):
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-        try:
-            await admin.start()
-            existing = set(await admin.list_topics())
-            missing = [NewTopic(t.name, t.partitions, 1) for t in TOPICS.values() if t.name not in existing]
-            if missing:
-                await admin.create_topics(missing)
-            return
-        except Exception:  # noqa: BLE001 - broker still starting
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.2)
-        finally:
-            await admin.close()
+async def create_topics(bootstrap_servers: str) -> None:
+    """Create every topic of the registry that does not exist yet (on the embedded broker)."""
+    await kafka_admin.create_topics({"bootstrap_servers": bootstrap_servers})
