@@ -249,6 +249,9 @@ async def test_planted_personal_data_appears_nowhere(platform_stack: StackInfo, 
     texts |= {f"dead letter headers {i}": json.dumps([(k, v.decode("utf-8", "replace")) for k, v in r.headers
                                                       if k.startswith("dlq_")]) for i, r in enumerate(dead)}
     texts |= {f"error body {i}": body for i, body in enumerate(bodies)}
+    sre = stack.bearer("sre-1", "sre")
+    texts |= {f"metrics {name}": httpx.get(f"{p.base_url}/metrics", headers=sre, timeout=10).text
+              for name, p in processes.items()}
     assert sum(k.startswith("log") for k in texts) == len(SERVICES) and any(k.startswith("spans") for k in texts)
     assert len(dead) >= 2 and all(len(body) > 20 for body in bodies), "the search looks at real material"
     values = [*planted.values(), planted["phone"][4:], planted["name"].split()[1], street, planted["iin"]]
