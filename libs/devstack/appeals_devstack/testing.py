@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from appeals_contracts.envelope import Envelope
 from appeals_runtime import dead_letters
@@ -49,31 +49,12 @@ async def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, 
         await producer.stop()
 
 
-async def _reader(bootstrap: str, topic: str, deadline: float) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
-    """A consumer assigned every partition of ``topic`` from the beginning. No consumer group:
-    a group join costs seconds on the embedded broker, and a reader needs none. Waits (until
-    ``deadline``) for the topic to exist; returns no partitions if it never does."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
-    await consumer.start()
-    while True:
-        # aiokafka has no public look-up of a topic it is not subscribed to; the client's is stable.
-        cluster = await consumer._client.fetch_all_metadata()  # noqa: SLF001
-        partitions = [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
-        if partitions or time.monotonic() >= deadline:
-            break
-        await asyncio.sleep(0.2)
-    if partitions:
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-    return consumer, partitions
-
-
 async def read_topic(bootstrap: str, topic: str, *, until: Callable[[list[ConsumerRecord]], bool] | None = None,
                      timeout_s: float = 60.0, idle_s: float = 2.0) -> list[ConsumerRecord]:
     """Every record of ``topic`` from the beginning, read until ``until(records)`` holds (or,
     without ``until``, until nothing new came for ``idle_s``), at most ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
-    consumer, partitions = await _reader(bootstrap, topic, deadline)
+    consumer, partitions = await dead_letters.reader(bootstrap, topic, wait_s=timeout_s)
     records: list[ConsumerRecord] = []
     try:
         last_new = time.monotonic()

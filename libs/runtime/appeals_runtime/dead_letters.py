@@ -47,18 +47,31 @@ class DeadLetter:
         return [(k, v) for k, v in self.headers if not k.startswith("dlq_")]
 
 
-async def read_to_end(bootstrap: str, topic: str, timeout_s: float = 60.0) -> list[ConsumerRecord]:
-    """Every record of ``topic`` up to each partition's high watermark as of the first fetch
-    (no consumer group: a reader needs none)."""
+async def reader(bootstrap: str, topic: str, *, wait_s: float = 0.0) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
+    """A started consumer assigned every partition of ``topic`` from the beginning. No consumer
+    group: a reader needs none (and a join costs seconds on the embedded broker). Waits up to
+    ``wait_s`` for the topic to exist; no partitions if it does not."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
-    try:
-        cluster = await consumer._client.fetch_all_metadata()  # noqa: SLF001 - no public look-up of an unsubscribed topic
+    deadline = time.monotonic() + wait_s
+    while True:
+        # aiokafka has no public look-up of a topic it is not subscribed to; the client's is stable.
+        cluster = await consumer._client.fetch_all_metadata()  # noqa: SLF001
         partitions = [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
-        if not partitions:
-            return []
+        if partitions or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(0.2)
+    if partitions:
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
+    return consumer, partitions
+
+
+async def read_to_end(bootstrap: str, topic: str, timeout_s: float = 60.0) -> list[ConsumerRecord]:
+    """Every record of ``topic`` up to each partition's high watermark as of the first fetch
+    (the embedded broker's ListOffsets answers the last batch's base offset, not the end)."""
+    consumer, partitions = await reader(bootstrap, topic)
+    try:
         records: list[ConsumerRecord] = []
         ends: dict[TopicPartition, int] = {}
         seen = {tp: 0 for tp in partitions}
