@@ -28,7 +28,7 @@ CHECKS = [schemathesis.checks.not_a_server_error, schemathesis.checks.status_cod
 
 def headers_for(stack: StackInfo, roles: frozenset[str]) -> dict[str, str]:
     """A token of every role the route admits (an executor's names a real executor)."""
-    if not roles or roles == {"citizen"}:
+    if not roles:
         return {}
     return stack.bearer("fuzz-1", *sorted(roles), executor_code="medeu_akimat" if "executor" in roles else None)
 

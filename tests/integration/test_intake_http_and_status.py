@@ -87,6 +87,39 @@ async def test_submit_repeat_and_refuse(stack: StackInfo, intake: ServiceProcess
         assert (await adapter.post("/v1/appeals", json=body(f"fo-{uuid.uuid4().hex[:8]}"))).status_code == 201
 
 
+async def test_a_citizen_signed_in_follows_their_own_appeals_only(stack: StackInfo, intake: ServiceProcess):
+    """A citizen with a token of the city's IdP submits in person and follows the appeal by
+    that token; another citizen's token, a staff token or none gets the unknown number's 404."""
+    aigerim, bolat = stack.bearer("egov-aigerim", "citizen"), stack.bearer("egov-bolat", "citizen")
+    message_id = f"portal-{uuid.uuid4().hex[:8]}"
+    async with httpx.AsyncClient(base_url=intake.base_url) as http:
+        created = await http.post("/v1/appeals", headers=aigerim, json=body(message_id, channel="portal"))
+        assert created.status_code == 201, created.text
+        number = created.json()["registration_number"]
+
+        mine = await http.get(f"/v1/status/{number}", headers=aigerim)
+        assert mine.status_code == 200 and mine.json()["registration_number"] == number
+        listed = await http.get("/v1/my/appeals", headers=aigerim)
+        assert [a["registration_number"] for a in listed.json()] == [number]
+
+        for stranger in (bolat, stack.bearer("op-1", "operator"), {}):
+            guessed = await http.get(f"/v1/status/{number}", headers=stranger)
+            assert (guessed.status_code, guessed.json()) == (404, {"detail": f"no appeal numbered {number}"})
+        assert (await http.get("/v1/my/appeals", headers=bolat)).json() == []
+        assert (await http.get("/v1/my/appeals", headers=stack.bearer("op-1", "operator"))).status_code == 403
+        forged = await http.get(f"/v1/status/{number}", headers={"Authorization": "Bearer not.a.token"})
+        assert forged.status_code == 401, "a bad token is refused, not taken for none"
+
+        # Another citizen repeating her message id does not get her appeal (nor its token) back.
+        taken = await http.post("/v1/appeals", headers=bolat, json=body(message_id, channel="portal"))
+        assert taken.status_code == 409 and "status_token" not in taken.text
+        again = await http.post("/v1/appeals", headers=aigerim, json=body(message_id, channel="portal"))
+        assert (again.status_code, again.json()["registration_number"]) == (200, number)
+        # In person only through the self-service channels: a citizen is no front office.
+        front = await http.post("/v1/appeals", headers=bolat, json=body(f"fo-{uuid.uuid4().hex[:8]}"))
+        assert front.status_code == 422 and [r["field"] for r in front.json()["reasons"]] == ["channel"]
+
+
 async def test_status_follows_other_services_events(stack: StackInfo, intake: ServiceProcess):
     async with httpx.AsyncClient(base_url=intake.base_url, headers=stack.bearer("op-1", "operator")) as client:
         created = (await client.post("/v1/appeals", json=body(f"fo-{uuid.uuid4().hex[:8]}"))).json()

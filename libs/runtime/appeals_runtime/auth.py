@@ -31,7 +31,7 @@ from fastapi import Depends, HTTPException, Request
 log = logging.getLogger(__name__)
 
 #: The roles of the platform (docs/security.md has the route × role table).
-ROLES = frozenset({"operator", "adapter", "executor", "inspector", "akim_office", "sre"})
+ROLES = frozenset({"citizen", "operator", "adapter", "executor", "inspector", "akim_office", "sre"})
 
 
 @dataclass(frozen=True)
@@ -139,22 +139,32 @@ class Access:
         if unknown:
             raise ValueError(f"unknown roles: {', '.join(sorted(unknown))}")
         self.roles = roles
-        self.citizen = citizen  # no bearer token: the route itself checks the citizen's status token
+        #: A citizen's route: the appeal's status token, or a citizen's own bearer token; the route
+        #: checks either against the appeal.
+        self.citizen = citizen
 
     async def __call__(self, request: Request) -> Caller | None:
         if not self.roles:
+            if self.citizen and request.headers.get("authorization"):
+                caller = await self._verified(request)  # a bad token is refused, not ignored
+                request.state.caller = caller
+                return caller
             return None
-        verifier: Verifier = request.app.state.runtime.verifier
-        try:
-            caller = await verifier.verify_async(_bearer(request))
-        except Unauthenticated as refused:
-            raise _challenge(str(refused)) from None
+        caller = await self._verified(request)
         if not caller.roles & self.roles:
             raise HTTPException(403, f"this needs one of the roles: {', '.join(sorted(self.roles))}")
         if "executor" in caller.roles and caller.executor_code is None and caller.roles & self.roles == {"executor"}:
             raise HTTPException(403, "an executor's token must name its executor_code")
         request.state.caller = caller
         return caller
+
+    @staticmethod
+    async def _verified(request: Request) -> Caller:
+        verifier: Verifier = request.app.state.runtime.verifier
+        try:
+            return await verifier.verify_async(_bearer(request))
+        except Unauthenticated as refused:
+            raise _challenge(str(refused)) from None
 
 
 def allow(*roles: str) -> Any:
@@ -164,8 +174,10 @@ def allow(*roles: str) -> Any:
 
 #: The declaration of a route anyone may call (health probes).
 PUBLIC: Any = Depends(Access(frozenset()))
-#: The declaration of a citizen's route: no bearer token, the appeal's status token instead,
-#: checked by the route (a wrong or missing one answers like an unknown appeal).
+#: The declaration of a citizen's route: the appeal's status token, or the citizen's own bearer
+#: token from the city's IdP (role ``citizen``, the subject the appeal's author), checked by the
+#: route; a wrong or missing one answers like an unknown appeal. The dependency yields the
+#: verified caller when a bearer token came, else ``None``.
 CITIZEN: Any = Depends(Access(frozenset(), citizen=True))
 
 

@@ -23,6 +23,7 @@ def catalog_from_reference() -> Catalog:
         replies_in_channel=frozenset(
             code for code, e in ref.channels.entries.items() if e.attributes.get("replies_in_channel")
         ),
+        self_service=frozenset(code for code, e in ref.channels.entries.items() if e.attributes.get("self_service")),
     )
 
 

@@ -20,6 +20,7 @@ class AppealRepository(Protocol):
     async def allocate_numbers(self, year: int, count: int) -> int: ...
     async def add(self, appeals: Sequence[Appeal]) -> None: ...
     async def get_by_number(self, registration_number: str) -> Appeal | None: ...
+    async def by_author(self, subject: str, limit: int) -> list[Appeal]: ...
     async def add_timeline(self, rows: Sequence[tuple[UUID, TimelineEntry]]) -> None: ...
     async def timeline(self, appeal_id: UUID) -> list[TimelineEntry]: ...
 
@@ -103,16 +104,25 @@ class StatusView:
 
 
 async def appeal_status(uow: UnitOfWork, registration_number: str, *, token: str | None = None,
-                        token_secret: bytes | None = None) -> StatusView | None:
+                        token_secret: bytes | None = None, author: str | None = None) -> StatusView | None:
     """The appeal's current status and timeline, or ``None`` when the number is unknown. With
     ``token_secret`` (a citizen asking) also ``None`` unless ``token`` is the appeal's status
-    token: a guessed number looks exactly like an unknown one."""
+    token or ``author`` (the subject of the citizen's verified token) is the appeal's author:
+    a guessed number looks exactly like an unknown one."""
     appeal = await uow.appeals.get_by_number(registration_number)
     if appeal is None:
         return None
-    if token_secret is not None and not token_matches(token_secret, appeal.appeal_id, token):
+    if token_secret is not None and not (
+            token_matches(token_secret, appeal.appeal_id, token)
+            or (author is not None and appeal.submission.author_subject == author)):
         return None
     return StatusView(appeal, summarize(await uow.appeals.timeline(appeal.appeal_id)))
+
+
+async def authored_appeals(uow: UnitOfWork, subject: str, *, limit: int = 100) -> list[StatusView]:
+    """The appeals a signed-in citizen submitted in person, newest first."""
+    return [StatusView(a, summarize(await uow.appeals.timeline(a.appeal_id)))
+            for a in await uow.appeals.by_author(subject, limit)]
 
 
 def timeline_details(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from datetime import datetime
 from appeals_contracts.events import AppealIntakeRejected, AppealRegistered, AppealSubmitted, CitizenContact, RejectionReason
 from appeals_intake.domain.model import Appeal, Contact, Reason, SubmitAppeal
 
-def to_command(event: AppealSubmitted, *, correlation_id: str | None, context: object = None) -> SubmitAppeal:
+def to_command(event: AppealSubmitted, *, correlation_id: str | None, context: object = None,
+               author_subject: str | None = None) -> SubmitAppeal:
     c = event.citizen
     return SubmitAppeal(
         channel=event.channel, channel_message_id=event.channel_message_id, kind=event.kind,
@@ -17,6 +18,7 @@ def to_command(event: AppealSubmitted, *, correlation_id: str | None, context: o
         reports_crime_or_threat=event.reports_crime_or_threat,
         citizen=Contact(c.name, c.iin, c.phone, c.email, c.preferred_language) if c else None,
         submitted_at=event.submitted_at, correlation_id=correlation_id, context=context,
+        author_subject=author_subject,
     )
 
 

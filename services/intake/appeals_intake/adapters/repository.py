@@ -14,7 +14,7 @@ from appeals_intake.domain.status import TimelineEntry
 
 _COLUMNS = ("appeal_id", "registration_number", "channel", "social_network", "channel_message_id", "kind",
             "category", "district", "address", "text", "language", "anonymous", "reports_crime_or_threat",
-            "citizen", "submitted_at", "registered_at", "correlation_id")
+            "citizen", "submitted_at", "registered_at", "correlation_id", "author_subject")
 
 
 class PostgresAppealRepository:
@@ -49,6 +49,12 @@ class PostgresAppealRepository:
             f"SELECT {', '.join(_COLUMNS)} FROM appeals WHERE registration_number = $1", registration_number)
         return _appeal(row) if row else None
 
+    async def by_author(self, subject: str, limit: int) -> list[Appeal]:
+        rows = await self._conn.fetch(
+            f"""SELECT {', '.join(_COLUMNS)} FROM appeals WHERE author_subject = $1
+                ORDER BY registered_at DESC, registration_number DESC LIMIT $2""", subject, limit)
+        return [_appeal(r) for r in rows]
+
     async def add_timeline(self, rows: Sequence[tuple[UUID, TimelineEntry]]) -> None:
         await self._conn.executemany(
             """INSERT INTO appeal_timeline (event_id, appeal_id, event_type, occurred_at, details)
@@ -70,7 +76,7 @@ def _row(a: Appeal) -> tuple:
     return (a.appeal_id, a.registration_number, s.channel, s.social_network, s.channel_message_id, s.kind,
             s.category, s.district, s.address, s.text, s.language, s.anonymous, s.reports_crime_or_threat,
             json.dumps(asdict(s.citizen)) if s.citizen else None, s.submitted_at, a.registered_at,
-            s.correlation_id)
+            s.correlation_id, s.author_subject)
 
 
 def _appeal(r: asyncpg.Record) -> Appeal:
@@ -80,5 +86,6 @@ def _appeal(r: asyncpg.Record) -> Appeal:
         text=r["text"], language=r["language"], social_network=r["social_network"], district=r["district"],
         address=r["address"], anonymous=r["anonymous"], reports_crime_or_threat=r["reports_crime_or_threat"],
         citizen=citizen, submitted_at=r["submitted_at"], correlation_id=r["correlation_id"],
+        author_subject=r["author_subject"],
     )
     return Appeal(r["appeal_id"], r["registration_number"], r["registered_at"], submission)

@@ -37,6 +37,9 @@ class SubmitAppeal:
     citizen: Contact | None = None
     submitted_at: datetime | None = None
     correlation_id: str | None = None
+    #: The citizen's subject at the city's IdP when the citizen submitted in person, signed in
+    #: (taken from the verified token, never from the body); they may then follow it by it.
+    author_subject: str | None = None
     context: object = field(default=None, compare=False, repr=False)  # opaque: trace context of the caller
 
     @property
@@ -73,6 +76,7 @@ class Catalog:
     districts: frozenset[str]
     social_networks: frozenset[str]
     replies_in_channel: frozenset[str]
+    self_service: frozenset[str] = frozenset()  # channels a signed-in citizen may submit through
     languages: frozenset[str] = frozenset({"kk", "ru", "en"})
     text_min: int = 10
     text_max: int = 10_000

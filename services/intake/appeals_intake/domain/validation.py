@@ -20,6 +20,8 @@ def validate(cmd: SubmitAppeal, catalog: Catalog) -> list[Reason]:
 
     if cmd.channel not in catalog.channels:
         refuse("channel", f"unknown channel {cmd.channel!r}")
+    elif cmd.author_subject is not None and cmd.channel not in catalog.self_service:
+        refuse("channel", f"a citizen submits in person only through {', '.join(sorted(catalog.self_service))}")
     if cmd.channel == "social_network":
         if cmd.social_network not in catalog.social_networks:
             refuse("social_network", "social_network must name a known network for channel social_network")

@@ -61,13 +61,21 @@ def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
         status_code=201,
         summary="Submit an appeal (front office, contact centre, portal)",
         description="Same validation and result as a submission on appeals.intake.v1. "
-                    "channel_message_id is the idempotency key; when omitted, one is generated.",
+                    "channel_message_id is the idempotency key; when omitted, one is generated. "
+                    "A citizen signed in with the city's IdP may submit in person through a "
+                    "self-service channel (portal, mobile_app) and then follow the appeal with "
+                    "the same token.",
         openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "properties": _SUBMISSION_SCHEMA["properties"]}}}},
             "responses": {"200": {"description": "A repeat: the first registration"},
+                          "409": {"description": "A citizen repeated another author's channel_message_id",
+                                  "content": {"application/json": {"schema": {
+                                      "type": "object", "properties": {"detail": {"type": "string"}},
+                                      "required": ["detail"]}}}},
                           "422": {"description": "Refused, with field-level reasons"}}},
     )
-    async def submit(caller: Annotated[Caller, allow("operator", "adapter")], request: Request, uow: UnitOfWork,
+    async def submit(caller: Annotated[Caller, allow("operator", "adapter", "citizen")], request: Request,
+                     uow: UnitOfWork,
                      runtime: RuntimeDep) -> JSONResponse:
         try:
             body: Any = await request.json()
@@ -81,8 +89,10 @@ def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
         except ValidationError as exc:
             return _refused([{"field": field, "message": message} for field, message in field_errors(exc)])
         with tracer().start_as_current_span("POST /v1/appeals", attributes={"appeals.channel": event.channel}) as span:
+            in_person = not caller.roles & {"operator", "adapter"}  # a citizen, signed in
             command = to_command(event, correlation_id=request.headers.get("x-correlation-id"),
-                                 context=otel_context.get_current())
+                                 context=otel_context.get_current(),
+                                 author_subject=caller.subject if in_person else None)
             [outcome] = await handlers.submit_appeals(
                 uow, [command], catalog=catalog, prefix=settings.registration_prefix,
                 now=runtime.clock.now(), token_secret=settings.token_secret(), announce_rejections=False)
@@ -92,6 +102,8 @@ def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
         if isinstance(outcome, handlers.Rejected):
             return _refused([{"field": r.field, "message": r.message} for r in outcome.reasons])
         appeal = outcome.appeal
+        if in_person and appeal.submission.author_subject != caller.subject:  # somebody else's message id
+            return JSONResponse({"detail": "channel_message_id is taken; send a new one"}, status_code=409)
         token = status_token(settings.token_secret(), appeal.appeal_id)  # for the submitting channel only
         return JSONResponse(
             {"appeal_id": str(appeal.appeal_id), "registration_number": appeal.registration_number,
@@ -109,15 +121,24 @@ def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
             raise HTTPException(404, f"no appeal numbered {registration_number}")
         return _status_body(view)
 
-    @api.get("/status/{registration_number}", dependencies=[CITIZEN],
-             summary="The citizen's view: the number and its status token",
-             responses={404: refusal("Unknown number, or a missing or wrong token (the same answer)")})
+    @api.get("/status/{registration_number}",
+             summary="The citizen's view: the number and its status token, or the author's own token",
+             description="Either `token` (the status token handed to the submitting channel) or a "
+                         "bearer token of the city's IdP whose subject submitted the appeal in person.",
+             responses={401: refusal("A bearer token came and does not verify"),
+                        404: refusal("Unknown number, or a missing or wrong token (the same answer)")})
     async def citizen_status(registration_number: str, uow: UnitOfWork,
+                             caller: Annotated[Caller | None, CITIZEN],
                              token: str = Query("", max_length=200, description="The status token")) -> dict[str, Any]:
+        author = caller.subject if caller is not None and "citizen" in caller.roles else None
         view = await handlers.appeal_status(uow, registration_number, token=token,
-                                            token_secret=settings.token_secret())
+                                            token_secret=settings.token_secret(), author=author)
         if view is None:
             raise HTTPException(404, f"no appeal numbered {registration_number}")
         return _status_body(view)
+
+    @api.get("/my/appeals", summary="The appeals the signed-in citizen submitted in person, newest first")
+    async def my_appeals(caller: Annotated[Caller, allow("citizen")], uow: UnitOfWork) -> list[dict[str, Any]]:
+        return [_status_body(view) for view in await handlers.authored_appeals(uow, caller.subject)]
 
     return api
