@@ -39,19 +39,54 @@ def test_every_dependency_exists_and_waits_for_health():
 def test_the_platform_is_all_there():
     services = COMPOSE["services"]
     kafka = services["kafka"]
-    assert kafka["image"].startswith("apache/kafka:") and "controller" in kafka["environment"]["KAFKA_PROCESS_ROLES"]
+    assert kafka["image"].startswith("apache/kafka:") and "controller" in broker_properties()["process.roles"]
     assert services["jaeger"]["image"].startswith("jaegertracing/")
     for service in SERVICES:
         app = services[service.name]
         assert app["build"] == "." and "healthcheck" in app
         assert app["command"][-1] == service.module
         env = app["environment"]
-        assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+        assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092" and env["KAFKA_SASL_USERNAME"] == f"appeals-{service.name}"
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"
         database = env["DATABASE_URL"].split("@")[1].split(":")[0]
         assert database == f"postgres-{service.name}" and services[database]["image"].startswith("postgres:")
         assert app["depends_on"]["topics"]["condition"] == "service_completed_successfully"
     assert len({s["environment"]["DATABASE_URL"] for n, s in services.items() if n in {x.name for x in SERVICES}}) == 5
+
+
+def broker_properties() -> dict[str, str]:
+    text = (ROOT / "deploy" / "compose" / "kafka" / "server.properties").read_text("utf-8")
+    pairs = (line.split("=", 1) for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def test_kafka_speaks_only_sasl_ssl_outside_the_broker():
+    props = broker_properties()
+    protocols = dict(pair.split(":") for pair in props["listener.security.protocol.map"].split(","))
+    for listener in props["listeners"].split(","):
+        name, address = listener.split("://")
+        assert protocols[name] == "SASL_SSL" or address.startswith("127.0.0.1:"), listener
+    assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert props["allow.everyone.if.no.acl.found"] == "false" and "StandardAuthorizer" in props["authorizer.class.name"]
+    kafka = COMPOSE["services"]["kafka"]
+    assert not [k for k in kafka.get("environment", {}) if k != "KAFKA_OPTS"], "all configuration in server.properties"
+    assert any(v.endswith("/mnt/shared/config/server.properties:ro") for v in kafka["volumes"])
+
+
+def test_each_service_is_its_own_principal_with_the_set_up_users_password():
+    from appeals_devstack.kafka_acls import COMPOSE_SETUP, compose_setup
+
+    assert COMPOSE_SETUP.read_text("utf-8") == compose_setup(), "run `appeals-stack acls`"
+    script = COMPOSE_SETUP.read_text("utf-8")
+    services = COMPOSE["services"]
+    for name in [s.name for s in SERVICES] + ["topics"]:
+        env = services[name]["environment"]
+        assert (env["KAFKA_SECURITY_PROTOCOL"], env["KAFKA_SASL_MECHANISM"]) == ("SASL_SSL", "SCRAM-SHA-512")
+        user, password = env["KAFKA_SASL_USERNAME"], env["KAFKA_SASL_PASSWORD"]
+        assert f"--entity-name {user} --add-config 'SCRAM-SHA-512=[iterations=8192,password={password}]'" in script
+        assert any(v.startswith("kafka-tls:") for v in services[name]["volumes"]) and env["SSL_CERT_FILE"]
+    assert len({services[s.name]["environment"]["KAFKA_SASL_USERNAME"] for s in SERVICES}) == len(SERVICES)
+    assert services["kafka-setup"]["network_mode"] == "service:kafka"
 
 
 def _compose_client() -> list[str] | None:

@@ -56,11 +56,13 @@ def _wait_for_interrupt(check=lambda: True) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appeals-stack", description=__doc__)
-    parser.add_argument("command", choices=["up", "run", "topics", "token", "issuer", "acls"],
+    parser.add_argument("command", choices=["up", "run", "topics", "token", "issuer", "acls", "kafka-certs"],
                         help="up: stack only; run: stack and services; topics: create the platform's topics on "
                              "--bootstrap-servers (compose, or a cluster without a topic operator); token: print "
                              "a token of the local issuer (--role, --sub, --executor-code); issuer: only the local "
-                             "OpenID issuer and the portals' keys (docker compose, for a trial)")
+                             "OpenID issuer and the portals' keys (docker compose, for a trial); acls: regenerate the "
+                             "Kafka principals' ACLs (Strimzi users, compose set-up); kafka-certs: a trial CA and "
+                             "the broker's TLS key under --state-dir/kafka-tls (docker compose)")
     parser.add_argument("--issuer-host", default="127.0.0.1", help="for issuer: the address to listen on")
     parser.add_argument("--issuer-url", default=None, help="for issuer: the URL services reach it at (its 'iss')")
     parser.add_argument("--role", action="append", default=[], help="for token: a role (repeatable)")
@@ -86,11 +88,17 @@ def main(argv: list[str] | None = None) -> int:
                                                           ttl_s=args.ttl))
         return 0
     if args.command == "acls":
-        from appeals_devstack.kafka_acls import EXAMPLE, kafka_users
+        from appeals_devstack.kafka_acls import COMPOSE_SETUP, EXAMPLE, compose_setup, kafka_users
 
-        EXAMPLE.parent.mkdir(parents=True, exist_ok=True)
-        EXAMPLE.write_text(kafka_users(), "utf-8")
-        print(f"wrote {EXAMPLE}")
+        for path, text in ((EXAMPLE, kafka_users()), (COMPOSE_SETUP, compose_setup())):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, "utf-8")
+            print(f"wrote {path}")
+        return 0
+    if args.command == "kafka-certs":
+        from appeals_devstack.kafka_tls import write_broker_tls
+
+        print(f"Kafka TLS (trial CA) in {write_broker_tls(args.state_dir / 'kafka-tls')}")
         return 0
     if args.command == "issuer":
         issuer = LocalIssuer(args.state_dir / "issuer", args.issuer_port, host=args.issuer_host,
