@@ -6,7 +6,7 @@ PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e servi
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run demo stack trace asyncapi test test-unit test-integration bench-intake bench-deadlines schemas constraints routing-rules calendar clean
+.PHONY: install tools run demo stack trace asyncapi test test-unit test-integration bench-intake bench-deadlines schemas constraints routing-rules calendar clean
 
 install: $(STAMP)
 
@@ -14,6 +14,15 @@ $(STAMP): constraints.txt requirements-dev.txt contracts/pyproject.toml libs/*/p
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt $(PACKAGES) -r requirements-dev.txt
 	touch $(STAMP)
+
+# System tools the tests use, from Debian's packages: promtool (package prometheus) checks and
+# unit-tests the alert rules. Installed when missing and running as root (CI); otherwise named.
+tools:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing promtool (Debian package prometheus)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	  else echo "promtool is missing: apt-get install prometheus (as root)" >&2; exit 1; fi; }
 
 run: install  ## start the embedded stack and every service until Ctrl-C
 	$(BIN)/appeals-stack run
@@ -30,10 +39,10 @@ demo: install  ## make run, plus citizens, executors and inspectors played (DEMO
 stack: install  ## only the embedded PostgreSQL and broker, until Ctrl-C
 	$(BIN)/appeals-stack up
 
-test: install  ## unit and integration tests
+test: install tools  ## unit and integration tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-unit: install
+test-unit: install tools
 	$(BIN)/python -m pytest -m "not integration" $(PYTEST_ARGS)
 
 test-integration: install

@@ -105,3 +105,32 @@ def _duplicates(tracker: ServiceProcess) -> float:
     reply = httpx.get(f"{tracker.base_url}/metrics", timeout=10, headers=tracker.stack.bearer("sre-1", "sre"))
     return sum(s.value for f in text_string_to_metric_families(reply.text) for s in f.samples
                if s.name == "appeals_events_duplicate_total" and s.labels.get("topic") == "appeals.registered.v1")
+
+
+async def test_purge_says_what_it_would_delete_and_the_embedded_broker_refuses_plainly(stack: StackInfo):
+    """Which letters a purge deletes is proven in the runtime's unit tests (Kafka cuts a
+    partition below an offset); the embedded broker does not delete records at all, so here
+    the command says so, exits non-zero and nothing is lost."""
+    service = f"purge-{uuid.uuid4().hex[:8]}"
+    dlq = f"appeals.registered.v1.dlq.{service}"
+
+    def letter(n: int, reason: str) -> tuple[bytes, bytes, list]:
+        return (b"one-partition", f'{{"n": {n}}}'.encode(), [
+            ("dlq_reason", reason.encode()), ("dlq_service", service.encode()),
+            ("dlq_original_topic", b"appeals.registered.v1"), ("dlq_failed_at", datetime.now(UTC).isoformat().encode())])
+
+    await produce(stack.bootstrap_servers, dlq, [letter(0, "fixed upstream"), letter(1, "fixed upstream"),
+                                                 letter(2, "still open"), letter(3, "fixed upstream")])
+    assert "would delete 3 dead letters" in await appeals("purge", "--service", service, "--reason", "fixed",
+                                                          stack=stack)
+
+    def purge() -> tuple[int, str]:
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            code = trace_cli.main(["dlq", "purge", "--service", service, "--reason", "fixed", "--yes",
+                                   "--bootstrap-servers", stack.bootstrap_servers])
+        return code, err.getvalue()
+
+    code, said = await asyncio.to_thread(purge)
+    assert code == 1 and "nothing deleted" in said and "DeleteRecords" in said
+    assert len(await read_to_end(stack.bootstrap_servers, dlq)) == 4

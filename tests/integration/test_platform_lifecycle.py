@@ -5,6 +5,7 @@ deadline closed → citizen gets the answer, and the citizen's status shows each
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
@@ -15,6 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -263,3 +265,92 @@ async def _dead_letters(stack: StackInfo, tag: str):
     records = await read_to_end(stack.bootstrap_servers, "appeals.intake.v1.dlq.intake")
     mine = [r for r in records if tag in (r.key or b"").decode("utf-8", "replace")]
     return mine if len(mine) >= 2 else None
+
+
+def _scrape(stack: StackInfo, process: ServiceProcess) -> dict[tuple[str, frozenset], float]:
+    """Every sample of a service's /metrics, parsed as Prometheus does."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    reply = httpx.get(f"{process.base_url}/metrics", headers=stack.bearer("sre-1", "sre"), timeout=10)
+    assert reply.status_code == 200, reply.text
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(reply.text) for s in family.samples}
+
+
+def _total(samples: dict[tuple[str, frozenset], float], name: str, **labels: str) -> float:
+    wanted = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and wanted <= ls)
+
+
+async def test_the_metrics_tell_what_happened(platform_stack: StackInfo, platform):
+    """A known load (the demo's seeded mix, a poison record, a relay task that dies) read back
+    from every service's /metrics: the counters agree with the load and with each other, lag
+    and backlogs return to zero, the dead task is restarted and readiness goes 503, then 200."""
+    stack = platform_stack
+    processes, _mail, _traces = platform
+    before = {name: await asyncio.to_thread(_scrape, stack, p) for name, p in processes.items()}
+
+    demo = Demo(stack, processes["inspection"].base_url, rate=6.0, seed=11)
+    assert await demo.run(15, drain_timeout_s=150), demo.progress.counts()
+    counts = demo.progress.counts()
+    poison = uuid.uuid4()
+    await produce(stack.bootstrap_servers, "appeals.registered.v1", [(str(poison).encode(), b"{not json", [
+        ("ce_specversion", b"1.0"), ("ce_type", b"appeal.registered"), ("ce_id", str(poison).encode())])])
+
+    async def settled() -> dict | None:
+        now = {name: await asyncio.to_thread(_scrape, stack, p) for name, p in processes.items()}
+        lag = sum(_total(s, "appeals_consumer_lag_records") for s in now.values())
+        backlog = sum(_total(s, "appeals_outbox_backlog_rows") for s in now.values())
+        dead = [_total(now[n], "appeals_dead_letters_total", topic="appeals.registered.v1")
+                - _total(before[n], "appeals_dead_letters_total", topic="appeals.registered.v1")
+                for n in ("routing", "deadline-tracker", "notification", "inspection")]
+        return now if lag == 0 and backlog == 0 and dead == [1, 1, 1, 1] else None
+
+    after = await eventually(settled, timeout_s=90, interval_s=1.0, what="lag and backlogs at zero, one dead letter each")
+
+    def delta(service: str, name: str, **labels: str) -> float:
+        return _total(after[service], name, **labels) - _total(before[service], name, **labels)
+
+    assert delta("intake", "appeals_intake_registrations_total") == counts["registered"] > 0
+    assert delta("intake", "appeals_relay_published_total", topic="appeals.registered.v1") == counts["registered"]
+    assert delta("intake", "appeals_intake_rejections_total") == delta(
+        "intake", "appeals_relay_published_total", topic="appeals.intake-rejected.v1") >= counts["rejected"] > 0
+    routed = delta("routing", "appeals_routing_assignments_total")
+    assert routed == delta("deadline-tracker", "appeals_events_handled_total", topic="appeals.assigned.v1",
+                           event_type="appeal.assigned") >= counts["assigned"] > 0
+    assert routed + delta("routing", "appeals_routing_not_routed_total") == delta(
+        "routing", "appeals_relay_published_total", topic="appeals.assigned.v1")
+    finished = (delta("notification", "appeals_notification_delivery_attempts_total", outcome="delivered")
+                + delta("notification", "appeals_notification_delivery_attempts_total", outcome="failed"))
+    assert finished == delta("notification", "appeals_relay_published_total", topic="notifications.delivery.v1") > 0
+    assert _total(after["inspection"], "appeals_inspection_queue") == 0
+    for name in processes:
+        assert delta(name, "appeals_events_handled_total") > 0, name
+        assert _total(after[name], "appeals_relay_leader") == 1, name
+    assert 'appeal_id' not in str(after) and "OA-" not in str(after), "labels are bounded"
+
+    # The relay finds its table gone: the task dies, is restarted with backoff, the service
+    # is not ready meanwhile; with the table back it publishes again and is ready.
+    intake = processes["intake"]
+    database = await asyncpg.connect(stack.database_url(intake.service.database))
+    restarts = _total(after["intake"], "appeals_task_restarts_total", task="outbox-relay")
+    try:
+        await database.execute("ALTER TABLE outbox RENAME TO outbox_away")
+
+        async def not_ready() -> bool:
+            reply = await asyncio.to_thread(httpx.get, f"{intake.base_url}/health/ready", timeout=5)
+            return reply.status_code == 503 and "outbox-relay" in reply.text
+
+        await eventually(not_ready, timeout_s=30, what="readiness 503 while the relay is down")
+    finally:
+        await database.execute("ALTER TABLE outbox_away RENAME TO outbox")
+        await database.close()
+
+    async def ready_again() -> dict | None:
+        reply = await asyncio.to_thread(httpx.get, f"{intake.base_url}/health/ready", timeout=5)
+        return reply.status_code == 200 or None
+
+    await eventually(ready_again, timeout_s=60, what="readiness 200 after the restart")
+    samples = await asyncio.to_thread(_scrape, stack, intake)
+    assert _total(samples, "appeals_task_restarts_total", task="outbox-relay") > restarts
+    assert _total(samples, "appeals_task_up", task="outbox-relay") == 1

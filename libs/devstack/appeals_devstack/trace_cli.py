@@ -1,5 +1,5 @@
 """``appeals trace <registration number | appeal id>``: one appeal's trace as a tree;
-``appeals dlq list|show|replay``: the dead letters of every service.
+``appeals dlq list|show|replay|purge``: the dead letters of every service.
 
 Reads the span files the services write with ``OTEL_TRACES_EXPORTER=file`` (``make run``
 does) and prints every trace that touches the appeal, each span with its offset from the
@@ -66,6 +66,17 @@ async def _dlq(args: argparse.Namespace) -> int:
                   f"{l.reason}")
         print(f"{len(letters)} dead letters")
         return 0
+    if args.action == "purge":
+        if not args.yes:
+            print(f"would delete {len(letters)} dead letters (each partition's oldest first); add --yes")
+            return 0
+        try:
+            deleted, kept = await dead_letters.purge(args.bootstrap_servers, letters)
+        except dead_letters.PurgeRefused as refused:
+            print(f"nothing deleted: {refused}", file=sys.stderr)
+            return 1
+        print(f"deleted {deleted} dead letters" + (f"; kept {kept} that follow a record not chosen" if kept else ""))
+        return 0
     if not args.yes:
         print(f"would replay {len(letters)} records to their original topics; add --yes")
         return 0
@@ -85,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                       help="an operator's bearer token for that question (default: $APPEALS_TOKEN, else one of "
                            "the local issuer under --state-dir)")
     show.add_argument("--state-dir", type=Path, default=Path(".state"))
-    dlq = sub.add_parser("dlq", help="dead letters: list, show, replay")
-    dlq.add_argument("action", choices=["list", "show", "replay"])
+    dlq = sub.add_parser("dlq", help="dead letters: list, show, replay, purge")
+    dlq.add_argument("action", choices=["list", "show", "replay", "purge"])
     dlq.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
     dlq.add_argument("--service", help="the service that dead-lettered the record")
     dlq.add_argument("--topic", help="the record's original topic")
@@ -96,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     dlq.add_argument("--at", help="for show: DLQ_TOPIC:PARTITION:OFFSET")
     dlq.add_argument("--with-payload", action="store_true",
                      help="for show: also print the record's value, which may hold personal data")
-    dlq.add_argument("--yes", action="store_true", help="for replay: republish (without it, only say what)")
+    dlq.add_argument("--yes", action="store_true", help="for replay and purge: do it (without it, only say what)")
     args = parser.parse_args(argv)
     if args.command == "dlq":
         return asyncio.run(_dlq(args))

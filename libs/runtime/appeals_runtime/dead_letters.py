@@ -1,6 +1,6 @@
 """Dead letters for the operator: find them across the ``<topic>.dlq.<service>`` topics, show
-one, and replay the original record to its original topic (the inbox makes a replay of
-something already applied a no-op). Used by ``appeals dlq``."""
+one, replay the original record to its original topic (the inbox makes a replay of
+something already applied a no-op), and purge handled ones. Used by ``appeals dlq``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
+from aiokafka.errors import KafkaError
 
 DLQ_MARK = ".dlq."
 
@@ -132,3 +134,48 @@ async def replay(bootstrap: str, letters: list[DeadLetter]) -> int:
         return len(sent)
     finally:
         await producer.stop()
+
+
+class PurgeRefused(Exception):
+    """The broker does not delete records (DeleteRecords); nothing was deleted."""
+
+
+def purge_plan(records: list[tuple[str, int, int]], chosen: set[tuple[str, int, int]]) -> dict[tuple[str, int], int]:
+    """Where to cut each partition so that only chosen letters go: (topic, partition) → the
+    offset below which records are deleted. ``records`` are every letter of the topics as
+    (topic, partition, offset).
+
+    Kafka deletes a partition's records only below an offset (DeleteRecords), so letters go
+    only as a prefix: from the partition's oldest record up to the first record not chosen.
+    """
+    cuts: dict[tuple[str, int], int] = {}
+    stopped: set[tuple[str, int]] = set()
+    for topic, partition, offset in sorted(records):
+        if (topic, partition) in stopped:
+            continue
+        if (topic, partition, offset) in chosen:
+            cuts[topic, partition] = offset + 1
+        else:
+            stopped.add((topic, partition))  # this record stays, and with it every later one
+    return cuts
+
+
+async def purge(bootstrap: str, letters: list[DeadLetter]) -> tuple[int, int]:
+    """Delete the chosen dead letters (see :func:`purge_plan`); returns (deleted, kept)."""
+    chosen = {(l.dlq_topic, l.partition, l.offset) for l in letters}
+    records = [(topic, r.partition, r.offset) for topic in sorted({t for t, _, _ in chosen})
+               for r in await read_to_end(bootstrap, topic)]
+    cuts = purge_plan(records, chosen)
+    deleted = sum(1 for topic, partition, offset in chosen if offset < cuts.get((topic, partition), 0))
+    if cuts:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            await admin.delete_records({TopicPartition(t, p): RecordsToDelete(o) for (t, p), o in cuts.items()})
+        except KafkaError as exc:
+            raise PurgeRefused(f"the broker did not delete the records ({type(exc).__name__}); the embedded "
+                               "broker does not support DeleteRecords and keeps them only in memory, until it "
+                               "stops; on Apache Kafka they expire with the topic's retention.ms") from None
+        finally:
+            await admin.close()
+    return deleted, len(letters) - deleted

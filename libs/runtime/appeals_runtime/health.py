@@ -51,7 +51,10 @@ class Health:
             runtime = getattr(app.state, "runtime", None)
             results = await runtime.health.results() if runtime is not None else {"started": False}
             ok = bool(results) and all(results.values())
-            return JSONResponse({"status": "ready" if ok else "not ready", "checks": results},
-                                status_code=200 if ok else 503)
+            body: dict[str, object] = {"status": "ready" if ok else "not ready", "checks": results}
+            supervisor = getattr(runtime, "supervisor", None)
+            if supervisor is not None and supervisor.down():
+                body["tasks_down"] = supervisor.down()  # waiting to be restarted after a failure
+            return JSONResponse(body, status_code=200 if ok else 503)
 
         return router

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
 
 import asyncpg
 from prometheus_client import Counter, Gauge, Histogram
+
+from appeals_runtime.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +39,20 @@ INBOX_ROWS = Gauge("appeals_inbox_rows", "Processed-event ids kept in the inbox 
 INBOX_PURGED = Counter("appeals_inbox_purged_total", "Inbox rows removed after the retention window")
 TASK_RESTARTS = Counter("appeals_task_restarts_total", "Background tasks restarted after a failure", ["task"])
 TASK_UP = Gauge("appeals_task_up", "1 while a background task runs, 0 while it waits to restart", ["task"])
+READY = Gauge("appeals_ready", "1 while every readiness check passes (what /health/ready answers)")
+CONSUMER_LAG = Gauge("appeals_consumer_lag_records",
+                     "Records not yet consumed: the partition's end offset minus the group's committed offset",
+                     ["consumer", "topic", "partition"])
+
+#: A service's own gauges, read from its database at ``now`` (the service's clock).
+OwnSample = Callable[[asyncpg.Connection, datetime], Awaitable[None]]
 
 
-async def sample(pool: asyncpg.Pool, relay: object) -> bool:
-    """Refresh the gauges read from the database (a polling-worker step)."""
+async def sample(pool: asyncpg.Pool, relay: object, *, clock: Clock | None = None, own: OwnSample | None = None,
+                 broker: Any = None, health: Any = None) -> bool:
+    """Refresh the gauges read from the database and the consumers (a polling-worker step)."""
+    if health is not None:
+        READY.set(1 if all((await health.results()).values()) else 0)
     async with pool.acquire() as conn:
         row = await conn.fetchrow(
             """SELECT count(*) AS rows, extract(epoch FROM now() - min(created_at)) AS oldest
@@ -45,8 +60,39 @@ async def sample(pool: asyncpg.Pool, relay: object) -> bool:
         OUTBOX_BACKLOG.set(row["rows"])
         OUTBOX_OLDEST.set(float(row["oldest"] or 0.0))
         INBOX_ROWS.set(max(0.0, await conn.fetchval("SELECT reltuples FROM pg_class WHERE relname = 'inbox'") or 0.0))
+        if own is not None:
+            await own(conn, (clock or Clock()).now())
     RELAY_LEADER.set(1 if getattr(relay, "is_leader", False) else 0)
+    if broker is not None:
+        await sample_lag(broker)
     return False
+
+
+_lag_labels: set[tuple[str, str, str]] = set()
+
+
+async def sample_lag(broker: Any) -> None:
+    """Consumer lag of every partition this process's consumers hold. The end offset is the
+    high watermark of the consumer's last fetch (the embedded broker's ListOffsets answer is
+    not reliable); the committed offset is asked of the group coordinator. Partitions that
+    moved to another replica drop out of this process's series."""
+    global _lag_labels
+    seen: set[tuple[str, str, str]] = set()
+    for subscriber in broker.subscribers:
+        consumer = getattr(subscriber, "consumer", None)
+        if consumer is None:
+            continue
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            if high is None:
+                continue
+            committed = await consumer.committed(tp)
+            labels = (str(subscriber.group_id), tp.topic, str(tp.partition))
+            CONSUMER_LAG.labels(*labels).set(max(0, high - (committed or 0)))
+            seen.add(labels)
+    for gone in _lag_labels - seen:
+        CONSUMER_LAG.remove(*gone)
+    _lag_labels = seen
 
 
 async def purge_inbox(pool: asyncpg.Pool, retention_s: float, batch: int = 10_000) -> bool:

@@ -22,9 +22,11 @@ import logging
 from collections import defaultdict
 
 import asyncpg
+from aiokafka.errors import KafkaError
 from opentelemetry import trace
 
 from appeals_runtime import metrics
+from appeals_runtime.errors import is_transient
 from appeals_runtime.outbox import NOTIFY_CHANNEL
 from appeals_runtime.publisher import Publisher, Record
 from appeals_runtime.retry import RetryPolicy
@@ -227,7 +229,10 @@ class OutboxRelay:
 
 
 def _lost_database(exc: BaseException) -> bool:
-    return isinstance(exc, (OSError, asyncpg.PostgresError, asyncpg.InterfaceError))
+    """A fault that passes (the connection lost, the server restarting, a lock conflict): the
+    relay retries it itself. Anything else (a missing table, a bug) ends the task, so the
+    supervisor logs it, restarts it with backoff and the service reports not ready."""
+    return is_transient(exc) and not isinstance(exc, KafkaError)
 
 
 def _waves(rows: list[asyncpg.Record]) -> list[list[asyncpg.Record]]:

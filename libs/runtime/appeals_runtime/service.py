@@ -90,6 +90,7 @@ class ServiceSpec:
     on_start: Callable[[Runtime], Awaitable[None]] | None = None  # after migrations, before consumers
     workers: Sequence[PollingWorker] = ()
     publishes: Sequence[str] = ()  # topics its outbox writes to (for the AsyncAPI document)
+    sample: metrics.OwnSample | None = None  # the service's own gauges, read from its database
 
 
 async def _connect(settings: ServiceSettings) -> asyncpg.Pool:
@@ -139,8 +140,9 @@ async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
         supervisor = runtime.supervisor
         stack.push_async_callback(supervisor.stop)
         supervisor.start("outbox-relay", relay.run)
-        supervisor.start("metrics-sampler", partial(poll, "metrics-sampler", partial(metrics.sample, pool, relay),
-                                                    interval_s=5.0))
+        supervisor.start("metrics-sampler", partial(poll, "metrics-sampler", partial(
+            metrics.sample, pool, relay, clock=clock, own=spec.sample, broker=broker, health=runtime.health),
+            interval_s=5.0))
         supervisor.start("inbox-retention", partial(
             poll, "inbox-retention", partial(metrics.purge_inbox, pool, settings.inbox_retention_s), interval_s=600))
 

@@ -13,6 +13,7 @@ and HTTP routes alike; no caller writes the outbox itself::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 from uuid import UUID
@@ -46,6 +47,7 @@ class UnitOfWork:
         self._transaction: object = None
         self._messages: list[OutboxMessage] = []
         self._audit: list[AuditEntry] = []
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def conn(self) -> asyncpg.Connection:
@@ -65,7 +67,7 @@ class UnitOfWork:
         except BaseException:
             await self._release()
             raise
-        self._messages, self._audit = [], []
+        self._messages, self._audit, self._after_commit = [], [], []
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -75,10 +77,12 @@ class UnitOfWork:
                 await enqueue(self.conn, self._messages)
                 await audit.record(self.conn, self._audit)
                 await self._transaction.commit()  # type: ignore[attr-defined]
+                for action in self._after_commit:
+                    action()
             else:
                 await self._transaction.rollback()  # type: ignore[attr-defined]
         finally:
-            self._messages, self._audit = [], []
+            self._messages, self._audit, self._after_commit = [], [], []
             await self._release()
 
     async def _release(self) -> None:
@@ -101,6 +105,10 @@ class UnitOfWork:
             envelope, key=key or envelope.subject or str(envelope.id), extra_headers=extra_headers or {},
             trace_context=trace_context or self.trace_context or otel_context.get_current()))
         return envelope
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` (e.g. count a metric) once this unit has committed, never if it rolls back."""
+        self._after_commit.append(action)
 
     def audit(self, entry: AuditEntry) -> None:
         """Record a person's decision in the service's audit trail, when this unit commits."""

@@ -7,6 +7,7 @@ from functools import partial
 from fastapi import FastAPI
 
 from appeals_contracts.reference import load_reference
+from appeals_deadlines.adapters import metrics
 from appeals_deadlines.adapters.data_files import read_calendar, read_regime
 from appeals_deadlines.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_deadlines.config import DeadlineSettings
@@ -29,6 +30,7 @@ def build_app(settings: DeadlineSettings | None = None) -> FastAPI:
         migrations_package="appeals_deadlines.migrations",
         unit_of_work=PostgresUnitOfWork,
         publishes=("appeals.deadlines.v1",),
+        sample=metrics.sample,
         subscribe=lambda runtime: consumers.subscribe_all(runtime, regime, calendar, families),
         workers=[PollingWorker("timer-sweep", partial(consumers.sweep, batch_size=settings.sweep_batch_size),
                                settings.sweep_interval_s)],

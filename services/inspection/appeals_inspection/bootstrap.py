@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from appeals_contracts.reference import load_reference
+from appeals_inspection.adapters import metrics
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.config import InspectionSettings
 from appeals_inspection.entrypoints import consumers
@@ -37,6 +38,7 @@ def build_app(settings: InspectionSettings | None = None) -> FastAPI:
         migrations_package="appeals_inspection.migrations",
         unit_of_work=PostgresUnitOfWork,
         publishes=("appeals.inspections.v1",),
+        sample=metrics.sample,
         subscribe=consumers.subscribe_all,
         routers=[router],
     ))

@@ -32,8 +32,8 @@ class UnitOfWork(Protocol):
         """Announce a registration (through the outbox); returns the event id."""
         ...
 
-    def rejected(self, cmd: SubmitAppeal, reasons: Sequence[Reason], at: datetime) -> None:
-        """Announce a refused submission (through the outbox)."""
+    def rejected(self, cmd: SubmitAppeal, reasons: Sequence[Reason], at: datetime, *, announce: bool = True) -> None:
+        """Count a refused submission and, with ``announce``, announce it (through the outbox)."""
         ...
 
 
@@ -84,8 +84,7 @@ async def submit_appeals(
     outcomes: list[Outcome] = []
     for cmd, problems in zip(commands, reasons, strict=True):
         if problems:
-            if announce_rejections:
-                uow.rejected(cmd, problems, now)
+            uow.rejected(cmd, problems, now, announce=announce_rejections)
             outcomes.append(Rejected(problems))
         else:
             outcomes.append(Registered(appeals[cmd.channel_key], repeated=id(cmd) not in new_keys))

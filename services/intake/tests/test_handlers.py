@@ -54,8 +54,9 @@ class FakeUnitOfWork:
         self.announced.append(("registered", appeal.registration_number))
         return uuid.uuid4()
 
-    def rejected(self, cmd, reasons, at):
-        self.announced.append(("rejected", cmd.channel_message_id))
+    def rejected(self, cmd, reasons, at, *, announce=True):
+        if announce:
+            self.announced.append(("rejected", cmd.channel_message_id))
 
 
 def submission(message_id: str, **changes) -> SubmitAppeal:

@@ -6,6 +6,7 @@ from functools import partial
 from fastapi import FastAPI
 
 from appeals_contracts.reference import load_reference
+from appeals_notification.adapters import metrics
 from appeals_notification.adapters.data_files import names_from, read_recipients
 from appeals_notification.adapters.senders import SmsGatewaySender, SmtpSender
 from appeals_notification.adapters.templates import Templates
@@ -58,6 +59,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
         migrations_package="appeals_notification.migrations",
         unit_of_work=PostgresUnitOfWork,
         publishes=("notifications.outbound.v1", "notifications.delivery.v1"),
+        sample=metrics.sample,
         subscribe=lambda runtime: consumers.subscribe_all(runtime, writer),
         routers=[router],
         workers=workers,

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from appeals_intake.adapters import events
+from appeals_intake.adapters import events, metrics
 from appeals_intake.adapters.repository import PostgresAppealRepository
 from appeals_intake.domain.model import Appeal, Reason, SubmitAppeal
 from appeals_runtime.unit_of_work import UnitOfWork
@@ -22,11 +22,15 @@ class PostgresUnitOfWork(UnitOfWork):
 
     def registered(self, appeal: Appeal) -> UUID:
         s = appeal.submission
+        self.after_commit(metrics.REGISTRATIONS.labels(metrics.channel_label(s.channel)).inc)
         return self.announce(events.registered(appeal), subject=appeal.appeal_id,
                              correlation_id=s.correlation_id or str(appeal.appeal_id), time=appeal.registered_at,
                              trace_context=s.context).id  # type: ignore[arg-type]
 
-    def rejected(self, cmd: SubmitAppeal, reasons: Sequence[Reason], at: datetime) -> None:
+    def rejected(self, cmd: SubmitAppeal, reasons: Sequence[Reason], at: datetime, *, announce: bool = True) -> None:
+        self.after_commit(metrics.REJECTIONS.labels(metrics.channel_label(cmd.channel)).inc)
+        if not announce:  # refused over HTTP: the caller has the reasons in the response
+            return
         key = events.channel_key(cmd.channel, cmd.channel_message_id)
         self.announce(events.rejected(cmd, list(reasons), at), subject=key, key=key,
                       correlation_id=cmd.correlation_id, time=at, trace_context=cmd.context)  # type: ignore[arg-type]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
+from appeals_notification.adapters import metrics
 from appeals_notification.domain.ledger import LedgerRow, NoticeRow
 from appeals_notification.domain.messages import AppealFacts, Route
 
@@ -54,8 +55,9 @@ class PostgresAppealFacts:
 
 
 class PostgresLedger:
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, after_commit: Callable[[Callable[[], None]], None] = lambda _: None) -> None:
         self._conn = conn
+        self._after_commit = after_commit  # counts attempts once their transaction commits
 
     async def add(self, notices: Sequence[NoticeRow]) -> None:
         """Insert waiting rows; a (source event, audience, template) already there is left alone."""
@@ -106,10 +108,12 @@ class PostgresLedger:
                         error: str | None, next_attempt_at: datetime | None) -> None:
         """Record one attempt: ``delivered`` and ``failed`` are final, ``retry`` waits until ``next_attempt_at``."""
         status = "pending" if outcome == "retry" else outcome
-        await self._conn.execute(
+        channel = await self._conn.fetchval(
             """UPDATE deliveries SET attempts = $2, status = $3, last_error = $4, next_attempt_at = $5,
                       finished_at = CASE WHEN $3::text = 'pending' THEN NULL ELSE $6::timestamptz END
-               WHERE notification_id = $1""", notification_id, attempt, status, error, next_attempt_at, at)
+               WHERE notification_id = $1 RETURNING delivery_channel""",
+            notification_id, attempt, status, error, next_attempt_at, at)
+        self._after_commit(metrics.ATTEMPTS.labels(metrics.channel_label(channel), outcome).inc)
         await self._conn.execute(
             """INSERT INTO delivery_attempts (notification_id, attempt, at, outcome, error)
                VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""", notification_id, attempt, at, outcome, error)

@@ -19,7 +19,7 @@ class PostgresUnitOfWork(UnitOfWork):
 
     def bind(self, conn: asyncpg.Connection) -> None:
         self.appeals = PostgresAppealFacts(conn)
-        self.ledger = PostgresLedger(conn)
+        self.ledger = PostgresLedger(conn, self.after_commit)
 
     def outbound(self, row: LedgerRow, appeal: AppealFacts, at: datetime) -> None:
         self.announce(events.outbound(row, appeal, at), subject=row.appeal_id, time=at)

@@ -1,0 +1,33 @@
+"""Notification's own metrics: delivery attempts and their outcomes by channel (counted when
+the attempt's transaction commits), and the backlog by channel (sampled from the ledger)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+from prometheus_client import Counter, Gauge
+
+CHANNELS = ("email", "sms", "outbound")
+ATTEMPTS = Counter("appeals_notification_delivery_attempts_total",
+                   "Delivery attempts by channel and outcome (delivered, retry, failed)", ["channel", "outcome"])
+BACKLOG = Gauge("appeals_notification_backlog", "Notices pending delivery", ["channel"])
+OLDEST_PENDING = Gauge("appeals_notification_oldest_pending_seconds",
+                       "Age of the oldest notice pending delivery (0: none)", ["channel"])
+WAITING = Gauge("appeals_notification_waiting_for_facts", "Notices waiting for their appeal's registration")
+
+
+def channel_label(channel: str | None) -> str:
+    return channel if channel in CHANNELS else "other"
+
+
+async def sample(conn: asyncpg.Connection, now: datetime) -> None:
+    rows = await conn.fetch(
+        """SELECT delivery_channel, count(*) AS n, min(created_at) AS oldest FROM deliveries
+           WHERE status = 'pending' GROUP BY delivery_channel""")
+    seen = {channel_label(r["delivery_channel"]): r for r in rows}
+    for channel in (*CHANNELS, "other"):
+        row = seen.get(channel)
+        BACKLOG.labels(channel).set(row["n"] if row else 0)
+        OLDEST_PENDING.labels(channel).set(max(0.0, (now - row["oldest"]).total_seconds()) if row else 0.0)
+    WAITING.set(await conn.fetchval("SELECT count(*) FROM deliveries WHERE status = 'waiting'"))
