@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
@@ -49,17 +51,21 @@ class DeadLetter:
         return [(k, v) for k, v in self.headers if not k.startswith("dlq_")]
 
 
-async def reader(bootstrap: str, topic: str, *, wait_s: float = 0.0) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
-    """A started consumer assigned every partition of ``topic`` from the beginning. No consumer
-    group: a reader needs none (and a join costs seconds on the embedded broker). Waits up to
-    ``wait_s`` for the topic to exist; no partitions if it does not."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+async def reader(bootstrap: str | dict[str, Any], topic: str | Sequence[str], *,
+                 wait_s: float = 0.0) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
+    """A started consumer assigned every partition of ``topic`` (or of several) from the
+    beginning. No consumer group: a reader needs none (and a join costs seconds on the
+    embedded broker). ``bootstrap`` is the servers, or a service's whole client options (SASL,
+    TLS). Waits up to ``wait_s`` for the topic to exist; no partitions if it does not."""
+    options = {"bootstrap_servers": bootstrap} if isinstance(bootstrap, str) else bootstrap
+    topics = (topic,) if isinstance(topic, str) else tuple(topic)
+    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     deadline = time.monotonic() + wait_s
     while True:
         # aiokafka has no public look-up of a topic it is not subscribed to; the client's is stable.
         cluster = await consumer._client.fetch_all_metadata()  # noqa: SLF001
-        partitions = [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
+        partitions = [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
         if partitions or time.monotonic() >= deadline:
             break
         await asyncio.sleep(0.2)
@@ -90,6 +96,24 @@ async def read_to_end(bootstrap: str, topic: str, timeout_s: float = 60.0) -> li
                 if recs:
                     seen[tp] = recs[-1].offset + 1
         return records
+    finally:
+        await consumer.stop()
+
+
+async def high_watermarks(client_options: dict[str, Any], topics: Sequence[str],
+                          timeout_s: float = 15.0) -> dict[TopicPartition, int]:
+    """Each partition's end offset as a fetch reports it (ListOffsets is not reliable on the
+    embedded broker). Topics that do not exist have no partitions here."""
+    consumer, partitions = await reader(client_options, topics)
+    try:
+        ends: dict[TopicPartition, int] = {}
+        deadline = time.monotonic() + timeout_s
+        while len(ends) < len(partitions):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no end offsets for {sorted(set(partitions) - set(ends))} in {timeout_s} s")
+            await consumer.getmany(timeout_ms=200, max_records=1)
+            ends.update({tp: high for tp in partitions if (high := consumer.highwater(tp)) is not None})
+        return ends
     finally:
         await consumer.stop()
 

@@ -26,7 +26,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
-from appeals_runtime import metrics
+from appeals_runtime import broker_history, metrics
 from appeals_runtime.auth import PUBLIC, Verifier, allow, api_routes, document_access
 from appeals_runtime.clock import Clock
 from appeals_runtime.consumer import EventConsumer
@@ -137,6 +137,9 @@ async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
             await spec.on_start(runtime)
         spec.subscribe(runtime)
 
+        # Before anything publishes or consumes: a broker that lost what we published gets it again.
+        await STARTUP_RETRY.call("broker not answering yet", partial(
+            broker_history.republish_if_history_lost, pool, settings.kafka_client_options(), set(spec.publishes)))
         supervisor = runtime.supervisor
         stack.push_async_callback(supervisor.stop)
         supervisor.start("outbox-relay", relay.run)
@@ -155,10 +158,16 @@ async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
         stack.push_async_callback(stop_relay)
         await broker.start()
         stack.push_async_callback(broker.stop)
+        workers_stopping = asyncio.Event()
         for worker in spec.workers:
             supervisor.start(worker.name, partial(poll, worker.name, partial(worker.step, runtime),
-                                                  interval_s=worker.interval_s))
-        stack.push_async_callback(supervisor.stop, *(w.name for w in spec.workers))
+                                                  interval_s=worker.interval_s, stopping=workers_stopping))
+
+        async def stop_workers() -> None:  # each ends after its current step, so what it sent is recorded
+            for worker in spec.workers:
+                await supervisor.finish(worker.name, workers_stopping.set, timeout_s=settings.worker_stop_timeout_s)
+
+        stack.push_async_callback(stop_workers)
 
         async def database_ready() -> bool:
             async with pool.acquire() as conn:

@@ -55,6 +55,7 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_username: str | None = Field(None, description="KAFKA_SASL_USERNAME")
     kafka_sasl_password: OptionalSecret = Field(None, description="KAFKA_SASL_PASSWORD")
 
+    worker_stop_timeout_s: float = Field(20.0, description="WORKER_STOP_TIMEOUT_S: on shutdown, how long a background worker may take to finish its current step (a delivery in progress) before it is cancelled")
     consumer_max_records: int = Field(500, description="CONSUMER_MAX_RECORDS: largest batch handed to a handler")
     consumer_batch_timeout_ms: int = Field(100, description="CONSUMER_BATCH_TIMEOUT_MS: how long to wait to fill a batch")
     consumer_session_timeout_ms: int = Field(10_000, description="CONSUMER_SESSION_TIMEOUT_MS")

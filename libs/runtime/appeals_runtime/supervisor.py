@@ -61,13 +61,18 @@ class Supervisor:
                 self._on_restart(name)
             await asyncio.sleep(min(self._policy.initial_s * 2 ** (failures - 1), self._policy.max_s))
 
-    async def finish(self, name: str, stop: Callable[[], None]) -> None:
+    async def finish(self, name: str, stop: Callable[[], None], *, timeout_s: float | None = None) -> None:
         """Ask the task ``name`` to end by itself (``stop()``) and wait until it has, without a
-        restart: for tasks that must finish their round (the relay publishing)."""
+        restart: for tasks that must finish their round (the relay publishing, a delivery
+        recording what it sent). After ``timeout_s`` it is cancelled."""
         self._finishing.add(name)
         stop()
         task = self._tasks.pop(name, None)
         if task is not None:
+            done, _ = await asyncio.wait({task}, timeout=timeout_s)
+            if not done:
+                log.warning("%s did not finish within %s s; cancelling it", name, timeout_s)
+                task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
     async def stop(self, *names: str) -> None:

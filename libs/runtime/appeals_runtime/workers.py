@@ -14,11 +14,14 @@ log = logging.getLogger(__name__)
 Step = Callable[[], Awaitable[bool]]
 
 
-async def poll(name: str, step: Step, *, interval_s: float) -> None:
-    """Run ``step`` until cancelled: again at once while it reports more work, otherwise after
-    ``interval_s``. A transient fault (the database restarting) is logged briefly and the loop
-    goes on; any other fault ends the loop, for the supervisor to log, report and restart."""
-    while True:
+async def poll(name: str, step: Step, *, interval_s: float, stopping: asyncio.Event | None = None) -> None:
+    """Run ``step`` until cancelled or ``stopping`` is set: again at once while it reports more
+    work, otherwise after ``interval_s``. With ``stopping`` the loop ends only between steps, so
+    a step that has sent something also records it (a graceful stop sends nothing twice). A
+    transient fault (the database restarting) is logged briefly and the loop goes on; any
+    other fault ends the loop, for the supervisor to log, report and restart."""
+    stopping = stopping or asyncio.Event()
+    while not stopping.is_set():
         more = False
         try:
             more = await step()
@@ -27,4 +30,7 @@ async def poll(name: str, step: Step, *, interval_s: float) -> None:
                 raise
             log.warning("%s: %s; retrying", name, type(exc).__name__)
         if not more:
-            await asyncio.sleep(interval_s)
+            try:
+                await asyncio.wait_for(stopping.wait(), timeout=interval_s)
+            except TimeoutError:
+                pass
