@@ -64,3 +64,25 @@ def test_production_values_use_sasl_tls_and_otlp():
     notification = {e["name"]: e for e in prod["appeals-notification"]["env"]}
     assert notification["SMS_GATEWAY_TOKEN"]["valueFrom"]["secretKeyRef"]["key"] == "sms-token"
     assert prod["appeals-intake"]["resources"]["limits"]["memory"] == "1Gi"
+
+
+def test_monitoring_toggles_render_a_service_monitor_per_service_and_the_alert_rules():
+    manifests = render("values-monitoring.yaml")
+    for manifest in manifests:
+        if manifest["apiVersion"].startswith("monitoring.coreos.com/"):
+            continue  # custom resources: checked below against the operator's fields
+        kubernetes_validate.validate(manifest, KUBERNETES, strict=True)
+    services = {m["metadata"]["name"]: m for m in manifests if m["kind"] == "Service"}
+    monitors = {m["metadata"]["name"]: m for m in manifests if m["kind"] == "ServiceMonitor"}
+    assert set(monitors) == set(services) == {f"appeals-{s.name}" for s in SERVICES}
+    for name, monitor in monitors.items():
+        assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+        assert monitor["spec"]["selector"]["matchLabels"].items() <= services[name]["metadata"]["labels"].items()
+        [endpoint] = monitor["spec"]["endpoints"]
+        assert endpoint["port"] in {p["name"] for p in services[name]["spec"]["ports"]} and endpoint["path"] == "/metrics"
+        assert endpoint["oauth2"]["clientSecret"]["name"] == "appeals-prometheus-client"
+        assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    [rule] = [m for m in manifests if m["kind"] == "PrometheusRule"]
+    alerts = yaml.safe_load((CHART / "files" / "alerts.yaml").read_text("utf-8"))
+    assert rule["spec"]["groups"] == alerts["groups"], "the rules promtool tests are the rules deployed"
+    assert not [m for m in render(None) if m["apiVersion"].startswith("monitoring.coreos.com/")], "off by default"

@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
                              "the broker's TLS key under --state-dir/kafka-tls (docker compose)")
     parser.add_argument("--issuer-host", default="127.0.0.1", help="for issuer: the address to listen on")
     parser.add_argument("--issuer-url", default=None, help="for issuer: the URL services reach it at (its 'iss')")
+    parser.add_argument("--metrics-token", type=Path, default=None,
+                        help="for issuer: also write a year-long sre token for Prometheus to this file (a trial)")
     parser.add_argument("--role", action="append", default=[], help="for token: a role (repeatable)")
     parser.add_argument("--sub", default="dev-user", help="for token: the subject (a staff id, not a name)")
     parser.add_argument("--executor-code", default=None, help="for token: the executor an executor token acts for")
@@ -104,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         issuer = LocalIssuer(args.state_dir / "issuer", args.issuer_port, host=args.issuer_host,
                              public_url=args.issuer_url).start()
         keys = PortalKeys(args.state_dir / "portal-keys").ensure()
+        if args.metrics_token:  # for compose's Prometheus: /metrics needs the sre role
+            args.metrics_token.write_text(IssuerKeys(args.state_dir / "issuer").mint(
+                "prometheus", "sre", ttl_s=365 * 24 * 3600), "ascii")
         print(f"OpenID issuer {issuer.url}; executors' public keys in {keys}; a token: "
               f"appeals-stack token --state-dir {args.state_dir} --role operator --sub op-0001", flush=True)
         _wait_for_interrupt()
