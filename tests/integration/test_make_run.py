@@ -39,7 +39,9 @@ async def test_make_run_brings_the_platform_up_and_an_appeal_through(tmp_path: P
     kafka_port = free_port()
     output = (tmp_path / "run.out").open("w+")
     launcher = subprocess.Popen([str(LAUNCHER), "run", "--state-dir", str(tmp_path / "state"), "--fresh",
-                                 "--kafka-port", str(kafka_port), "--issuer-port", str(free_port())], stdout=output, stderr=subprocess.STDOUT,
+                                 "--kafka-port", str(kafka_port), "--issuer-port", str(free_port()),
+                                 "--demo", "--demo-rate", "3", "--demo-seconds", "600"],
+                                stdout=output, stderr=subprocess.STDOUT,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         def ready() -> bool:
@@ -83,8 +85,16 @@ async def test_make_run_brings_the_platform_up_and_an_appeal_through(tmp_path: P
             assert closed["answer"] == "Шамдар жөнделді."
         sms = tmp_path / "state" / "sms.jsonl"
         await eventually(lambda: sms.is_file() and number in sms.read_text(), "the citizen's SMS")
+        await eventually(lambda: "[demo " in (tmp_path / "run.out").read_text(), "the demo's progress line")
     finally:
         launcher.send_signal(signal.SIGINT)
         code = launcher.wait(timeout=90)
-    assert code == 0 and "Stopped." in (tmp_path / "run.out").read_text()
+    console = (tmp_path / "run.out").read_text()
+    assert code == 0 and console.rstrip().endswith("Stopping…\nStopped."), console[-3000:]
+    # The platform's own lines only: no consumer-group chatter, no HTTP request lines, no mail
+    # sink lines (they name recipients), no tracebacks; all that is in the log files.
+    for chatter in ("RCPT", "HTTP Request", "aiokafka", "Heartbeat", "Traceback", "@example"):
+        assert chatter not in console, chatter
+    assert (tmp_path / "state" / "logs" / "stack.log").read_text() and "RCPT" not in (
+        tmp_path / "state" / "logs" / "stack.log").read_text()
 

@@ -304,7 +304,8 @@ async def test_the_metrics_tell_what_happened(platform_stack: StackInfo, platfor
         dead = [_total(now[n], "appeals_dead_letters_total", topic="appeals.registered.v1")
                 - _total(before[n], "appeals_dead_letters_total", topic="appeals.registered.v1")
                 for n in ("routing", "deadline-tracker", "notification", "inspection")]
-        return now if lag == 0 and backlog == 0 and dead == [1, 1, 1, 1] else None
+        queue = _total(now["inspection"], "appeals_inspection_queue")  # gauges are sampled every 5 s
+        return now if lag == 0 and backlog == 0 and queue == 0 and dead == [1, 1, 1, 1] else None
 
     after = await eventually(settled, timeout_s=90, interval_s=1.0, what="lag and backlogs at zero, one dead letter each")
 
@@ -314,7 +315,7 @@ async def test_the_metrics_tell_what_happened(platform_stack: StackInfo, platfor
     assert delta("intake", "appeals_intake_registrations_total") == counts["registered"] > 0
     assert delta("intake", "appeals_relay_published_total", topic="appeals.registered.v1") == counts["registered"]
     assert delta("intake", "appeals_intake_rejections_total") == delta(
-        "intake", "appeals_relay_published_total", topic="appeals.intake-rejected.v1") >= counts["rejected"] > 0
+        "intake", "appeals_relay_published_total", topic="appeals.intake-rejected.v1") >= counts["rejected"]
     routed = delta("routing", "appeals_routing_assignments_total")
     assert routed == delta("deadline-tracker", "appeals_events_handled_total", topic="appeals.assigned.v1",
                            event_type="appeal.assigned") >= counts["assigned"] > 0
@@ -323,7 +324,6 @@ async def test_the_metrics_tell_what_happened(platform_stack: StackInfo, platfor
     finished = (delta("notification", "appeals_notification_delivery_attempts_total", outcome="delivered")
                 + delta("notification", "appeals_notification_delivery_attempts_total", outcome="failed"))
     assert finished == delta("notification", "appeals_relay_published_total", topic="notifications.delivery.v1") > 0
-    assert _total(after["inspection"], "appeals_inspection_queue") == 0
     for name in processes:
         assert delta(name, "appeals_events_handled_total") > 0, name
         assert _total(after[name], "appeals_relay_leader") == 1, name
@@ -354,3 +354,18 @@ async def test_the_metrics_tell_what_happened(platform_stack: StackInfo, platfor
     samples = await asyncio.to_thread(_scrape, stack, intake)
     assert _total(samples, "appeals_task_restarts_total", task="outbox-relay") > restarts
     assert _total(samples, "appeals_task_up", task="outbox-relay") == 1
+
+    # `appeals status` shows the same on one screen.
+    def status_screen() -> tuple[int, str]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = trace_cli.main(["status", "--token", stack.token("sre-1", "sre"),
+                                   *[f"--url={name}={p.base_url}" for name, p in processes.items()]])
+        return code, out.getvalue()
+
+    code, screen = await asyncio.to_thread(status_screen)
+    assert code == 0, screen
+    lines = {line.split()[0]: line for line in screen.splitlines()[2:]}
+    assert set(lines) == set(processes) and all(" ready " in line for line in lines.values())
+    registered = _total(samples, "appeals_intake_registrations_total")
+    assert f"registered {registered:.0f}," in lines["intake"] and "queue 0" in lines["inspection"]

