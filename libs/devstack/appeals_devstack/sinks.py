@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -45,17 +46,36 @@ class MailSink:
 
 
 class SmsSink:
-    """An HTTP server taking the SMS gateway's JSON and appending it to ``<path>`` (JSON lines)."""
+    """An HTTP server taking the SMS gateway's JSON and appending it to ``<path>`` (JSON lines).
 
-    def __init__(self, path: Path) -> None:
+    Like a real gateway it deduplicates on the client message id (``id``): a message whose id
+    it already has is answered 200 and not sent again; :attr:`duplicates` counts those (and
+    ``<path>.duplicates`` lists their ids). ``on_message`` is called with each new message
+    before the answer (a test can make something happen while the sender waits)."""
+
+    def __init__(self, path: Path, on_message: Callable[[dict], None] | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         lock = threading.Lock()
+        seen = {json.loads(line).get("id") for line in path.read_text("utf-8").splitlines() if line.strip()} \
+            if path.exists() else set()
+        sink = self
+        self.duplicates = 0
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                with lock, path.open("a", encoding="utf-8") as out:
-                    out.write(json.dumps(body, ensure_ascii=False) + "\n")
+                with lock:
+                    repeated = body.get("id") in seen
+                    if repeated:
+                        sink.duplicates += 1
+                        with path.with_name(path.name + ".duplicates").open("a", encoding="utf-8") as out:
+                            out.write(f"{body.get('id')}\n")
+                    else:
+                        seen.add(body.get("id"))
+                        with path.open("a", encoding="utf-8") as out:
+                            out.write(json.dumps(body, ensure_ascii=False) + "\n")
+                if not repeated and on_message is not None:
+                    on_message(body)
                 self.send_response(200)
                 self.end_headers()
 

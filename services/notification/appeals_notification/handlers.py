@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
@@ -58,6 +58,8 @@ class Ledger(Protocol):
                       send_at: datetime) -> None: ...
     async def skipped(self, notification_id: UUID, reason: str, at: datetime) -> None: ...
     async def claim_due(self, channel: str, now: datetime, limit: int) -> list[LedgerRow]: ...
+    async def sending(self, notification_ids: Sequence[UUID], at: datetime) -> None: ...
+    async def stale_sending(self, channel: str, before: datetime, limit: int) -> list[LedgerRow]: ...
     async def postpone(self, notification_id: UUID, until: datetime) -> None: ...
     async def attempted(self, notification_id: UUID, attempt: int, at: datetime, outcome: str,
                         error: str | None, next_attempt_at: datetime | None) -> None: ...
@@ -146,13 +148,12 @@ async def write_ready(uow: UnitOfWork, appeal_id: UUID, *, writer: Writer, now: 
         await uow.ledger.written(row.notification_id, where, message.subject, message.body, send_at)
 
 
-async def deliver_due(uow: UnitOfWork, *, channel: str, sender: Sender | None, now: datetime, retry: RetryPolicy,
-                      quiet_hours: QuietHours | None, limit: int) -> int:
-    """Try the due heads of the recipients' queues on one channel; returns how many were claimed.
-
-    ``sender`` is ``None`` for in-channel replies: those are delivered by announcing an
-    ``outbound notification`` through the outbox, in this transaction.
-    """
+async def claim_for_sending(uow: UnitOfWork, *, channel: str, now: datetime, quiet_hours: QuietHours | None,
+                            limit: int) -> list[LedgerRow]:
+    """Claim the due heads of the recipients' queues on one channel and mark them as being
+    sent (SMS in quiet hours are postponed instead). The caller commits this before it calls
+    any provider, and records the outcomes with :func:`record_outcomes` after: a fault in
+    between leaves the rows "sending", never pending, so they are not sent again by accident."""
     rows = await uow.ledger.claim_due(channel, now, limit)
     sendable: list[LedgerRow] = []
     for row in rows:
@@ -160,14 +161,52 @@ async def deliver_due(uow: UnitOfWork, *, channel: str, sender: Sender | None, n
             await uow.ledger.postpone(row.notification_id, quiet_hours.earliest_send(now, urgent=False))
         else:
             sendable.append(row)
-    if sender is None:
-        outcomes: list[BaseException | None] = [None] * len(sendable)
-        for row in sendable:
-            await _announce_outbound(uow, row, now)
-    else:
-        outcomes = await asyncio.gather(*(sender.send(_outgoing(r)) for r in sendable), return_exceptions=True)
-    for row, outcome in zip(sendable, outcomes, strict=True):
+    await uow.ledger.sending([r.notification_id for r in sendable], now)
+    return sendable
+
+
+async def send_all(sender: Sender, rows: Sequence[LedgerRow]) -> list[BaseException | None]:
+    """Call the provider for every row at once; one outcome per row."""
+    return list(await asyncio.gather(*(sender.send(_outgoing(r)) for r in rows), return_exceptions=True))
+
+
+async def record_outcomes(uow: UnitOfWork, rows: Sequence[LedgerRow], outcomes: Sequence[BaseException | None], *,
+                          channel: str, now: datetime, retry: RetryPolicy) -> None:
+    """Record what the provider answered for each row sent."""
+    for row, outcome in zip(rows, outcomes, strict=True):
         await _record(uow, row, outcome, channel=channel, now=now, retry=retry)
+
+
+async def deliver_in_channel(uow: UnitOfWork, *, now: datetime, retry: RetryPolicy, limit: int) -> int:
+    """In-channel replies: delivered by announcing an ``outbound notification`` through the
+    outbox, in this one transaction (exactly once, like every event). Returns rows claimed."""
+    rows = await uow.ledger.claim_due("outbound", now, limit)
+    for row in rows:
+        await _announce_outbound(uow, row, now)
+        await _record(uow, row, None, channel="outbound", now=now, retry=retry)
+    return len(rows)
+
+
+#: What happens to a message whose outcome is unknown, per channel (docs/notifications.md).
+AT_LEAST_ONCE, AT_MOST_ONCE = "at_least_once", "at_most_once"
+
+
+async def resolve_in_doubt(uow: UnitOfWork, *, channel: str, now: datetime, lease: timedelta, policy: str,
+                           limit: int) -> int:
+    """Rows marked "sending" longer than ``lease`` ago: their sender stopped (a crash) between
+    calling the provider and recording the outcome, which is unknown. ``at_least_once``:
+    send again under the same id, for a provider that drops a copy of an id it has (the SMS
+    gateway's client message id); ``at_most_once``: never send again, leave the row "in doubt"
+    with the reason, visible in the ledger and the metrics. Returns rows resolved."""
+    rows = await uow.ledger.stale_sending(channel, now - lease, limit)
+    for row in rows:
+        attempt = row.attempts + 1
+        if policy == AT_LEAST_ONCE:
+            await uow.ledger.attempted(row.notification_id, attempt, now, "retry",
+                                       "outcome unknown (the sender stopped); sent again under the same id", now)
+        else:
+            await uow.ledger.attempted(row.notification_id, attempt, now, "in_doubt",
+                                       "outcome unknown (the sender stopped); not sent again (at most once)", None)
     return len(rows)
 
 

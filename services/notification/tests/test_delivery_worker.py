@@ -1,4 +1,5 @@
-"""``deliver_due`` with a fake ledger: outcomes, the final failure, quiet hours, in-channel replies."""
+"""The delivery steps with a fake ledger: claimed rows marked "sending" before the provider is
+called, outcomes, the final failure, quiet hours, in-channel replies, messages in doubt."""
 
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -20,11 +21,17 @@ def row(attempts: int = 0, urgent: bool = False) -> LedgerRow:
 
 
 class FakeLedger:
-    def __init__(self, rows):
-        self.rows, self.attempts, self.postponed = rows, [], []
+    def __init__(self, rows, stale=()):
+        self.rows, self.attempts, self.postponed, self.marked, self.stale = rows, [], [], [], list(stale)
 
     async def claim_due(self, channel, now, limit):
         return self.rows[:limit]
+
+    async def sending(self, notification_ids, at):
+        self.marked += list(notification_ids)
+
+    async def stale_sending(self, channel, before, limit):
+        return self.stale[:limit]
 
     async def postpone(self, notification_id, until):
         self.postponed.append((notification_id, until))
@@ -40,8 +47,8 @@ class FakeAppeals:
 
 
 class FakeUow:
-    def __init__(self, rows):
-        self.ledger, self.appeals, self.announced = FakeLedger(rows), FakeAppeals(), []
+    def __init__(self, rows, stale=()):
+        self.ledger, self.appeals, self.announced = FakeLedger(rows, stale), FakeAppeals(), []
 
     def outbound(self, row, appeal, at):
         self.announced.append(events.outbound(row, appeal, at))
@@ -66,8 +73,11 @@ class Sender:
 
 
 async def deliver(uow, sender, now=NOON_ALMATY, quiet=QuietHours(), retry=RetryPolicy(max_attempts=3)):
-    return await handlers.deliver_due(uow, channel="sms", sender=sender, now=now, retry=retry, quiet_hours=quiet,
-                                      limit=10)
+    rows = await handlers.claim_for_sending(uow, channel="sms", now=now, quiet_hours=quiet, limit=10)
+    assert uow.ledger.marked == [r.notification_id for r in rows] and sender.sent == [], "marked before any call"
+    outcomes = await handlers.send_all(sender, rows)
+    await handlers.record_outcomes(uow, rows, outcomes, channel="sms", now=now, retry=retry)
+    return len(rows)
 
 
 async def test_success_is_recorded_and_announced():
@@ -108,8 +118,22 @@ async def test_non_urgent_sms_wait_out_the_night_urgent_ones_do_not():
 
 async def test_in_channel_replies_are_announced_for_the_channel_adapter():
     uow = FakeUow([row()])
-    await handlers.deliver_due(uow, channel="outbound", sender=None, now=NOON_ALMATY, retry=RetryPolicy(),
-                               quiet_hours=None, limit=10)
+    assert await handlers.deliver_in_channel(uow, now=NOON_ALMATY, retry=RetryPolicy(), limit=10) == 1
     outbound, delivered = uow.announced
     assert outbound.event_type == "notification.outbound" and outbound.channel_message_id == "tg-1"
     assert outbound.text == "Subject\n\nBody" and delivered.event_type == "notification.delivered"
+
+
+async def test_a_message_left_sending_is_sent_again_under_its_id_or_left_in_doubt_by_the_channel_policy():
+    lease = timedelta(minutes=1)
+    sms = FakeUow([], stale=[row(attempts=1)])
+    assert await handlers.resolve_in_doubt(sms, channel="sms", now=NOON_ALMATY, lease=lease,
+                                           policy=handlers.AT_LEAST_ONCE, limit=10) == 1
+    [(_, attempt, outcome, reason, next_at)] = sms.ledger.attempts
+    assert (attempt, outcome, next_at) == (2, "retry", NOON_ALMATY) and "same id" in reason
+    email = FakeUow([], stale=[row(attempts=0)])
+    await handlers.resolve_in_doubt(email, channel="email", now=NOON_ALMATY, lease=lease,
+                                    policy=handlers.AT_MOST_ONCE, limit=10)
+    [(_, attempt, outcome, reason, next_at)] = email.ledger.attempts
+    assert (attempt, outcome, next_at) == (1, "in_doubt", None) and "not sent again" in reason
+    assert email.announced == [], "nothing is announced for a message in doubt"

@@ -10,11 +10,15 @@ from prometheus_client import Counter, Gauge
 
 CHANNELS = ("email", "sms", "outbound")
 ATTEMPTS = Counter("appeals_notification_delivery_attempts_total",
-                   "Delivery attempts by channel and outcome (delivered, retry, failed)", ["channel", "outcome"])
+                   "Delivery attempts by channel and outcome (delivered, retry, failed, in_doubt)",
+                   ["channel", "outcome"])
 BACKLOG = Gauge("appeals_notification_backlog", "Notices pending delivery", ["channel"])
 OLDEST_PENDING = Gauge("appeals_notification_oldest_pending_seconds",
                        "Age of the oldest notice pending delivery (0: none)", ["channel"])
 WAITING = Gauge("appeals_notification_waiting_for_facts", "Notices waiting for their appeal's registration")
+SENDING = Gauge("appeals_notification_sending", "Notices handed to their provider, outcome not yet recorded", ["channel"])
+IN_DOUBT = Gauge("appeals_notification_in_doubt", "Notices whose outcome is unknown after a crash, not sent again",
+                 ["channel"])
 
 
 def channel_label(channel: str | None) -> str:
@@ -31,3 +35,9 @@ async def sample(conn: asyncpg.Connection, now: datetime) -> None:
         BACKLOG.labels(channel).set(row["n"] if row else 0)
         OLDEST_PENDING.labels(channel).set(max(0.0, (now - row["oldest"]).total_seconds()) if row else 0.0)
     WAITING.set(await conn.fetchval("SELECT count(*) FROM deliveries WHERE status = 'waiting'"))
+    counts = {(r["status"], channel_label(r["delivery_channel"])): r["n"] for r in await conn.fetch(
+        """SELECT status, delivery_channel, count(*) AS n FROM deliveries
+           WHERE status IN ('sending', 'in_doubt') GROUP BY status, delivery_channel""")}
+    for channel in (*CHANNELS, "other"):
+        SENDING.labels(channel).set(counts.get(("sending", channel), 0))
+        IN_DOUBT.labels(channel).set(counts.get(("in_doubt", channel), 0))

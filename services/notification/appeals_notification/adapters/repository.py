@@ -96,8 +96,23 @@ class PostgresLedger:
             f"""SELECT {_LEDGER_COLUMNS} FROM deliveries d
                 WHERE d.status = 'pending' AND d.delivery_channel = $1 AND d.next_attempt_at <= $2
                   AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.recipient = d.recipient
-                                  AND e.status = 'pending' AND e.queue_seq < d.queue_seq)
+                                  AND e.status IN ('pending', 'sending') AND e.queue_seq < d.queue_seq)
                 ORDER BY d.next_attempt_at, d.queue_seq LIMIT $3 FOR UPDATE OF d SKIP LOCKED""", channel, now, limit)
+        return [_ledger(r) for r in rows]
+
+    async def sending(self, notification_ids: Sequence[UUID], at: datetime) -> None:
+        """Mark claimed rows as being sent: committed before any provider is called."""
+        await self._conn.execute(
+            "UPDATE deliveries SET status = 'sending', sending_since = $2 WHERE notification_id = ANY($1::uuid[])",
+            list(notification_ids), at)
+
+    async def stale_sending(self, channel: str, before: datetime, limit: int) -> list[LedgerRow]:
+        """Rows of ``channel`` marked 'sending' before ``before``: their sender stopped without
+        recording an outcome. Locked; rows another worker holds are skipped."""
+        rows = await self._conn.fetch(
+            f"""SELECT {_LEDGER_COLUMNS} FROM deliveries
+                WHERE status = 'sending' AND delivery_channel = $1 AND sending_since < $2
+                ORDER BY sending_since LIMIT $3 FOR UPDATE SKIP LOCKED""", channel, before, limit)
         return [_ledger(r) for r in rows]
 
     async def postpone(self, notification_id: UUID, until: datetime) -> None:
@@ -108,11 +123,17 @@ class PostgresLedger:
                         error: str | None, next_attempt_at: datetime | None) -> None:
         """Record one attempt: ``delivered`` and ``failed`` are final, ``retry`` waits until ``next_attempt_at``."""
         status = "pending" if outcome == "retry" else outcome
+        # A final outcome is never overwritten: a late record of a row another worker already
+        # resolved changes nothing (but a known outcome does replace "in doubt").
         channel = await self._conn.fetchval(
             """UPDATE deliveries SET attempts = $2, status = $3, last_error = $4, next_attempt_at = $5,
+                      sending_since = NULL,
                       finished_at = CASE WHEN $3::text = 'pending' THEN NULL ELSE $6::timestamptz END
-               WHERE notification_id = $1 RETURNING delivery_channel""",
+               WHERE notification_id = $1 AND status NOT IN ('delivered', 'failed', 'skipped')
+               RETURNING delivery_channel""",
             notification_id, attempt, status, error, next_attempt_at, at)
+        if channel is None:
+            return
         self._after_commit(metrics.ATTEMPTS.labels(metrics.channel_label(channel), outcome).inc)
         await self._conn.execute(
             """INSERT INTO delivery_attempts (notification_id, attempt, at, outcome, error)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from appeals_notification import handlers
 from appeals_notification.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_notification.domain.delivery import QuietHours, RetryPolicy
 from appeals_notification.domain.outgoing import Sender
 from appeals_runtime.consumer import Delivery
+from appeals_runtime.retry import RetryPolicy as RuntimeRetry
 from appeals_runtime.service import Runtime
 
 TOPICS = ("appeals.registered.v1", "appeals.assigned.v1", "appeals.deadlines.v1", "appeals.inspections.v1")
@@ -21,11 +24,37 @@ def subscribe_all(runtime: Runtime, writer: handlers.Writer) -> None:
     runtime.consumer.subscribe(runtime.broker, TOPICS, on_appeal_events, name="appeal-events")
 
 
+#: Recording what a provider answered outlasts a database outage: the outcome is known only
+#: here, in memory, and losing it would make the message "in doubt".
+RECORDING = RuntimeRetry(attempts=None, initial_s=0.5, max_s=5.0)
+
+
 async def deliver(runtime: Runtime, *, channel: str, sender: Sender | None, retry: RetryPolicy,
-                  quiet_hours: QuietHours | None, batch_size: int) -> bool:
+                  quiet_hours: QuietHours | None, batch_size: int, lease: timedelta, in_doubt: str) -> bool:
     """One round of a channel's worker (each channel has its own, so a provider outage holds
-    up only its channel); True when it found messages to send."""
+    up only its channel); True when it found messages to send.
+
+    Three steps, so that no fault of ours sends a message twice: claim the due messages and
+    mark them "sending" (committed), call the provider (no transaction open), record the
+    outcomes (retried through database outages). Messages a stopped worker left "sending"
+    are resolved first, by the channel's ``in_doubt`` policy."""
+    now = runtime.clock.now()
+    if sender is None:
+        async with runtime.unit_of_work() as uow:
+            return await handlers.deliver_in_channel(uow, now=now, retry=retry, limit=batch_size) > 0
     async with runtime.unit_of_work() as uow:
-        claimed = await handlers.deliver_due(uow, channel=channel, sender=sender, now=runtime.clock.now(),
-                                             retry=retry, quiet_hours=quiet_hours, limit=batch_size)
-    return claimed > 0
+        resolved = await handlers.resolve_in_doubt(uow, channel=channel, now=now, lease=lease, policy=in_doubt,
+                                                   limit=batch_size)
+        rows = await handlers.claim_for_sending(uow, channel=channel, now=now, quiet_hours=quiet_hours,
+                                                limit=batch_size)
+    if not rows:
+        return resolved > 0
+    outcomes = await handlers.send_all(sender, rows)
+
+    async def record() -> None:
+        async with runtime.unit_of_work() as uow:
+            await handlers.record_outcomes(uow, rows, outcomes, channel=channel, now=runtime.clock.now(),
+                                           retry=retry)
+
+    await RECORDING.call(f"recording {len(rows)} {channel} outcomes", record)
+    return True
