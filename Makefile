@@ -6,7 +6,7 @@ PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e servi
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install tools run demo stack trace asyncapi test test-unit test-integration bench-intake bench-deadlines schemas constraints routing-rules calendar clean
+.PHONY: install tools chaos run demo stack trace asyncapi test test-unit test-integration bench-intake bench-deadlines schemas constraints routing-rules calendar clean
 
 install: $(STAMP)
 
@@ -47,6 +47,9 @@ test-unit: install tools
 
 test-integration: install
 	$(BIN)/python -m pytest -m integration $(PYTEST_ARGS)
+
+chaos: install tools  ## the platform under faults, checked: make chaos RUNS=100 (default 6, one per scenario)
+	$(BIN)/python -m appeals_devstack.chaos --runs $(or $(RUNS),6)
 
 bench-intake: install  ## 50,000 appeals through intake vs a raw aiokafka baseline
 	$(BIN)/python bench/intake_throughput.py --appeals 50000

@@ -4,8 +4,10 @@ the messages citizens, executors and inspectors would get."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,22 +18,43 @@ from aiosmtpd.controller import Controller
 from appeals_devstack.ports import free_port
 
 
+#: How a sink behaves (fault tests set it): ``ok``; ``refuse`` (a temporary refusal); ``timeout``
+#: (no answer within the sender's time-out, nothing accepted); ``close`` (the connection
+#: closed, nothing accepted); for SMS also ``lose_answer`` (accepted, but the answer is lost).
+SINK_MODES = ("ok", "refuse", "timeout", "close", "lose_answer")
+
+
 class _MailHandler:
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    def __init__(self, sink: MailSink) -> None:
+        self.sink = sink
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
+        mode = self.sink.mode
+        if mode == "refuse":
+            return "451 4.3.0 Try again later"
+        if mode == "timeout":
+            await asyncio.sleep(self.sink.stall_s)
+            return "451 4.4.2 Timed out"
+        if mode == "close":
+            return "421 4.3.2 Service not available, closing transmission channel"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        (self.directory / f"{uuid.uuid4().hex}.eml").write_bytes(envelope.content)
+        (self.sink.directory / f"{uuid.uuid4().hex}.eml").write_bytes(envelope.content)
         return "250 Message accepted"
 
 
 class MailSink:
-    """An SMTP server writing each message to ``<directory>/<random>.eml``."""
+    """An SMTP server writing each message to ``<directory>/<random>.eml``. :attr:`mode`
+    (one of :data:`SINK_MODES` but ``lose_answer``) makes it misbehave before a message is
+    accepted, so nothing it refused was delivered."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, stall_s: float = 15.0) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
-        self._controller = Controller(_MailHandler(directory), hostname="127.0.0.1", port=free_port())
+        self.mode, self.stall_s = "ok", stall_s
+        self._controller = Controller(_MailHandler(self), hostname="127.0.0.1", port=free_port())
 
     @property
     def port(self) -> int:
@@ -51,19 +74,33 @@ class SmsSink:
     Like a real gateway it deduplicates on the client message id (``id``): a message whose id
     it already has is answered 200 and not sent again; :attr:`duplicates` counts those (and
     ``<path>.duplicates`` lists their ids). ``on_message`` is called with each new message
-    before the answer (a test can make something happen while the sender waits)."""
+    before the answer (a test can make something happen while the sender waits). :attr:`mode`
+    (:data:`SINK_MODES`) makes it misbehave: refuse (503), time out or close before accepting,
+    or accept and lose the answer (the sender tries again: the id makes that harmless)."""
 
-    def __init__(self, path: Path, on_message: Callable[[dict], None] | None = None) -> None:
+    def __init__(self, path: Path, on_message: Callable[[dict], None] | None = None, *,
+                 stall_s: float = 15.0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         lock = threading.Lock()
         seen = {json.loads(line).get("id") for line in path.read_text("utf-8").splitlines() if line.strip()} \
             if path.exists() else set()
         sink = self
         self.duplicates = 0
+        self.mode, self.stall_s = "ok", stall_s
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                mode = sink.mode
+                if mode in ("refuse", "timeout", "close"):
+                    if mode == "timeout":
+                        time.sleep(sink.stall_s)
+                    if mode == "close":
+                        self.close_connection = True
+                        return
+                    self.send_response(503)
+                    self.end_headers()
+                    return
                 with lock:
                     repeated = body.get("id") in seen
                     if repeated:
@@ -76,6 +113,9 @@ class SmsSink:
                             out.write(json.dumps(body, ensure_ascii=False) + "\n")
                 if not repeated and on_message is not None:
                     on_message(body)
+                if mode == "lose_answer":
+                    self.close_connection = True
+                    return
                 self.send_response(200)
                 self.end_headers()
 

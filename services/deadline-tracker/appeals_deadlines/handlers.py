@@ -22,6 +22,8 @@ class DeadlineRepository(Protocol):
     async def cancel_timers(self, appeal_id: UUID) -> None: ...
     async def claim_due_timers(self, now: datetime, limit: int) -> list[Timer]: ...
     async def open_deadlines(self, appeal_ids: Sequence[UUID]) -> dict[UUID, Deadline]: ...
+    async def defer(self, appeal_id: UUID, kind: str, args: dict[str, str]) -> None: ...
+    async def take_deferred(self, appeal_id: UUID) -> list[tuple[str, dict[str, str]]]: ...
 
 
 class UnitOfWork(Protocol):
@@ -52,6 +54,19 @@ async def schedule(uow: UnitOfWork, *, appeal_id: UUID, channel_family: str, reg
         return
     await uow.deadlines.add_timers(_timers(appeal_id, due, reminders))
     uow.scheduled(deadline, reminders, now)
+    # What arrived before the registration now applies, in the order it arrived.
+    for kind, args in await uow.deadlines.take_deferred(appeal_id):
+        if kind == "not_routed":
+            await not_routed(uow, appeal_id=appeal_id)
+        elif kind == "answer":
+            await record_answer(uow, appeal_id=appeal_id, submitted_at=datetime.fromisoformat(args["submitted_at"]))
+        elif kind == "accepted":
+            await accept_answer(uow, appeal_id=appeal_id,
+                                answer_submitted_at=datetime.fromisoformat(args["answer_submitted_at"]), now=now)
+        elif kind == "extension":
+            await request_extension(uow, appeal_id=appeal_id, reason=args["reason"],
+                                    requested_at=datetime.fromisoformat(args["requested_at"]), regime=regime,
+                                    calendar=calendar, now=now)
 
 
 async def request_extension(uow: UnitOfWork, *, appeal_id: UUID, reason: str, requested_at: datetime, regime: Regime,
@@ -59,11 +74,12 @@ async def request_extension(uow: UnitOfWork, *, appeal_id: UUID, reason: str, re
     """Grant once per appeal, if asked before the due time and the policy allows it;
     otherwise refuse with the reason."""
     row = await uow.deadlines.get_for_update(appeal_id)
+    if row is None:  # the registration has not reached us yet
+        await uow.deadlines.defer(appeal_id, "extension", {"reason": reason, "requested_at": requested_at.isoformat()})
+        return
     refusal = None
-    policy = next((p for p in regime.policies.values() if row and p.code == row.policy_code), None)
-    if row is None:
-        refusal = "no deadline is known for this appeal"
-    elif row.status != "open":
+    policy = next((p for p in regime.policies.values() if p.code == row.policy_code), None)
+    if row.status != "open":
         refusal = "the deadline is already closed"
     elif row.extended:
         refusal = "the deadline was already extended once"
@@ -74,7 +90,7 @@ async def request_extension(uow: UnitOfWork, *, appeal_id: UUID, reason: str, re
     elif policy.extended_period is None:
         refusal = f"policy {row.policy_code} allows no extension"
     if refusal is not None:
-        uow.extension_refused(appeal_id, row.due_at if row else now, refusal, now)
+        uow.extension_refused(appeal_id, row.due_at, refusal, now)
         return
     new_due = due_at(policy, row.registered_at, calendar, extended=True)
     await uow.deadlines.cancel_timers(appeal_id)
@@ -86,14 +102,19 @@ async def request_extension(uow: UnitOfWork, *, appeal_id: UUID, reason: str, re
 async def record_answer(uow: UnitOfWork, *, appeal_id: UUID, submitted_at: datetime) -> None:
     """An answer was submitted: remembered, but the clock keeps running until it is accepted."""
     row = await uow.deadlines.get_for_update(appeal_id)
-    if row is not None and row.status == "open":
+    if row is None:
+        await uow.deadlines.defer(appeal_id, "answer", {"submitted_at": submitted_at.isoformat()})
+    elif row.status == "open":
         await uow.deadlines.update(appeal_id, last_answer_submitted_at=submitted_at)
 
 
 async def accept_answer(uow: UnitOfWork, *, appeal_id: UUID, answer_submitted_at: datetime, now: datetime) -> None:
     """The accepted answer stops the clock: on time when it was submitted before the due time."""
     row = await uow.deadlines.get_for_update(appeal_id)
-    if row is None or row.status != "open":
+    if row is None:
+        await uow.deadlines.defer(appeal_id, "accepted", {"answer_submitted_at": answer_submitted_at.isoformat()})
+        return
+    if row.status != "open":
         return
     on_time = is_on_time(answer_submitted_at, row.due_at)
     await uow.deadlines.cancel_timers(appeal_id)
@@ -105,7 +126,9 @@ async def accept_answer(uow: UnitOfWork, *, appeal_id: UUID, answer_submitted_at
 async def not_routed(uow: UnitOfWork, *, appeal_id: UUID) -> None:
     """No executor will answer (anonymous without a threat, a consultation): no timers."""
     row = await uow.deadlines.get_for_update(appeal_id)
-    if row is not None and row.status == "open":
+    if row is None:
+        await uow.deadlines.defer(appeal_id, "not_routed", {})
+    elif row.status == "open":
         await uow.deadlines.cancel_timers(appeal_id)
         await uow.deadlines.update(appeal_id, status="not_routed")
 

@@ -23,6 +23,7 @@ class FakeDeadlines:
         self.rows: dict[uuid.UUID, Deadline] = {}
         self.timers: list[Timer] = []
         self.fired: set[Timer] = set()
+        self.deferred: list[tuple[uuid.UUID, str, dict]] = []
 
     async def get_for_update(self, appeal_id):
         return self.rows.get(appeal_id)
@@ -51,6 +52,14 @@ class FakeDeadlines:
 
     async def open_deadlines(self, appeal_ids):
         return {a: self.rows[a] for a in appeal_ids if a in self.rows and self.rows[a].status == "open"}
+
+    async def defer(self, appeal_id, kind, args):
+        self.deferred.append((appeal_id, kind, args))
+
+    async def take_deferred(self, appeal_id):
+        mine = [(k, a) for x, k, a in self.deferred if x == appeal_id]
+        self.deferred = [d for d in self.deferred if d[0] != appeal_id]
+        return mine
 
 
 class FakeUnitOfWork:
@@ -112,16 +121,33 @@ async def test_extension_is_granted_once_before_the_due_time():
     assert all(t.due_at == extended.due_at for t in uow.deadlines.timers), "old timers were cancelled"
 
 
-async def test_extension_after_the_due_time_or_for_an_unknown_appeal_is_refused():
+async def test_extension_after_the_due_time_is_refused():
     uow = FakeUnitOfWork()
     appeal = await scheduled(uow)
     late = uow.deadlines.rows[appeal].due_at + timedelta(minutes=1)
     await handlers.request_extension(uow, appeal_id=appeal, reason="late", requested_at=late, regime=SEED,
                                      calendar=CAL, now=late)
-    await handlers.request_extension(uow, appeal_id=uuid.uuid4(), reason="?", requested_at=late, regime=SEED,
-                                     calendar=CAL, now=late)
-    assert [e.reason for e in uow.announced[1:]] == ["the request came after the due time",
-                                                     "no deadline is known for this appeal"]
+    assert [e.reason for e in uow.announced[1:]] == ["the request came after the due time"]
+
+
+async def test_what_comes_before_the_registration_applies_once_the_deadline_is_scheduled():
+    """Kafka orders nothing across topics: "not routed", or an answer and its acceptance, may
+    reach the tracker before the registration. They wait, then apply in the order they came."""
+    uow = FakeUnitOfWork()
+    quiet, answered = uuid.uuid4(), uuid.uuid4()
+    await handlers.not_routed(uow, appeal_id=quiet)
+    submitted = REGISTERED + timedelta(days=1)
+    await handlers.record_answer(uow, appeal_id=answered, submitted_at=submitted)
+    await handlers.accept_answer(uow, appeal_id=answered, answer_submitted_at=submitted, now=submitted)
+    assert uow.announced == [] and uow.deadlines.rows == {}
+    for appeal in (quiet, answered):
+        await handlers.schedule(uow, appeal_id=appeal, channel_family="standard", registered_at=REGISTERED,
+                                regime=SEED, calendar=CAL, now=REGISTERED)
+    assert uow.deadlines.rows[quiet].status == "not_routed"
+    assert uow.deadlines.rows[answered].status == "closed"
+    assert not [t for t in uow.deadlines.timers if t.appeal_id in (quiet, answered)], "no timer left to fire"
+    assert uow.types() == ["deadline.scheduled", "deadline.scheduled", "deadline.closed"]
+    assert uow.deadlines.deferred == []
 
 
 async def test_an_accepted_answer_closes_the_deadline_and_silences_its_timers():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
@@ -34,6 +36,15 @@ class PostgresDeadlineRepository:
         sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
         await self._conn.execute(f"UPDATE deadlines SET {sets} WHERE appeal_id = $1", appeal_id,
                                  *(fields[n] for n in names))
+
+    async def defer(self, appeal_id: UUID, kind: str, args: dict[str, str]) -> None:
+        await self._conn.execute("INSERT INTO deferred_events (appeal_id, kind, args) VALUES ($1, $2, $3::jsonb)",
+                                 appeal_id, kind, json.dumps(args))
+
+    async def take_deferred(self, appeal_id: UUID) -> list[tuple[str, dict[str, str]]]:
+        rows = await self._conn.fetch(
+            "DELETE FROM deferred_events WHERE appeal_id = $1 RETURNING seq, kind, args", appeal_id)
+        return [(r["kind"], json.loads(r["args"])) for r in sorted(rows, key=lambda r: r["seq"])]
 
     async def add_timers(self, timers: Sequence[Timer]) -> None:
         await self._conn.executemany(

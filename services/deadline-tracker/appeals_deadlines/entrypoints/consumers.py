@@ -37,8 +37,9 @@ def subscribe_all(runtime: Runtime, regime: Regime, calendar: WorkingCalendar, f
         elif isinstance(e, AppealNotRouted):
             await handlers.not_routed(uow, appeal_id=e.appeal_id)
 
-    # One subscription over the appeal's topics: all share the appeal-id key, so one
-    # consumer sees an appeal's registration before its later events on each partition.
+    # One subscription over the appeal's topics (all keyed by appeal id). Kafka orders nothing
+    # across topics, so an appeal's later events may come before its registration: the
+    # handlers keep them until the deadline is scheduled.
     runtime.consumer.subscribe(runtime.broker, TOPICS, on_appeal_events, name="appeal-events")
 
 
