@@ -103,6 +103,49 @@ async def test_order_per_appeal_holds_when_a_publish_fails_mid_batch(pool, publi
         assert await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
 
 
+class Crash(BaseException):
+    """The process dies: nothing after this line of the relay runs."""
+
+
+class CrashingAfterAcks:
+    """The real publisher; after the first acknowledged wave the relay's process 'dies'."""
+
+    def __init__(self, real: KafkaPublisher) -> None:
+        self.real, self.crashed = real, False
+
+    async def send_all(self, records: Sequence[Record]) -> list[BaseException | None]:
+        results = await self.real.send_all(records)
+        if not self.crashed:
+            self.crashed = True
+            raise Crash  # acknowledged by the broker, not yet marked in the outbox
+        return results
+
+
+async def test_a_relay_killed_between_the_acks_and_the_mark_republishes_in_order(pool, publisher, stack):
+    """The records were on the broker when the relay died; the next relay publishes them again
+    (the same event ids, which consumers' inboxes absorb), and per appeal the order of first
+    arrivals is the order they were written."""
+    topic = f"relay-crash-{uuid.uuid4().hex[:8]}"
+    appeals = [uuid.uuid4() for _ in range(3)]
+    messages = [_event(appeals[n % 3], n, topic) for n in range(12)]
+    async with pool.acquire() as conn, conn.transaction():
+        await enqueue(conn, messages)
+    with pytest.raises(Crash):
+        await OutboxRelay(pool, CrashingAfterAcks(publisher), batch_size=100).publish_round()
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 12, "none marked"
+    assert await OutboxRelay(pool, publisher, batch_size=100).publish_round() == (12, False)
+
+    records = await read_topic(stack.bootstrap_servers, topic, until=lambda rs: len(rs) >= 15)
+    ids = [header(r, "ce_id") for r in records]
+    assert set(ids) == {str(m.envelope.id) for m in messages}, "nothing lost"
+    first: dict[str, list[int]] = {}
+    for r in records:
+        if header(r, "ce_id") not in {header(x, "ce_id") for x in records[:records.index(r)]}:
+            first.setdefault(r.key.decode(), []).append(int(header(r, "x-seq")))
+    assert all(seq == sorted(seq) and len(seq) == 4 for seq in first.values()), "first arrivals in order"
+
+
 async def test_a_row_that_commits_late_is_still_published(pool, publisher, stack):
     topic = f"relay-late-{uuid.uuid4().hex[:8]}"
     early, late = uuid.uuid4(), uuid.uuid4()
