@@ -38,6 +38,7 @@ def build_app(settings: RoutingSettings | None = None) -> FastAPI:
 
     async def on_start(runtime: Runtime) -> None:
         async with runtime.unit_of_work() as uow:
+            await uow.routing.lock_rule_loading()
             if await uow.routing.current_rule_set() is None:
                 outcome = await load_rule_files(uow, settings.executors_file or bundled_directory(),
                                                 settings.rules_file or bundled("rules.yaml"))

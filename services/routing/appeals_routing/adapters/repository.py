@@ -15,6 +15,11 @@ class PostgresRoutingRepository:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
+    async def lock_rule_loading(self) -> None:
+        """Until this transaction ends, no other replica loads rules (two replicas starting
+        together on an empty database would both load version 1)."""
+        await self._conn.execute("SELECT pg_advisory_xact_lock(7146330003)")
+
     async def current_rule_set(self) -> RuleSet | None:
         head = await self._conn.fetchrow("SELECT * FROM rule_sets ORDER BY version DESC LIMIT 1")
         if head is None:
