@@ -32,14 +32,10 @@ import email
 import email.policy
 import json
 import random
-import shutil
 import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,11 +44,8 @@ import asyncpg
 
 from appeals_contracts.envelope import Envelope
 from appeals_devstack.demo import Demo
-from appeals_devstack.ports import free_port
-from appeals_devstack.processes import ServiceProcess
+from appeals_devstack.platform import Platform, running
 from appeals_devstack.services import SERVICES
-from appeals_devstack.sinks import MailSink, SmsSink
-from appeals_devstack.stack import EmbeddedStack, StackInfo
 from appeals_devstack.testing import produce
 from appeals_runtime.dead_letters import read_to_end
 
@@ -124,63 +117,6 @@ def _topics(service: str) -> tuple[set[str], set[str]]:
     for name, operation in document["operations"].items():
         (reads if operation["action"] == "receive" else writes).add(name.split(":", 1)[0])
     return reads, writes
-
-
-class Platform:
-    """The embedded stack, the sinks and every service (``replicas`` processes each)."""
-
-    def __init__(self, state_dir: Path, *, replicas: int = 1) -> None:
-        self.state_dir = state_dir
-        self.stack = EmbeddedStack(state_dir, fresh=True)
-        self.replicas = replicas
-        shutil.rmtree(state_dir / "mail", ignore_errors=True)  # a fresh platform, fresh sinks
-        (state_dir / "sms.jsonl").unlink(missing_ok=True)
-        self.info: StackInfo | None = None
-        self.mail = MailSink(state_dir / "mail", stall_s=3.0)
-        self.sms = SmsSink(state_dir / "sms.jsonl", stall_s=3.0)
-        self.processes: dict[str, list[ServiceProcess]] = {}
-        # Children die with the thread that started them (PR_SET_PDEATHSIG): restarts happen on
-        # one thread that lives as long as the platform, never on a fault's short-lived one.
-        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="starter")
-
-    def restart(self, process: ServiceProcess) -> None:
-        def start() -> None:
-            process.start()
-            process.wait_ready(timeout_s=180)
-
-        self._starter.submit(start).result()
-
-    def start(self) -> Platform:
-        self.info = self.stack.start()
-        self.mail.start()
-        self.sms.start()
-        env = {**SERVICE_ENV, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.mail.port),
-               "SMS_GATEWAY_URL": self.sms.url}
-        for service in SERVICES:
-            self.processes[service.name] = [
-                ServiceProcess(service, self.info, self.state_dir / "logs" / f"r{n}", http_port=free_port(),
-                               extra_env=env).start() for n in range(self.replicas)]
-        for group in self.processes.values():
-            for p in group:
-                p.wait_ready(timeout_s=180)
-        return self
-
-    def stop(self) -> None:
-        for group in self.processes.values():
-            for p in group:
-                p.stop()
-        self._starter.shutdown()
-        self.mail.stop()
-        self.sms.stop()
-        self.stack.stop()
-
-
-@contextmanager
-def running(platform: Platform) -> Iterator[Platform]:
-    try:
-        yield platform.start()
-    finally:
-        platform.stop()
 
 
 class Injector:
@@ -386,7 +322,7 @@ def run_one(scenario: str, seed: int, state_dir: Path, *, load_s: float = 30.0, 
     own started and stopped around it. A run's checks look at its own appeals only, so runs can
     share a platform."""
     if platform is None:
-        own = Platform(state_dir, replicas=replicas_of(scenario))
+        own = Platform(state_dir, replicas=replicas_of(scenario), env=SERVICE_ENV)
         with running(own):
             return run_one(scenario, seed, state_dir, load_s=load_s, rate=rate, drain_s=drain_s, platform=own)
     faults = plan(scenario, seed, load_s)
@@ -449,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     # Runs share a platform per topology (one or two replicas a service): one start, many runs.
     for replicas in sorted({replicas_of(s) for s, _ in runs}):
-        with running(Platform(args.state_dir, replicas=replicas)) as platform:
+        with running(Platform(args.state_dir, replicas=replicas, env=SERVICE_ENV)) as platform:
             for scenario, seed in [(s, seed) for s, seed in runs if replicas_of(s) == replicas]:
                 report = run_one(scenario, seed, args.state_dir, load_s=args.load_s, rate=args.rate,
                                  platform=platform)

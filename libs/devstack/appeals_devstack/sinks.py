@@ -89,6 +89,15 @@ class SmsSink:
         self.mode, self.stall_s = "ok", stall_s
 
         class Handler(BaseHTTPRequestHandler):
+            # HTTP/1.1 keeps connections open as a real gateway does: a sender that reuses its
+            # connections is measured, not a new TCP connection per message.
+            protocol_version = "HTTP/1.1"
+
+            def answer(self, status: int) -> None:
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 mode = sink.mode
@@ -98,8 +107,7 @@ class SmsSink:
                     if mode == "close":
                         self.close_connection = True
                         return
-                    self.send_response(503)
-                    self.end_headers()
+                    self.answer(503)
                     return
                 with lock:
                     repeated = body.get("id") in seen
@@ -109,20 +117,24 @@ class SmsSink:
                             out.write(f"{body.get('id')}\n")
                     else:
                         seen.add(body.get("id"))
-                        with path.open("a", encoding="utf-8") as out:
-                            out.write(json.dumps(body, ensure_ascii=False) + "\n")
+                        sink._out.write(json.dumps(body, ensure_ascii=False) + "\n")
+                        sink._out.flush()
                 if not repeated and on_message is not None:
                     on_message(body)
                 if mode == "lose_answer":
                     self.close_connection = True
                     return
-                self.send_response(200)
-                self.end_headers()
+                self.answer(200)
 
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # the listen backlog: a burst of new connections is not refused
+            daemon_threads = True
+
+        self._out = path.open("a", encoding="utf-8")
+        self._server = Server(("127.0.0.1", 0), Handler)
         self.path = path
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/send"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -133,3 +145,5 @@ class SmsSink:
 
     def stop(self) -> None:
         self._server.shutdown()
+        self._server.server_close()
+        self._out.close()

@@ -40,9 +40,9 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
         "email": SmtpSender(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
                             username=settings.smtp_username, password=settings.secret("smtp_password"),
                             tls=settings.smtp_tls,
-                            timeout_s=settings.smtp_timeout_s),
+                            timeout_s=settings.smtp_timeout_s, connections=settings.smtp_connections),
         "sms": SmsGatewaySender(url=settings.sms_gateway_url, token=settings.secret("sms_gateway_token"),
-                                timeout_s=settings.sms_timeout_s),
+                                timeout_s=settings.sms_timeout_s, connections=settings.sms_connections),
         "outbound": None,
     }
     workers = [PollingWorker(f"deliver-{channel}",

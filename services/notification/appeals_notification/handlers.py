@@ -28,7 +28,7 @@ from appeals_contracts.events import (
     DeadlineScheduled,
 )
 from appeals_notification.domain.delivery import QuietHours, RetryPolicy
-from appeals_notification.domain.ledger import LedgerRow, NoticeRow
+from appeals_notification.domain.ledger import Attempt, LedgerRow, NoticeRow
 from appeals_notification.domain.messages import (
     AppealFacts,
     Names,
@@ -61,8 +61,9 @@ class Ledger(Protocol):
     async def sending(self, notification_ids: Sequence[UUID], at: datetime) -> None: ...
     async def stale_sending(self, channel: str, before: datetime, limit: int) -> list[LedgerRow]: ...
     async def postpone(self, notification_id: UUID, until: datetime) -> None: ...
-    async def attempted(self, notification_id: UUID, attempt: int, at: datetime, outcome: str,
-                        error: str | None, next_attempt_at: datetime | None) -> None: ...
+    async def attempted(self, attempts: Sequence[Attempt], at: datetime) -> set[UUID]:
+        """Record attempts; returns the rows that changed (a final outcome is never replaced)."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -172,9 +173,18 @@ async def send_all(sender: Sender, rows: Sequence[LedgerRow]) -> list[BaseExcept
 
 async def record_outcomes(uow: UnitOfWork, rows: Sequence[LedgerRow], outcomes: Sequence[BaseException | None], *,
                           channel: str, now: datetime, retry: RetryPolicy) -> None:
-    """Record what the provider answered for each row sent."""
-    for row, outcome in zip(rows, outcomes, strict=True):
-        await _record(uow, row, outcome, channel=channel, now=now, retry=retry)
+    """Record what the provider answered for each row sent, in one batch; announce the rows
+    delivered or finally failed (only those this record changed: no second announcement)."""
+    attempts = [_attempt(row, outcome, channel=channel, now=now, retry=retry)
+                for row, outcome in zip(rows, outcomes, strict=True)]
+    changed = await uow.ledger.attempted(attempts, now)
+    for row, attempt in zip(rows, attempts, strict=True):
+        if attempt.notification_id not in changed:
+            continue
+        if attempt.outcome == "delivered":
+            uow.delivered(row, channel, attempt.attempt, now)
+        elif attempt.outcome == "failed":
+            uow.delivery_failed(row, channel, attempt.attempt, attempt.error or "", now)
 
 
 async def deliver_in_channel(uow: UnitOfWork, *, now: datetime, retry: RetryPolicy, limit: int) -> int:
@@ -183,7 +193,7 @@ async def deliver_in_channel(uow: UnitOfWork, *, now: datetime, retry: RetryPoli
     rows = await uow.ledger.claim_due("outbound", now, limit)
     for row in rows:
         await _announce_outbound(uow, row, now)
-        await _record(uow, row, None, channel="outbound", now=now, retry=retry)
+    await record_outcomes(uow, rows, [None] * len(rows), channel="outbound", now=now, retry=retry)
     return len(rows)
 
 
@@ -199,14 +209,13 @@ async def resolve_in_doubt(uow: UnitOfWork, *, channel: str, now: datetime, leas
     gateway's client message id); ``at_most_once``: never send again, leave the row "in doubt"
     with the reason, visible in the ledger and the metrics. Returns rows resolved."""
     rows = await uow.ledger.stale_sending(channel, now - lease, limit)
-    for row in rows:
-        attempt = row.attempts + 1
-        if policy == AT_LEAST_ONCE:
-            await uow.ledger.attempted(row.notification_id, attempt, now, "retry",
-                                       "outcome unknown (the sender stopped); sent again under the same id", now)
-        else:
-            await uow.ledger.attempted(row.notification_id, attempt, now, "in_doubt",
-                                       "outcome unknown (the sender stopped); not sent again (at most once)", None)
+    if policy == AT_LEAST_ONCE:
+        attempts = [Attempt(r.notification_id, r.attempts + 1, "retry",
+                            "outcome unknown (the sender stopped); sent again under the same id", now) for r in rows]
+    else:
+        attempts = [Attempt(r.notification_id, r.attempts + 1, "in_doubt",
+                            "outcome unknown (the sender stopped); not sent again (at most once)") for r in rows]
+    await uow.ledger.attempted(attempts, now)
     return len(rows)
 
 
@@ -219,13 +228,11 @@ async def _announce_outbound(uow: UnitOfWork, row: LedgerRow, now: datetime) -> 
     uow.outbound(row, await uow.appeals.get_for_update(row.appeal_id), now)
 
 
-async def _record(uow: UnitOfWork, row: LedgerRow, outcome: BaseException | None, *, channel: str, now: datetime,
-                  retry: RetryPolicy) -> None:
+def _attempt(row: LedgerRow, outcome: BaseException | None, *, channel: str, now: datetime,
+             retry: RetryPolicy) -> Attempt:
     attempt = row.attempts + 1
     if outcome is None:
-        await uow.ledger.attempted(row.notification_id, attempt, now, "delivered", None, None)
-        uow.delivered(row, channel, attempt, now)
-        return
+        return Attempt(row.notification_id, attempt, "delivered")
     if isinstance(outcome, DeliveryError):
         reason, permanent = outcome.reason, outcome.permanent
     elif isinstance(outcome, Exception):
@@ -234,7 +241,5 @@ async def _record(uow: UnitOfWork, row: LedgerRow, outcome: BaseException | None
         raise outcome  # cancellation and the like are not delivery outcomes
     next_at = None if permanent else retry.next_attempt(attempt, now)
     if next_at is not None:
-        await uow.ledger.attempted(row.notification_id, attempt, now, "retry", reason, next_at)
-        return
-    await uow.ledger.attempted(row.notification_id, attempt, now, "failed", reason, None)
-    uow.delivery_failed(row, channel, attempt, reason, now)
+        return Attempt(row.notification_id, attempt, "retry", reason, next_at)
+    return Attempt(row.notification_id, attempt, "failed", reason)

@@ -36,8 +36,9 @@ class FakeLedger:
     async def postpone(self, notification_id, until):
         self.postponed.append((notification_id, until))
 
-    async def attempted(self, notification_id, attempt, at, outcome, error, next_attempt_at):
-        self.attempts.append((notification_id, attempt, outcome, error, next_attempt_at))
+    async def attempted(self, attempts, at):
+        self.attempts += [(a.notification_id, a.attempt, a.outcome, a.error, a.next_attempt_at) for a in attempts]
+        return {a.notification_id for a in attempts}
 
 
 class FakeAppeals:

@@ -1,6 +1,7 @@
 """The SMTP and SMS adapters against real local servers: what counts as delivered, what is
 retried, what is final, and that reasons never carry the address."""
 
+import asyncio
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -67,14 +68,18 @@ async def test_smtp_down_is_temporary():
 
 @pytest.fixture
 def gateway():
-    state = {"status": 200, "seen": []}
+    state = {"status": 200, "seen": [], "drop_after_answer": False}
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
         def do_POST(self):  # noqa: N802
             state["seen"].append((self.headers.get("Authorization"),
                                   json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
             self.send_response(state["status"])
+            self.send_header("Content-Length", "0")
             self.end_headers()
+            self.close_connection = state["drop_after_answer"]
 
         def log_message(self, *args):
             pass
@@ -101,3 +106,55 @@ async def test_sms_gateway_gets_the_token_and_the_text(gateway):
     auth, body = state["seen"][0]
     assert auth == "Bearer secret" and body == {"id": str(out.notification_id), "to": "+77011234567",
                                                 "text": "Тіркелді\nМәтін"}
+
+
+async def test_a_reused_smtp_session_the_server_dropped_is_replaced_not_reported_as_an_outage():
+    replies = Replies("250 OK")
+    port = free_port()
+    controller = Controller(replies, hostname="127.0.0.1", port=port)
+    controller.start()
+    sender = SmtpSender(host="127.0.0.1", port=port, sender="noreply@x.example")
+    try:
+        await sender.send(message("one@example.org"))
+        controller.stop()  # the server goes away and comes back: the kept session is dead
+        controller = Controller(replies, hostname="127.0.0.1", port=port)
+        controller.start()
+        await sender.send(message("two@example.org"))
+        await sender.send(message("three@example.org"))
+        assert len(replies.received) == 3
+    finally:
+        await sender.close()
+        controller.stop()
+
+
+async def test_smtp_messages_share_sessions():
+    sessions = []
+
+    class Counting(Replies):
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+            sessions.append(hostname)
+            session.host_name = hostname  # a hook of its own must say the client greeted
+            return responses
+
+    replies = Counting("250 OK")
+    controller = Controller(replies, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sender = SmtpSender(host="127.0.0.1", port=controller.port, sender="noreply@x.example", connections=2)
+    try:
+        await asyncio.gather(*(sender.send(message(f"p{i}@example.org")) for i in range(20)))
+        assert len(replies.received) == 20 and 1 <= len(sessions) <= 2
+    finally:
+        await sender.close()
+        controller.stop()
+
+
+async def test_an_sms_keep_alive_connection_the_gateway_closed_is_retried_at_once(gateway):
+    url, state = gateway
+    state["drop_after_answer"] = True  # answers as if keeping the connection, then closes it
+    sender = SmsGatewaySender(url=url, token="t")
+    try:
+        for _ in range(3):
+            await sender.send(message("+77011234567"))
+        assert len(state["seen"]) == 3
+    finally:
+        await sender.close()

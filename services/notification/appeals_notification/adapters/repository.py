@@ -12,7 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from appeals_notification.adapters import metrics
-from appeals_notification.domain.ledger import LedgerRow, NoticeRow
+from appeals_notification.domain.ledger import Attempt, LedgerRow, NoticeRow
 from appeals_notification.domain.messages import AppealFacts, Route
 
 _FACT_COLUMNS = [f.name for f in fields(AppealFacts)]
@@ -119,25 +119,35 @@ class PostgresLedger:
         await self._conn.execute("UPDATE deliveries SET next_attempt_at = $2 WHERE notification_id = $1",
                                  notification_id, until)
 
-    async def attempted(self, notification_id: UUID, attempt: int, at: datetime, outcome: str,
-                        error: str | None, next_attempt_at: datetime | None) -> None:
-        """Record one attempt: ``delivered`` and ``failed`` are final, ``retry`` waits until ``next_attempt_at``."""
-        status = "pending" if outcome == "retry" else outcome
-        # A final outcome is never overwritten: a late record of a row another worker already
-        # resolved changes nothing (but a known outcome does replace "in doubt").
-        channel = await self._conn.fetchval(
-            """UPDATE deliveries SET attempts = $2, status = $3, last_error = $4, next_attempt_at = $5,
-                      sending_since = NULL,
-                      finished_at = CASE WHEN $3::text = 'pending' THEN NULL ELSE $6::timestamptz END
-               WHERE notification_id = $1 AND status NOT IN ('delivered', 'failed', 'skipped')
-               RETURNING delivery_channel""",
-            notification_id, attempt, status, error, next_attempt_at, at)
-        if channel is None:
-            return
-        self._after_commit(metrics.ATTEMPTS.labels(metrics.channel_label(channel), outcome).inc)
+    async def attempted(self, attempts: Sequence[Attempt], at: datetime) -> set[UUID]:
+        """Record attempts (two statements for the whole batch); returns the rows that changed.
+        A final outcome is never overwritten: a late record of a row another worker already
+        resolved changes nothing (but a known outcome does replace "in doubt")."""
+        if not attempts:
+            return set()
+        changed = await self._conn.fetch(
+            """UPDATE deliveries d SET attempts = a.attempt, status = a.status, last_error = a.error,
+                      next_attempt_at = a.next_attempt_at, sending_since = NULL,
+                      finished_at = CASE WHEN a.status = 'pending' THEN NULL ELSE $6::timestamptz END
+               FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::timestamptz[])
+                    AS a(notification_id, attempt, status, error, next_attempt_at)
+               WHERE d.notification_id = a.notification_id AND d.status NOT IN ('delivered', 'failed', 'skipped')
+               RETURNING d.notification_id, d.delivery_channel""",
+            [a.notification_id for a in attempts], [a.attempt for a in attempts],
+            ["pending" if a.outcome == "retry" else a.outcome for a in attempts], [a.error for a in attempts],
+            [a.next_attempt_at for a in attempts], at)
+        channels = {r["notification_id"]: r["delivery_channel"] for r in changed}
+        done = [a for a in attempts if a.notification_id in channels]
+        for a in done:
+            self._after_commit(metrics.ATTEMPTS.labels(metrics.channel_label(channels[a.notification_id]), a.outcome).inc)
         await self._conn.execute(
             """INSERT INTO delivery_attempts (notification_id, attempt, at, outcome, error)
-               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""", notification_id, attempt, at, outcome, error)
+               SELECT a.notification_id, a.attempt, $5, a.outcome, a.error
+               FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS a(notification_id, attempt, outcome, error)
+               ON CONFLICT DO NOTHING""",
+            [a.notification_id for a in done], [a.attempt for a in done], [a.outcome for a in done],
+            [a.error for a in done], at)
+        return set(channels)
 
     async def for_appeal(self, appeal_id: UUID) -> list[dict[str, Any]]:
         """The ledger of one appeal for operators: no addresses, no message bodies."""

@@ -4,12 +4,19 @@ Each raises :class:`DeliveryError` with a reason that names the provider's statu
 the address or the text. 4xx SMTP replies, timeouts, connection failures and 5xx/429 from
 the gateway are temporary (retried); 5xx SMTP replies and other 4xx gateway replies are
 permanent.
+
+Both keep their connections open between messages (an SMTP session per connection, HTTP
+keep-alive), at most ``connections`` at a time: a surge is sent over a few reused connections,
+not a new one per message. A reused connection the provider has closed in the meantime is
+normal, not an outage: the message is tried again at once on a fresh connection (what that
+means for duplicates: docs/notifications.md, "Connections").
 """
 
 from __future__ import annotations
 
 import asyncio
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.text import MIMEText
 from email.utils import formatdate
 
 import aiosmtplib
@@ -17,45 +24,97 @@ import httpx
 
 from appeals_notification.domain.outgoing import DeliveryError, Outgoing
 
+#: What a pooled connection that went stale raises on its next use.
+_STALE_SMTP = (aiosmtplib.SMTPServerDisconnected, ConnectionError)
+_STALE_HTTP = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
 
 class SmtpSender:
     channel = "email"
 
     def __init__(self, *, host: str, port: int, sender: str, username: str | None = None, password: str | None = None,
-                 tls: str = "none", timeout_s: float = 10.0) -> None:
+                 tls: str = "none", timeout_s: float = 10.0, connections: int = 4) -> None:
         if tls not in ("none", "starttls", "tls"):
             raise ValueError("SMTP_TLS must be none, starttls or tls")
         self._host, self._port, self._from = host, port, sender
+        self._domain = sender.rpartition("@")[2] or "appeals"
         self._username, self._password = username or None, password or None
         self._tls, self._timeout = tls, timeout_s
+        self._connections = connections
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._slots: asyncio.Semaphore | None = None  # made on first use, inside the worker's loop
 
-    def compose(self, message: Outgoing) -> EmailMessage:
-        email = EmailMessage()
+    def compose(self, message: Outgoing) -> bytes:
+        """The message as it goes on the wire (``email``'s compat32 API: the default policy's
+        header parsing costs more than the rest of a delivery)."""
+        email = MIMEText(message.body, "plain", "utf-8")
         email["From"] = self._from
         email["To"] = message.address or ""
-        email["Subject"] = message.subject
+        email["Subject"] = Header(message.subject, "utf-8").encode()
         email["Date"] = formatdate(localtime=False)
         # A stable id lets a mailbox drop the copy a crash between send and commit may cause.
-        email["Message-ID"] = f"<{message.notification_id}@{self._from.rpartition('@')[2] or 'appeals'}>"
-        email.set_content(message.body)
-        email["Content-Language"] = message.language  # after set_content, which resets Content-* headers
-        return email
+        email["Message-ID"] = f"<{message.notification_id}@{self._domain}>"
+        email["Content-Language"] = message.language
+        return email.as_bytes()
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(hostname=self._host, port=self._port, username=self._username,
+                                 password=self._password, use_tls=self._tls == "tls",
+                                 start_tls=True if self._tls == "starttls" else False, timeout=self._timeout,
+                                 local_hostname=self._domain)
+        await client.connect()
+        return client
 
     async def send(self, message: Outgoing) -> None:
         if not message.address:
             raise DeliveryError("no e-mail address", permanent=True)
-        try:
-            await aiosmtplib.send(self.compose(message), hostname=self._host, port=self._port,
-                                  username=self._username, password=self._password, use_tls=self._tls == "tls",
-                                  start_tls=True if self._tls == "starttls" else False, timeout=self._timeout)
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = sorted({r.code for r in exc.recipients})
-            raise DeliveryError(f"SMTP recipient refused ({', '.join(map(str, codes))})",
-                                permanent=all(c >= 500 for c in codes)) from None
-        except aiosmtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"SMTP {exc.code}", permanent=exc.code >= 500) from None
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
-            raise DeliveryError(f"SMTP unavailable ({type(exc).__name__})") from None
+        raw = self.compose(message)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._connections)
+        async with self._slots:
+            client: aiosmtplib.SMTP | None = self._idle.pop() if self._idle else None
+            try:
+                if client is not None:
+                    try:
+                        await client.sendmail(self._from, [message.address], raw)
+                    except _STALE_SMTP:
+                        client.close()
+                        client = None
+                if client is None:
+                    client = await self._connect()
+                    await client.sendmail(self._from, [message.address], raw)
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                self._keep(client)
+                codes = sorted({r.code for r in exc.recipients})
+                raise DeliveryError(f"SMTP recipient refused ({', '.join(map(str, codes))})",
+                                    permanent=all(c >= 500 for c in codes)) from None
+            except aiosmtplib.SMTPResponseException as exc:
+                self._drop(client)
+                raise DeliveryError(f"SMTP {exc.code}", permanent=exc.code >= 500) from None
+            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+                self._drop(client)
+                raise DeliveryError(f"SMTP unavailable ({type(exc).__name__})") from None
+            except BaseException:
+                self._drop(client)
+                raise
+            self._keep(client)
+
+    def _keep(self, client: aiosmtplib.SMTP | None) -> None:
+        if client is not None and client.is_connected:
+            self._idle.append(client)
+
+    @staticmethod
+    def _drop(client: aiosmtplib.SMTP | None) -> None:
+        if client is not None:
+            client.close()
+
+    async def close(self) -> None:
+        while self._idle:
+            client = self._idle.pop()
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+                client.close()
 
 
 class SmsGatewaySender:
@@ -63,20 +122,25 @@ class SmsGatewaySender:
 
     channel = "sms"
 
-    def __init__(self, *, url: str, token: str | None, timeout_s: float = 10.0) -> None:
+    def __init__(self, *, url: str, token: str | None, timeout_s: float = 10.0, connections: int = 8) -> None:
         self._url = url
-        self._client = httpx.AsyncClient(timeout=timeout_s,
-                                         headers={"Authorization": f"Bearer {token}"} if token else {})
+        self._client = httpx.AsyncClient(
+            timeout=timeout_s, headers={"Authorization": f"Bearer {token}"} if token else {},
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections))
 
     async def send(self, message: Outgoing) -> None:
         if not self._url:
             raise DeliveryError("no SMS gateway configured (SMS_GATEWAY_URL)")
         if not message.address:
             raise DeliveryError("no phone number", permanent=True)
+        body = {"id": str(message.notification_id), "to": message.address, "text": f"{message.subject}\n{message.body}"}
         try:
-            response = await self._client.post(self._url, json={
-                "id": str(message.notification_id), "to": message.address,
-                "text": f"{message.subject}\n{message.body}"})
+            try:
+                response = await self._client.post(self._url, json=body)
+            except _STALE_HTTP:
+                # Most often a keep-alive connection the gateway closed while it was idle; if the
+                # gateway did take the message, the repeat carries the same id and it drops it.
+                response = await self._client.post(self._url, json=body)
         except httpx.HTTPError as exc:
             raise DeliveryError(f"SMS gateway unavailable ({type(exc).__name__})") from None
         if response.is_success:

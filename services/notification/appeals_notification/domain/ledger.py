@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -36,3 +37,15 @@ class LedgerRow:
     subject: str | None
     body: str | None
     attempts: int
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt's outcome: ``delivered`` and ``failed`` are final, ``retry`` waits until
+    ``next_attempt_at``, ``in_doubt`` is final and unknown (docs/notifications.md)."""
+
+    notification_id: UUID
+    attempt: int
+    outcome: str
+    error: str | None = None
+    next_attempt_at: datetime | None = None
