@@ -6,7 +6,7 @@ PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e servi
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install tools chaos run demo stack trace asyncapi test test-unit test-integration bench-intake bench-deadlines schemas constraints routing-rules calendar clean
+.PHONY: install tools chaos run demo stack trace asyncapi test test-unit test-integration bench-surge bench-latency bench-intake bench-deadlines schemas constraints routing-rules calendar clean
 
 install: $(STAMP)
 
@@ -50,6 +50,12 @@ test-integration: install
 
 chaos: install tools  ## the platform under faults, checked: make chaos RUNS=100 (default 6, one per scenario)
 	$(BIN)/python -m appeals_devstack.chaos --runs $(or $(RUNS),6)
+
+bench-surge: install  ## N appeals (default 100,000) through all five services vs raw Kafka: make bench-surge N=20000 PROFILE=1
+	$(BIN)/python bench/surge.py --appeals $(or $(N),100000) $(if $(PROFILE),--profile)
+
+bench-latency: install  ## a steady RATE appeals/s (default 200) for 60 s: p50/p95/p99 per stage
+	$(BIN)/python bench/latency.py --rate $(or $(RATE),200) --duration $(or $(DURATION),60)
 
 bench-intake: install  ## 50,000 appeals through intake vs a raw aiokafka baseline
 	$(BIN)/python bench/intake_throughput.py --appeals 50000

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,7 +48,24 @@ from appeals_devstack.testing import read_to_end
 RESULTS = Path(__file__).parent / "results"
 
 
-async def surge(platform: Platform, n: int, timeout_s: float) -> dict[str, Any]:
+def start_profiles(platform: Platform, directory: Path) -> list[subprocess.Popen]:
+    """py-spy recording each service process until stopped: flame graphs (SVG) in ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    return [subprocess.Popen([str(spy), "record", "--pid", str(p.pid), "--rate", "50", "--nonblocking",
+                              "--output", str(directory / f"{name}.svg")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for name, group in platform.processes.items() for p in group[:1] if p.pid]
+
+
+def stop_profiles(profiles: list[subprocess.Popen]) -> None:
+    for spy in profiles:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its flame graph on SIGINT
+    for spy in profiles:
+        spy.wait(timeout=60)
+
+
+async def surge(platform: Platform, n: int, timeout_s: float, profile_dir: Path | None = None) -> dict[str, Any]:
     assert platform.info is not None
     bootstrap = platform.info.bootstrap_servers
     run = uuid.uuid4().hex[:8]
@@ -59,6 +78,7 @@ async def surge(platform: Platform, n: int, timeout_s: float) -> dict[str, Any]:
     observer = Observer(platform)
     await observer.start()
     resources = Resources(platform).start()
+    profiles = start_profiles(platform, profile_dir) if profile_dir else []
     started = time.monotonic()
     await produce_all(bootstrap, "appeals.intake.v1", records)
     produced_s = time.monotonic() - started
@@ -67,6 +87,7 @@ async def surge(platform: Platform, n: int, timeout_s: float) -> dict[str, Any]:
     finished = finished and await notification_settled(platform, timeout_s=max(0.0, timeout_s - (time.monotonic() - started)))
     messages_s = time.monotonic() - started
     usage = await resources.stop()
+    stop_profiles(profiles)
     await asyncio.sleep(2.0)  # anything repeated arrives now or never: counted below
     await observer.stop()
 
@@ -154,17 +175,22 @@ def main() -> int:
     parser.add_argument("--appeals", type=int, default=100_000)
     parser.add_argument("--timeout", type=float, default=None, help="seconds for all stages (default: scales with N)")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--profile", action="store_true",
+                        help="record each service with py-spy during the surge (flame graphs beside the result)")
     args = parser.parse_args()
+    profile_dir = args.results / f"surge-{args.appeals}-profiles" if args.profile else None
     timeout = args.timeout or max(300.0, args.appeals / 20)
     with tempfile.TemporaryDirectory(prefix="bench-surge-") as tmp:
         platform = Platform(Path(tmp), env=BENCH_ENV, sink_stall_s=15.0)
         print("starting the platform ...", flush=True)
         with running(platform):
-            result = asyncio.run(surge(platform, args.appeals, timeout))
+            result = asyncio.run(surge(platform, args.appeals, timeout, profile_dir))
     path = save_json(result, args.results, f"surge-{args.appeals}")
     chart(result, path.with_suffix(".png"))
     print(report(result))
     print(f"\nresult: {path}\nchart:  {path.with_suffix('.png')}")
+    if profile_dir:
+        print(f"flame graphs: {profile_dir}/<service>.svg")
     return 1 if result["problems"] or not result["finished"] else 0
 
 

@@ -46,9 +46,11 @@ class AppealFactsRepository(Protocol):
     async def get_for_update(self, appeal_id: UUID) -> AppealFacts:
         """The appeal's facts (empty ones for an appeal not seen yet), its row locked."""
         ...
-    async def register(self, facts: AppealFacts) -> None: ...
-    async def set_executor(self, appeal_id: UUID, executor_code: str) -> None: ...
-    async def move_due(self, appeal_id: UUID, due_at: datetime) -> None: ...
+    async def register(self, facts: AppealFacts) -> AppealFacts:
+        """Keep a registration's facts; returns the appeal's facts now (as the others do)."""
+        ...
+    async def set_executor(self, appeal_id: UUID, executor_code: str) -> AppealFacts: ...
+    async def move_due(self, appeal_id: UUID, due_at: datetime) -> AppealFacts: ...
 
 
 class Ledger(Protocol):
@@ -108,10 +110,10 @@ def _facts_of(event: Event) -> dict[str, Any]:
 
 async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event, *, writer: Writer, now: datetime) -> None:
     appeal_id: UUID = event.appeal_id  # type: ignore[attr-defined]
-    await uow.appeals.get_for_update(appeal_id)  # serialises the appeal's events across replicas
+    appeal = await uow.appeals.get_for_update(appeal_id)  # serialises the appeal's events across replicas
     if isinstance(event, AppealRegistered):
         contact = event.citizen
-        await uow.appeals.register(AppealFacts(
+        appeal = await uow.appeals.register(AppealFacts(
             appeal_id=appeal_id, registered=True, registration_number=event.registration_number,
             channel=event.channel, social_network=event.social_network,
             channel_message_id=event.channel_message_id, language=event.language,
@@ -119,18 +121,21 @@ async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event, *, writer:
             email=contact.email if contact else None, phone=contact.phone if contact else None,
             category=event.category, district=event.district, status_token=event.status_token))
     elif isinstance(event, AppealAssigned):
-        await uow.appeals.set_executor(appeal_id, event.executor_code)
+        appeal = await uow.appeals.set_executor(appeal_id, event.executor_code)
     elif isinstance(event, (DeadlineScheduled, DeadlineExtended)):
-        await uow.appeals.move_due(appeal_id, event.due_at)
+        appeal = await uow.appeals.move_due(appeal_id, event.due_at)
     facts = _facts_of(event)
-    await uow.ledger.add([NoticeRow(uuid4(), envelope.id, envelope.type, appeal_id, n.audience, n.template, n.urgent,
-                                    facts) for n in notices_for(envelope.type)])
-    await write_ready(uow, appeal_id, writer=writer, now=now)
+    notices = notices_for(envelope.type)
+    if notices:
+        await uow.ledger.add([NoticeRow(uuid4(), envelope.id, envelope.type, appeal_id, n.audience, n.template,
+                                        n.urgent, facts) for n in notices])
+    await write_ready(uow, appeal, writer=writer, now=now)
 
 
-async def write_ready(uow: UnitOfWork, appeal_id: UUID, *, writer: Writer, now: datetime) -> None:
-    """Render the appeal's waiting notices whose facts are complete; the rest keep waiting."""
-    appeal = await uow.appeals.get_for_update(appeal_id)
+async def write_ready(uow: UnitOfWork, appeal: AppealFacts, *, writer: Writer, now: datetime) -> None:
+    """Render the appeal's waiting notices whose facts are complete; the rest keep waiting.
+    ``appeal``: its facts as this transaction locked and changed them."""
+    appeal_id = appeal.appeal_id
     # The registration notice opens the citizen's conversation, whichever event completed it.
     waiting = sorted(await uow.ledger.waiting(appeal_id), key=lambda r: r.template != "citizen.registered")
     for row in waiting:

@@ -35,12 +35,15 @@ class FakeAppeals:
     async def register(self, facts):
         self.facts[facts.appeal_id] = replace(facts, executor_code=self.facts[facts.appeal_id].executor_code,
                                               due_at=self.facts[facts.appeal_id].due_at)
+        return self.facts[facts.appeal_id]
 
     async def set_executor(self, appeal_id, executor_code):
         self.facts[appeal_id] = replace(self.facts[appeal_id], executor_code=executor_code)
+        return self.facts[appeal_id]
 
     async def move_due(self, appeal_id, due_at):
-        self.facts[appeal_id] = replace(self.facts[appeal_id], due_at=due_at)
+        self.facts[appeal_id] = replace(self.facts[appeal_id], due_at=max(due_at, self.facts[appeal_id].due_at or due_at))
+        return self.facts[appeal_id]
 
 
 class FakeLedger:

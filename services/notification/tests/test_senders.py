@@ -94,15 +94,19 @@ def gateway():
 async def test_sms_gateway_statuses(gateway, status, permanent):
     url, state = gateway
     state["status"] = status
+    sender = SmsGatewaySender(url=url, token="t")
     with pytest.raises(DeliveryError) as caught:
-        await SmsGatewaySender(url=url, token="t").send(message("+77011234567"))
+        await sender.send(message("+77011234567"))
+    await sender.close()
     assert caught.value.permanent is permanent and "+7701" not in caught.value.reason
 
 
 async def test_sms_gateway_gets_the_token_and_the_text(gateway):
     url, state = gateway
     out = message("+77011234567")
-    await SmsGatewaySender(url=url, token="secret").send(out)
+    sender = SmsGatewaySender(url=url, token="secret")
+    await sender.send(out)
+    await sender.close()
     auth, body = state["seen"][0]
     assert auth == "Bearer secret" and body == {"id": str(out.notification_id), "to": "+77011234567",
                                                 "text": "Тіркелді\nМәтін"}

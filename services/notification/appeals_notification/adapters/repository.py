@@ -16,6 +16,7 @@ from appeals_notification.domain.ledger import Attempt, LedgerRow, NoticeRow
 from appeals_notification.domain.messages import AppealFacts, Route
 
 _FACT_COLUMNS = [f.name for f in fields(AppealFacts)]
+_FACTS = ", ".join(_FACT_COLUMNS)
 
 
 _LEDGER_COLUMNS = ", ".join(f.name for f in fields(LedgerRow))
@@ -32,26 +33,30 @@ class PostgresAppealFacts:
         self._conn = conn
 
     async def get_for_update(self, appeal_id: UUID) -> AppealFacts:
-        """The appeal's facts, locked for this transaction (created empty when unknown)."""
-        await self._conn.execute("INSERT INTO appeals (appeal_id) VALUES ($1) ON CONFLICT DO NOTHING", appeal_id)
-        row = await self._conn.fetchrow(
-            f"SELECT {', '.join(_FACT_COLUMNS)} FROM appeals WHERE appeal_id = $1 FOR UPDATE", appeal_id)
-        return AppealFacts(**dict(row))
+        """The appeal's facts, locked for this transaction (created empty when unknown): one
+        statement, as the upsert's update takes the row lock."""
+        return await self._one(
+            f"""INSERT INTO appeals (appeal_id) VALUES ($1)
+                ON CONFLICT (appeal_id) DO UPDATE SET appeal_id = EXCLUDED.appeal_id RETURNING {_FACTS}""", appeal_id)
 
-    async def register(self, facts: AppealFacts) -> None:
+    async def register(self, facts: AppealFacts) -> AppealFacts:
         names = [n for n in _FACT_COLUMNS if n not in ("appeal_id", "executor_code", "due_at")]
         sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
-        await self._conn.execute(f"UPDATE appeals SET {sets} WHERE appeal_id = $1", facts.appeal_id,
-                                 *(getattr(facts, n) for n in names))
+        return await self._one(f"UPDATE appeals SET {sets} WHERE appeal_id = $1 RETURNING {_FACTS}", facts.appeal_id,
+                               *(getattr(facts, n) for n in names))
 
-    async def set_executor(self, appeal_id: UUID, executor_code: str) -> None:
-        await self._conn.execute("UPDATE appeals SET executor_code = $2 WHERE appeal_id = $1", appeal_id,
-                                 executor_code)
+    async def set_executor(self, appeal_id: UUID, executor_code: str) -> AppealFacts:
+        return await self._one(f"UPDATE appeals SET executor_code = $2 WHERE appeal_id = $1 RETURNING {_FACTS}",
+                               appeal_id, executor_code)
 
-    async def move_due(self, appeal_id: UUID, due_at: datetime) -> None:
+    async def move_due(self, appeal_id: UUID, due_at: datetime) -> AppealFacts:
         """Due times only move later (an extension), whatever order the events came in."""
-        await self._conn.execute(
-            "UPDATE appeals SET due_at = GREATEST(COALESCE(due_at, $2), $2) WHERE appeal_id = $1", appeal_id, due_at)
+        return await self._one(
+            f"""UPDATE appeals SET due_at = GREATEST(COALESCE(due_at, $2), $2) WHERE appeal_id = $1
+                RETURNING {_FACTS}""", appeal_id, due_at)
+
+    async def _one(self, sql: str, *args: Any) -> AppealFacts:
+        return AppealFacts(**dict(await self._conn.fetchrow(sql, *args)))
 
 
 class PostgresLedger:
