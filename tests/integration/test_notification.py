@@ -118,7 +118,9 @@ def start_notification(stack: StackInfo, log_dir: Path, smtp_port: int, sms: Sms
     process = ServiceProcess(NOTIFICATION, stack, log_dir, extra_env={
         "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "SMS_GATEWAY_URL": sms.url,
         "SMS_GATEWAY_TOKEN": TOKEN, "SMS_QUIET_HOURS": "", "DELIVERY_RETRY_INITIAL_S": "0.3", "DELIVERY_RETRY_CEILING_S": "1",
-        "DELIVERY_MAX_ATTEMPTS": "50", "DELIVERY_POLL_INTERVAL_S": "0.2", **env}).start()
+        "DELIVERY_MAX_ATTEMPTS": "50", "DELIVERY_POLL_INTERVAL_S": "0.2",
+        # Each message alone: these tests follow every message's order and retries one by one.
+        "EXECUTOR_DIGEST_SIZE": "1", **env}).start()
     process.wait_ready(timeout_s=90)
     return process
 

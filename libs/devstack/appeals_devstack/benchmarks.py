@@ -293,17 +293,19 @@ def sink_counts(platform: Platform, bootstrap_outbound: list[Any]) -> dict[str, 
     sms_ids = Counter(json.loads(line)["id"] for line in platform.sms.path.read_text("utf-8").splitlines()
                       if line.strip()) if platform.sms.path.exists() else Counter()
     mail_ids: Counter[str] = Counter()
+    executor_mails = 0
     for path in platform.mail.directory.glob("*.eml"):
         with path.open("rb") as message:
             for line in message:
                 if line.lower().startswith(b"message-id:"):
                     mail_ids[line.split(b":", 1)[1].strip().decode()] += 1
-                    break
+                elif line.lower().startswith(b"to:") and b".almaty.example" in line:
+                    executor_mails += 1  # the executors' addresses of the bundled recipients file
                 if not line.strip():
                     break
     outbound_ids = Counter(json.loads(r.value)["notification_id"] for r in bootstrap_outbound)
     return {
-        "sms": len(sms_ids), "email": len(mail_ids), "outbound": len(outbound_ids),
+        "sms": len(sms_ids), "email": len(mail_ids), "executor_emails": executor_mails, "outbound": len(outbound_ids),
         # Repeats of an id the gateway already had are dropped by it, as a real gateway does (the
         # sender repeats a message whose answer it did not get): counted, but no citizen's duplicate.
         "sms_repeats_dropped_by_gateway": platform.sms.duplicates,

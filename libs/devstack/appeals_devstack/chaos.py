@@ -265,7 +265,9 @@ async def check(platform: Platform, demo: Demo) -> tuple[dict[str, int], list[st
         if disordered:
             violations.append(f"{topic}: {len(disordered)} appeals' events out of their producer's order")
     # Every notice delivered exactly once at the sinks, or failed or in doubt with a reason.
-    ledger = await rows("notification", "SELECT notification_id::text AS id, status, delivery_channel, last_error "
+    # An executor's notice in a digest reached the sink as the digest (``sent_as``'s Message-ID).
+    ledger = await rows("notification", "SELECT COALESCE(sent_as, notification_id)::text AS id, status, "
+                                        "delivery_channel, last_error "
                                         "FROM deliveries WHERE appeal_id::text = ANY($1::text[])", sorted(appeals))
     counts.update(Counter(f"notice {r['status']}" for r in ledger))
     mail = Counter(email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["Message-ID"].strip("<>")

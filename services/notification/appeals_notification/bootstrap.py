@@ -12,6 +12,7 @@ from appeals_notification.adapters.senders import SmsGatewaySender, SmtpSender
 from appeals_notification.adapters.templates import Templates
 from appeals_notification.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_notification.config import NotificationSettings
+from appeals_notification.domain import digest
 from appeals_notification.domain.language import LANGUAGES
 from appeals_notification.domain.table import TEMPLATES
 from appeals_notification.entrypoints import consumers
@@ -24,7 +25,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
     settings = settings or NotificationSettings()
     reference = load_reference()
     templates = Templates(settings.templates_dir)
-    templates.check_complete(TEMPLATES, LANGUAGES)  # a missing template stops the start-up
+    templates.check_complete(TEMPLATES | {digest.TEMPLATE}, LANGUAGES)  # a missing template stops the start-up
     quiet_hours = settings.quiet_hours()
     writer = Writer(
         templates=templates,
@@ -35,6 +36,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
         default_language=settings.default_language,
         track_url=settings.track_url,
         quiet_hours=quiet_hours,
+        digest_period=settings.digest_policy().period,
     )
     senders = {
         "email": SmtpSender(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
@@ -48,7 +50,9 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
     workers = [PollingWorker(f"deliver-{channel}",
                              partial(consumers.deliver, channel=channel, sender=sender, retry=settings.retry_policy(),
                                      quiet_hours=quiet_hours, batch_size=settings.delivery_batch_size,
-                                     lease=settings.sending_lease(), in_doubt=settings.in_doubt_policy(channel)),
+                                     lease=settings.sending_lease(), in_doubt=settings.in_doubt_policy(channel),
+                                     digests=settings.digest_policy() if channel == "email" else None,
+                                     renderer=templates),
                              settings.delivery_poll_interval_s)
                for channel, sender in senders.items()]
 

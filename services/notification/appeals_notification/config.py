@@ -7,6 +7,7 @@ from datetime import time, timedelta
 from pydantic import Field
 
 from appeals_notification.domain.delivery import QuietHours, RetryPolicy
+from appeals_notification.domain.digest import DigestPolicy
 from appeals_runtime.settings import OptionalName, OptionalPath, OptionalSecret, ServiceSettings
 
 
@@ -39,6 +40,8 @@ class NotificationSettings(ServiceSettings):
     delivery_max_attempts: int = Field(8, description="DELIVERY_MAX_ATTEMPTS: then the delivery failed")
     delivery_poll_interval_s: float = Field(1.0, description="DELIVERY_POLL_INTERVAL_S")
     delivery_batch_size: int = Field(200, ge=1, description="DELIVERY_BATCH_SIZE: messages claimed per channel and round")
+    executor_digest_size: int = Field(50, ge=1, description="EXECUTOR_DIGEST_SIZE: an executor's non-urgent messages queued together go as one e-mail of at most this many (1: each alone)")
+    executor_digest_period_s: float = Field(0.0, ge=0, description="EXECUTOR_DIGEST_PERIOD_S: how long such a message waits for others to join its digest (0: none; what is queued goes at once)")
     delivery_in_doubt_email: str = Field("at_most_once", description="DELIVERY_IN_DOUBT_EMAIL: an e-mail whose outcome is unknown after a crash (at_most_once: not sent again, left in doubt; at_least_once: sent again with the same Message-ID)")
     delivery_in_doubt_sms: str = Field("at_least_once", description="DELIVERY_IN_DOUBT_SMS: an SMS whose outcome is unknown after a crash (at_least_once: sent again with the same client message id, which the gateway deduplicates; at_most_once: left in doubt)")
     delivery_sending_lease_s: float | None = Field(None, description="DELIVERY_SENDING_LEASE_S: how long a message may stay 'sending' before it is in doubt (default: three times the longer send time-out, at least 60 s)")
@@ -52,6 +55,9 @@ class NotificationSettings(ServiceSettings):
     def sending_lease(self) -> timedelta:
         seconds = self.delivery_sending_lease_s or max(60.0, 3 * max(self.smtp_timeout_s, self.sms_timeout_s))
         return timedelta(seconds=seconds)
+
+    def digest_policy(self) -> DigestPolicy:
+        return DigestPolicy(self.executor_digest_size, timedelta(seconds=self.executor_digest_period_s))
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(timedelta(seconds=self.delivery_retry_initial_s), timedelta(seconds=self.delivery_retry_ceiling_s),

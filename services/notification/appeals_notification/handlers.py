@@ -27,7 +27,9 @@ from appeals_contracts.events import (
     DeadlineExtended,
     DeadlineScheduled,
 )
+from appeals_notification.domain import digest
 from appeals_notification.domain.delivery import QuietHours, RetryPolicy
+from appeals_notification.domain.digest import DigestPolicy
 from appeals_notification.domain.ledger import Attempt, LedgerRow, NoticeRow
 from appeals_notification.domain.messages import (
     AppealFacts,
@@ -60,6 +62,10 @@ class Ledger(Protocol):
                       send_at: datetime) -> None: ...
     async def skipped(self, notification_id: UUID, reason: str, at: datetime) -> None: ...
     async def claim_due(self, channel: str, now: datetime, limit: int) -> list[LedgerRow]: ...
+    async def queued_behind(self, notification_id: UUID, limit: int) -> list[LedgerRow]:
+        """Pending rows queued for the same recipient behind this one, in order, locked."""
+        ...
+    async def digested(self, head: UUID, behind: Sequence[UUID]) -> None: ...
     async def sending(self, notification_ids: Sequence[UUID], at: datetime) -> None: ...
     async def stale_sending(self, channel: str, before: datetime, limit: int) -> list[LedgerRow]: ...
     async def postpone(self, notification_id: UUID, until: datetime) -> None: ...
@@ -91,6 +97,7 @@ class Writer:
     default_language: str
     track_url: str
     quiet_hours: QuietHours | None
+    digest_period: timedelta = timedelta(0)  # how long an executor's message waits for a digest
 
 
 def _facts_of(event: Event) -> dict[str, Any]:
@@ -151,29 +158,59 @@ async def write_ready(uow: UnitOfWork, appeal: AppealFacts, *, writer: Writer, n
         send_at = now
         if where.delivery_channel == "sms" and writer.quiet_hours is not None:
             send_at = writer.quiet_hours.earliest_send(now, urgent=row.urgent)
+        elif digest.digestible(row):
+            send_at = now + writer.digest_period
         await uow.ledger.written(row.notification_id, where, message.subject, message.body, send_at)
 
 
 async def claim_for_sending(uow: UnitOfWork, *, channel: str, now: datetime, quiet_hours: QuietHours | None,
-                            limit: int) -> list[LedgerRow]:
+                            limit: int, digests: DigestPolicy | None = None) -> list[LedgerRow]:
     """Claim the due heads of the recipients' queues on one channel and mark them as being
     sent (SMS in quiet hours are postponed instead). The caller commits this before it calls
     any provider, and records the outcomes with :func:`record_outcomes` after: a fault in
-    between leaves the rows "sending", never pending, so they are not sent again by accident."""
+    between leaves the rows "sending", never pending, so they are not sent again by accident.
+
+    With ``digests``, a head that goes into an executor's digest brings the digestible rows
+    queued right behind it (at most ``digests.size`` in all; the first other row ends it)."""
     rows = await uow.ledger.claim_due(channel, now, limit)
     sendable: list[LedgerRow] = []
     for row in rows:
         if channel == "sms" and quiet_hours is not None and not row.urgent and quiet_hours.is_quiet(now):
             await uow.ledger.postpone(row.notification_id, quiet_hours.earliest_send(now, urgent=False))
-        else:
-            sendable.append(row)
+            continue
+        sendable.append(row)
+        if digests is not None and digests.size > 1 and digest.digestible(row):
+            joined = []
+            for behind in await uow.ledger.queued_behind(row.notification_id, digests.size - 1):
+                if not digest.digestible(behind):
+                    break
+                joined.append(behind)
+            if joined:
+                await uow.ledger.digested(row.notification_id, [r.notification_id for r in joined])
+                sendable += joined
     await uow.ledger.sending([r.notification_id for r in sendable], now)
     return sendable
 
 
-async def send_all(sender: Sender, rows: Sequence[LedgerRow]) -> list[BaseException | None]:
-    """Call the provider for every row at once; one outcome per row."""
-    return list(await asyncio.gather(*(sender.send(_outgoing(r)) for r in rows), return_exceptions=True))
+async def send_all(sender: Sender, rows: Sequence[LedgerRow], *,
+                   renderer: Renderer | None = None) -> list[BaseException | None]:
+    """Call the provider for every message at once; one outcome per row. With a ``renderer``,
+    an executor's digestible rows go as one digest e-mail, and its outcome is each one's."""
+    groups = digest.group(rows) if renderer is not None else [[r] for r in rows]
+    outcomes = await asyncio.gather(*(sender.send(_outgoing(g[0]) if len(g) == 1 else _digest(g, renderer))
+                                      for g in groups), return_exceptions=True)
+    by_id = {r.notification_id: outcome for g, outcome in zip(groups, outcomes, strict=True) for r in g}
+    return [by_id[r.notification_id] for r in rows]
+
+
+def _digest(rows: Sequence[LedgerRow], renderer: Renderer | None) -> Outgoing:
+    assert renderer is not None
+    head = rows[0]
+    message = renderer.render(digest.TEMPLATE, head.language or "ru", {
+        "count": len(rows), "messages": [{"subject": r.subject or "", "body": r.body or ""} for r in rows]})
+    # The head's id names the digest (its Message-ID): the same rows claimed again make the same one.
+    return Outgoing(head.notification_id, head.appeal_id, digest.TEMPLATE, head.address, head.language or "",
+                    message.subject, message.body, False)
 
 
 async def record_outcomes(uow: UnitOfWork, rows: Sequence[LedgerRow], outcomes: Sequence[BaseException | None], *,

@@ -9,6 +9,8 @@ from appeals_notification.adapters import events
 from appeals_notification.domain.ledger import LedgerRow
 from appeals_notification.domain.delivery import QuietHours, RetryPolicy
 from appeals_notification.domain.messages import AppealFacts
+from appeals_notification.adapters.templates import Templates
+from appeals_notification.domain.digest import DigestPolicy
 from appeals_notification.domain.outgoing import DeliveryError
 
 NOON_ALMATY = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
@@ -16,16 +18,34 @@ MIDNIGHT_ALMATY = datetime(2026, 12, 1, 19, 0, tzinfo=UTC)
 
 
 def row(attempts: int = 0, urgent: bool = False) -> LedgerRow:
-    return LedgerRow(uuid4(), uuid4(), "citizen", "citizen.registered", urgent, {}, "citizen:x", "sms", "+7701",
-                     "ru", "Subject", "Body", attempts)
+    return LedgerRow(uuid4(), uuid4(), "citizen", "citizen.registered", urgent, {}, f"citizen:{uuid4()}", "sms",
+                     "+7701", "ru", "Subject", "Body", attempts)
+
+
+def executor_row(subject: str, urgent: bool = False, recipient: str = "executor:medeu") -> LedgerRow:
+    return LedgerRow(uuid4(), uuid4(), "executor", "executor.assigned", urgent, {}, recipient, "email",
+                     "medeu@example.kz", "ru", subject, f"Body of {subject}", 0)
 
 
 class FakeLedger:
     def __init__(self, rows, stale=()):
         self.rows, self.attempts, self.postponed, self.marked, self.stale = rows, [], [], [], list(stale)
+        self.digests = []
 
     async def claim_due(self, channel, now, limit):
-        return self.rows[:limit]
+        heads, seen = [], set()
+        for r in self.rows:  # the head of each recipient's queue
+            if r.recipient not in seen:
+                seen.add(r.recipient)
+                heads.append(r)
+        return heads[:limit]
+
+    async def queued_behind(self, notification_id, limit):
+        head = next(r for r in self.rows if r.notification_id == notification_id)
+        return [r for r in self.rows if r.recipient == head.recipient][1:limit + 1]
+
+    async def digested(self, head, behind):
+        self.digests.append((head, list(behind)))
 
     async def sending(self, notification_ids, at):
         self.marked += list(notification_ids)
@@ -138,3 +158,33 @@ async def test_a_message_left_sending_is_sent_again_under_its_id_or_left_in_doub
     [(_, attempt, outcome, reason, next_at)] = email.ledger.attempts
     assert (attempt, outcome, next_at) == (1, "in_doubt", None) and "not sent again" in reason
     assert email.announced == [], "nothing is announced for a message in doubt"
+
+
+async def test_an_executors_queued_messages_go_as_one_digest_in_order_up_to_its_size():
+    queued = [executor_row(f"A{i}") for i in range(5)]
+    urgent_then_more = [executor_row("U", urgent=True), executor_row("after")]
+    other = executor_row("B0", recipient="executor:almaly")
+    uow, sender = FakeUow(queued + urgent_then_more + [other]), Sender()
+    rows = await handlers.claim_for_sending(uow, channel="email", now=NOON_ALMATY, quiet_hours=None, limit=10,
+                                            digests=DigestPolicy(size=4))
+    assert [r.subject for r in rows] == ["A0", "A1", "A2", "A3", "B0"], "a digest holds at most its size"
+    assert uow.ledger.digests == [(queued[0].notification_id, [r.notification_id for r in queued[1:4]])]
+    outcomes = await handlers.send_all(sender, rows, renderer=Templates())
+    assert outcomes == [None] * 5 and len(sender.sent) == 2
+    digest_mail = next(m for m in sender.sent if m.template == "executor.digest")
+    assert digest_mail.notification_id == queued[0].notification_id and "4" in digest_mail.subject
+    assert [digest_mail.body.index(f"A{i}") for i in range(4)] == sorted(digest_mail.body.index(f"A{i}") for i in range(4))
+    await handlers.record_outcomes(uow, rows, outcomes, channel="email", now=NOON_ALMATY, retry=RetryPolicy())
+    assert [e.event_type for e in uow.announced] == ["notification.delivered"] * 5, "each notice delivered as itself"
+
+
+async def test_an_urgent_message_is_never_digested_and_a_failed_digest_fails_each_of_its_notices():
+    uow = FakeUow([executor_row("U", urgent=True), executor_row("next")])
+    rows = await handlers.claim_for_sending(uow, channel="email", now=NOON_ALMATY, quiet_hours=None, limit=10,
+                                            digests=DigestPolicy(size=10))
+    assert [r.subject for r in rows] == ["U"] and not uow.ledger.digests
+    failing = FakeUow([executor_row("A"), executor_row("B")])
+    rows = await handlers.claim_for_sending(failing, channel="email", now=NOON_ALMATY, quiet_hours=None, limit=10,
+                                            digests=DigestPolicy(size=10))
+    outcomes = await handlers.send_all(Sender(DeliveryError("SMTP 451")), rows, renderer=Templates())
+    assert [str(o) for o in outcomes] == ["SMTP 451", "SMTP 451"]

@@ -55,3 +55,12 @@ def test_language_choice():
     assert choose_language("fr", None, "ru") == "ru"
     with pytest.raises(ValueError):
         choose_language(None, None, "de")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_executors_digest_lists_its_messages_in_order(language):
+    messages = [{"subject": f"New appeal OA-2026-0000000{i}", "body": f"Body {i}"} for i in (1, 2, 3)]
+    digest = Templates().render("executor.digest", language, {"count": 3, "messages": messages})
+    assert "3" in digest.subject
+    positions = [digest.body.index(f"OA-2026-0000000{i}") for i in (1, 2, 3)]
+    assert positions == sorted(positions) and all(f"Body {i}" in digest.body for i in (1, 2, 3))

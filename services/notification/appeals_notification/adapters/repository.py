@@ -105,6 +105,21 @@ class PostgresLedger:
                 ORDER BY d.next_attempt_at, d.queue_seq LIMIT $3 FOR UPDATE OF d SKIP LOCKED""", channel, now, limit)
         return [_ledger(r) for r in rows]
 
+    async def queued_behind(self, notification_id: UUID, limit: int) -> list[LedgerRow]:
+        """Pending rows queued for the same recipient behind this one, in queue order, locked
+        (no other worker holds them: the queue's head, ours, keeps them from being claimed)."""
+        rows = await self._conn.fetch(
+            f"""SELECT {', '.join('d.' + c.strip() for c in _LEDGER_COLUMNS.split(','))}
+                FROM deliveries h JOIN deliveries d ON d.recipient = h.recipient AND d.queue_seq > h.queue_seq
+                WHERE h.notification_id = $1 AND d.status = 'pending'
+                ORDER BY d.queue_seq LIMIT $2 FOR UPDATE OF d""", notification_id, limit)
+        return [_ledger(r) for r in rows]
+
+    async def digested(self, head: UUID, behind: Sequence[UUID]) -> None:
+        """``behind`` go in ``head``'s digest: the ledger says which message carried them."""
+        await self._conn.execute("UPDATE deliveries SET sent_as = $1 WHERE notification_id = ANY($2::uuid[])",
+                                 head, list(behind))
+
     async def sending(self, notification_ids: Sequence[UUID], at: datetime) -> None:
         """Mark claimed rows as being sent: committed before any provider is called."""
         await self._conn.execute(
@@ -158,7 +173,7 @@ class PostgresLedger:
         """The ledger of one appeal for operators: no addresses, no message bodies."""
         rows = await self._conn.fetch(
             """SELECT d.notification_id, d.source_type, d.audience, d.template, d.status, d.delivery_channel,
-                      d.language, d.subject, d.attempts, d.last_error, d.created_at, d.finished_at,
+                      d.language, d.subject, d.attempts, d.last_error, d.created_at, d.finished_at, d.sent_as,
                       COALESCE(json_agg(json_build_object('attempt', a.attempt, 'at', a.at, 'outcome', a.outcome,
                                                           'error', a.error) ORDER BY a.attempt)
                                FILTER (WHERE a.attempt IS NOT NULL), '[]') AS attempt_log

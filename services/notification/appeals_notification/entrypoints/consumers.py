@@ -7,7 +7,8 @@ from datetime import timedelta
 from appeals_notification import handlers
 from appeals_notification.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_notification.domain.delivery import QuietHours, RetryPolicy
-from appeals_notification.domain.outgoing import Sender
+from appeals_notification.domain.digest import DigestPolicy
+from appeals_notification.domain.outgoing import Renderer, Sender
 from appeals_runtime.consumer import Delivery
 from appeals_runtime.retry import RetryPolicy as RuntimeRetry
 from appeals_runtime.service import Runtime
@@ -30,7 +31,8 @@ RECORDING = RuntimeRetry(attempts=None, initial_s=0.5, max_s=5.0)
 
 
 async def deliver(runtime: Runtime, *, channel: str, sender: Sender | None, retry: RetryPolicy,
-                  quiet_hours: QuietHours | None, batch_size: int, lease: timedelta, in_doubt: str) -> bool:
+                  quiet_hours: QuietHours | None, batch_size: int, lease: timedelta, in_doubt: str,
+                  digests: DigestPolicy | None = None, renderer: Renderer | None = None) -> bool:
     """One round of a channel's worker (each channel has its own, so a provider outage holds
     up only its channel); True when it found messages to send.
 
@@ -46,10 +48,10 @@ async def deliver(runtime: Runtime, *, channel: str, sender: Sender | None, retr
         resolved = await handlers.resolve_in_doubt(uow, channel=channel, now=now, lease=lease, policy=in_doubt,
                                                    limit=batch_size)
         rows = await handlers.claim_for_sending(uow, channel=channel, now=now, quiet_hours=quiet_hours,
-                                                limit=batch_size)
+                                                limit=batch_size, digests=digests)
     if not rows:
         return resolved > 0
-    outcomes = await handlers.send_all(sender, rows)
+    outcomes = await handlers.send_all(sender, rows, renderer=renderer if digests is not None else None)
 
     async def record() -> None:
         async with runtime.unit_of_work() as uow:
