@@ -49,11 +49,12 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def start_profiles(platform: Platform, directory: Path) -> list[subprocess.Popen]:
-    """py-spy recording each service process until stopped: flame graphs (SVG) in ``directory``."""
+    """py-spy recording each service process until stopped: collapsed stacks (``<service>.folded``,
+    what flamegraph.pl, speedscope or inferno draw as flame graphs) in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     spy = Path(sys.executable).with_name("py-spy")
     return [subprocess.Popen([str(spy), "record", "--pid", str(p.pid), "--rate", "50", "--nonblocking",
-                              "--output", str(directory / f"{name}.svg")],
+                              "--format", "raw", "--output", str(directory / f"{name}.folded")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for name, group in platform.processes.items() for p in group[:1] if p.pid]
 
@@ -180,7 +181,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=None, help="seconds for all stages (default: scales with N)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--profile", action="store_true",
-                        help="record each service with py-spy during the surge (flame graphs beside the result)")
+                        help="record each service with py-spy during the surge (profiles beside the result)")
     args = parser.parse_args()
     profile_dir = args.results / f"surge-{args.appeals}-profiles" if args.profile else None
     timeout = args.timeout or max(300.0, args.appeals / 20)
@@ -194,7 +195,7 @@ def main() -> int:
     print(report(result))
     print(f"\nresult: {path}\nchart:  {path.with_suffix('.png')}")
     if profile_dir:
-        print(f"flame graphs: {profile_dir}/<service>.svg")
+        print(f"profiles (collapsed stacks for a flame graph): {profile_dir}/<service>.folded")
     return 1 if result["problems"] or not result["finished"] else 0
 
 

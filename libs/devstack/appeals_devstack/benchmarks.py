@@ -248,6 +248,11 @@ class Resources:
         self.interval_s = interval_s
         self.processes = {name: [psutil.Process(p.pid) for p in group if p.pid is not None]
                           for name, group in platform.processes.items()}
+        # What shares the cores with the services: the database server, the broker, and this
+        # process (the load, the observer and the mail and SMS sinks).
+        self.processes["postgresql"] = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
+        self.processes["broker"] = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "tansu"]
+        self.processes["bench and sinks"] = [psutil.Process()]
         self.cpu_start = {name: self._cpu(name) for name in self.processes}
         self.peak_rss = {name: 0 for name in self.processes}
         self._task: asyncio.Task | None = None

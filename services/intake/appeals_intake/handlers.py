@@ -91,9 +91,10 @@ async def submit_appeals(
     return outcomes
 
 
-async def record_progress(uow: UnitOfWork, appeal_id: UUID, entry: TimelineEntry) -> None:
-    """Add another service's event to the appeal's timeline (the status read model)."""
-    await uow.appeals.add_timeline([(appeal_id, entry)])
+async def record_progress(uow: UnitOfWork, entries: Sequence[tuple[UUID, TimelineEntry]]) -> None:
+    """Add other services' events to their appeals' timelines (the status read model)."""
+    if entries:
+        await uow.appeals.add_timeline(entries)
 
 
 @dataclass(frozen=True)

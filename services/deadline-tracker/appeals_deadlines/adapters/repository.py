@@ -47,10 +47,12 @@ class PostgresDeadlineRepository:
         return [(r["kind"], json.loads(r["args"])) for r in sorted(rows, key=lambda r: r["seq"])]
 
     async def add_timers(self, timers: Sequence[Timer]) -> None:
-        await self._conn.executemany(
-            """INSERT INTO timers (appeal_id, kind, due_at, fire_at) VALUES ($1, $2, $3, $4)
+        await self._conn.execute(
+            """INSERT INTO timers (appeal_id, kind, due_at, fire_at)
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[])
                ON CONFLICT DO NOTHING""",
-            [(t.appeal_id, t.kind, t.due_at, t.fire_at) for t in timers])
+            [t.appeal_id for t in timers], [t.kind for t in timers], [t.due_at for t in timers],
+            [t.fire_at for t in timers])
 
     async def cancel_timers(self, appeal_id: UUID) -> None:
         await self._conn.execute("DELETE FROM timers WHERE appeal_id = $1 AND fired_at IS NULL", appeal_id)

@@ -24,8 +24,10 @@ class PostgresReadModel:
 
     # -- facts from events -------------------------------------------------------------
     async def lock_appeal(self, appeal_id: UUID) -> dict[str, Any]:
-        await self._conn.execute("INSERT INTO appeals (appeal_id) VALUES ($1) ON CONFLICT DO NOTHING", appeal_id)
-        return dict(await self._conn.fetchrow("SELECT * FROM appeals WHERE appeal_id = $1 FOR UPDATE", appeal_id))
+        # One statement: the upsert's update takes the row lock and returns the row.
+        return dict(await self._conn.fetchrow(
+            """INSERT INTO appeals (appeal_id) VALUES ($1)
+               ON CONFLICT (appeal_id) DO UPDATE SET appeal_id = EXCLUDED.appeal_id RETURNING *""", appeal_id))
 
     async def register(self, appeal_id: UUID, **facts: Any) -> None:
         await self._update(appeal_id, facts)

@@ -56,12 +56,15 @@ class PostgresAppealRepository:
         return [_appeal(r) for r in rows]
 
     async def add_timeline(self, rows: Sequence[tuple[UUID, TimelineEntry]]) -> None:
-        await self._conn.executemany(
+        """One statement for the whole batch."""
+        await self._conn.execute(
             """INSERT INTO appeal_timeline (event_id, appeal_id, event_type, occurred_at, details)
-               VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (event_id) DO NOTHING""",
-            [(UUID(e.event_id), appeal_id, e.event_type, e.occurred_at, json.dumps(e.details, default=str))
-             for appeal_id, e in rows],
-        )
+               SELECT event_id, appeal_id, event_type, occurred_at, details::jsonb
+               FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::text[])
+                    AS t(event_id, appeal_id, event_type, occurred_at, details)
+               ON CONFLICT (event_id) DO NOTHING""",
+            [UUID(e.event_id) for _, e in rows], [appeal_id for appeal_id, _ in rows], [e.event_type for _, e in rows],
+            [e.occurred_at for _, e in rows], [json.dumps(e.details, default=str) for _, e in rows])
 
     async def timeline(self, appeal_id: UUID) -> list[TimelineEntry]:
         rows = await self._conn.fetch(

@@ -28,14 +28,16 @@ def subscribe_all(runtime: Runtime, catalog: Catalog, settings: IntakeSettings) 
         await handlers.submit_appeals(uow, commands, catalog=catalog, prefix=settings.registration_prefix,
                                       now=runtime.clock.now(), token_secret=settings.token_secret())
 
-    async def on_progress(uow: PostgresUnitOfWork, delivery: Delivery) -> None:
-        appeal_id = getattr(delivery.event, "appeal_id", None)
-        if appeal_id is None:
-            return
-        payload = delivery.event.model_dump(mode="json")
-        entry = TimelineEntry(str(delivery.envelope.id), delivery.envelope.type, delivery.envelope.time,
-                              handlers.timeline_details(delivery.envelope.type, payload))
-        await handlers.record_progress(uow, appeal_id, entry)
+    async def on_progress(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
+        entries = []
+        for delivery in deliveries:
+            appeal_id = getattr(delivery.event, "appeal_id", None)
+            if appeal_id is None:
+                continue
+            details = handlers.timeline_details(delivery.envelope.type, delivery.event.model_dump(mode="json"))
+            entries.append((appeal_id, TimelineEntry(str(delivery.envelope.id), delivery.envelope.type,
+                                                     delivery.envelope.time, details)))
+        await handlers.record_progress(uow, entries)
 
     runtime.consumer.subscribe_batch(runtime.broker, "appeals.intake.v1", on_appeals_intake)
-    runtime.consumer.subscribe(runtime.broker, PROGRESS_TOPICS, on_progress, name="progress")
+    runtime.consumer.subscribe_batch(runtime.broker, PROGRESS_TOPICS, on_progress, name="progress")
