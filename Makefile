@@ -6,7 +6,7 @@ PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e servi
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install tools chaos run demo stack trace asyncapi test test-unit test-integration bench-surge bench-latency bench-intake bench-deadlines schemas constraints routing-rules calendar clean
+.PHONY: install tools chaos run demo stack trace asyncapi test test-unit test-integration bench-surge bench-latency bench-relay bench-intake bench-deadlines schemas constraints routing-rules calendar clean
 
 install: $(STAMP)
 
@@ -56,6 +56,9 @@ bench-surge: install  ## N appeals (default 100,000) through all five services v
 
 bench-latency: install  ## a steady RATE appeals/s (default 200) for 60 s: p50/p95/p99 per stage
 	$(BIN)/python bench/latency.py --rate $(or $(RATE),200) --duration $(or $(DURATION),60)
+
+bench-relay: install  ## the outbox relay alone: 100,000 events from one service database vs the raw producer
+	$(BIN)/python bench/relay.py --events $(or $(N),100000)
 
 bench-intake: install  ## 50,000 appeals through intake vs a raw aiokafka baseline
 	$(BIN)/python bench/intake_throughput.py --appeals 50000

@@ -49,7 +49,8 @@ class AppealFactsRepository(Protocol):
         """The appeal's facts (empty ones for an appeal not seen yet), its row locked."""
         ...
     async def register(self, facts: AppealFacts) -> AppealFacts:
-        """Keep a registration's facts; returns the appeal's facts now (as the others do)."""
+        """Keep a registration's facts; returns the appeal's facts now. Like the other two
+        changes, it creates the appeal's row when unknown and locks it."""
         ...
     async def set_executor(self, appeal_id: UUID, executor_code: str) -> AppealFacts: ...
     async def move_due(self, appeal_id: UUID, due_at: datetime) -> AppealFacts: ...
@@ -58,6 +59,9 @@ class AppealFactsRepository(Protocol):
 class Ledger(Protocol):
     async def add(self, notices: Sequence[NoticeRow]) -> None: ...
     async def waiting(self, appeal_id: UUID) -> list[LedgerRow]: ...
+    async def add_and_list_waiting(self, appeal_id: UUID, notices: Sequence[NoticeRow]) -> list[LedgerRow]:
+        """Add ``notices`` (as :meth:`add`), then the appeal's waiting rows (as :meth:`waiting`)."""
+        ...
     async def written(self, notification_id: UUID, route: Route, subject: str, body: str,
                       send_at: datetime) -> None: ...
     async def skipped(self, notification_id: UUID, reason: str, at: datetime) -> None: ...
@@ -117,7 +121,7 @@ def _facts_of(event: Event) -> dict[str, Any]:
 
 async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event, *, writer: Writer, now: datetime) -> None:
     appeal_id: UUID = event.appeal_id  # type: ignore[attr-defined]
-    appeal = await uow.appeals.get_for_update(appeal_id)  # serialises the appeal's events across replicas
+    # Every branch locks the appeal's row: that serialises its events across replicas.
     if isinstance(event, AppealRegistered):
         contact = event.citizen
         appeal = await uow.appeals.register(AppealFacts(
@@ -131,20 +135,28 @@ async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event, *, writer:
         appeal = await uow.appeals.set_executor(appeal_id, event.executor_code)
     elif isinstance(event, (DeadlineScheduled, DeadlineExtended)):
         appeal = await uow.appeals.move_due(appeal_id, event.due_at)
+    else:
+        appeal = await uow.appeals.get_for_update(appeal_id)
     facts = _facts_of(event)
-    notices = notices_for(envelope.type)
-    if notices:
-        await uow.ledger.add([NoticeRow(uuid4(), envelope.id, envelope.type, appeal_id, n.audience, n.template,
-                                        n.urgent, facts) for n in notices])
-    await write_ready(uow, appeal, writer=writer, now=now)
+    notices = [NoticeRow(uuid4(), envelope.id, envelope.type, appeal_id, n.audience, n.template, n.urgent, facts)
+               for n in notices_for(envelope.type)]
+    await write_ready(uow, appeal, writer=writer, now=now, new=notices)
 
 
-async def write_ready(uow: UnitOfWork, appeal: AppealFacts, *, writer: Writer, now: datetime) -> None:
-    """Render the appeal's waiting notices whose facts are complete; the rest keep waiting.
-    ``appeal``: its facts as this transaction locked and changed them."""
+async def write_ready(uow: UnitOfWork, appeal: AppealFacts, *, writer: Writer, now: datetime,
+                      new: Sequence[NoticeRow] = ()) -> None:
+    """Add the ``new`` notices, then render the appeal's waiting notices whose facts are
+    complete; the rest keep waiting. ``appeal``: its facts as this transaction locked and
+    changed them."""
     appeal_id = appeal.appeal_id
+    if not appeal.registered:
+        # Nothing can be written yet: every notice needs the registration.
+        if new:
+            await uow.ledger.add(new)
+        return
     # The registration notice opens the citizen's conversation, whichever event completed it.
-    waiting = sorted(await uow.ledger.waiting(appeal_id), key=lambda r: r.template != "citizen.registered")
+    waiting = sorted(await uow.ledger.add_and_list_waiting(appeal_id, new),
+                     key=lambda r: r.template != "citizen.registered")
     for row in waiting:
         if not is_ready(row.audience, row.template, appeal, row.facts):
             continue

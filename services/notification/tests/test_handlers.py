@@ -33,15 +33,17 @@ class FakeAppeals:
         return self.facts.setdefault(appeal_id, AppealFacts(appeal_id))
 
     async def register(self, facts):
-        self.facts[facts.appeal_id] = replace(facts, executor_code=self.facts[facts.appeal_id].executor_code,
-                                              due_at=self.facts[facts.appeal_id].due_at)
+        known = self.facts.setdefault(facts.appeal_id, AppealFacts(facts.appeal_id))
+        self.facts[facts.appeal_id] = replace(facts, executor_code=known.executor_code, due_at=known.due_at)
         return self.facts[facts.appeal_id]
 
     async def set_executor(self, appeal_id, executor_code):
+        self.facts.setdefault(appeal_id, AppealFacts(appeal_id))
         self.facts[appeal_id] = replace(self.facts[appeal_id], executor_code=executor_code)
         return self.facts[appeal_id]
 
     async def move_due(self, appeal_id, due_at):
+        self.facts.setdefault(appeal_id, AppealFacts(appeal_id))
         self.facts[appeal_id] = replace(self.facts[appeal_id], due_at=max(due_at, self.facts[appeal_id].due_at or due_at))
         return self.facts[appeal_id]
 
@@ -57,6 +59,10 @@ class FakeLedger:
                        for r in self.rows.values()):
                 self.rows[n.notification_id] = {"source": n.source_event_id, "notice": n, "audience": n.audience,
                                                 "template": n.template, "status": "waiting"}
+
+    async def add_and_list_waiting(self, appeal_id, notices):
+        await self.add(notices)
+        return await self.waiting(appeal_id)
 
     async def waiting(self, appeal_id):
         return [LedgerRow(r["notice"].notification_id, appeal_id, r["audience"], r["template"], r["notice"].urgent,

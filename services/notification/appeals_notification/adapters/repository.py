@@ -39,20 +39,28 @@ class PostgresAppealFacts:
             f"""INSERT INTO appeals (appeal_id) VALUES ($1)
                 ON CONFLICT (appeal_id) DO UPDATE SET appeal_id = EXCLUDED.appeal_id RETURNING {_FACTS}""", appeal_id)
 
+    # Each change below is one upsert: it creates the appeal's row when unknown, takes its lock
+    # and returns the facts as changed (no separate get_for_update before it).
     async def register(self, facts: AppealFacts) -> AppealFacts:
-        names = [n for n in _FACT_COLUMNS if n not in ("appeal_id", "executor_code", "due_at")]
-        sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
-        return await self._one(f"UPDATE appeals SET {sets} WHERE appeal_id = $1 RETURNING {_FACTS}", facts.appeal_id,
-                               *(getattr(facts, n) for n in names))
+        names = [n for n in _FACT_COLUMNS if n not in ("executor_code", "due_at")]
+        values = ", ".join(f"${i + 1}" for i in range(len(names)))
+        sets = ", ".join(f"{n} = EXCLUDED.{n}" for n in names if n != "appeal_id")
+        return await self._one(
+            f"""INSERT INTO appeals ({', '.join(names)}) VALUES ({values})
+                ON CONFLICT (appeal_id) DO UPDATE SET {sets} RETURNING {_FACTS}""",
+            *(getattr(facts, n) for n in names))
 
     async def set_executor(self, appeal_id: UUID, executor_code: str) -> AppealFacts:
-        return await self._one(f"UPDATE appeals SET executor_code = $2 WHERE appeal_id = $1 RETURNING {_FACTS}",
-                               appeal_id, executor_code)
+        return await self._one(
+            f"""INSERT INTO appeals (appeal_id, executor_code) VALUES ($1, $2)
+                ON CONFLICT (appeal_id) DO UPDATE SET executor_code = EXCLUDED.executor_code RETURNING {_FACTS}""",
+            appeal_id, executor_code)
 
     async def move_due(self, appeal_id: UUID, due_at: datetime) -> AppealFacts:
         """Due times only move later (an extension), whatever order the events came in."""
         return await self._one(
-            f"""UPDATE appeals SET due_at = GREATEST(COALESCE(due_at, $2), $2) WHERE appeal_id = $1
+            f"""INSERT INTO appeals (appeal_id, due_at) VALUES ($1, $2)
+                ON CONFLICT (appeal_id) DO UPDATE SET due_at = GREATEST(appeals.due_at, EXCLUDED.due_at)
                 RETURNING {_FACTS}""", appeal_id, due_at)
 
     async def _one(self, sql: str, *args: Any) -> AppealFacts:
@@ -73,6 +81,26 @@ class PostgresLedger:
                ON CONFLICT (source_event_id, audience, template) DO NOTHING""",
             [(n.notification_id, n.source_event_id, n.source_type, n.appeal_id, n.audience, n.template, n.urgent,
               json.dumps(n.facts, default=str)) for n in notices])
+
+    async def add_and_list_waiting(self, appeal_id: UUID, notices: Sequence[NoticeRow]) -> list[LedgerRow]:
+        """:meth:`add`, then :meth:`waiting`, in one statement (the appeal's row lock, which the
+        caller holds, keeps other writers of its notices out)."""
+        rows = await self._conn.fetch(
+            f"""WITH added AS (
+                    INSERT INTO deliveries (notification_id, source_event_id, source_type, appeal_id, audience,
+                                            template, urgent, facts, status)
+                    SELECT n.*, 'waiting' FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::text[],
+                                                      $7::text[], $8::bool[], $9::jsonb[]) AS n
+                    ON CONFLICT (source_event_id, audience, template) DO NOTHING
+                    RETURNING seq, {_LEDGER_COLUMNS})
+                SELECT {_LEDGER_COLUMNS} FROM (
+                    SELECT seq, {_LEDGER_COLUMNS} FROM deliveries WHERE appeal_id = $1 AND status = 'waiting'
+                    UNION ALL SELECT * FROM added) w ORDER BY seq""",
+            appeal_id, [n.notification_id for n in notices], [n.source_event_id for n in notices],
+            [n.source_type for n in notices], [n.appeal_id for n in notices], [n.audience for n in notices],
+            [n.template for n in notices], [n.urgent for n in notices],
+            [json.dumps(n.facts, default=str) for n in notices])
+        return [_ledger(r) for r in rows]
 
     async def waiting(self, appeal_id: UUID) -> list[LedgerRow]:
         rows = await self._conn.fetch(
