@@ -50,7 +50,10 @@ class UnitOfWork(Protocol):
 async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event) -> None:
     """Keep the read model: facts, assignments, answers into the queue, escalations on breach."""
     appeal_id: UUID = event.appeal_id  # type: ignore[attr-defined]
-    await uow.model.lock_appeal(appeal_id)
+    # Every branch locks the appeal's row first (registering, assigning and moving the due time
+    # create it when unknown and lock it in the same statement): its events apply one at a time.
+    if not isinstance(event, (AppealRegistered, AppealAssigned, DeadlineScheduled, DeadlineExtended)):
+        await uow.model.lock_appeal(appeal_id)
     if isinstance(event, AppealRegistered):
         await uow.model.register(appeal_id, registration_number=event.registration_number, channel=event.channel,
                                  kind=event.kind, category=event.category, district=event.district,

@@ -29,13 +29,13 @@ class FakeReadModel:
         return self.appeals.setdefault(appeal_id, {"appeal_id": appeal_id, "status": "open"})
 
     async def register(self, appeal_id, **facts):
-        self.appeals[appeal_id].update(facts)
+        (await self.lock_appeal(appeal_id)).update(facts)
 
     async def assign(self, event_id, appeal_id, executor_code, at):
-        self.appeals[appeal_id]["executor_code"] = executor_code
+        (await self.lock_appeal(appeal_id))["executor_code"] = executor_code
 
     async def move_due(self, appeal_id, due_at):
-        current = self.appeals[appeal_id].get("due_at")
+        current = (await self.lock_appeal(appeal_id)).get("due_at")
         self.appeals[appeal_id]["due_at"] = max(current, due_at) if current else due_at
 
     async def not_routed(self, appeal_id):
