@@ -127,6 +127,7 @@ class EventConsumer:
             batch=True,
             max_records=self._settings.consumer_max_records,
             batch_timeout_ms=self._settings.consumer_batch_timeout_ms,
+            fetch_max_wait_ms=self._settings.consumer_fetch_max_wait_ms,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             session_timeout_ms=self._settings.consumer_session_timeout_ms,

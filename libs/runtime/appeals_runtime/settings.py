@@ -58,6 +58,7 @@ class ServiceSettings(BaseSettings):
     worker_stop_timeout_s: float = Field(20.0, description="WORKER_STOP_TIMEOUT_S: on shutdown, how long a background worker may take to finish its current step (a delivery in progress) before it is cancelled")
     consumer_max_records: int = Field(500, description="CONSUMER_MAX_RECORDS: largest batch handed to a handler")
     consumer_batch_timeout_ms: int = Field(100, description="CONSUMER_BATCH_TIMEOUT_MS: how long to wait to fill a batch")
+    consumer_fetch_max_wait_ms: int = Field(500, ge=1, description="CONSUMER_FETCH_MAX_WAIT_MS: how long the broker may hold a fetch that found nothing (Apache Kafka answers as soon as a record arrives; the embedded broker only when this is over, so it runs with 100)")
     consumer_session_timeout_ms: int = Field(10_000, description="CONSUMER_SESSION_TIMEOUT_MS")
     consumer_heartbeat_interval_ms: int = Field(3_000, description="CONSUMER_HEARTBEAT_INTERVAL_MS: below a third of the session timeout")
     consumer_max_poll_interval_ms: int = Field(300_000, description="CONSUMER_MAX_POLL_INTERVAL_MS")
