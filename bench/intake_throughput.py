@@ -21,39 +21,31 @@ import time
 import uuid
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
-
+from appeals_devstack.benchmarks import CATEGORIES, baseline, produce_all
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import EmbeddedStack
-from appeals_devstack.testing import produce, submission, submission_record
+from appeals_devstack.testing import submission, submission_record
+from appeals_runtime.dead_letters import reader
 
-CATEGORIES = ("social_aid", "city_entry_exit", "education", "benefits", "movement_within_city")
 
-
-async def _consume_count(bootstrap: str, topic: str, n: int, *, match=None, timeout_s: float = 600) -> float:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-{uuid.uuid4().hex}",
-                                auto_offset_reset="earliest", enable_auto_commit=False, max_partition_fetch_bytes=4 << 20)
-    await consumer.start()
-    seen: set = set()
-    deadline = time.monotonic() + timeout_s
+async def _registered(bootstrap: str, records, run: str, n: int, timeout_s: float = 600) -> float:
+    """Seconds from producing ``records`` to intake until ``n`` of this run's registrations are out."""
+    consumer, _ = await reader(bootstrap, "appeals.registered.v1", wait_s=60)
+    start = time.monotonic()
     try:
+        await produce_all(bootstrap, "appeals.intake.v1", records)
+        seen: set[str] = set()
+        deadline = start + timeout_s
         while len(seen) < n and time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=200, max_records=10_000)).values():
-                for r in records:
-                    if match is None or match(r):
-                        seen.add((r.partition, r.offset) if match is None else r.key)
-        return time.monotonic()
+            for batch in (await consumer.getmany(timeout_ms=200, max_records=10_000)).values():
+                for r in batch:
+                    mid = json.loads(r.value)["channel_message_id"]
+                    if mid.startswith(f"{run}-"):
+                        seen.add(mid)
+        return time.monotonic() - start
     finally:
         await consumer.stop()
-
-
-async def _timed(bootstrap: str, in_topic: str, out_topic: str, records, n: int, match=None) -> float:
-    start = time.monotonic()
-    reader = asyncio.create_task(_consume_count(bootstrap, out_topic, n, match=match))
-    await produce(bootstrap, in_topic, records)
-    end = await reader
-    return end - start
 
 
 def main() -> None:
@@ -65,14 +57,11 @@ def main() -> None:
     records = [submission_record(submission(f"{run}-{i}", category=CATEGORIES[i % 5])) for i in range(n)]
 
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, EmbeddedStack(Path(tmp) / "stack", fresh=True) as info:
-        baseline_topic = f"bench-baseline-{run}"
-        baseline_s = asyncio.run(_timed(info.bootstrap_servers, baseline_topic, baseline_topic, records, n))
+        baseline_s = asyncio.run(baseline(info.bootstrap_servers, records))["seconds"]
         intake = ServiceProcess(next(s for s in SERVICES if s.name == "intake"), info, Path(tmp) / "logs").start()
         try:
             intake.wait_ready()
-            intake_s = asyncio.run(_timed(
-                info.bootstrap_servers, "appeals.intake.v1", "appeals.registered.v1", records, n,
-                match=lambda r: json.loads(r.value)["channel_message_id"].startswith(f"{run}-")))
+            intake_s = asyncio.run(_registered(info.bootstrap_servers, records, run, n))
         finally:
             intake.stop()
 

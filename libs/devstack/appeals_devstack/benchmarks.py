@@ -22,11 +22,10 @@ from typing import Any
 
 import asyncpg
 import psutil
-from aiokafka import AIOKafkaProducer
 
 from appeals_devstack.platform import Platform
 from appeals_runtime.dead_letters import reader
-from appeals_devstack.testing import submission, submission_record
+from appeals_devstack.testing import produce, submission, submission_record
 from appeals_contracts.events import CitizenContact
 
 #: Categories every executor set routes (none ends "not routed").
@@ -59,13 +58,7 @@ def surge_submission(run: str, i: int, *, submitted_at: datetime | None = None):
 
 async def produce_all(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes, list]]) -> None:
     """Publish ``records`` as fast as the broker takes them (acks from all replicas)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=1 << 20)
-    await producer.start()
-    try:
-        futures = [await producer.send(topic, value, key=key, headers=headers) for key, value, headers in records]
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
+    await produce(bootstrap, topic, records, max_batch_size=1 << 20)
 
 
 async def baseline(bootstrap: str, records: list[tuple[bytes, bytes, list]]) -> dict[str, float]:

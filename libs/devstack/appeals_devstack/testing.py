@@ -38,9 +38,10 @@ def submission_record(event: AppealSubmitted, *, source: str = "/adapters/test")
             envelope.kafka_headers())
 
 
-async def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes, list]]) -> None:
-    """Publish records with a plain aiokafka producer, acks awaited."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+async def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes, list]],
+                  **options: Any) -> None:
+    """Publish records with a plain aiokafka producer, acks awaited; ``options`` go to the producer."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **{"acks": "all", "linger_ms": 5, **options})
     await producer.start()
     try:
         futures = [await producer.send(topic, value, key=key, headers=headers) for key, value, headers in records]
