@@ -1,8 +1,8 @@
 """Notification's use cases as plain async functions over a unit of work.
 
-``on_event`` keeps the facts an event brings and puts the notices of the table into the
-ledger; ``write_ready`` renders every notice whose facts are complete, in the same
-transaction (a render failure rolls it all back, and the consumer dead-letters the event);
+``on_events`` keeps the facts a batch of events brings and puts the notices of the table into
+the ledger, rendering every notice whose facts are complete, in the same transaction (a
+render failure rolls it all back, and the consumer finds and dead-letters the event);
 ``deliver_due`` hands written messages to a provider and records the outcome.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID, uuid4
@@ -30,7 +30,7 @@ from appeals_contracts.events import (
 from appeals_notification.domain import digest
 from appeals_notification.domain.delivery import QuietHours, RetryPolicy
 from appeals_notification.domain.digest import DigestPolicy
-from appeals_notification.domain.ledger import Attempt, LedgerRow, NoticeRow
+from appeals_notification.domain.ledger import Attempt, LedgerRow, NoticeRow, Written
 from appeals_notification.domain.messages import (
     AppealFacts,
     Names,
@@ -48,23 +48,22 @@ class AppealFactsRepository(Protocol):
     async def get_for_update(self, appeal_id: UUID) -> AppealFacts:
         """The appeal's facts (empty ones for an appeal not seen yet), its row locked."""
         ...
-    async def register(self, facts: AppealFacts) -> AppealFacts:
-        """Keep a registration's facts; returns the appeal's facts now. Like the other two
-        changes, it creates the appeal's row when unknown and locks it."""
+    async def lock_many(self, appeal_ids: Sequence[UUID]) -> dict[UUID, AppealFacts]:
+        """:meth:`get_for_update` for several appeals at once."""
         ...
-    async def set_executor(self, appeal_id: UUID, executor_code: str) -> AppealFacts: ...
-    async def move_due(self, appeal_id: UUID, due_at: datetime) -> AppealFacts: ...
+    async def save_many(self, facts: Sequence[AppealFacts]) -> None: ...
 
 
 class Ledger(Protocol):
-    async def add(self, notices: Sequence[NoticeRow]) -> None: ...
-    async def waiting(self, appeal_id: UUID) -> list[LedgerRow]: ...
-    async def add_and_list_waiting(self, appeal_id: UUID, notices: Sequence[NoticeRow]) -> list[LedgerRow]:
-        """Add ``notices`` (as :meth:`add`), then the appeal's waiting rows (as :meth:`waiting`)."""
+    async def waiting_many(self, appeal_ids: Sequence[UUID]) -> dict[UUID, list[LedgerRow]]:
+        """The appeals' waiting notices, each appeal's in the order they were added."""
         ...
-    async def written(self, notification_id: UUID, route: Route, subject: str, body: str,
-                      send_at: datetime) -> None: ...
-    async def skipped(self, notification_id: UUID, reason: str, at: datetime) -> None: ...
+    async def record_writing(self, new: Sequence[NoticeRow], written: Sequence[Written],
+                             skipped: Sequence[tuple[UUID, str]], at: datetime) -> None:
+        """Add the ``new`` notices (one already there for the same source event, audience and
+        template is left alone) and record which were written, in that order (each recipient's
+        queue), and which skipped with the reason."""
+        ...
     async def claim_due(self, channel: str, now: datetime, limit: int) -> list[LedgerRow]: ...
     async def queued_behind(self, notification_id: UUID, limit: int) -> list[LedgerRow]:
         """Pending rows queued for the same recipient behind this one, in order, locked."""
@@ -119,51 +118,74 @@ def _facts_of(event: Event) -> dict[str, Any]:
     return {}
 
 
-async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event, *, writer: Writer, now: datetime) -> None:
-    appeal_id: UUID = event.appeal_id  # type: ignore[attr-defined]
-    # Every branch locks the appeal's row: that serialises its events across replicas.
+def with_event(appeal: AppealFacts, event: Event) -> AppealFacts:
+    """The appeal's facts after ``event``: a registration sets its own (the executor and the
+    due time stay as other topics set them), an assignment the executor; due times only move
+    later (an extension), whatever order the events come in."""
     if isinstance(event, AppealRegistered):
         contact = event.citizen
-        appeal = await uow.appeals.register(AppealFacts(
-            appeal_id=appeal_id, registered=True, registration_number=event.registration_number,
-            channel=event.channel, social_network=event.social_network,
-            channel_message_id=event.channel_message_id, language=event.language,
-            preferred_language=contact.preferred_language if contact else None,
-            email=contact.email if contact else None, phone=contact.phone if contact else None,
-            category=event.category, district=event.district, status_token=event.status_token))
-    elif isinstance(event, AppealAssigned):
-        appeal = await uow.appeals.set_executor(appeal_id, event.executor_code)
-    elif isinstance(event, (DeadlineScheduled, DeadlineExtended)):
-        appeal = await uow.appeals.move_due(appeal_id, event.due_at)
-    else:
-        appeal = await uow.appeals.get_for_update(appeal_id)
-    facts = _facts_of(event)
-    notices = [NoticeRow(uuid4(), envelope.id, envelope.type, appeal_id, n.audience, n.template, n.urgent, facts)
-               for n in notices_for(envelope.type)]
-    await write_ready(uow, appeal, writer=writer, now=now, new=notices)
+        return replace(appeal, registered=True, registration_number=event.registration_number,
+                       channel=event.channel, social_network=event.social_network,
+                       channel_message_id=event.channel_message_id, language=event.language,
+                       preferred_language=contact.preferred_language if contact else None,
+                       email=contact.email if contact else None, phone=contact.phone if contact else None,
+                       category=event.category, district=event.district, status_token=event.status_token)
+    if isinstance(event, AppealAssigned):
+        return replace(appeal, executor_code=event.executor_code)
+    if isinstance(event, (DeadlineScheduled, DeadlineExtended)):
+        return replace(appeal, due_at=max(appeal.due_at, event.due_at) if appeal.due_at else event.due_at)
+    return appeal
 
 
-async def write_ready(uow: UnitOfWork, appeal: AppealFacts, *, writer: Writer, now: datetime,
-                      new: Sequence[NoticeRow] = ()) -> None:
-    """Add the ``new`` notices, then render the appeal's waiting notices whose facts are
-    complete; the rest keep waiting. ``appeal``: its facts as this transaction locked and
-    changed them."""
-    appeal_id = appeal.appeal_id
-    if not appeal.registered:
-        # Nothing can be written yet: every notice needs the registration.
-        if new:
-            await uow.ledger.add(new)
+async def on_events(uow: UnitOfWork, events: Sequence[tuple[Envelope, Event]], *, writer: Writer,
+                    now: datetime) -> None:
+    """A batch of appeal events: the facts they bring, the notices of the table, and every
+    waiting notice whose facts are now complete rendered.
+
+    Set-based: the batch's appeals are locked and read in one statement, their waiting notices
+    in one, and what changed is written back in a few, whatever the batch's size. In between,
+    each appeal's events apply one by one in their order, exactly as they would one event per
+    transaction: the same notices are written, in the same order, with the same facts."""
+    events = [(envelope, event) for envelope, event in events if hasattr(event, "appeal_id")]
+    if not events:
         return
+    ids = sorted({event.appeal_id for _, event in events}, key=str)  # type: ignore[attr-defined]
+    facts = await uow.appeals.lock_many(ids)  # locks in one order: replicas never deadlock
+    before = dict(facts)
+    waiting = await uow.ledger.waiting_many(ids)
+    new: list[NoticeRow] = []
+    written: list[Written] = []
+    skipped: list[tuple[UUID, str]] = []
+    for envelope, event in events:
+        appeal_id: UUID = event.appeal_id  # type: ignore[attr-defined]
+        appeal = facts[appeal_id] = with_event(facts[appeal_id], event)
+        notices = [NoticeRow(uuid4(), envelope.id, envelope.type, appeal_id, n.audience, n.template, n.urgent,
+                             _facts_of(event)) for n in notices_for(envelope.type)]
+        new += notices
+        queue = waiting.setdefault(appeal_id, [])
+        queue += [LedgerRow(n.notification_id, appeal_id, n.audience, n.template, n.urgent, n.facts,
+                            None, None, None, None, None, None, 0) for n in notices]
+        if appeal.registered:  # every notice needs the registration
+            waiting[appeal_id] = _write_ready(appeal, queue, writer=writer, now=now, written=written,
+                                              skipped=skipped)
+    await uow.appeals.save_many([f for appeal_id, f in facts.items() if f != before[appeal_id]])
+    await uow.ledger.record_writing(new, written, skipped, now)
+
+
+def _write_ready(appeal: AppealFacts, waiting: list[LedgerRow], *, writer: Writer, now: datetime,
+                 written: list[Written], skipped: list[tuple[UUID, str]]) -> list[LedgerRow]:
+    """Render the waiting notices whose facts are complete (appended to ``written`` or
+    ``skipped`` in the order they are written); returns the ones still waiting."""
+    still: list[LedgerRow] = []
     # The registration notice opens the citizen's conversation, whichever event completed it.
-    waiting = sorted(await uow.ledger.add_and_list_waiting(appeal_id, new),
-                     key=lambda r: r.template != "citizen.registered")
-    for row in waiting:
+    for row in sorted(waiting, key=lambda r: r.template != "citizen.registered"):
         if not is_ready(row.audience, row.template, appeal, row.facts):
+            still.append(row)
             continue
         where = route(row.audience, appeal, row.facts, writer.recipients, writer.replies_in_channel,
                       writer.default_language)
         if where is None:
-            await uow.ledger.skipped(row.notification_id, f"no address for the {row.audience}", now)
+            skipped.append((row.notification_id, f"no address for the {row.audience}"))
             continue
         message = writer.templates.render(row.template, where.language,
                                           context(appeal, row.facts, where.language, writer.names, writer.track_url))
@@ -172,7 +194,9 @@ async def write_ready(uow: UnitOfWork, appeal: AppealFacts, *, writer: Writer, n
             send_at = writer.quiet_hours.earliest_send(now, urgent=row.urgent)
         elif digest.digestible(row):
             send_at = now + writer.digest_period
-        await uow.ledger.written(row.notification_id, where, message.subject, message.body, send_at)
+        written.append(Written(row.notification_id, where, message.subject, message.body, send_at))
+    left = {r.notification_id for r in still}
+    return [r for r in waiting if r.notification_id in left]
 
 
 async def claim_for_sending(uow: UnitOfWork, *, channel: str, now: datetime, quiet_hours: QuietHours | None,

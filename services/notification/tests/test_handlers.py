@@ -1,5 +1,6 @@
-"""``on_event`` with a fake unit of work: facts gathered across topics, notices written once
-complete, the registration notice first, a citizen without an address skipped."""
+"""``on_events`` with a fake unit of work: facts gathered across topics, notices written once
+complete, the registration notice first, a citizen without an address skipped, and a batch
+writing exactly what the same events one at a time would."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from appeals_contracts.envelope import Envelope
-from appeals_contracts.events import AppealAssigned, AppealRegistered, CitizenContact, DeadlineScheduled
+from appeals_contracts.events import AppealAssigned, AppealRegistered, CitizenContact, DeadlineExtended, DeadlineScheduled
 from appeals_contracts.reference import load_reference
 from appeals_notification import handlers
 from appeals_notification.adapters.data_files import names_from, read_recipients
@@ -32,49 +35,43 @@ class FakeAppeals:
     async def get_for_update(self, appeal_id):
         return self.facts.setdefault(appeal_id, AppealFacts(appeal_id))
 
-    async def register(self, facts):
-        known = self.facts.setdefault(facts.appeal_id, AppealFacts(facts.appeal_id))
-        self.facts[facts.appeal_id] = replace(facts, executor_code=known.executor_code, due_at=known.due_at)
-        return self.facts[facts.appeal_id]
+    async def lock_many(self, appeal_ids):
+        return {a: await self.get_for_update(a) for a in appeal_ids}
 
-    async def set_executor(self, appeal_id, executor_code):
-        self.facts.setdefault(appeal_id, AppealFacts(appeal_id))
-        self.facts[appeal_id] = replace(self.facts[appeal_id], executor_code=executor_code)
-        return self.facts[appeal_id]
-
-    async def move_due(self, appeal_id, due_at):
-        self.facts.setdefault(appeal_id, AppealFacts(appeal_id))
-        self.facts[appeal_id] = replace(self.facts[appeal_id], due_at=max(due_at, self.facts[appeal_id].due_at or due_at))
-        return self.facts[appeal_id]
+    async def save_many(self, facts):
+        self.facts.update({f.appeal_id: f for f in facts})
 
 
 class FakeLedger:
+    """The ledger's rules as the tables keep them: one notice per (source event, audience,
+    template); ``order`` lists templates in the order they were written."""
+
     def __init__(self) -> None:
         self.rows: dict[uuid.UUID, dict] = {}
         self.order: list[str] = []
 
-    async def add(self, notices):
-        for n in notices:
+    async def waiting_many(self, appeal_ids):
+        return {a: [LedgerRow(r["notice"].notification_id, a, r["audience"], r["template"], r["notice"].urgent,
+                              r["notice"].facts, None, None, None, None, None, None, 0)
+                    for r in self.rows.values() if r["status"] == "waiting" and r["notice"].appeal_id == a]
+                for a in appeal_ids}
+
+    async def record_writing(self, new, written, skipped, at):
+        added = set()
+        for n in new:
             if not any((r["source"], r["audience"], r["template"]) == (n.source_event_id, n.audience, n.template)
                        for r in self.rows.values()):
                 self.rows[n.notification_id] = {"source": n.source_event_id, "notice": n, "audience": n.audience,
                                                 "template": n.template, "status": "waiting"}
-
-    async def add_and_list_waiting(self, appeal_id, notices):
-        await self.add(notices)
-        return await self.waiting(appeal_id)
-
-    async def waiting(self, appeal_id):
-        return [LedgerRow(r["notice"].notification_id, appeal_id, r["audience"], r["template"], r["notice"].urgent,
-                          r["notice"].facts, None, None, None, None, None, None, 0)
-                for r in self.rows.values() if r["status"] == "waiting" and r["notice"].appeal_id == appeal_id]
-
-    async def written(self, notification_id, route, subject, body, send_at):
-        self.rows[notification_id].update(status="pending", route=route, body=body)
-        self.order.append(self.rows[notification_id]["template"])
-
-    async def skipped(self, notification_id, reason, at):
-        self.rows[notification_id].update(status="skipped", reason=reason)
+                added.add(n.notification_id)
+        known = {n.notification_id for n in new}
+        for w in written:
+            if w.notification_id in self.rows and (w.notification_id in added or w.notification_id not in known):
+                self.rows[w.notification_id].update(status="pending", route=w.route, body=w.body)
+                self.order.append(self.rows[w.notification_id]["template"])
+        for notification_id, reason in skipped:
+            if notification_id in self.rows and (notification_id in added or notification_id not in known):
+                self.rows[notification_id].update(status="skipped", reason=reason)
 
 
 class FakeUnitOfWork:
@@ -84,7 +81,7 @@ class FakeUnitOfWork:
 
 async def apply(uow, event, writer=WRITER) -> None:
     envelope = Envelope.wrap(event, source="/test", subject=str(event.appeal_id))
-    await handlers.on_event(uow, envelope, event, writer=writer, now=NOW)
+    await handlers.on_events(uow, [(envelope, event)], writer=writer, now=NOW)
 
 
 def registered(appeal: uuid.UUID, **changes) -> AppealRegistered:
@@ -126,7 +123,7 @@ async def test_a_redelivered_event_adds_no_second_notice():
     envelope = Envelope.wrap(event, source="/test", subject=str(appeal))
     await apply(uow, registered(appeal))
     for _ in range(2):
-        await handlers.on_event(uow, envelope, event, writer=WRITER, now=NOW)
+        await handlers.on_events(uow, [(envelope, event)], writer=WRITER, now=NOW)
     assert uow.ledger.order == ["citizen.registered"]
 
 
@@ -147,3 +144,32 @@ async def test_a_template_that_cannot_render_fails_the_event():
     await apply(uow, registered(appeal))
     with pytest.raises(RenderFailed, match="executor_name"):
         await apply(uow, scheduled(appeal), writer=replace(WRITER, templates=Broken()))
+
+
+def extended(appeal: uuid.UUID) -> DeadlineExtended:
+    return DeadlineExtended(appeal_id=appeal, previous_due_at=NOW + timedelta(days=15), due_at=NOW + timedelta(days=30),
+                            reason="On-site inspection", extended_at=NOW)
+
+
+APPEALS = [uuid.UUID(int=i + 1) for i in range(3)]
+KINDS = {"registered": registered, "assigned": assigned, "scheduled": scheduled, "extended": extended}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(APPEALS), st.sampled_from(sorted(KINDS))), min_size=1, max_size=14),
+       st.integers(min_value=1, max_value=6))
+async def test_a_batch_writes_exactly_what_the_same_events_one_at_a_time_would(stream, batch_size):
+    envelopes = [(Envelope.wrap(KINDS[kind](appeal), source="/test", subject=str(appeal)), KINDS[kind](appeal))
+                 for appeal, kind in stream]
+    envelopes = [(envelope, envelope.event()) for envelope, _ in envelopes]
+    one, batched = FakeUnitOfWork(), FakeUnitOfWork()
+    for item in envelopes:
+        await handlers.on_events(one, [item], writer=WRITER, now=NOW)
+    for i in range(0, len(envelopes), batch_size):
+        await handlers.on_events(batched, envelopes[i:i + batch_size], writer=WRITER, now=NOW)
+
+    def outcome(uow):
+        return ([(r["template"], r["status"], r.get("body"), r.get("reason")) for r in uow.ledger.rows.values()],
+                uow.ledger.order, uow.appeals.facts)
+
+    assert outcome(batched) == outcome(one)

@@ -12,11 +12,12 @@ from uuid import UUID
 import asyncpg
 
 from appeals_notification.adapters import metrics
-from appeals_notification.domain.ledger import Attempt, LedgerRow, NoticeRow
-from appeals_notification.domain.messages import AppealFacts, Route
+from appeals_notification.domain.ledger import Attempt, LedgerRow, NoticeRow, Written
+from appeals_notification.domain.messages import AppealFacts
 
 _FACT_COLUMNS = [f.name for f in fields(AppealFacts)]
 _FACTS = ", ".join(_FACT_COLUMNS)
+_FACT_TYPES = {"appeal_id": "uuid", "registered": "boolean", "due_at": "timestamptz"}
 
 
 _LEDGER_COLUMNS = ", ".join(f.name for f in fields(LedgerRow))
@@ -39,29 +40,25 @@ class PostgresAppealFacts:
             f"""INSERT INTO appeals (appeal_id) VALUES ($1)
                 ON CONFLICT (appeal_id) DO UPDATE SET appeal_id = EXCLUDED.appeal_id RETURNING {_FACTS}""", appeal_id)
 
-    # Each change below is one upsert: it creates the appeal's row when unknown, takes its lock
-    # and returns the facts as changed (no separate get_for_update before it).
-    async def register(self, facts: AppealFacts) -> AppealFacts:
-        names = [n for n in _FACT_COLUMNS if n not in ("executor_code", "due_at")]
-        values = ", ".join(f"${i + 1}" for i in range(len(names)))
-        sets = ", ".join(f"{n} = EXCLUDED.{n}" for n in names if n != "appeal_id")
-        return await self._one(
-            f"""INSERT INTO appeals ({', '.join(names)}) VALUES ({values})
-                ON CONFLICT (appeal_id) DO UPDATE SET {sets} RETURNING {_FACTS}""",
-            *(getattr(facts, n) for n in names))
+    async def lock_many(self, appeal_ids: Sequence[UUID]) -> dict[UUID, AppealFacts]:
+        """The appeals' facts, their rows created when unknown and locked, in one statement; in
+        ``appeal_ids``' order (the caller sorts them), so two replicas never deadlock."""
+        rows = await self._conn.fetch(
+            f"""INSERT INTO appeals (appeal_id) SELECT id FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, n) ORDER BY n
+                ON CONFLICT (appeal_id) DO UPDATE SET appeal_id = EXCLUDED.appeal_id RETURNING {_FACTS}""",
+            list(appeal_ids))
+        return {r["appeal_id"]: AppealFacts(**dict(r)) for r in rows}
 
-    async def set_executor(self, appeal_id: UUID, executor_code: str) -> AppealFacts:
-        return await self._one(
-            f"""INSERT INTO appeals (appeal_id, executor_code) VALUES ($1, $2)
-                ON CONFLICT (appeal_id) DO UPDATE SET executor_code = EXCLUDED.executor_code RETURNING {_FACTS}""",
-            appeal_id, executor_code)
-
-    async def move_due(self, appeal_id: UUID, due_at: datetime) -> AppealFacts:
-        """Due times only move later (an extension), whatever order the events came in."""
-        return await self._one(
-            f"""INSERT INTO appeals (appeal_id, due_at) VALUES ($1, $2)
-                ON CONFLICT (appeal_id) DO UPDATE SET due_at = GREATEST(appeals.due_at, EXCLUDED.due_at)
-                RETURNING {_FACTS}""", appeal_id, due_at)
+    async def save_many(self, facts: Sequence[AppealFacts]) -> None:
+        """Write the appeals' facts back (rows this transaction locked), in one statement."""
+        if not facts:
+            return
+        names = [n for n in _FACT_COLUMNS if n != "appeal_id"]
+        arrays = ", ".join(f"${i + 1}::{_FACT_TYPES.get(n, 'text')}[]" for i, n in enumerate(_FACT_COLUMNS))
+        await self._conn.execute(
+            f"""UPDATE appeals a SET {', '.join(f'{n} = u.{n}' for n in names)}
+                FROM unnest({arrays}) AS u({_FACTS}) WHERE a.appeal_id = u.appeal_id""",
+            *([getattr(f, n) for f in facts] for n in _FACT_COLUMNS))
 
     async def _one(self, sql: str, *args: Any) -> AppealFacts:
         return AppealFacts(**dict(await self._conn.fetchrow(sql, *args)))
@@ -72,55 +69,76 @@ class PostgresLedger:
         self._conn = conn
         self._after_commit = after_commit  # counts attempts once their transaction commits
 
-    async def add(self, notices: Sequence[NoticeRow]) -> None:
-        """Insert waiting rows; a (source event, audience, template) already there is left alone."""
-        await self._conn.executemany(
-            """INSERT INTO deliveries (notification_id, source_event_id, source_type, appeal_id, audience, template,
-                                       urgent, facts, status)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, 'waiting')
-               ON CONFLICT (source_event_id, audience, template) DO NOTHING""",
-            [(n.notification_id, n.source_event_id, n.source_type, n.appeal_id, n.audience, n.template, n.urgent,
-              json.dumps(n.facts, default=str)) for n in notices])
-
-    async def add_and_list_waiting(self, appeal_id: UUID, notices: Sequence[NoticeRow]) -> list[LedgerRow]:
-        """:meth:`add`, then :meth:`waiting`, in one statement (the appeal's row lock, which the
-        caller holds, keeps other writers of its notices out)."""
+    async def waiting_many(self, appeal_ids: Sequence[UUID]) -> dict[UUID, list[LedgerRow]]:
+        """The appeals' waiting notices, each appeal's in the order they were added (the
+        appeals' rows, locked by the caller, keep other writers of these notices out)."""
         rows = await self._conn.fetch(
-            f"""WITH added AS (
-                    INSERT INTO deliveries (notification_id, source_event_id, source_type, appeal_id, audience,
-                                            template, urgent, facts, status)
-                    SELECT n.*, 'waiting' FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::text[],
-                                                      $7::text[], $8::bool[], $9::jsonb[]) AS n
-                    ON CONFLICT (source_event_id, audience, template) DO NOTHING
-                    RETURNING seq, {_LEDGER_COLUMNS})
-                SELECT {_LEDGER_COLUMNS} FROM (
-                    SELECT seq, {_LEDGER_COLUMNS} FROM deliveries WHERE appeal_id = $1 AND status = 'waiting'
-                    UNION ALL SELECT * FROM added) w ORDER BY seq""",
-            appeal_id, [n.notification_id for n in notices], [n.source_event_id for n in notices],
-            [n.source_type for n in notices], [n.appeal_id for n in notices], [n.audience for n in notices],
-            [n.template for n in notices], [n.urgent for n in notices],
-            [json.dumps(n.facts, default=str) for n in notices])
-        return [_ledger(r) for r in rows]
+            f"""SELECT {_LEDGER_COLUMNS} FROM deliveries WHERE appeal_id = ANY($1::uuid[]) AND status = 'waiting'
+                ORDER BY seq""", list(appeal_ids))
+        waiting: dict[UUID, list[LedgerRow]] = {}
+        for r in rows:
+            waiting.setdefault(r["appeal_id"], []).append(_ledger(r))
+        return waiting
 
-    async def waiting(self, appeal_id: UUID) -> list[LedgerRow]:
-        rows = await self._conn.fetch(
-            f"""SELECT {_LEDGER_COLUMNS} FROM deliveries WHERE appeal_id = $1 AND status = 'waiting'
-                ORDER BY seq FOR UPDATE""", appeal_id)
-        return [_ledger(r) for r in rows]
+    async def record_writing(self, new: Sequence[NoticeRow], written: Sequence[Written],
+                             skipped: Sequence[tuple[UUID, str]], at: datetime) -> None:
+        """New notices go in with their outcome (waiting, pending or skipped) in one statement;
+        notices that were waiting are updated in one more each for written and skipped. Each
+        written notice takes its place in its recipient's queue in the order written."""
+        queue_seq: dict[UUID, int] = {}
+        if written:
+            seqs = sorted(r[0] for r in await self._conn.fetch(
+                "SELECT nextval('deliveries_queue_seq') FROM generate_series(1, $1)", len(written)))
+            queue_seq = {w.notification_id: seq for w, seq in zip(written, seqs, strict=True)}
+        by_id = {w.notification_id: w for w in written}
+        reasons = dict(skipped)
+        if new:
+            def column(get):
+                return [get(n, by_id.get(n.notification_id)) for n in new]
 
-    async def written(self, notification_id: UUID, route: Route, subject: str, body: str,
-                      send_at: datetime) -> None:
-        await self._conn.execute(
-            """UPDATE deliveries SET status = 'pending', recipient = $2, delivery_channel = $3, address = $4,
-                      language = $5, subject = $6, body = $7, next_attempt_at = $8,
-                      queue_seq = nextval('deliveries_queue_seq') WHERE notification_id = $1""",
-            notification_id, route.recipient, route.delivery_channel, route.address, route.language, subject, body,
-            send_at)
-
-    async def skipped(self, notification_id: UUID, reason: str, at: datetime) -> None:
-        await self._conn.execute(
-            """UPDATE deliveries SET status = 'skipped', last_error = $2, finished_at = $3
-               WHERE notification_id = $1""", notification_id, reason, at)
+            await self._conn.execute(
+                """INSERT INTO deliveries (notification_id, source_event_id, source_type, appeal_id, audience, template,
+                                           urgent, facts, status, recipient, delivery_channel, address, language,
+                                           subject, body, next_attempt_at, queue_seq, last_error, finished_at)
+                   SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[],
+                                        $7::boolean[], $8::jsonb[], $9::text[], $10::text[], $11::text[], $12::text[],
+                                        $13::text[], $14::text[], $15::text[], $16::timestamptz[], $17::bigint[],
+                                        $18::text[], $19::timestamptz[])
+                   ON CONFLICT (source_event_id, audience, template) DO NOTHING""",
+                column(lambda n, w: n.notification_id), column(lambda n, w: n.source_event_id),
+                column(lambda n, w: n.source_type), column(lambda n, w: n.appeal_id), column(lambda n, w: n.audience),
+                column(lambda n, w: n.template), column(lambda n, w: n.urgent),
+                column(lambda n, w: json.dumps(n.facts, default=str)),
+                column(lambda n, w: "pending" if w else "skipped" if n.notification_id in reasons else "waiting"),
+                column(lambda n, w: w.route.recipient if w else None),
+                column(lambda n, w: w.route.delivery_channel if w else None),
+                column(lambda n, w: w.route.address if w else None), column(lambda n, w: w.route.language if w else None),
+                column(lambda n, w: w.subject if w else None), column(lambda n, w: w.body if w else None),
+                column(lambda n, w: w.send_at if w else None), column(lambda n, w: queue_seq.get(n.notification_id)),
+                column(lambda n, w: reasons.get(n.notification_id)),
+                column(lambda n, w: at if n.notification_id in reasons else None))
+        added = {n.notification_id for n in new}
+        earlier = [w for w in written if w.notification_id not in added]
+        if earlier:
+            await self._conn.execute(
+                """UPDATE deliveries d SET status = 'pending', recipient = u.recipient, delivery_channel = u.channel,
+                          address = u.address, language = u.language, subject = u.subject, body = u.body,
+                          next_attempt_at = u.send_at, queue_seq = u.queue_seq
+                   FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                               $8::timestamptz[], $9::bigint[])
+                        AS u(notification_id, recipient, channel, address, language, subject, body, send_at, queue_seq)
+                   WHERE d.notification_id = u.notification_id""",
+                [w.notification_id for w in earlier], [w.route.recipient for w in earlier],
+                [w.route.delivery_channel for w in earlier], [w.route.address for w in earlier],
+                [w.route.language for w in earlier], [w.subject for w in earlier], [w.body for w in earlier],
+                [w.send_at for w in earlier], [queue_seq[w.notification_id] for w in earlier])
+        gone = [(i, reason) for i, reason in skipped if i not in added]
+        if gone:
+            await self._conn.execute(
+                """UPDATE deliveries d SET status = 'skipped', last_error = u.reason, finished_at = $3
+                   FROM unnest($1::uuid[], $2::text[]) AS u(notification_id, reason)
+                   WHERE d.notification_id = u.notification_id""",
+                [i for i, _ in gone], [r for _, r in gone], at)
 
     async def claim_due(self, channel: str, now: datetime, limit: int) -> list[LedgerRow]:
         """Pending rows of ``channel`` that are due and head their recipient's queue, locked;

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from appeals_notification.domain.messages import Route
+
 
 @dataclass(frozen=True)
 class NoticeRow:
@@ -49,3 +51,14 @@ class Attempt:
     outcome: str
     error: str | None = None
     next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Written:
+    """A notice rendered: where it goes, what it says, and when it may be sent."""
+
+    notification_id: UUID
+    route: Route
+    subject: str
+    body: str
+    send_at: datetime

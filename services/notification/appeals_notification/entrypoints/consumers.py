@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from appeals_notification import handlers
@@ -17,12 +18,13 @@ TOPICS = ("appeals.registered.v1", "appeals.assigned.v1", "appeals.deadlines.v1"
 
 
 def subscribe_all(runtime: Runtime, writer: handlers.Writer) -> None:
-    async def on_appeal_events(uow: PostgresUnitOfWork, delivery: Delivery) -> None:
-        if hasattr(delivery.event, "appeal_id"):
-            await handlers.on_event(uow, delivery.envelope, delivery.event, writer=writer, now=runtime.clock.now())
+    async def on_appeal_events(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
+        await handlers.on_events(uow, [(d.envelope, d.event) for d in deliveries], writer=writer,
+                                 now=runtime.clock.now())
 
-    # One subscription over the appeal's topics keeps the consumer-group joins few.
-    runtime.consumer.subscribe(runtime.broker, TOPICS, on_appeal_events, name="appeal-events")
+    # One subscription over the appeal's topics keeps the consumer-group joins few; a batch is
+    # handled set-based (handlers.on_events).
+    runtime.consumer.subscribe_batch(runtime.broker, TOPICS, on_appeal_events, name="appeal-events")
 
 
 #: Recording what a provider answered outlasts a database outage: the outcome is known only
