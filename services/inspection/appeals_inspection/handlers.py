@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -17,12 +18,20 @@ from appeals_contracts.events import (
     DeadlineExtended,
     DeadlineScheduled,
 )
+from appeals_inspection.domain.facts import AppealFactsChange
 from appeals_inspection.domain.review import Verdict, check_verdict
 from appeals_runtime.audit import AuditEntry
 
 
 class ReadModel(Protocol):
     async def lock_appeal(self, appeal_id: UUID) -> dict[str, Any]: ...
+    async def apply_facts(self, facts: Sequence[AppealFactsChange]) -> None:
+        """Several appeals' registrations, executors and due times at once (rows created when
+        unknown, locked in the order given; a due time only moves later)."""
+        ...
+    async def add_assignments(self, assignments: Sequence[tuple[UUID, UUID, str, datetime]]) -> None:
+        """(event id, appeal id, executor, assigned at) rows; one already there is left alone."""
+        ...
     async def register(self, appeal_id: UUID, **facts: Any) -> None: ...
     async def assign(self, event_id: UUID, appeal_id: UUID, executor_code: str, at: datetime) -> None: ...
     async def move_due(self, appeal_id: UUID, due_at: datetime) -> None: ...
@@ -45,6 +54,49 @@ class UnitOfWork(Protocol):
     def audit(self, entry: AuditEntry) -> None:
         """Record the decision in the audit trail, in this transaction."""
         ...
+
+
+#: Events that only set an appeal's facts: a run of them in a batch is applied set-based.
+FACT_EVENTS = (AppealRegistered, AppealAssigned, DeadlineScheduled, DeadlineExtended)
+
+
+async def on_events(uow: UnitOfWork, events: Sequence[tuple[Envelope, Event]]) -> None:
+    """A batch in its order: each run of fact events (registered, assigned, due times) in two
+    statements whatever its length, every other event one at a time where it stands, so
+    nothing overtakes an event of the same appeal."""
+    run: list[tuple[Envelope, Event]] = []
+    for envelope, event in events:
+        if not hasattr(event, "appeal_id"):
+            continue
+        if isinstance(event, FACT_EVENTS):
+            run.append((envelope, event))
+            continue
+        await _apply_facts(uow, run)
+        run = []
+        await on_event(uow, envelope, event)
+    await _apply_facts(uow, run)
+
+
+async def _apply_facts(uow: UnitOfWork, run: Sequence[tuple[Envelope, Event]]) -> None:
+    if not run:
+        return
+    changes: dict[UUID, AppealFactsChange] = {}
+    assignments: list[tuple[UUID, UUID, str, datetime]] = []
+    for envelope, event in run:
+        appeal_id: UUID = event.appeal_id  # type: ignore[attr-defined]
+        change = changes.setdefault(appeal_id, AppealFactsChange(appeal_id))
+        if isinstance(event, AppealRegistered):
+            change.registration = dict(registration_number=event.registration_number, channel=event.channel,
+                                       kind=event.kind, category=event.category, district=event.district,
+                                       registered_at=event.registered_at)
+        elif isinstance(event, AppealAssigned):
+            change.executor_code = event.executor_code
+            assignments.append((envelope.id, appeal_id, event.executor_code, event.assigned_at))
+        elif isinstance(event, (DeadlineScheduled, DeadlineExtended)):
+            change.due_at = max(change.due_at, event.due_at) if change.due_at else event.due_at
+    await uow.model.apply_facts(sorted(changes.values(), key=lambda c: str(c.appeal_id)))
+    if assignments:
+        await uow.model.add_assignments(assignments)
 
 
 async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event) -> None:

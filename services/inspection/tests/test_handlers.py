@@ -6,9 +6,18 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from appeals_contracts.envelope import Envelope
-from appeals_contracts.events import AppealAnswered, AppealAssigned, AppealRegistered, DeadlineBreached
+from appeals_contracts.events import (
+    AppealAnswered,
+    AppealAssigned,
+    AppealRegistered,
+    DeadlineBreached,
+    DeadlineExtended,
+    DeadlineScheduled,
+)
 from appeals_inspection import handlers
 from appeals_inspection.adapters import events
 from appeals_inspection.domain.review import Verdict, VerdictRefused
@@ -23,16 +32,32 @@ class FakeReadModel:
         self.answers: dict[uuid.UUID, dict] = {}
         self.escalations: dict[uuid.UUID, dict] = {}
         self.locked: list[uuid.UUID] = []
+        self.assignments: dict[uuid.UUID, tuple] = {}
 
     async def lock_appeal(self, appeal_id):
         self.locked.append(appeal_id)
         return self.appeals.setdefault(appeal_id, {"appeal_id": appeal_id, "status": "open"})
+
+    async def apply_facts(self, facts):
+        for f in facts:  # as the upsert: given fields set, the due time only later
+            row = await self.lock_appeal(f.appeal_id)
+            for name, value in (f.registration or {}).items():
+                row[name] = value if value is not None else row.get(name)
+            if f.executor_code is not None:
+                row["executor_code"] = f.executor_code
+            if f.due_at is not None:
+                row["due_at"] = max(row["due_at"], f.due_at) if row.get("due_at") else f.due_at
+
+    async def add_assignments(self, assignments):
+        for event_id, appeal_id, executor_code, at in assignments:
+            self.assignments.setdefault(event_id, (appeal_id, executor_code, at))
 
     async def register(self, appeal_id, **facts):
         (await self.lock_appeal(appeal_id)).update(facts)
 
     async def assign(self, event_id, appeal_id, executor_code, at):
         (await self.lock_appeal(appeal_id))["executor_code"] = executor_code
+        self.assignments.setdefault(event_id, (appeal_id, executor_code, at))
 
     async def move_due(self, appeal_id, due_at):
         current = (await self.lock_appeal(appeal_id)).get("due_at")
@@ -153,3 +178,46 @@ async def test_a_breach_opens_an_escalation_that_acceptance_closes():
     assert uow.model.escalations[appeal]["closed_at"] is None
     await handlers.decide(uow, answer, Verdict(True, "insp-1"), return_reasons=REASONS, now=due + timedelta(days=1))
     assert uow.model.escalations[appeal]["closed_at"] == due + timedelta(days=1)
+
+
+APPEALS = [uuid.UUID(int=i + 1) for i in range(3)]
+
+
+def _event(kind: str, appeal: uuid.UUID, n: int):
+    at = NOW + timedelta(minutes=n)
+    if kind == "registered":  # an appeal is registered once: a copy says the same (district may be unknown)
+        return AppealRegistered(appeal_id=appeal, registration_number=f"OA-2026-0000000{n % 10}", channel="portal",
+                                channel_message_id=f"m-{n}", kind="complaint", category="landscaping",
+                                district=None if appeal == APPEALS[0] else "almaly", text="A bench.", language="ru",
+                                anonymous=True,
+                                submitted_at=at, registered_at=at)
+    if kind == "assigned":
+        return AppealAssigned(appeal_id=appeal, registration_number="OA-2026-00000001",
+                              executor_code=("almaly_akimat", "medeu_akimat")[n % 2], reason="routing_rule",
+                              category="landscaping", district="almaly", assigned_at=at)
+    if kind == "scheduled":
+        return DeadlineScheduled(appeal_id=appeal, policy_code="p", regime="seed", due_at=NOW + timedelta(days=n),
+                                 reminders_at=(), scheduled_at=at)
+    if kind == "extended":
+        return DeadlineExtended(appeal_id=appeal, previous_due_at=NOW, due_at=NOW + timedelta(days=n % 7),
+                                reason="r", extended_at=at)
+    return AppealAnswered(appeal_id=appeal, answer_id=uuid.UUID(int=1000 + n), executor_code="almaly_akimat",
+                          employee_id="e-1", text="Done.", language="ru", submitted_at=at)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["registered", "assigned", "scheduled", "extended", "answered"]),
+                          st.sampled_from(APPEALS)), min_size=1, max_size=14),
+       st.integers(min_value=1, max_value=6))
+async def test_a_batch_builds_the_read_model_one_event_at_a_time_would(stream, batch_size):
+    items = []
+    for n, (kind, appeal) in enumerate(stream):
+        event = _event(kind, appeal, n)
+        items.append((Envelope.wrap(event, source="/test", subject=str(appeal)), event))
+    one, batched = FakeUnitOfWork(), FakeUnitOfWork()
+    for envelope, event in items:
+        await handlers.on_event(one, envelope, event)
+    for i in range(0, len(items), batch_size):
+        await handlers.on_events(batched, items[i:i + batch_size])
+    assert batched.model.appeals == one.model.appeals
+    assert batched.model.assignments == one.model.assignments and batched.model.answers == one.model.answers

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+
+from appeals_inspection.domain.facts import AppealFactsChange
 
 
 #: The employee who last answered the appeal for its current executor: the person responsible.
@@ -28,6 +31,46 @@ class PostgresReadModel:
         return dict(await self._conn.fetchrow(
             """INSERT INTO appeals (appeal_id) VALUES ($1)
                ON CONFLICT (appeal_id) DO UPDATE SET appeal_id = EXCLUDED.appeal_id RETURNING *""", appeal_id))
+
+    async def apply_facts(self, facts: Sequence[AppealFactsChange]) -> None:
+        """One upsert for all: the registration's fields and the executor where given (a
+        registration sets every one of its fields, so keeping what is there for a missing one
+        changes nothing), the due time only later; rows created when unknown and locked in the
+        order given."""
+        if not facts:
+            return
+        registration = [f.registration or {} for f in facts]
+
+        def field(name: str) -> list[Any]:
+            return [r.get(name) for r in registration]
+
+        await self._conn.execute(
+            """INSERT INTO appeals (appeal_id, registration_number, channel, kind, category, district, registered_at,
+                                    executor_code, due_at)
+               SELECT appeal_id, number, channel, kind, category, district, registered_at, executor_code, due_at
+               FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                           $7::timestamptz[], $8::text[], $9::timestamptz[]) WITH ORDINALITY
+                    AS u(appeal_id, number, channel, kind, category, district, registered_at, executor_code, due_at, n)
+               ORDER BY n
+               ON CONFLICT (appeal_id) DO UPDATE SET
+                   registration_number = COALESCE(EXCLUDED.registration_number, appeals.registration_number),
+                   channel = COALESCE(EXCLUDED.channel, appeals.channel),
+                   kind = COALESCE(EXCLUDED.kind, appeals.kind),
+                   category = COALESCE(EXCLUDED.category, appeals.category),
+                   district = COALESCE(EXCLUDED.district, appeals.district),
+                   registered_at = COALESCE(EXCLUDED.registered_at, appeals.registered_at),
+                   executor_code = COALESCE(EXCLUDED.executor_code, appeals.executor_code),
+                   due_at = GREATEST(appeals.due_at, EXCLUDED.due_at)""",
+            [f.appeal_id for f in facts], field("registration_number"), field("channel"), field("kind"),
+            field("category"), field("district"), field("registered_at"), [f.executor_code for f in facts],
+            [f.due_at for f in facts])
+
+    async def add_assignments(self, assignments: Sequence[tuple[UUID, UUID, str, datetime]]) -> None:
+        await self._conn.execute(
+            """INSERT INTO assignments (event_id, appeal_id, executor_code, assigned_at)
+               SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[]) ON CONFLICT DO NOTHING""",
+            [a[0] for a in assignments], [a[1] for a in assignments], [a[2] for a in assignments],
+            [a[3] for a in assignments])
 
     async def register(self, appeal_id: UUID, **facts: Any) -> None:
         await self._upsert(appeal_id, facts)

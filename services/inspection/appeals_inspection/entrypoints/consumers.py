@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from appeals_contracts.events import AppealAnswered
 from appeals_inspection import handlers
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
@@ -13,11 +15,11 @@ TOPICS = ("appeals.registered.v1", "appeals.assigned.v1", "appeals.answered.v1",
 
 
 def subscribe_all(runtime: Runtime) -> None:
-    async def on_appeal_events(uow: PostgresUnitOfWork, delivery: Delivery) -> None:
-        if not hasattr(delivery.event, "appeal_id"):
-            return
-        await handlers.on_event(uow, delivery.envelope, delivery.event)
-        if isinstance(delivery.event, AppealAnswered) and (traceparent := traceparent_of(delivery.trace_context)):
-            await uow.model.remember_trace(delivery.event.answer_id, traceparent)  # a verdict continues it
+    async def on_appeal_events(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
+        await handlers.on_events(uow, [(d.envelope, d.event) for d in deliveries])
+        for d in deliveries:
+            if isinstance(d.event, AppealAnswered) and (traceparent := traceparent_of(d.trace_context)):
+                await uow.model.remember_trace(d.event.answer_id, traceparent)  # a verdict continues it
 
-    runtime.consumer.subscribe(runtime.broker, TOPICS, on_appeal_events, name="appeal-events")
+    # A batch at once: runs of fact events set-based (handlers.on_events).
+    runtime.consumer.subscribe_batch(runtime.broker, TOPICS, on_appeal_events, name="appeal-events")
