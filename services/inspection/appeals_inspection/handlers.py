@@ -32,9 +32,6 @@ class ReadModel(Protocol):
     async def add_assignments(self, assignments: Sequence[tuple[UUID, UUID, str, datetime]]) -> None:
         """(event id, appeal id, executor, assigned at) rows; one already there is left alone."""
         ...
-    async def register(self, appeal_id: UUID, **facts: Any) -> None: ...
-    async def assign(self, event_id: UUID, appeal_id: UUID, executor_code: str, at: datetime) -> None: ...
-    async def move_due(self, appeal_id: UUID, due_at: datetime) -> None: ...
     async def not_routed(self, appeal_id: UUID) -> None: ...
     async def add_answer(self, answer: dict[str, Any]) -> bool: ...
     async def open_escalation(self, appeal_id: UUID, due_at: datetime, at: datetime) -> None: ...
@@ -101,28 +98,20 @@ async def _apply_facts(uow: UnitOfWork, run: Sequence[tuple[Envelope, Event]]) -
 
 async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event) -> None:
     """Keep the read model: facts, assignments, answers into the queue, escalations on breach."""
+    if isinstance(event, FACT_EVENTS):
+        await _apply_facts(uow, [(envelope, event)])  # the one way facts are kept, batch or not
+        return
     appeal_id: UUID = event.appeal_id  # type: ignore[attr-defined]
-    # Every branch locks the appeal's row first (registering, assigning and moving the due time
-    # create it when unknown and lock it in the same statement): its events apply one at a time.
-    if not isinstance(event, (AppealRegistered, AppealAssigned, DeadlineScheduled, DeadlineExtended)):
-        await uow.model.lock_appeal(appeal_id)
-    if isinstance(event, AppealRegistered):
-        await uow.model.register(appeal_id, registration_number=event.registration_number, channel=event.channel,
-                                 kind=event.kind, category=event.category, district=event.district,
-                                 registered_at=event.registered_at)
-    elif isinstance(event, AppealAssigned):
-        await uow.model.assign(envelope.id, appeal_id, event.executor_code, event.assigned_at)
-    elif isinstance(event, AppealNotRouted):
+    await uow.model.lock_appeal(appeal_id)  # its events apply one at a time
+    if isinstance(event, AppealNotRouted):
         await uow.model.not_routed(appeal_id)
-    elif isinstance(event, (DeadlineScheduled, DeadlineExtended)):
-        await uow.model.move_due(appeal_id, event.due_at)
     elif isinstance(event, AppealAnswered):
         await uow.model.add_answer({"answer_id": event.answer_id, "appeal_id": appeal_id,
                                     "executor_code": event.executor_code, "employee_id": event.employee_id,
                                     "text": event.text, "language": event.language,
                                     "submitted_at": event.submitted_at})
     elif isinstance(event, DeadlineBreached):
-        await uow.model.move_due(appeal_id, event.due_at)
+        await uow.model.apply_facts([AppealFactsChange(appeal_id, due_at=event.due_at)])
         await uow.model.open_escalation(appeal_id, event.due_at, event.breached_at)
 
 

@@ -52,17 +52,6 @@ class FakeReadModel:
         for event_id, appeal_id, executor_code, at in assignments:
             self.assignments.setdefault(event_id, (appeal_id, executor_code, at))
 
-    async def register(self, appeal_id, **facts):
-        (await self.lock_appeal(appeal_id)).update(facts)
-
-    async def assign(self, event_id, appeal_id, executor_code, at):
-        (await self.lock_appeal(appeal_id))["executor_code"] = executor_code
-        self.assignments.setdefault(event_id, (appeal_id, executor_code, at))
-
-    async def move_due(self, appeal_id, due_at):
-        current = (await self.lock_appeal(appeal_id)).get("due_at")
-        self.appeals[appeal_id]["due_at"] = max(current, due_at) if current else due_at
-
     async def not_routed(self, appeal_id):
         self.appeals[appeal_id]["status"] = "not_routed"
 

@@ -72,36 +72,11 @@ class PostgresReadModel:
             [a[0] for a in assignments], [a[1] for a in assignments], [a[2] for a in assignments],
             [a[3] for a in assignments])
 
-    async def register(self, appeal_id: UUID, **facts: Any) -> None:
-        await self._upsert(appeal_id, facts)
-
-    async def _upsert(self, appeal_id: UUID, facts: dict[str, Any]) -> None:
-        """Create the appeal's row when unknown, or change it; either way it is locked (one
-        statement where lock-then-update took two)."""
-        names = list(facts)
-        await self._conn.execute(
-            f"""INSERT INTO appeals (appeal_id, {', '.join(names)})
-                VALUES ($1, {', '.join(f'${i + 2}' for i in range(len(names)))})
-                ON CONFLICT (appeal_id) DO UPDATE SET {', '.join(f'{n} = EXCLUDED.{n}' for n in names)}""",
-            appeal_id, *(facts[n] for n in names))
-
     async def _update(self, appeal_id: UUID, facts: dict[str, Any]) -> None:
         names = list(facts)
         sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
         await self._conn.execute(f"UPDATE appeals SET {sets} WHERE appeal_id = $1", appeal_id,
                                  *(facts[n] for n in names))
-
-    async def assign(self, event_id: UUID, appeal_id: UUID, executor_code: str, at: datetime) -> None:
-        await self._upsert(appeal_id, {"executor_code": executor_code})  # the appeal's lock first
-        await self._conn.execute(
-            "INSERT INTO assignments (event_id, appeal_id, executor_code, assigned_at) VALUES ($1, $2, $3, $4) "
-            "ON CONFLICT DO NOTHING", event_id, appeal_id, executor_code, at)
-
-    async def move_due(self, appeal_id: UUID, due_at: datetime) -> None:
-        await self._conn.execute(
-            """INSERT INTO appeals (appeal_id, due_at) VALUES ($1, $2)
-               ON CONFLICT (appeal_id) DO UPDATE SET due_at = GREATEST(appeals.due_at, EXCLUDED.due_at)""",
-            appeal_id, due_at)
 
     async def not_routed(self, appeal_id: UUID) -> None:
         await self._conn.execute("UPDATE appeals SET status = 'not_routed' WHERE appeal_id = $1 AND status = 'open'",
