@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 import asyncpg
 import httpx
 import pytest
-import yaml
 
 from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import ExecutorAnswerSubmitted, ExecutorExtensionRequested, ExecutorReassignmentRequested
@@ -20,20 +19,17 @@ from appeals_contracts.reference import load_reference
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
-from appeals_devstack.testing import eventually, header, produce, read_topic, submission, submission_record
-from appeals_routing.adapters.data_files import bundled
+from appeals_devstack.testing import (
+    eventually,
+    expected_executor,
+    header,
+    produce,
+    read_topic,
+    submission,
+    submission_record,
+)
 
 pytestmark = pytest.mark.integration
-
-
-def expected_executor(category: str, district: str | None) -> str:
-    """The rule table's answer, computed here from the file, independently of routing's code."""
-    rules = [r for r in yaml.safe_load(bundled("rules.yaml").read_text())["rules"] if r.get("active", True)]
-    for wanted in ((category, district), (category, None), (None, None)):
-        for r in rules:
-            if (r.get("category"), r.get("district")) == wanted and (wanted[1] is not None or "district" not in r):
-                return r["executor"]
-    raise AssertionError("the rule file has no default")
 
 
 @pytest.fixture(scope="module")

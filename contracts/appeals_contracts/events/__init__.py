@@ -14,6 +14,7 @@ from appeals_contracts.events.intake import (
     AppealRegistered,
     AppealSubmitted,
     CitizenContact,
+    Location,
     RejectionReason,
 )
 from appeals_contracts.events.notification import (
@@ -24,6 +25,7 @@ from appeals_contracts.events.notification import (
 from appeals_contracts.events.routing import (
     AppealAnswered,
     AppealAssigned,
+    AppealCase,
     AppealExtensionRequested,
     AppealNotRouted,
     ExecutorActionRejected,
@@ -37,6 +39,7 @@ __all__ = [
     "AnswerReturned",
     "AppealAnswered",
     "AppealAssigned",
+    "AppealCase",
     "AppealExtensionRequested",
     "AppealIntakeRejected",
     "AppealNotRouted",
@@ -53,6 +56,7 @@ __all__ = [
     "ExecutorAnswerSubmitted",
     "ExecutorExtensionRequested",
     "ExecutorReassignmentRequested",
+    "Location",
     "NotificationDelivered",
     "NotificationDeliveryFailed",
     "OutboundNotification",

@@ -22,6 +22,15 @@ class CitizenContact(BaseModel):
     preferred_language: str | None = Field(None, description="kk, ru or en")
 
 
+class Location(BaseModel):
+    """A point on the map, WGS 84 (EPSG:4326) degrees, as GPS and Open311 give it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    lat: float = Field(ge=-90, le=90, description="Latitude, degrees north")
+    long: float = Field(ge=-180, le=180, description="Longitude, degrees east")
+
+
 class AppealSubmitted(Event):
     """A channel adapter hands a new appeal to intake (topic ``appeals.intake.v1``).
 
@@ -40,6 +49,8 @@ class AppealSubmitted(Event):
     category: str = Field(description="Category code from data/categories.yaml")
     district: str | None = Field(None, description="Almaty district code from data/districts.yaml")
     address: str | None = Field(None, description="Free-text address or place")
+    location: Location | None = Field(None, description="Where the matter is, when the channel knows; must lie "
+                                      "in the city. Without a district, intake finds it from the location")
     text: str = Field(description="The appeal itself")
     language: str = Field(description="Language of the text: kk, ru or en")
     anonymous: bool = Field(False, description="True when the citizen explicitly gives no contact")
@@ -81,8 +92,9 @@ class AppealRegistered(Event):
     channel_message_id: str
     kind: str
     category: str
-    district: str | None = None
+    district: str | None = Field(None, description="As submitted, or found from the location")
     address: str | None = None
+    location: Location | None = None
     text: str
     language: str
     anonymous: bool = False

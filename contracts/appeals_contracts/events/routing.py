@@ -5,9 +5,31 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from appeals_contracts.base import Event
+from appeals_contracts.events.intake import CitizenContact, Location
+
+
+class AppealCase(BaseModel):
+    """Everything an executor needs to work an appeal and answer the citizen. Carries personal
+    data (the contact, the address, the location): never logged or traced."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    kind: str = Field(description="Appeal kind code")
+    channel: str = Field(description="Channel the citizen wrote through; the answer goes back through it")
+    text: str = Field(description="What the citizen wrote")
+    language: str = Field(description="Language of the text and of the expected answer: kk, ru or en")
+    address: str | None = None
+    location: Location | None = None
+    anonymous: bool = False
+    citizen: CitizenContact | None = Field(None, description="Name and contact; absent when anonymous")
+    submitted_at: AwareDatetime | None = None
+    registered_at: AwareDatetime
+    due_at: AwareDatetime | None = Field(None, description="The legal due time when routing knows it (it follows "
+                                         "deadline.scheduled and deadline.extended); a first assignment usually "
+                                         "precedes the schedule, which the executor API then shows")
 
 
 class AppealAssigned(Event):
@@ -24,6 +46,8 @@ class AppealAssigned(Event):
     category: str
     district: str | None = None
     assigned_at: AwareDatetime
+    case: AppealCase | None = Field(None, description="The whole case, so a portal needs no other topic; "
+                                    "personal data, protected by the topic's ACLs")
 
 
 class AppealNotRouted(Event):

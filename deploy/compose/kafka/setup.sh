@@ -20,6 +20,7 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-intake --operation Write --operation Create --operation Describe --topic appeals.intake.v1.dlq.intake --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-intake --operation Read --group intake. --resource-pattern-type prefixed
 "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --alter --entity-type users --entity-name appeals-routing --add-config 'SCRAM-SHA-512=[iterations=8192,password=trial-only-appeals-routing]'
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Read --operation Describe --topic appeals.deadlines.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Read --operation Describe --topic appeals.executor-actions.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Read --operation Describe --topic appeals.inspections.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Read --operation Describe --topic appeals.registered.v1 --resource-pattern-type literal
@@ -27,6 +28,7 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Describe --topic appeals.assigned.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Describe --topic appeals.executor-actions-rejected.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Describe --topic appeals.extension-requested.v1 --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Create --operation Describe --topic appeals.deadlines.v1.dlq.routing --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Create --operation Describe --topic appeals.executor-actions.v1.dlq.routing --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Create --operation Describe --topic appeals.inspections.v1.dlq.routing --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Create --operation Describe --topic appeals.registered.v1.dlq.routing --resource-pattern-type literal

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+
+import yaml
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -101,3 +103,14 @@ async def eventually(check: Callable[[], Any], what: str, timeout_s: float = 60.
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(interval_s)
 
+
+def expected_executor(category: str, district: str | None) -> str:
+    """The rule table's answer, computed here from the file, independently of routing's code."""
+    from appeals_routing.adapters.data_files import bundled
+
+    rules = [r for r in yaml.safe_load(bundled("rules.yaml").read_text())["rules"] if r.get("active", True)]
+    for wanted in ((category, district), (category, None), (None, None)):
+        for r in rules:
+            if (r.get("category"), r.get("district")) == wanted and (wanted[1] is not None or "district" not in r):
+                return r["executor"]
+    raise AssertionError("the rule file has no default")

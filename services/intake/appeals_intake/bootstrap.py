@@ -8,11 +8,12 @@ from appeals_contracts.reference import load_reference
 from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_intake.config import IntakeSettings
 from appeals_intake.domain.model import Catalog
+from appeals_intake.domain.places import Places
 from appeals_intake.entrypoints import consumers, http
 from appeals_runtime.service import Runtime, ServiceSpec, create_app
 
 
-def catalog_from_reference() -> Catalog:
+def catalog_from_reference(places: Places | None = None) -> Catalog:
     ref = load_reference()
     return Catalog(
         channels=ref.channels.codes,
@@ -24,12 +25,13 @@ def catalog_from_reference() -> Catalog:
             code for code, e in ref.channels.entries.items() if e.attributes.get("replies_in_channel")
         ),
         self_service=frozenset(code for code, e in ref.channels.entries.items() if e.attributes.get("self_service")),
+        places=places or Places(),
     )
 
 
 def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    catalog = catalog_from_reference()
+    catalog = catalog_from_reference(settings.places(load_reference().districts.codes))
 
     async def on_start(runtime: Runtime) -> None:
         settings.token_secret()  # no secret, no start: citizens' tokens would be forgeable or void

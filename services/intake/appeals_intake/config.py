@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from pydantic import Field
 
-from appeals_runtime.settings import OptionalSecret, ServiceSettings
+from appeals_intake.domain.places import ALMATY, DistrictMap, Places, bounding_box
+from appeals_runtime.settings import CommaList, OptionalName, OptionalSecret, ServiceSettings
 
 
 class IntakeSettings(ServiceSettings):
@@ -13,6 +17,32 @@ class IntakeSettings(ServiceSettings):
     registration_prefix: str = Field("OA", description="REGISTRATION_PREFIX of registration numbers")
     status_token_secret: OptionalSecret = Field(None, description="STATUS_TOKEN_SECRET: key of citizens' status "
                                                                  "tokens (required; changing it voids every token)")
+
+    city_area: CommaList = Field([str(v) for v in (ALMATY.south, ALMATY.west, ALMATY.north, ALMATY.east)],
+                                 description="CITY_AREA: south,west,north,east in degrees; a location outside it is refused")
+    districts_geojson: OptionalName = Field(None, description="DISTRICTS_GEOJSON: path of the city's district boundaries "
+                                            "(GeoJSON FeatureCollection, properties.code = district code). With it, a "
+                                            "location outside every district is refused and a submission with a "
+                                            "location but no district gets the district it lies in")
+
+    def places(self, known_districts: frozenset[str]) -> Places:
+        """The city's area and, when configured, its district boundaries; raises ValueError
+        (naming the setting) when either is unusable, so a bad file stops the start."""
+        try:
+            area = bounding_box([float(v) for v in self.city_area])
+        except ValueError as exc:
+            raise ValueError(f"CITY_AREA: {exc}") from None
+        if not self.districts_geojson:
+            return Places(area)
+        path = Path(self.districts_geojson)
+        try:
+            document = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"DISTRICTS_GEOJSON: cannot read {path}: {exc}") from None
+        try:
+            return Places(area, DistrictMap.from_geojson(document, known_districts))
+        except ValueError as exc:
+            raise ValueError(f"DISTRICTS_GEOJSON {path}: {exc}") from None
 
     def token_secret(self) -> bytes:
         secret = self.secret("status_token_secret")

@@ -61,7 +61,7 @@ async def submit_appeals(
     announces nothing new. Outcomes come back in the order of ``commands``.
     """
     reasons = [validate(cmd, catalog) for cmd in commands]
-    commands = [cmd if problems else normalised(cmd) for cmd, problems in zip(commands, reasons, strict=True)]
+    commands = [cmd if problems else normalised(cmd, catalog) for cmd, problems in zip(commands, reasons, strict=True)]
     valid = [cmd for cmd, r in zip(commands, reasons, strict=True) if not r]
     known = await uow.appeals.find_by_channel_keys(sorted({c.channel_key for c in valid}))
     plan = registration.plan(valid, known)

@@ -38,6 +38,7 @@ class RoutingRepository(Protocol):
     async def add_appeals(self, states: Sequence[AppealState]) -> None: ...
     async def add_assignments(self, rows: Sequence[tuple[UUID, Assignment]]) -> None: ...
     async def set_status(self, appeal_id: UUID, status: str, executor: str | None) -> None: ...
+    async def set_due_times(self, due: dict[UUID, datetime]) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -106,11 +107,11 @@ async def route_registered(uow: UnitOfWork, appeals: Sequence[RegisteredAppeal],
         if isinstance(decision, decisions.Route):
             entry = decision.assignment
             state = AppealState(appeal.appeal_id, appeal.registration_number, appeal.category, appeal.district,
-                                "assigned", entry.executor, (entry,))
+                                "assigned", entry.executor, (entry,), case=appeal.case)
             uow.assigned(state, entry, trace_context=appeal.context)
         else:
             state = AppealState(appeal.appeal_id, appeal.registration_number, appeal.category, appeal.district,
-                                "not_routed", None)
+                                "not_routed", None, case=appeal.case)
             uow.not_routed(state, decision.reason, now, trace_context=appeal.context)
         states.append(state)
     await uow.routing.add_appeals(states)
@@ -200,6 +201,12 @@ async def refuse_malformed_action(uow: UnitOfWork, value: bytes | None, reason: 
     fields = action_identity(value)
     if fields is not None:
         uow.action_rejected(*fields, f"malformed action: {reason}", now)
+
+
+async def record_due_times(uow: UnitOfWork, due: dict[UUID, datetime]) -> None:
+    """Keep each appeal's latest due time, for the case handed to its executor."""
+    if due:
+        await uow.routing.set_due_times(due)
 
 
 async def apply_verdict(uow: UnitOfWork, verdict: AnswerAccepted | AnswerReturned) -> None:

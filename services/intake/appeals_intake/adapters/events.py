@@ -5,8 +5,17 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 
-from appeals_contracts.events import AppealIntakeRejected, AppealRegistered, AppealSubmitted, CitizenContact, RejectionReason
+from appeals_contracts.events import (
+    AppealIntakeRejected,
+    AppealRegistered,
+    AppealSubmitted,
+    CitizenContact,
+    Location,
+    RejectionReason,
+)
+from appeals_intake.domain import places
 from appeals_intake.domain.model import Appeal, Contact, Reason, SubmitAppeal
+
 
 def to_command(event: AppealSubmitted, *, correlation_id: str | None, context: object = None,
                author_subject: str | None = None) -> SubmitAppeal:
@@ -15,6 +24,7 @@ def to_command(event: AppealSubmitted, *, correlation_id: str | None, context: o
         channel=event.channel, channel_message_id=event.channel_message_id, kind=event.kind,
         category=event.category, text=event.text, language=event.language, social_network=event.social_network,
         district=event.district, address=event.address, anonymous=event.anonymous,
+        location=places.Location(event.location.lat, event.location.long) if event.location else None,
         reports_crime_or_threat=event.reports_crime_or_threat,
         citizen=Contact(c.name, c.iin, c.phone, c.email, c.preferred_language) if c else None,
         submitted_at=event.submitted_at, correlation_id=correlation_id, context=context,
@@ -28,6 +38,7 @@ def registered(appeal: Appeal) -> AppealRegistered:
         appeal_id=appeal.appeal_id, registration_number=appeal.registration_number, channel=s.channel,
         social_network=s.social_network, channel_message_id=s.channel_message_id, kind=s.kind,
         category=s.category, district=s.district, address=s.address, text=s.text, language=s.language,
+        location=Location(lat=s.location.lat, long=s.location.long) if s.location else None,
         anonymous=s.anonymous, reports_crime_or_threat=s.reports_crime_or_threat,
         citizen=CitizenContact(**asdict(s.citizen)) if s.citizen else None,
         submitted_at=s.submitted_at, registered_at=appeal.registered_at, status_token=appeal.status_token,

@@ -10,11 +10,12 @@ from uuid import UUID
 import asyncpg
 
 from appeals_intake.domain.model import Appeal, Contact, SubmitAppeal
+from appeals_intake.domain.places import Location
 from appeals_intake.domain.status import TimelineEntry
 
 _COLUMNS = ("appeal_id", "registration_number", "channel", "social_network", "channel_message_id", "kind",
             "category", "district", "address", "text", "language", "anonymous", "reports_crime_or_threat",
-            "citizen", "submitted_at", "registered_at", "correlation_id", "author_subject")
+            "citizen", "submitted_at", "registered_at", "correlation_id", "author_subject", "lat", "long")
 
 
 class PostgresAppealRepository:
@@ -79,7 +80,8 @@ def _row(a: Appeal) -> tuple:
     return (a.appeal_id, a.registration_number, s.channel, s.social_network, s.channel_message_id, s.kind,
             s.category, s.district, s.address, s.text, s.language, s.anonymous, s.reports_crime_or_threat,
             json.dumps(asdict(s.citizen)) if s.citizen else None, s.submitted_at, a.registered_at,
-            s.correlation_id, s.author_subject)
+            s.correlation_id, s.author_subject, s.location.lat if s.location else None,
+            s.location.long if s.location else None)
 
 
 def _appeal(r: asyncpg.Record) -> Appeal:
@@ -90,5 +92,6 @@ def _appeal(r: asyncpg.Record) -> Appeal:
         address=r["address"], anonymous=r["anonymous"], reports_crime_or_threat=r["reports_crime_or_threat"],
         citizen=citizen, submitted_at=r["submitted_at"], correlation_id=r["correlation_id"],
         author_subject=r["author_subject"],
+        location=Location(r["lat"], r["long"]) if r["lat"] is not None else None,
     )
     return Appeal(r["appeal_id"], r["registration_number"], r["registered_at"], submission)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from appeals_intake.domain.places import Location, Places
+
 
 @dataclass(frozen=True)
 class Contact:
@@ -32,6 +34,7 @@ class SubmitAppeal:
     social_network: str | None = None
     district: str | None = None
     address: str | None = None
+    location: Location | None = None
     anonymous: bool = False
     reports_crime_or_threat: bool = False
     citizen: Contact | None = None
@@ -78,5 +81,6 @@ class Catalog:
     replies_in_channel: frozenset[str]
     self_service: frozenset[str] = frozenset()  # channels a signed-in citizen may submit through
     languages: frozenset[str] = frozenset({"kk", "ru", "en"})
+    places: Places = field(default_factory=Places)
     text_min: int = 10
     text_max: int = 10_000

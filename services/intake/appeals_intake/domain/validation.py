@@ -37,6 +37,8 @@ def validate(cmd: SubmitAppeal, catalog: Catalog) -> list[Reason]:
         refuse("district", f"unknown district {cmd.district!r}")
     if cmd.address is not None and len(cmd.address) > 500:
         refuse("address", "must be at most 500 characters")
+    if cmd.location is not None:
+        reasons += _place_reasons(cmd, catalog)
     text = cmd.text.strip()
     if not catalog.text_min <= len(text) <= catalog.text_max:
         refuse("text", f"must be {catalog.text_min}-{catalog.text_max} characters")
@@ -44,6 +46,18 @@ def validate(cmd: SubmitAppeal, catalog: Catalog) -> list[Reason]:
         refuse("language", "must be one of kk, ru, en")
     reasons += _contact_reasons(cmd, catalog)
     return reasons
+
+
+def _place_reasons(cmd: SubmitAppeal, catalog: Catalog) -> list[Reason]:
+    """The location must lie in the city (in a district, when boundaries are loaded) and, when
+    a district is given too, in that district. The message never repeats the coordinates."""
+    assert cmd.location is not None
+    if problem := catalog.places.problem(cmd.location):
+        return [Reason("location", f"the location {problem}")]
+    found = catalog.places.district_of(cmd.location)
+    if found is not None and cmd.district is not None and cmd.district in catalog.districts and found != cmd.district:
+        return [Reason("district", f"the location lies in {found}, not in {cmd.district}: give one or the other")]
+    return []
 
 
 def _contact_reasons(cmd: SubmitAppeal, catalog: Catalog) -> list[Reason]:
@@ -77,9 +91,12 @@ def _contact_field_reasons(contact: Contact, catalog: Catalog) -> list[Reason]:
     return reasons
 
 
-def normalised(cmd: SubmitAppeal) -> SubmitAppeal:
-    """A valid submission with its contact in canonical form: the phone in E.164, the
-    e-mail address normalised. What is stored and published is this form."""
+def normalised(cmd: SubmitAppeal, catalog: Catalog) -> SubmitAppeal:
+    """A valid submission in canonical form: the district found from the location when it was
+    not given, the phone in E.164, the e-mail address normalised. What is stored and published
+    is this form."""
+    if cmd.district is None and cmd.location is not None:
+        cmd = replace(cmd, district=catalog.places.district_of(cmd.location))
     contact = cmd.citizen
     if contact is None:
         return cmd

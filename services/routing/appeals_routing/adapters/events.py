@@ -3,24 +3,42 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from appeals_contracts.events import (
     AppealAnswered,
     AppealAssigned,
+    AppealCase,
     AppealExtensionRequested,
     AppealNotRouted,
+    AppealRegistered,
     ExecutorActionRejected,
     ExecutorAnswerSubmitted,
     ExecutorExtensionRequested,
 )
 from appeals_routing.domain.model import AppealState, Assignment
 
+def case_of(event: AppealRegistered) -> dict[str, Any]:
+    """The case routing keeps and hands on, in the contract's JSON form."""
+    return AppealCase(
+        kind=event.kind, channel=event.channel, text=event.text, language=event.language, address=event.address,
+        location=event.location, anonymous=event.anonymous, citizen=None if event.anonymous else event.citizen,
+        submitted_at=event.submitted_at, registered_at=event.registered_at,
+    ).model_dump(mode="json", exclude_none=True)
+
+
+def case(state: AppealState) -> AppealCase | None:
+    if state.case is None:
+        return None
+    return AppealCase.model_validate({**state.case, "due_at": state.due_at})
+
+
 def assigned(state: AppealState, entry: Assignment) -> AppealAssigned:
     return AppealAssigned(
         appeal_id=state.appeal_id, registration_number=state.registration_number, executor_code=entry.executor,
         previous_executor_code=entry.previous_executor, reason=entry.reason, rule_id=entry.rule_id,
-        category=state.category, district=state.district, assigned_at=entry.assigned_at)
+        category=state.category, district=state.district, assigned_at=entry.assigned_at, case=case(state))
 
 
 def not_routed(state: AppealState, reason: str, at: datetime) -> AppealNotRouted:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -65,11 +66,26 @@ class PostgresRoutingRepository:
         return {r["appeal_id"] for r in rows}
 
     async def get_for_update(self, appeal_id: UUID) -> AppealState | None:
-        row = await self._conn.fetchrow("SELECT * FROM appeals WHERE appeal_id = $1 FOR UPDATE", appeal_id)
+        row = await self._conn.fetchrow(
+            """SELECT a.*, d.due_at FROM appeals a LEFT JOIN due_times d USING (appeal_id)
+               WHERE a.appeal_id = $1 FOR UPDATE OF a""", appeal_id)
         if row is None:
             return None
-        return AppealState(row["appeal_id"], row["registration_number"], row["category"], row["district"],
-                           row["status"], row["executor_code"], tuple(await self.history(appeal_id)))
+        return _state(row, tuple(await self.history(appeal_id)))
+
+    async def case_of(self, appeal_id: UUID) -> AppealState | None:
+        """The appeal with its case and due time, without locking it."""
+        row = await self._conn.fetchrow(
+            """SELECT a.*, d.due_at FROM appeals a LEFT JOIN due_times d USING (appeal_id)
+               WHERE a.appeal_id = $1""", appeal_id)
+        return _state(row, ()) if row else None
+
+    async def set_due_times(self, due: dict[UUID, datetime]) -> None:
+        """The latest announced due time of each appeal (the deadlines topic is ordered per appeal)."""
+        await self._conn.execute(
+            """INSERT INTO due_times (appeal_id, due_at) SELECT * FROM unnest($1::uuid[], $2::timestamptz[])
+               ON CONFLICT (appeal_id) DO UPDATE SET due_at = EXCLUDED.due_at""",
+            list(due), list(due.values()))
 
     async def history(self, appeal_id: UUID) -> list[Assignment]:
         rows = await self._conn.fetch("SELECT * FROM assignments WHERE appeal_id = $1 ORDER BY id", appeal_id)
@@ -78,9 +94,10 @@ class PostgresRoutingRepository:
 
     async def add_appeals(self, states: Sequence[AppealState]) -> None:
         await self._conn.executemany(
-            """INSERT INTO appeals (appeal_id, registration_number, category, district, status, executor_code)
-               VALUES ($1, $2, $3, $4, $5, $6)""",
-            [(s.appeal_id, s.registration_number, s.category, s.district, s.status, s.executor) for s in states])
+            """INSERT INTO appeals (appeal_id, registration_number, category, district, status, executor_code,
+                   appeal_case) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)""",
+            [(s.appeal_id, s.registration_number, s.category, s.district, s.status, s.executor,
+              json.dumps(s.case) if s.case is not None else None) for s in states])
         await self.add_assignments([(s.appeal_id, a) for s in states for a in s.history])
 
     async def remember_traces(self, traceparents: dict[UUID, str]) -> None:
@@ -117,3 +134,9 @@ class PostgresRoutingRepository:
             executor, after, limit)
         return [AppealState(r["appeal_id"], r["registration_number"], r["category"], r["district"], r["status"],
                             r["executor_code"]) for r in rows]
+
+
+def _state(row: asyncpg.Record, history: tuple[Assignment, ...]) -> AppealState:
+    return AppealState(row["appeal_id"], row["registration_number"], row["category"], row["district"],
+                       row["status"], row["executor_code"], history,
+                       case=json.loads(row["appeal_case"]) if row["appeal_case"] else None, due_at=row["due_at"])

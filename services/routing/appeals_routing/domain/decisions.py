@@ -85,5 +85,4 @@ def reassign(state: AppealState | None, executor: str, suggested: str | None, re
         return Refused("the appeal is already with the triage desk; it cannot be passed to itself")
     entry = Assignment(target, "reassignment", at, previous_executor=executor,
                        rule_set_version=rule_set.version, note=reason[:500])
-    return AppealState(state.appeal_id, state.registration_number, state.category, state.district,
-                       "assigned", target, state.history + (entry,))
+    return state.moved("assigned", target, entry)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 
@@ -55,6 +57,9 @@ class RegisteredAppeal:
     district: str | None
     anonymous: bool
     reports_crime_or_threat: bool
+    #: The whole case as the contracts carry it (text, place, contact): routing passes it on to
+    #: the executor untouched. Personal data: never logged.
+    case: Mapping[str, Any] | None = field(default=None, repr=False)
     context: object = field(default=None, compare=False, repr=False)  # opaque: the caller's trace context
 
 
@@ -82,7 +87,14 @@ class AppealState:
     status: str  # assigned, answered (waiting for review), closed, not_routed
     executor: str | None
     history: tuple[Assignment, ...] = field(default_factory=tuple)
+    case: Mapping[str, Any] | None = field(default=None, repr=False)  # see RegisteredAppeal.case
+    due_at: datetime | None = None  # the legal due time, once the deadline tracker announced it
 
     @property
     def is_open(self) -> bool:
         return self.status in ("assigned", "answered")
+
+    def moved(self, status: str, executor: str | None, entry: Assignment | None = None) -> AppealState:
+        """The same appeal, now ``status`` with ``executor`` (and ``entry`` added to its history)."""
+        return replace(self, status=status, executor=executor,
+                       history=self.history + ((entry,) if entry is not None else ()))

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 from aiokafka import ConsumerRecord
 
-from appeals_contracts.events import AnswerAccepted, AnswerReturned, AppealRegistered
+from appeals_contracts.events import AnswerAccepted, AnswerReturned, AppealRegistered, DeadlineExtended, DeadlineScheduled
 from appeals_routing import handlers
+from appeals_routing.adapters.events import case_of
 from appeals_routing.adapters.signatures import ExecutorKeys
 from appeals_routing.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_routing.domain.model import RegisteredAppeal
@@ -19,7 +20,7 @@ from appeals_runtime.telemetry import traceparent_of, within_appeal_trace
 def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str], keys: ExecutorKeys) -> None:
     async def on_appeals_registered(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
         appeals = [RegisteredAppeal(e.appeal_id, e.registration_number, e.kind, e.category, e.district, e.anonymous,
-                                    e.reports_crime_or_threat, context=d.trace_context)
+                                    e.reports_crime_or_threat, case=case_of(e), context=d.trace_context)
                    for d in deliveries if isinstance(e := d.event, AppealRegistered)]
         states = await handlers.route_registered(uow, appeals, kinds_without_executor=kinds_without_executor,
                                                  now=runtime.clock.now())
@@ -47,7 +48,15 @@ def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str], keys
         if isinstance(delivery.event, (AnswerAccepted, AnswerReturned)):
             await handlers.apply_verdict(uow, delivery.event)
 
+    async def on_deadlines(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
+        due = {}
+        for d in deliveries:  # in order: the last announcement of an appeal's due time wins
+            if isinstance(e := d.event, (DeadlineScheduled, DeadlineExtended)):
+                due[e.appeal_id] = e.due_at
+        await handlers.record_due_times(uow, due)
+
     runtime.consumer.subscribe_batch(runtime.broker, "appeals.registered.v1", on_appeals_registered)
+    runtime.consumer.subscribe_batch(runtime.broker, "appeals.deadlines.v1", on_deadlines)
     runtime.consumer.subscribe(runtime.broker, "appeals.executor-actions.v1", on_executor_actions,
                                on_invalid=on_malformed_action)
     runtime.consumer.subscribe(runtime.broker, "appeals.inspections.v1", on_inspections)

@@ -7,9 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query
 
+from appeals_routing.adapters.events import case
 from appeals_routing.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_runtime.auth import Caller, allow
-from appeals_runtime.responses import NOT_FOUND
+from appeals_runtime.responses import NOT_FOUND, refusal
 from appeals_runtime.service import UnitOfWorkDep
 
 UnitOfWork = Annotated[PostgresUnitOfWork, UnitOfWorkDep]
@@ -54,5 +55,24 @@ def router() -> APIRouter:
                 "items": [{"appeal_id": str(s.appeal_id), "registration_number": s.registration_number,
                            "category": s.category, "district": s.district, "status": s.status} for s in items],
                 "next_after": str(items[-1].appeal_id) if len(items) == limit else None}
+
+    @api.get("/executors/{executor_code}/appeals/{appeal_id}",
+             summary="The whole case of an appeal the executor holds: text, place, contact, due time",
+             description="What the executor needs to answer the citizen, as `appeal.assigned` carries it in "
+                         "`case`, with the latest due time. Only the executor holding the appeal (and "
+                         "inspectors) may read it: it carries personal data.",
+             responses={**NOT_FOUND, 403: refusal("The token is another executor's")})
+    async def appeal_case(executor_code: str, appeal_id: UUID,
+                          caller: Annotated[Caller, allow("executor", "inspector")], uow: UnitOfWork) -> dict[str, Any]:
+        if "inspector" not in caller.roles and not caller.is_executor_of(executor_code):
+            raise HTTPException(403, "an executor reads only the cases it holds")
+        state = await uow.routing.case_of(appeal_id)
+        if state is None or state.executor != executor_code or state.case is None:
+            raise HTTPException(404, f"{executor_code} holds no appeal {appeal_id}")
+        full = case(state)
+        assert full is not None
+        return {"appeal_id": str(state.appeal_id), "registration_number": state.registration_number,
+                "executor_code": state.executor, "status": state.status, "category": state.category,
+                "district": state.district, "case": full.model_dump(mode="json")}
 
     return api
