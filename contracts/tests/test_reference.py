@@ -5,7 +5,7 @@ def test_reference_tables_are_complete():
     ref = load_reference()
     assert ref.districts.codes == {"alatau", "almaly", "auezov", "bostandyk", "zhetysu", "medeu", "nauryzbay", "turksib"}
     assert {"proposal", "statement", "complaint", "request", "response", "consultation"} == ref.appeal_kinds.codes
-    assert {"contact_centre", "front_office", "portal", "mobile_app", "social_network", "email", "e_otinish"} == ref.channels.codes
+    assert {"contact_centre", "front_office", "portal", "mobile_app", "social_network", "email", "e_otinish", "open311"} == ref.channels.codes
     seed = {"social_aid", "city_entry_exit", "education", "benefits", "movement_within_city", "landscaping",
             "tree_cutting", "garbage_collection", "road_repair", "engineering_networks", "kindergarten_referral",
             "other_akimat_matters"}

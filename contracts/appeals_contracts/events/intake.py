@@ -51,6 +51,9 @@ class AppealSubmitted(Event):
     address: str | None = Field(None, description="Free-text address or place")
     location: Location | None = Field(None, description="Where the matter is, when the channel knows; must lie "
                                       "in the city. Without a district, intake finds it from the location")
+    attributes: dict[str, str | list[str]] = Field(
+        default_factory=dict, description="Extra details the category asks for (the `fields` of "
+        "data/categories.yaml; Open311's attribute[code]): code → value, a list for a multivaluelist")
     text: str = Field(description="The appeal itself")
     language: str = Field(description="Language of the text: kk, ru or en")
     anonymous: bool = Field(False, description="True when the citizen explicitly gives no contact")
@@ -95,6 +98,7 @@ class AppealRegistered(Event):
     district: str | None = Field(None, description="As submitted, or found from the location")
     address: str | None = None
     location: Location | None = None
+    attributes: dict[str, str | list[str]] = Field(default_factory=dict)
     text: str
     language: str
     anonymous: bool = False

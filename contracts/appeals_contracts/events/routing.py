@@ -23,6 +23,7 @@ class AppealCase(BaseModel):
     language: str = Field(description="Language of the text and of the expected answer: kk, ru or en")
     address: str | None = None
     location: Location | None = None
+    attributes: dict[str, str | list[str]] = Field(default_factory=dict, description="The category's extra details")
     anonymous: bool = False
     citizen: CitizenContact | None = Field(None, description="Name and contact; absent when anonymous")
     submitted_at: AwareDatetime | None = None

@@ -184,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
             print("Metrics: GET <API>/metrics with an sre token (.venv/bin/appeals-stack token --role sre --sub sre-1); "
                   "all services on one screen: .venv/bin/appeals status")
             print(f"Logs: {args.state_dir / 'logs'} (the services', and stack.log for the stack's own chatter)")
+            intake = next(p for p in processes if p.service.name == "intake")
+            print(f"Open311: {intake.base_url}/open311/v2 (docs/open311.md); the demo client's api_key is in "
+                  f"{args.state_dir / 'issuer' / 'open311-demo.key'}")
         if args.command == "run" and args.demo:
             demo = _DemoThread(info, processes, args.demo_rate, args.demo_seconds)
         print("Running. Ctrl-C stops everything.")

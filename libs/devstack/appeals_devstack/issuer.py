@@ -8,6 +8,7 @@ sign-in of its own; tokens are minted with :meth:`IssuerKeys.mint` or ``appeals-
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import threading
@@ -49,6 +50,26 @@ class IssuerKeys:
             path.write_text(secrets.token_urlsafe(48), "utf-8")
             path.chmod(0o600)
         return path.read_text("utf-8").strip()
+
+    def open311_clients_file(self) -> Path:
+        """The stack's Open311 clients (intake's ``OPEN311_CLIENTS_FILE``): one demo client,
+        ``open311-demo``, whose key is in ``open311-demo.key`` beside it (the file keeps only
+        the key's SHA-256, as a city's would)."""
+        key_path, path = self.directory / "open311-demo.key", self.directory / "open311-clients.yaml"
+        if not key_path.exists():
+            key_path.write_text(secrets.token_urlsafe(32), "utf-8")
+            key_path.chmod(0o600)
+        digest = hashlib.sha256(key_path.read_text("utf-8").strip().encode()).hexdigest()
+        text = ("# Open311 clients of the embedded stack: api_key_sha256 is the SHA-256 of the key.\n"
+                f"clients:\n  - client: open311-demo\n    api_key_sha256: {digest}\n")
+        if not path.exists() or path.read_text("utf-8") != text:
+            path.write_text(text, "utf-8")
+        return path
+
+    def open311_demo_key(self) -> str:
+        """The demo client's api_key."""
+        self.open311_clients_file()
+        return (self.directory / "open311-demo.key").read_text("utf-8").strip()
 
     @property
     def issuer_url(self) -> str:

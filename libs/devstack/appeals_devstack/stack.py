@@ -48,6 +48,11 @@ class StackInfo:
         """``Authorization`` header for :meth:`token`."""
         return {"Authorization": f"Bearer {self.token(subject, *roles, executor_code=executor_code)}"}
 
+    @property
+    def open311_api_key(self) -> str:
+        """The api_key of the stack's demo Open311 client."""
+        return IssuerKeys(Path(self.issuer_dir)).open311_demo_key()
+
     def database_url(self, database: str) -> str:
         """URI of one service's database on the same server."""
         prefix, _, query = self.postgres_uri.partition("?")
@@ -63,6 +68,7 @@ class StackInfo:
             "OIDC_ISSUER": IssuerKeys(Path(self.issuer_dir)).issuer_url,
             "STATUS_TOKEN_SECRET": IssuerKeys(Path(self.issuer_dir)).status_token_secret(),
             "EXECUTOR_KEYS_FILE": str(Path(self.portal_keys_dir) / "executor-keys.yaml"),
+            "OPEN311_CLIENTS_FILE": str(IssuerKeys(Path(self.issuer_dir)).open311_clients_file()),
             "KAFKA_ENABLE_IDEMPOTENCE": "false",  # Tansu 0.6 refuses InitProducerId
             # Tansu answers a group join after half the session timeout: 2 s instead of 5 s per
             # subscription at every start, and a killed consumer's partitions move sooner.

@@ -7,9 +7,11 @@ from fastapi import FastAPI
 from appeals_contracts.reference import load_reference
 from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_intake.config import IntakeSettings
+from appeals_intake.domain import fields
 from appeals_intake.domain.model import Catalog
 from appeals_intake.domain.places import Places
-from appeals_intake.entrypoints import consumers, http
+from appeals_intake.adapters.open311_clients import Open311Clients
+from appeals_intake.entrypoints import consumers, http, open311
 from appeals_runtime.service import Runtime, ServiceSpec, create_app
 
 
@@ -26,6 +28,8 @@ def catalog_from_reference(places: Places | None = None) -> Catalog:
         ),
         self_service=frozenset(code for code, e in ref.channels.entries.items() if e.attributes.get("self_service")),
         places=places or Places(),
+        fields=fields.from_reference({code: e.attributes["fields"] for code, e in ref.categories.entries.items()
+                                      if e.attributes.get("fields")}),
     )
 
 
@@ -43,7 +47,8 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
         unit_of_work=PostgresUnitOfWork,
         publishes=("appeals.registered.v1", "appeals.intake-rejected.v1"),
         subscribe=lambda runtime: consumers.subscribe_all(runtime, catalog, settings),
-        routers=[http.router(catalog, settings)],
+        routers=[http.router(catalog, settings),
+                 open311.router(catalog, settings, Open311Clients.from_file(settings.open311_clients_file))],
         on_start=on_start,
     )
     return create_app(spec)

@@ -25,6 +25,13 @@ class IntakeSettings(ServiceSettings):
                                             "location outside every district is refused and a submission with a "
                                             "location but no district gets the district it lies in")
 
+    open311_clients_file: OptionalName = Field(None, description="OPEN311_CLIENTS_FILE: Open311 clients and the "
+                                               "SHA-256 of their api_keys (docs/open311.md); without it no key is "
+                                               "accepted and only the read endpoints answer")
+    open311_default_locale: str = Field("ru", pattern="^(kk|ru|en)$", description="OPEN311_DEFAULT_LOCALE: the "
+                                        "locale of names and notes when a client asks for none (locale argument "
+                                        "or Accept-Language)")
+
     def places(self, known_districts: frozenset[str]) -> Places:
         """The city's area and, when configured, its district boundaries; raises ValueError
         (naming the setting) when either is unusable, so a bad file stops the start."""

@@ -23,6 +23,10 @@ class AppealRepository(Protocol):
     async def by_author(self, subject: str, limit: int) -> list[Appeal]: ...
     async def add_timeline(self, rows: Sequence[tuple[UUID, TimelineEntry]]) -> None: ...
     async def timeline(self, appeal_id: UUID) -> list[TimelineEntry]: ...
+    async def timelines(self, appeal_ids: Sequence[UUID]) -> dict[UUID, list[TimelineEntry]]: ...
+    async def by_numbers(self, numbers: Sequence[str]) -> list[Appeal]: ...
+    async def registered_between(self, start: datetime, end: datetime, categories: Sequence[str], *,
+                                 before: tuple[datetime, str] | None, limit: int) -> list[Appeal]: ...
 
 
 class UnitOfWork(Protocol):
@@ -123,6 +127,35 @@ async def authored_appeals(uow: UnitOfWork, subject: str, *, limit: int = 100) -
     """The appeals a signed-in citizen submitted in person, newest first."""
     return [StatusView(a, summarize(await uow.appeals.timeline(a.appeal_id)))
             for a in await uow.appeals.by_author(subject, limit)]
+
+
+async def public_requests(uow: UnitOfWork, *, numbers: Sequence[str] = (), categories: Sequence[str] = (),
+                          start: datetime, end: datetime, statuses: Callable[[AppealStatus], bool] = lambda s: True,
+                          limit: int = 1000, page: int = 500) -> list[StatusView]:
+    """Appeals for Open311's request lists, newest first: by number when ``numbers`` are given
+    (they override everything else), else registered in [start, end] in ``categories`` (all when
+    empty) whose status passes ``statuses``; at most ``limit``. Read a page at a time, each
+    page's timelines in one statement, until ``limit`` pass the status filter."""
+    if numbers:
+        appeals = await uow.appeals.by_numbers(numbers)
+        timelines = await uow.appeals.timelines([a.appeal_id for a in appeals])
+        return [StatusView(a, summarize(timelines.get(a.appeal_id, []))) for a in appeals][:limit]
+    found: list[StatusView] = []
+    before: tuple[datetime, str] | None = None
+    while len(found) < limit:
+        appeals = await uow.appeals.registered_between(start, end, categories, before=before, limit=page)
+        if not appeals:
+            break
+        timelines = await uow.appeals.timelines([a.appeal_id for a in appeals])
+        for a in appeals:
+            view = StatusView(a, summarize(timelines.get(a.appeal_id, [])))
+            if statuses(view.status):
+                found.append(view)
+        last = appeals[-1]
+        before = (last.registered_at, last.registration_number)
+        if len(appeals) < page:
+            break
+    return found[:limit]
 
 
 def timeline_details(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:

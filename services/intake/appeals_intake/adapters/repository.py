@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -15,7 +16,7 @@ from appeals_intake.domain.status import TimelineEntry
 
 _COLUMNS = ("appeal_id", "registration_number", "channel", "social_network", "channel_message_id", "kind",
             "category", "district", "address", "text", "language", "anonymous", "reports_crime_or_threat",
-            "citizen", "submitted_at", "registered_at", "correlation_id", "author_subject", "lat", "long")
+            "citizen", "submitted_at", "registered_at", "correlation_id", "author_subject", "lat", "long", "attributes")
 
 
 class PostgresAppealRepository:
@@ -67,6 +68,33 @@ class PostgresAppealRepository:
             [UUID(e.event_id) for _, e in rows], [appeal_id for appeal_id, _ in rows], [e.event_type for _, e in rows],
             [e.occurred_at for _, e in rows], [json.dumps(e.details, default=str) for _, e in rows])
 
+    async def by_numbers(self, numbers: Sequence[str]) -> list[Appeal]:
+        rows = await self._conn.fetch(
+            f"""SELECT {', '.join(_COLUMNS)} FROM appeals WHERE registration_number = ANY($1::text[])
+                ORDER BY registered_at DESC, registration_number DESC""", list(numbers))
+        return [_appeal(r) for r in rows]
+
+    async def registered_between(self, start: datetime, end: datetime, categories: Sequence[str], *,
+                                 before: tuple[datetime, str] | None, limit: int) -> list[Appeal]:
+        """Newest first; ``before`` (registered_at, number) continues after the previous page."""
+        rows = await self._conn.fetch(
+            f"""SELECT {', '.join(_COLUMNS)} FROM appeals
+                WHERE registered_at BETWEEN $1 AND $2 AND (cardinality($3::text[]) = 0 OR category = ANY($3))
+                  AND ($4::timestamptz IS NULL OR (registered_at, registration_number) < ($4, $5::text))
+                ORDER BY registered_at DESC, registration_number DESC LIMIT $6""",
+            start, end, list(categories), before[0] if before else None, before[1] if before else None, limit)
+        return [_appeal(r) for r in rows]
+
+    async def timelines(self, appeal_ids: Sequence[UUID]) -> dict[UUID, list[TimelineEntry]]:
+        rows = await self._conn.fetch(
+            """SELECT appeal_id, event_id, event_type, occurred_at, details FROM appeal_timeline
+               WHERE appeal_id = ANY($1::uuid[]) ORDER BY occurred_at, event_id""", list(appeal_ids))
+        out: dict[UUID, list[TimelineEntry]] = {}
+        for r in rows:
+            out.setdefault(r["appeal_id"], []).append(
+                TimelineEntry(str(r["event_id"]), r["event_type"], r["occurred_at"], json.loads(r["details"])))
+        return out
+
     async def timeline(self, appeal_id: UUID) -> list[TimelineEntry]:
         rows = await self._conn.fetch(
             """SELECT event_id, event_type, occurred_at, details FROM appeal_timeline
@@ -81,7 +109,8 @@ def _row(a: Appeal) -> tuple:
             s.category, s.district, s.address, s.text, s.language, s.anonymous, s.reports_crime_or_threat,
             json.dumps(asdict(s.citizen)) if s.citizen else None, s.submitted_at, a.registered_at,
             s.correlation_id, s.author_subject, s.location.lat if s.location else None,
-            s.location.long if s.location else None)
+            s.location.long if s.location else None,
+            json.dumps({k: v if isinstance(v, str) else list(v) for k, v in s.attributes.items()}))
 
 
 def _appeal(r: asyncpg.Record) -> Appeal:
@@ -93,5 +122,6 @@ def _appeal(r: asyncpg.Record) -> Appeal:
         citizen=citizen, submitted_at=r["submitted_at"], correlation_id=r["correlation_id"],
         author_subject=r["author_subject"],
         location=Location(r["lat"], r["long"]) if r["lat"] is not None else None,
+        attributes={k: v if isinstance(v, str) else tuple(v) for k, v in json.loads(r["attributes"]).items()},
     )
     return Appeal(r["appeal_id"], r["registration_number"], r["registered_at"], submission)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
+
+from appeals_intake.domain.fields import ServiceFields, Value
 
 from appeals_intake.domain.places import Location, Places
 
@@ -35,6 +38,8 @@ class SubmitAppeal:
     district: str | None = None
     address: str | None = None
     location: Location | None = None
+    #: The extra details the category asks for (code → value), checked against its fields.
+    attributes: Mapping[str, Value] = field(default_factory=dict)
     anonymous: bool = False
     reports_crime_or_threat: bool = False
     citizen: Contact | None = None
@@ -82,5 +87,6 @@ class Catalog:
     self_service: frozenset[str] = frozenset()  # channels a signed-in citizen may submit through
     languages: frozenset[str] = frozenset({"kk", "ru", "en"})
     places: Places = field(default_factory=Places)
+    fields: ServiceFields = field(default_factory=ServiceFields)
     text_min: int = 10
     text_max: int = 10_000

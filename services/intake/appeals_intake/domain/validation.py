@@ -7,6 +7,7 @@ from dataclasses import replace
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from appeals_intake.domain import fields
 from appeals_intake.domain.iin import iin_problem
 from appeals_intake.domain.model import Catalog, Contact, Reason, SubmitAppeal
 
@@ -39,6 +40,7 @@ def validate(cmd: SubmitAppeal, catalog: Catalog) -> list[Reason]:
         refuse("address", "must be at most 500 characters")
     if cmd.location is not None:
         reasons += _place_reasons(cmd, catalog)
+    reasons += [Reason(f, m) for f, m in fields.problems(catalog.fields.of(cmd.category), cmd.attributes)]
     text = cmd.text.strip()
     if not catalog.text_min <= len(text) <= catalog.text_max:
         refuse("text", f"must be {catalog.text_min}-{catalog.text_max} characters")
