@@ -31,6 +31,19 @@ class Location(BaseModel):
     long: float = Field(ge=-180, le=180, description="Longitude, degrees east")
 
 
+class AttachmentRef(BaseModel):
+    """A file the citizen attached (a photo, a document), stored by intake. Fetched through
+    intake's ``GET /v1/attachments/{attachment_id}`` by whoever may see the appeal; an image's
+    location and device data were stripped before storage."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    attachment_id: UUID
+    content_type: str = Field(description="image/jpeg, image/png or application/pdf")
+    size: int = Field(ge=0, description="Bytes, as stored")
+    sha256: str = Field(description="SHA-256 of the stored bytes, hex")
+
+
 class AppealSubmitted(Event):
     """A channel adapter hands a new appeal to intake (topic ``appeals.intake.v1``).
 
@@ -55,6 +68,8 @@ class AppealSubmitted(Event):
         default_factory=dict, description="Extra details the category asks for (the `fields` of "
         "data/categories.yaml; Open311's attribute[code]): code → value, a list for a multivaluelist")
     text: str = Field(description="The appeal itself")
+    attachments: list[UUID] = Field(default_factory=list, description="Files uploaded first to intake's "
+                                    "POST /v1/attachments (at most 10), by their attachment_id")
     language: str = Field(description="Language of the text: kk, ru or en")
     anonymous: bool = Field(False, description="True when the citizen explicitly gives no contact")
     reports_crime_or_threat: bool = Field(False, description="Anonymous appeals are routed only when this is true")
@@ -99,6 +114,7 @@ class AppealRegistered(Event):
     address: str | None = None
     location: Location | None = None
     attributes: dict[str, str | list[str]] = Field(default_factory=dict)
+    attachments: list[AttachmentRef] = Field(default_factory=list)
     text: str
     language: str
     anonymous: bool = False

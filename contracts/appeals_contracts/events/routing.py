@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from appeals_contracts.base import Event
-from appeals_contracts.events.intake import CitizenContact, Location
+from appeals_contracts.events.intake import AttachmentRef, CitizenContact, Location
 
 
 class AppealCase(BaseModel):
@@ -24,6 +24,8 @@ class AppealCase(BaseModel):
     address: str | None = None
     location: Location | None = None
     attributes: dict[str, str | list[str]] = Field(default_factory=dict, description="The category's extra details")
+    attachments: list[AttachmentRef] = Field(default_factory=list, description="Photos and documents: fetch each at "
+                                             "intake's GET /v1/attachments/{attachment_id} with the executor's token")
     anonymous: bool = False
     citizen: CitizenContact | None = Field(None, description="Name and contact; absent when anonymous")
     submitted_at: AwareDatetime | None = None

@@ -36,6 +36,7 @@ def catalog_from_reference(places: Places | None = None) -> Catalog:
 def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     catalog = catalog_from_reference(settings.places(load_reference().districts.codes))
+    store = settings.object_store()
 
     async def on_start(runtime: Runtime) -> None:
         settings.token_secret()  # no secret, no start: citizens' tokens would be forgeable or void
@@ -47,8 +48,8 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
         unit_of_work=PostgresUnitOfWork,
         publishes=("appeals.registered.v1", "appeals.intake-rejected.v1"),
         subscribe=lambda runtime: consumers.subscribe_all(runtime, catalog, settings),
-        routers=[http.router(catalog, settings),
-                 open311.router(catalog, settings, Open311Clients.from_file(settings.open311_clients_file))],
+        routers=[http.router(catalog, settings, store),
+                 open311.router(catalog, settings, Open311Clients.from_file(settings.open311_clients_file), store)],
         on_start=on_start,
     )
     return create_app(spec)

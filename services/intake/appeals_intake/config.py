@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from appeals_intake.adapters.object_store import LocalDiskStore, ObjectStore, S3Store
 from appeals_intake.domain.places import ALMATY, DistrictMap, Places, bounding_box
 from appeals_runtime.settings import CommaList, OptionalName, OptionalSecret, ServiceSettings
 
@@ -31,6 +32,27 @@ class IntakeSettings(ServiceSettings):
     open311_default_locale: str = Field("ru", pattern="^(kk|ru|en)$", description="OPEN311_DEFAULT_LOCALE: the "
                                         "locale of names and notes when a client asks for none (locale argument "
                                         "or Accept-Language)")
+
+    attachments_store: str = Field("local", pattern="^(local|s3)$", description="ATTACHMENTS_STORE: local (a "
+                                   "directory, the embedded default) or s3 (an S3-compatible object store)")
+    attachments_dir: str = Field(".state/attachments", description="ATTACHMENTS_DIR: the directory of the local store")
+    s3_endpoint_url: OptionalName = Field(None, description="S3_ENDPOINT_URL: the object store (default: AWS's)")
+    s3_bucket: str = Field("appeals-attachments", description="S3_BUCKET: the bucket of attachments (it must exist)")
+    s3_region: str = Field("us-east-1", description="S3_REGION")
+    s3_access_key_id: OptionalName = Field(None, description="S3_ACCESS_KEY_ID (default: the SDK's credential chain)")
+    s3_secret_access_key: OptionalSecret = Field(None, description="S3_SECRET_ACCESS_KEY")
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1, description="ATTACHMENT_MAX_BYTES: the largest file taken")
+    open311_media_hosts: CommaList = Field([], description="OPEN311_MEDIA_HOSTS: hosts an Open311 media_url may point "
+                                           "to; intake fetches the file from them and stores it as an attachment. "
+                                           "Empty: media_url is refused (intake fetches from nowhere else)")
+    media_fetch_timeout_s: float = Field(10.0, gt=0, description="MEDIA_FETCH_TIMEOUT_S: the longest a media_url fetch may take")
+
+    def object_store(self) -> ObjectStore:
+        if self.attachments_store == "s3":
+            return S3Store(bucket=self.s3_bucket, endpoint_url=self.s3_endpoint_url, region=self.s3_region,
+                           access_key_id=self.s3_access_key_id,
+                           secret_access_key=self.secret("s3_secret_access_key"))
+        return LocalDiskStore(self.attachments_dir)
 
     def places(self, known_districts: frozenset[str]) -> Places:
         """The city's area and, when configured, its district boundaries; raises ValueError

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
-from appeals_intake.domain import registration
+from appeals_intake.domain import attachments, registration
+from appeals_intake.domain.attachments import AttachmentRef, Stored
 from appeals_intake.domain.model import Appeal, Catalog, Reason, SubmitAppeal
 from appeals_intake.domain.status import AppealStatus, TimelineEntry, summarize
 from appeals_intake.domain.status_token import status_token, token_matches
 from appeals_intake.domain.validation import normalised, validate
+
+
+class ObjectStore(Protocol):
+    async def put(self, key: str, data: bytes, content_type: str) -> None: ...
+    async def get(self, key: str) -> bytes | None: ...
 
 
 class AppealRepository(Protocol):
@@ -22,6 +29,10 @@ class AppealRepository(Protocol):
     async def get_by_number(self, registration_number: str) -> Appeal | None: ...
     async def by_author(self, subject: str, limit: int) -> list[Appeal]: ...
     async def add_timeline(self, rows: Sequence[tuple[UUID, TimelineEntry]]) -> None: ...
+    async def add_attachment(self, stored: Stored, storage_key: str, at: datetime) -> None: ...
+    async def attachments(self, ids: Sequence[UUID]) -> dict[UUID, Stored]: ...
+    async def link_attachments(self, links: Sequence[tuple[UUID, UUID]]) -> None: ...
+    async def attachment_key(self, attachment_id: UUID) -> tuple[Stored, str] | None: ...
     async def timeline(self, appeal_id: UUID) -> list[TimelineEntry]: ...
     async def timelines(self, appeal_ids: Sequence[UUID]) -> dict[UUID, list[TimelineEntry]]: ...
     async def by_numbers(self, numbers: Sequence[str]) -> list[Appeal]: ...
@@ -64,19 +75,22 @@ async def submit_appeals(
     A repeat of a known (channel, channel message id) returns the first registration and
     announces nothing new. Outcomes come back in the order of ``commands``.
     """
-    reasons = [validate(cmd, catalog) for cmd in commands]
+    known = await uow.appeals.find_by_channel_keys(sorted({c.channel_key for c in commands}))
+    files = await _attachment_checks(uow, commands, known)
+    reasons = [validate(cmd, catalog) + problems for cmd, problems in zip(commands, files.problems, strict=True)]
     commands = [cmd if problems else normalised(cmd, catalog) for cmd, problems in zip(commands, reasons, strict=True)]
     valid = [cmd for cmd, r in zip(commands, reasons, strict=True) if not r]
-    known = await uow.appeals.find_by_channel_keys(sorted({c.channel_key for c in valid}))
-    plan = registration.plan(valid, known)
+    plan = registration.plan(valid, {k: a for k, a in known.items() if k in {c.channel_key for c in valid}})
     appeals: dict[tuple[str, str], Appeal] = dict(known)
     if plan.new:
         year = registration.registration_year(now)
         first = await uow.appeals.allocate_numbers(year, len(plan.new))
-        numbered = [replace(a, status_token=status_token(token_secret, a.appeal_id))
+        numbered = [replace(a, status_token=status_token(token_secret, a.appeal_id),
+                            attachments=tuple(files.stored[i].ref for i in a.submission.attachments))
                     for a in registration.number_appeals(plan.new, prefix=prefix, year=year, first_sequence=first,
                                                          registered_at=now, new_id=new_id)]
         await uow.appeals.add(numbered)
+        await uow.appeals.link_attachments([(a.appeal_id, i) for a in numbered for i in a.submission.attachments])
         entries = []
         for appeal in numbered:
             appeals[appeal.submission.channel_key] = appeal
@@ -93,6 +107,81 @@ async def submit_appeals(
         else:
             outcomes.append(Registered(appeals[cmd.channel_key], repeated=id(cmd) not in new_keys))
     return outcomes
+
+
+@dataclass(frozen=True)
+class _Files:
+    stored: dict[UUID, Stored]
+    problems: list[list[Reason]]  # per command
+
+
+async def _attachment_checks(uow: UnitOfWork, commands: Sequence[SubmitAppeal],
+                             known: dict[tuple[str, str], Appeal]) -> _Files:
+    """Each submission may refer only to uploaded files no other appeal has; a repeat of a
+    registered submission still finds its own files, and two submissions of one batch cannot
+    share one."""
+    ids = sorted({i for cmd in commands for i in cmd.attachments})
+    stored = await uow.appeals.attachments(ids) if ids else {}
+    claimed: set[UUID] = set()
+    problems: list[list[Reason]] = []
+    for cmd in commands:
+        own = known.get(cmd.channel_key)
+        view = {i: replace(s, appeal_id=None) if own is not None and s.appeal_id == own.appeal_id else s
+                for i, s in stored.items()}
+        found = attachments.reference_problems(cmd.attachments, view)
+        if own is None and claimed & set(cmd.attachments):
+            found.append("an attachment already belongs to another appeal")
+        claimed |= set(cmd.attachments)
+        problems.append([Reason("attachments", p) for p in dict.fromkeys(found)])
+    return _Files(stored, problems)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An upload refused: the HTTP status that says why, and the reason."""
+
+    status: int
+    reason: str
+
+
+async def upload_attachment(uow: UnitOfWork, store: ObjectStore, data: bytes, declared_type: str, *,
+                            uploaded_by: str, now: datetime, max_bytes: int,
+                            strip: Callable[[bytes, str], bytes], new_id: Callable[[], UUID] = uuid4,
+                            ) -> AttachmentRef | Refused:
+    """Check, clean (an image loses its metadata), store and record one file; it belongs to no
+    appeal until a submission names it. The bytes are in the store before the row commits: a
+    failed commit leaves an orphan object, never a row without its bytes."""
+    content_type = declared_type.split(";")[0].strip().lower()
+    if problem := attachments.upload_problem(content_type, data, max_bytes):
+        status = 415 if "content type" in problem else 413 if "larger" in problem else 422
+        return Refused(status, problem)
+    if content_type in attachments.IMAGES:
+        try:
+            data = strip(data, content_type)
+        except ValueError as unreadable:
+            return Refused(422, str(unreadable))
+    ref = AttachmentRef(new_id(), content_type, len(data), hashlib.sha256(data).hexdigest())
+    key = f"attachments/{ref.attachment_id}"
+    await store.put(key, data, content_type)
+    await uow.appeals.add_attachment(Stored(ref, None, uploaded_by), key, now)
+    return ref
+
+
+async def attachment_for(uow: UnitOfWork, store: ObjectStore, attachment_id: UUID, *, executor: str | None,
+                         staff: bool) -> tuple[AttachmentRef, bytes] | Refused:
+    """A file of an appeal, for staff or for the executor holding the appeal (``executor``)."""
+    found = await uow.appeals.attachment_key(attachment_id)
+    if found is None or found[0].appeal_id is None:
+        return Refused(404, f"no attachment {attachment_id}")
+    stored, key = found
+    if not staff:
+        holder = summarize(await uow.appeals.timeline(stored.appeal_id)).executor_code
+        if executor is None or holder != executor:
+            return Refused(403, "only the executor holding the appeal, or staff, may fetch its files")
+    data = await store.get(key)
+    if data is None:
+        return Refused(404, f"attachment {attachment_id} is missing from the store")
+    return stored.ref, data
 
 
 async def record_progress(uow: UnitOfWork, entries: Sequence[tuple[UUID, TimelineEntry]]) -> None:

@@ -21,6 +21,7 @@ class FakeAppeals:
         self.by_key: dict[tuple[str, str], Appeal] = {}
         self.counters: dict[int, int] = {}
         self.timeline_rows: list = []
+        self.files: dict = {}  # attachment id → (stored, key)
 
     async def find_by_channel_keys(self, keys):
         return {k: self.by_key[k] for k in keys if k in self.by_key}
@@ -43,6 +44,21 @@ class FakeAppeals:
 
     async def timeline(self, appeal_id):
         return [e for a, e in self.timeline_rows if a == appeal_id]
+
+    async def add_attachment(self, stored, key, at):
+        self.files[stored.ref.attachment_id] = (stored, key)
+
+    async def attachments(self, ids):
+        return {i: self.files[i][0] for i in ids if i in self.files}
+
+    async def link_attachments(self, links):
+        for appeal_id, i in links:
+            stored, key = self.files[i]
+            if stored.appeal_id is None:
+                self.files[i] = (replace(stored, appeal_id=appeal_id), key)
+
+    async def attachment_key(self, attachment_id):
+        return self.files.get(attachment_id)
 
 
 class FakeUnitOfWork:
@@ -137,3 +153,69 @@ async def test_a_citizen_needs_the_status_token_and_a_guess_looks_unknown():
     for wrong in (None, "", off_by_one, status_token(b"y" * 32, appeal.appeal_id)):
         assert await handlers.appeal_status(uow, number, token=wrong, token_secret=SECRET) is None
     assert status_token(SECRET, appeal.appeal_id) == appeal.status_token, "a repeat gets the same token"
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    async def put(self, key, data, content_type):
+        self.objects[key] = data
+
+    async def get(self, key):
+        return self.objects.get(key)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+
+
+async def upload(uow, store, data=PNG, content_type="image/png"):
+    return await handlers.upload_attachment(uow, store, data, content_type, uploaded_by="portal-1", now=NOW,
+                                            max_bytes=1000, strip=lambda d, t: d[:8] + b"clean")
+
+
+async def test_an_upload_is_cleaned_stored_and_then_belongs_to_the_appeal_that_names_it():
+    uow, store = FakeUnitOfWork(), MemoryStore()
+    ref = await upload(uow, store)
+    assert isinstance(ref, handlers.AttachmentRef) and ref.content_type == "image/png" and ref.size == 13
+    assert store.objects[f"attachments/{ref.attachment_id}"].endswith(b"clean")
+    [first] = await submit(uow, [submission("m-1", attachments=(ref.attachment_id,))])
+    assert first.appeal.attachments == (ref,)
+    [repeat] = await submit(uow, [submission("m-1", attachments=(ref.attachment_id,))])
+    assert repeat.repeated and repeat.appeal.appeal_id == first.appeal.appeal_id
+    [other] = await submit(uow, [submission("m-2", attachments=(ref.attachment_id,))])
+    assert [r.message for r in other.reasons] == ["an attachment already belongs to another appeal"]
+    [unknown] = await submit(uow, [submission("m-3", attachments=(uuid.uuid4(),))])
+    assert unknown.reasons[0].field == "attachments" and "unknown attachment" in unknown.reasons[0].message
+
+
+async def test_two_submissions_of_one_batch_cannot_share_a_file():
+    uow, store = FakeUnitOfWork(), MemoryStore()
+    ref = await upload(uow, store)
+    a, b = await submit(uow, [submission("b-1", attachments=(ref.attachment_id,)),
+                              submission("b-2", attachments=(ref.attachment_id,))])
+    assert isinstance(a, handlers.Registered) and isinstance(b, handlers.Rejected)
+
+
+async def test_uploads_are_refused_with_the_status_that_says_why():
+    uow, store = FakeUnitOfWork(), MemoryStore()
+    assert (await upload(uow, store, content_type="text/html")).status == 415
+    assert (await upload(uow, store, data=PNG * 100)).status == 413
+    assert (await upload(uow, store, data=b"%PDF-1.7 ...")).status == 422  # declared png, bytes are a pdf
+    assert store.objects == {}
+
+
+async def test_only_staff_and_the_executor_holding_the_appeal_fetch_its_files():
+    uow, store = FakeUnitOfWork(), MemoryStore()
+    ref = await upload(uow, store)
+    pending = await handlers.attachment_for(uow, store, ref.attachment_id, executor=None, staff=True)
+    assert pending.status == 404  # belongs to no appeal yet
+    [done] = await submit(uow, [submission("f-1", attachments=(ref.attachment_id,))])
+    from appeals_intake.domain.status import TimelineEntry
+    await uow.appeals.add_timeline([(done.appeal.appeal_id, TimelineEntry(
+        str(uuid.uuid4()), "appeal.assigned", NOW, {"executor_code": "medeu_akimat"}))])
+    holder = await handlers.attachment_for(uow, store, ref.attachment_id, executor="medeu_akimat", staff=False)
+    assert holder[0] == ref and holder[1].endswith(b"clean")
+    stranger = await handlers.attachment_for(uow, store, ref.attachment_id, executor="turksib_akimat", staff=False)
+    assert stranger.status == 403
+    assert (await handlers.attachment_for(uow, store, ref.attachment_id, executor=None, staff=True))[0] == ref

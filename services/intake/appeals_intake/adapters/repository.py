@@ -10,6 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
+from appeals_intake.domain.attachments import AttachmentRef, Stored
 from appeals_intake.domain.model import Appeal, Contact, SubmitAppeal
 from appeals_intake.domain.places import Location
 from appeals_intake.domain.status import TimelineEntry
@@ -95,12 +96,41 @@ class PostgresAppealRepository:
                 TimelineEntry(str(r["event_id"]), r["event_type"], r["occurred_at"], json.loads(r["details"])))
         return out
 
+    async def add_attachment(self, stored: Stored, storage_key: str, at: datetime) -> None:
+        r = stored.ref
+        await self._conn.execute(
+            """INSERT INTO attachments (attachment_id, content_type, size, sha256, storage_key, uploaded_by,
+                   uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+            r.attachment_id, r.content_type, r.size, r.sha256, storage_key, stored.uploaded_by, at)
+
+    async def attachments(self, ids: Sequence[UUID]) -> dict[UUID, Stored]:
+        rows = await self._conn.fetch("SELECT * FROM attachments WHERE attachment_id = ANY($1::uuid[])", list(ids))
+        return {r["attachment_id"]: _stored(r) for r in rows}
+
+    async def link_attachments(self, links: Sequence[tuple[UUID, UUID]]) -> None:
+        """(appeal id, attachment id): the file now belongs to the appeal (only a free one)."""
+        if links:
+            await self._conn.execute(
+                """UPDATE attachments a SET appeal_id = l.appeal_id
+                   FROM unnest($1::uuid[], $2::uuid[]) AS l(appeal_id, attachment_id)
+                   WHERE a.attachment_id = l.attachment_id AND a.appeal_id IS NULL""",
+                [a for a, _ in links], [i for _, i in links])
+
+    async def attachment_key(self, attachment_id: UUID) -> tuple[Stored, str] | None:
+        row = await self._conn.fetchrow("SELECT * FROM attachments WHERE attachment_id = $1", attachment_id)
+        return (_stored(row), row["storage_key"]) if row else None
+
     async def timeline(self, appeal_id: UUID) -> list[TimelineEntry]:
         rows = await self._conn.fetch(
             """SELECT event_id, event_type, occurred_at, details FROM appeal_timeline
                WHERE appeal_id = $1 ORDER BY occurred_at, event_id""", appeal_id)
         return [TimelineEntry(str(r["event_id"]), r["event_type"], r["occurred_at"], json.loads(r["details"]))
                 for r in rows]
+
+
+def _stored(r: asyncpg.Record) -> Stored:
+    return Stored(AttachmentRef(r["attachment_id"], r["content_type"], r["size"], r["sha256"]), r["appeal_id"],
+                  r["uploaded_by"])
 
 
 def _row(a: Appeal) -> tuple:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from appeals_intake.domain.attachments import AttachmentRef
 from appeals_intake.domain.fields import ServiceFields, Value
 
 from appeals_intake.domain.places import Location, Places
@@ -40,6 +41,7 @@ class SubmitAppeal:
     location: Location | None = None
     #: The extra details the category asks for (code → value), checked against its fields.
     attributes: Mapping[str, Value] = field(default_factory=dict)
+    attachments: tuple[UUID, ...] = ()  # ids of files uploaded before (POST /v1/attachments)
     anonymous: bool = False
     reports_crime_or_threat: bool = False
     citizen: Contact | None = None
@@ -72,6 +74,7 @@ class Appeal:
     registered_at: datetime
     submission: SubmitAppeal
     status_token: str | None = field(default=None, repr=False, compare=False)  # secret: the author's key
+    attachments: tuple[AttachmentRef, ...] = ()  # the files of a new registration, for its event
 
 
 @dataclass(frozen=True)

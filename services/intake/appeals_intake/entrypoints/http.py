@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from opentelemetry import context as otel_context
 from pydantic import ValidationError
 
@@ -14,8 +14,11 @@ from appeals_contracts.envelope import field_errors
 from appeals_contracts.events import AppealSubmitted
 from appeals_intake import handlers
 from appeals_intake.adapters.events import to_command
+from appeals_intake.adapters.images import without_metadata
+from appeals_intake.adapters.object_store import ObjectStore
 from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_intake.config import IntakeSettings
+from appeals_intake.domain.attachments import SIGNATURES
 from appeals_intake.domain.model import Catalog
 from appeals_intake.domain.status_token import status_token
 from appeals_runtime.auth import CITIZEN, Caller, allow
@@ -53,8 +56,60 @@ def _status_body(view: handlers.StatusView) -> dict[str, Any]:
     }
 
 
-def router(catalog: Catalog, settings: IntakeSettings) -> APIRouter:
+async def read_capped(request: Request, limit: int) -> bytes | None:
+    """The request's body, or ``None`` as soon as it grows past ``limit`` bytes."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+_UPLOAD_TYPES = {t: {"schema": {"type": "string", "format": "binary"}} for t in SIGNATURES}
+
+
+def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["appeals"])
+
+    @api.post("/attachments", status_code=201,
+              summary="Upload a photo or a document to attach to an appeal (the raw bytes as the body)",
+              description="JPEG, PNG or PDF, at most ATTACHMENT_MAX_BYTES; the content type is checked against "
+                          "the bytes. An image is stored without its EXIF, XMP and text metadata (location, "
+                          "device). Name the returned attachment_id in the submission's `attachments`.",
+              openapi_extra={"requestBody": {"required": True, "content": _UPLOAD_TYPES}},
+              responses={413: refusal("Larger than ATTACHMENT_MAX_BYTES"), 415: refusal("Not JPEG, PNG or PDF"),
+                         422: refusal("The bytes are not what the content type says, or not a readable image")})
+    async def upload(caller: Annotated[Caller, allow("operator", "adapter", "citizen")], request: Request,
+                     uow: UnitOfWork, runtime: RuntimeDep) -> JSONResponse:
+        data = await read_capped(request, settings.attachment_max_bytes)
+        if data is None:
+            return JSONResponse({"detail": f"the file is larger than {settings.attachment_max_bytes} bytes"}, 413)
+        stored = await handlers.upload_attachment(
+            uow, store, data, request.headers.get("content-type", ""), uploaded_by=caller.subject,
+            now=runtime.clock.now(), max_bytes=settings.attachment_max_bytes, strip=without_metadata)
+        if isinstance(stored, handlers.Refused):
+            return JSONResponse({"detail": stored.reason}, stored.status)
+        return JSONResponse({"attachment_id": str(stored.attachment_id), "content_type": stored.content_type,
+                             "size": stored.size, "sha256": stored.sha256,
+                             "href": f"/v1/attachments/{stored.attachment_id}"}, 201)
+
+    @api.get("/attachments/{attachment_id}", response_class=Response,
+             summary="An appeal's photo or document: for the executor holding the appeal, inspectors, operators",
+             responses={200: {"description": "The stored bytes", "content": {
+                 **_UPLOAD_TYPES, "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                        403: refusal("An executor that does not hold the appeal"), **NOT_FOUND})
+    async def attachment(attachment_id: UUID, caller: Annotated[Caller, allow("executor", "inspector", "operator")],
+                         uow: UnitOfWork) -> Response:
+        staff = bool(caller.roles & {"inspector", "operator"})
+        found = await handlers.attachment_for(uow, store, attachment_id, executor=caller.executor_code, staff=staff)
+        if isinstance(found, handlers.Refused):
+            return JSONResponse({"detail": found.reason}, found.status)
+        ref, data = found
+        return Response(data, media_type=ref.content_type, headers={
+            "Content-Disposition": f'attachment; filename="{ref.attachment_id}"', "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store", "ETag": f'"{ref.sha256}"'})
 
     @api.post(
         "/appeals",

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
-from uuid import uuid4
+from uuid import UUID, uuid4
 from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -21,6 +21,9 @@ from opentelemetry import context as otel_context
 
 from appeals_contracts.reference import load_reference
 from appeals_intake import handlers
+from appeals_intake.adapters import media
+from appeals_intake.adapters.images import without_metadata
+from appeals_intake.adapters.object_store import ObjectStore
 from appeals_intake.adapters.open311_clients import Open311Clients
 from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_intake.config import IntakeSettings
@@ -139,7 +142,7 @@ def _fmt(fmt: str) -> str:
     return fmt
 
 
-def router(catalog: Catalog, settings: IntakeSettings, clients: Open311Clients) -> APIRouter:
+def router(catalog: Catalog, settings: IntakeSettings, clients: Open311Clients, store: ObjectStore) -> APIRouter:
     api = APIRouter(prefix="/open311", tags=["open311"], route_class=Open311Route,
                     default_response_class=Response)
     ref = load_reference()
@@ -199,6 +202,9 @@ def router(catalog: Catalog, settings: IntakeSettings, clients: Open311Clients) 
                                      now=runtime.clock.now())
         command = replace(command, correlation_id=request.headers.get("x-correlation-id"),
                           context=otel_context.get_current())
+        media_url = dict(form).get("media_url", "").strip()
+        if media_url and not await uow.appeals.find_by_channel_keys([command.channel_key]):  # a retry has it
+            command = replace(command, attachments=(await _media(media_url, caller, uow, runtime),))
         with tracer().start_as_current_span("POST /open311/v2/requests", attributes={"appeals.channel": "open311"}):
             [outcome] = await handlers.submit_appeals(
                 uow, [command], catalog=catalog, prefix=settings.registration_prefix, now=runtime.clock.now(),
@@ -246,5 +252,20 @@ def router(catalog: Catalog, settings: IntakeSettings, clients: Open311Clients) 
             raise Open311Refused(404, "service_request_id was not found")
         return render(fmt, "service_requests",
                       [open311.request_view(views[0].appeal, views[0].status, lang=lang(request), **names)])
+
+    async def _media(url: str, caller: Caller, uow: PostgresUnitOfWork, runtime: Any) -> UUID:
+        """The media_url fetched (from an allowed host) and stored as an attachment."""
+        try:
+            data, content_type = await media.fetch(url, hosts=settings.open311_media_hosts,
+                                                   max_bytes=settings.attachment_max_bytes,
+                                                   timeout_s=settings.media_fetch_timeout_s)
+        except media.MediaRefused as refused:
+            raise Open311Refused(400, f"media_url: {refused}") from None
+        stored = await handlers.upload_attachment(
+            uow, store, data, content_type, uploaded_by=caller.subject, now=runtime.clock.now(),
+            max_bytes=settings.attachment_max_bytes, strip=without_metadata)
+        if isinstance(stored, handlers.Refused):
+            raise Open311Refused(400, f"media_url: {stored.reason}")
+        return stored.attachment_id
 
     return api

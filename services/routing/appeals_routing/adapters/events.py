@@ -23,7 +23,8 @@ def case_of(event: AppealRegistered) -> dict[str, Any]:
     """The case routing keeps and hands on, in the contract's JSON form."""
     return AppealCase(
         kind=event.kind, channel=event.channel, text=event.text, language=event.language, address=event.address,
-        location=event.location, attributes=event.attributes, anonymous=event.anonymous, citizen=None if event.anonymous else event.citizen,
+        location=event.location, attributes=event.attributes, attachments=event.attachments,
+        anonymous=event.anonymous, citizen=None if event.anonymous else event.citizen,
         submitted_at=event.submitted_at, registered_at=event.registered_at,
     ).model_dump(mode="json", exclude_none=True)
 
