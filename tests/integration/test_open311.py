@@ -59,6 +59,7 @@ async def test_services_in_three_locales_and_both_formats(services):
             assert set(names) == {c for c, e in ref.categories.entries.items() if e.attributes.get("active", True)}
             road = next(s for s in as_json.json() if s["service_code"] == "road_repair")
             assert road["metadata"] is True and road["type"] == "realtime" and road["group"] == "infrastructure"
+            assert road["keywords"] == ref.categories.entries["road_repair"].attributes["keywords"][locale]
 
             as_xml = await http.get("/v2/services.xml", headers={"Accept-Language": f"{locale};q=0.9"})
             assert as_xml.headers["content-type"] == "text/xml; charset=utf-8"

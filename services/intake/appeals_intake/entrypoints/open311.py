@@ -148,7 +148,7 @@ def router(catalog: Catalog, settings: IntakeSettings, clients: Open311Clients, 
     ref = load_reference()
     categories = ref.categories.entries
     services = [open311.Service(code, e.names, str(e.attributes.get("group", "other")),
-                                fields=catalog.fields.of(code))
+                                keywords=dict(e.attributes.get("keywords") or {}), fields=catalog.fields.of(code))
                 for code, e in categories.items() if e.attributes.get("active", True) and code in catalog.categories]
     by_code = {s.code: s for s in services}
     names = {"service_names": {c: e.names for c, e in categories.items()},
