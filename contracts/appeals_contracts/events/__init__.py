@@ -5,7 +5,9 @@ from appeals_contracts.events.deadlines import (
     DeadlineBreached,
     DeadlineClosed,
     DeadlineExtended,
+    DeadlineExtensionNoticeLate,
     DeadlineExtensionRefused,
+    DeadlineForwardingBreached,
     DeadlineScheduled,
 )
 from appeals_contracts.events.inspection import AnswerAccepted, AnswerReturned
@@ -52,7 +54,9 @@ __all__ = [
     "DeadlineBreached",
     "DeadlineClosed",
     "DeadlineExtended",
+    "DeadlineExtensionNoticeLate",
     "DeadlineExtensionRefused",
+    "DeadlineForwardingBreached",
     "DeadlineScheduled",
     "ExecutorActionRejected",
     "ExecutorAnswerSubmitted",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
@@ -21,6 +22,11 @@ class DeadlineScheduled(Event):
     due_at: AwareDatetime = Field(description="Absolute UTC instant of the end of the last day")
     reminders_at: tuple[AwareDatetime, ...] = ()
     scheduled_at: AwareDatetime
+    counted_from: date | None = Field(None, description="The Almaty date the appeal counts as registered on for its "
+                                      "deadline: the registration date, or under appc_2021 (Art. 64) the next "
+                                      "working day when it came after working hours or on a day off")
+    forwarding_due_at: AwareDatetime | None = Field(None, description="By when an appeal outside the executor's "
+                                                    "competence must be forwarded (appc_2021: 3 working days)")
 
 
 class DeadlineExtended(Event):
@@ -33,6 +39,8 @@ class DeadlineExtended(Event):
     due_at: AwareDatetime
     reason: str
     extended_at: AwareDatetime
+    notice_due_at: AwareDatetime | None = Field(None, description="By when the applicant must be told of the "
+                                                "extension (appc_2021: 3 working days)")
 
 
 class DeadlineExtensionRefused(Event):
@@ -76,3 +84,29 @@ class DeadlineClosed(Event):
     answered_at: AwareDatetime = Field(description="When the finally accepted answer was submitted")
     on_time: bool
     closed_at: AwareDatetime
+
+
+class DeadlineForwardingBreached(Event):
+    """An appeal was forwarded to another executor after the forwarding time limit (appc_2021:
+    3 working days from registration). Reported once per late reassignment."""
+
+    event_type: ClassVar[str] = "deadline.forwarding_breached"
+
+    appeal_id: UUID
+    forwarding_due_at: AwareDatetime
+    forwarded_at: AwareDatetime
+    from_executor_code: str = Field(description="The executor that held the appeal too long")
+    to_executor_code: str
+    reported_at: AwareDatetime
+
+
+class DeadlineExtensionNoticeLate(Event):
+    """The applicant was not told of an extension within the time limit: either nothing was
+    delivered by then (``delivered_at`` absent), or the notice was delivered after it."""
+
+    event_type: ClassVar[str] = "deadline.extension_notice_late"
+
+    appeal_id: UUID
+    notice_due_at: AwareDatetime
+    delivered_at: AwareDatetime | None = None
+    reported_at: AwareDatetime

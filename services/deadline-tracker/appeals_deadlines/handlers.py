@@ -7,9 +7,19 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from appeals_deadlines.domain.calendar import WorkingCalendar
+from appeals_deadlines.domain.calendar import WorkingCalendar, local_date, receipt_day
 from appeals_deadlines.domain.model import Deadline, Timer
-from appeals_deadlines.domain.policies import Regime, due_at, is_on_time, reminders_at
+from appeals_deadlines.domain.policies import (
+    Regime,
+    due_at,
+    forwarding_due_at,
+    is_on_time,
+    notice_due_at,
+    reminders_at,
+)
+
+#: The notice whose delivery the applicant-notice limit is checked against.
+EXTENSION_NOTICE = "citizen.extended"
 
 
 class DeadlineRepository(Protocol):
@@ -31,12 +41,18 @@ class UnitOfWork(Protocol):
 
     def scheduled(self, deadline: Deadline, reminders: tuple[datetime, ...], at: datetime) -> None: ...
     def extension_refused(self, appeal_id: UUID, due_at: datetime, reason: str, at: datetime) -> None: ...
-    def extended(self, deadline: Deadline, new_due: datetime, reason: str, at: datetime) -> None: ...
+    def extended(self, deadline: Deadline, new_due: datetime, reason: str, at: datetime,
+                 notice_due: datetime | None = None) -> None: ...
     def closed(self, deadline: Deadline, answered_at: datetime, on_time: bool, at: datetime) -> None: ...
 
     def fired(self, timer: Timer, at: datetime) -> None:
         """A reminder (deadline approaching) or the breach."""
         ...
+
+    def forwarding_breached(self, deadline: Deadline, forwarded_at: datetime, from_executor: str, to_executor: str,
+                            at: datetime) -> None: ...
+
+    def notice_late(self, deadline: Deadline, delivered_at: datetime | None, at: datetime) -> None: ...
 
 
 def _timers(appeal_id: UUID, due: datetime, reminders: tuple[datetime, ...]) -> list[Timer]:
@@ -47,9 +63,11 @@ async def schedule(uow: UnitOfWork, *, appeal_id: UUID, channel_family: str, reg
                    calendar: WorkingCalendar, now: datetime) -> None:
     """Compute the due time by the policy for the channel, store it with its timers, announce."""
     policy = regime.policies[regime.by_channel_family[channel_family]]
-    due = due_at(policy, registered_at, calendar)
+    counted_from = receipt_day(registered_at, calendar, regime.working_hours)
+    due = due_at(policy, counted_from, calendar)
     reminders = reminders_at(policy, due, calendar)
-    deadline = Deadline(appeal_id, policy.code, regime.code, registered_at, due, False, "open", None)
+    deadline = Deadline(appeal_id, policy.code, regime.code, registered_at, due, False, "open", None,
+                        counted_from=counted_from, forwarding_due_at=forwarding_due_at(policy, counted_from, calendar))
     if not await uow.deadlines.add(deadline):
         return
     await uow.deadlines.add_timers(_timers(appeal_id, due, reminders))
@@ -67,6 +85,9 @@ async def schedule(uow: UnitOfWork, *, appeal_id: UUID, channel_family: str, reg
             await request_extension(uow, appeal_id=appeal_id, reason=args["reason"],
                                     requested_at=datetime.fromisoformat(args["requested_at"]), regime=regime,
                                     calendar=calendar, now=now)
+        elif kind == "forwarded":
+            await record_forwarding(uow, appeal_id=appeal_id, forwarded_at=datetime.fromisoformat(args["forwarded_at"]),
+                                    from_executor=args["from"], to_executor=args["to"], now=now)
 
 
 async def request_extension(uow: UnitOfWork, *, appeal_id: UUID, reason: str, requested_at: datetime, regime: Regime,
@@ -92,11 +113,15 @@ async def request_extension(uow: UnitOfWork, *, appeal_id: UUID, reason: str, re
     if refusal is not None:
         uow.extension_refused(appeal_id, row.due_at, refusal, now)
         return
-    new_due = due_at(policy, row.registered_at, calendar, extended=True)
+    new_due = due_at(policy, row.counted_from or local_date(row.registered_at), calendar, extended=True)
+    notice_due = notice_due_at(policy, now, calendar)
     await uow.deadlines.cancel_timers(appeal_id)
-    await uow.deadlines.add_timers(_timers(appeal_id, new_due, reminders_at(policy, new_due, calendar)))
-    await uow.deadlines.update(appeal_id, due_at=new_due, extended=True)
-    uow.extended(row, new_due, reason, now)
+    timers = _timers(appeal_id, new_due, reminders_at(policy, new_due, calendar))
+    if notice_due is not None:  # was the applicant told in time? checked when the limit passes
+        timers.append(Timer(appeal_id, "notice", new_due, notice_due))
+    await uow.deadlines.add_timers(timers)
+    await uow.deadlines.update(appeal_id, due_at=new_due, extended=True, notice_due_at=notice_due)
+    uow.extended(row, new_due, reason, now, notice_due)
 
 
 async def record_answer(uow: UnitOfWork, *, appeal_id: UUID, submitted_at: datetime) -> None:
@@ -123,6 +148,33 @@ async def accept_answer(uow: UnitOfWork, *, appeal_id: UUID, answer_submitted_at
     uow.closed(row, answer_submitted_at, on_time, now)
 
 
+async def record_forwarding(uow: UnitOfWork, *, appeal_id: UUID, forwarded_at: datetime, from_executor: str,
+                            to_executor: str, now: datetime) -> None:
+    """A reassignment ("not our competence"): reported as a breach when it came after the
+    forwarding limit. The clock of the appeal itself is not restarted."""
+    row = await uow.deadlines.get_for_update(appeal_id)
+    if row is None:
+        await uow.deadlines.defer(appeal_id, "forwarded", {"forwarded_at": forwarded_at.isoformat(),
+                                                           "from": from_executor, "to": to_executor})
+        return
+    if row.forwarding_due_at is not None and forwarded_at > row.forwarding_due_at:
+        uow.forwarding_breached(row, forwarded_at, from_executor, to_executor, now)
+
+
+async def record_notice_delivery(uow: UnitOfWork, *, appeal_id: UUID, template: str, delivered_at: datetime,
+                                 now: datetime) -> None:
+    """The applicant's extension notice reached its provider: late when after the limit (the
+    first delivery counts; a notice not delivered by the limit was already reported then)."""
+    if template != EXTENSION_NOTICE:
+        return
+    row = await uow.deadlines.get_for_update(appeal_id)
+    if row is None or row.notice_due_at is None or row.notice_delivered_at is not None:
+        return
+    await uow.deadlines.update(appeal_id, notice_delivered_at=delivered_at)
+    if delivered_at > row.notice_due_at:
+        uow.notice_late(row, delivered_at, now)
+
+
 async def not_routed(uow: UnitOfWork, *, appeal_id: UUID) -> None:
     """No executor will answer (anonymous without a threat, a consultation): no timers."""
     row = await uow.deadlines.get_for_update(appeal_id)
@@ -140,6 +192,11 @@ async def fire_due_timers(uow: UnitOfWork, *, now: datetime, limit: int) -> int:
     open_rows = await uow.deadlines.open_deadlines(sorted({t.appeal_id for t in timers}))
     for t in timers:
         row = open_rows.get(t.appeal_id)
-        if row is not None and row.due_at == t.due_at:
+        if row is None or row.due_at != t.due_at:
+            continue
+        if t.kind == "notice":
+            if row.notice_delivered_at is None:  # nothing reached the applicant by the limit
+                uow.notice_late(row, None, now)
+        else:
             uow.fired(t, now)
     return len(timers)

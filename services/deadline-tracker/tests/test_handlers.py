@@ -75,8 +75,14 @@ class FakeUnitOfWork:
     def extension_refused(self, appeal_id, due_at, reason, at):
         self.announced.append(events.extension_refused(appeal_id, due_at, reason, at))
 
-    def extended(self, deadline, new_due, reason, at):
-        self.announced.append(events.extended(deadline, new_due, reason, at))
+    def extended(self, deadline, new_due, reason, at, notice_due=None):
+        self.announced.append(events.extended(deadline, new_due, reason, at, notice_due))
+
+    def forwarding_breached(self, deadline, forwarded_at, from_executor, to_executor, at):
+        self.announced.append(events.forwarding_breached(deadline, forwarded_at, from_executor, to_executor, at))
+
+    def notice_late(self, deadline, delivered_at, at):
+        self.announced.append(events.notice_late(deadline, delivered_at, at))
 
     def closed(self, deadline, answered_at, on_time, at):
         self.announced.append(events.closed(deadline, answered_at, on_time, at))
@@ -185,3 +191,87 @@ async def test_timers_of_a_moved_or_not_routed_deadline_fire_silently():
     assert uow.deadlines.rows[dropped].status == "not_routed"
     await handlers.fire_due_timers(uow, now=stale + timedelta(seconds=1), limit=100)
     assert uow.types() == ["deadline.scheduled", "deadline.scheduled"]
+
+
+APPC = read_regime(FAMILIES, regime="appc_2021")
+ALMATY_TZ = __import__("zoneinfo").ZoneInfo("Asia/Almaty")
+
+
+async def appc_scheduled(uow: FakeUnitOfWork, registered: datetime) -> uuid.UUID:
+    appeal = uuid.uuid4()
+    await handlers.schedule(uow, appeal_id=appeal, channel_family="standard", registered_at=registered, regime=APPC,
+                            calendar=CAL, now=registered)
+    return appeal
+
+
+async def test_an_appeal_received_on_a_saturday_of_nauryz_counts_from_thursday_26_march():
+    uow = FakeUnitOfWork()
+    await appc_scheduled(uow, datetime(2026, 3, 21, 11, 0, tzinfo=ALMATY_TZ))  # Saturday; 21-25 March are days off
+    [event] = uow.announced
+    assert event.counted_from.isoformat() == "2026-03-26"
+    # 15 working days from the day after Thursday 26 March, the forwarding limit 3 working days.
+    assert event.due_at.astimezone(ALMATY_TZ).date().isoformat() == "2026-04-17"  # 00:00 after Thursday 16 April
+    assert event.forwarding_due_at.astimezone(ALMATY_TZ).date().isoformat() == "2026-04-01"  # after Tuesday 31 March
+
+
+async def test_a_reassignment_on_the_fourth_working_day_is_a_forwarding_breach():
+    monday = datetime(2026, 11, 2, 10, 0, tzinfo=ALMATY_TZ)  # a working day, in working hours
+    uow = FakeUnitOfWork()
+    appeal = await appc_scheduled(uow, monday)
+    third, fourth = datetime(2026, 11, 5, 17, 0, tzinfo=ALMATY_TZ), datetime(2026, 11, 6, 9, 30, tzinfo=ALMATY_TZ)
+    await handlers.record_forwarding(uow, appeal_id=appeal, forwarded_at=third, from_executor="medeu_akimat",
+                                     to_executor="triage", now=third)
+    assert uow.types() == ["deadline.scheduled"]  # Thursday, the 3rd working day: in time
+    await handlers.record_forwarding(uow, appeal_id=appeal, forwarded_at=fourth, from_executor="triage",
+                                     to_executor="mobility_dept", now=fourth)
+    breach = uow.announced[-1]
+    assert breach.event_type == "deadline.forwarding_breached" and breach.from_executor_code == "triage"
+    assert breach.forwarded_at == fourth and breach.forwarding_due_at < fourth
+
+
+async def test_a_reassignment_before_the_registration_arrived_is_kept_and_judged_then():
+    uow = FakeUnitOfWork()
+    appeal = uuid.uuid4()
+    late = datetime(2026, 11, 9, 12, 0, tzinfo=ALMATY_TZ)
+    await handlers.record_forwarding(uow, appeal_id=appeal, forwarded_at=late, from_executor="a", to_executor="b",
+                                     now=late)
+    assert uow.announced == []
+    await handlers.schedule(uow, appeal_id=appeal, channel_family="standard", regime=APPC, calendar=CAL,
+                            registered_at=datetime(2026, 11, 2, 10, 0, tzinfo=ALMATY_TZ), now=late)
+    assert uow.types() == ["deadline.scheduled", "deadline.forwarding_breached"]
+
+
+async def test_the_seed_regime_keeps_its_own_rules():
+    uow = FakeUnitOfWork()
+    appeal = await scheduled(uow)
+    saturday = REGISTERED + timedelta(days=5)
+    await handlers.record_forwarding(uow, appeal_id=appeal, forwarded_at=saturday + timedelta(days=30),
+                                     from_executor="a", to_executor="b", now=saturday)
+    [event] = uow.announced
+    assert event.forwarding_due_at is None and event.counted_from == REGISTERED.astimezone(ALMATY_TZ).date()
+
+
+async def test_an_extension_notice_delivered_late_or_not_at_all_is_reported():
+    monday = datetime(2026, 11, 2, 10, 0, tzinfo=ALMATY_TZ)
+    for delivered_after in (timedelta(days=1), timedelta(days=10), None):
+        uow = FakeUnitOfWork()
+        appeal = await appc_scheduled(uow, monday)
+        asked = monday + timedelta(days=2)
+        await handlers.request_extension(uow, appeal_id=appeal, reason="on-site inspection", requested_at=asked,
+                                         regime=APPC, calendar=CAL, now=asked)
+        extended = uow.announced[-1]
+        assert extended.event_type == "deadline.extended" and extended.notice_due_at is not None
+        if delivered_after is not None:
+            at = asked + delivered_after
+            await handlers.record_notice_delivery(uow, appeal_id=appeal, template="citizen.extended",
+                                                  delivered_at=at, now=at)
+            await handlers.record_notice_delivery(uow, appeal_id=appeal, template="citizen.extended",
+                                                  delivered_at=at + timedelta(days=1), now=at)  # a repeat
+        await handlers.fire_due_timers(uow, now=extended.notice_due_at + timedelta(seconds=1), limit=100)
+        late = [e for e in uow.announced if e.event_type == "deadline.extension_notice_late"]
+        if delivered_after == timedelta(days=1):
+            assert late == []
+        elif delivered_after is None:
+            assert [e.delivered_at for e in late] == [None]
+        else:
+            assert [e.delivered_at for e in late] == [asked + delivered_after]

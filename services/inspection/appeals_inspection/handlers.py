@@ -16,6 +16,7 @@ from appeals_contracts.events import (
     AppealRegistered,
     DeadlineBreached,
     DeadlineExtended,
+    DeadlineForwardingBreached,
     DeadlineScheduled,
 )
 from appeals_inspection.domain.facts import AppealFactsChange
@@ -24,6 +25,8 @@ from appeals_runtime.audit import AuditEntry
 
 
 class ReadModel(Protocol):
+    async def forwarded_late(self, appeal_id: UUID, executor_code: str, forwarded_at: datetime,
+                             reported_at: datetime) -> None: ...
     async def lock_appeal(self, appeal_id: UUID) -> dict[str, Any]: ...
     async def apply_facts(self, facts: Sequence[AppealFactsChange]) -> None:
         """Several appeals' registrations, executors and due times at once (rows created when
@@ -113,6 +116,8 @@ async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event) -> None:
     elif isinstance(event, DeadlineBreached):
         await uow.model.apply_facts([AppealFactsChange(appeal_id, due_at=event.due_at)])
         await uow.model.open_escalation(appeal_id, event.due_at, event.breached_at)
+    elif isinstance(event, DeadlineForwardingBreached):
+        await uow.model.forwarded_late(appeal_id, event.from_executor_code, event.forwarded_at, event.reported_at)
 
 
 async def decide(uow: UnitOfWork, answer_id: UUID, verdict: Verdict, *, return_reasons: frozenset[str],

@@ -259,6 +259,8 @@ def timeline_details(event_type: str, payload: dict[str, Any]) -> dict[str, Any]
         "deadline.extension_refused": ("due_at",),
         "deadline.breached": ("due_at",),
         "deadline.closed": ("due_at", "on_time", "answered_at"),
+        "deadline.forwarding_breached": ("forwarding_due_at", "forwarded_at", "from_executor_code"),
+        "deadline.extension_notice_late": ("notice_due_at", "delivered_at"),
         "inspection.answer_returned": ("reason_code",),
         "inspection.answer_accepted": ("executor_code",),
     }.get(event_type, ())

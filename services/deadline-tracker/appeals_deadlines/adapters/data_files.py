@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,18 @@ def _period(raw: Any, where: str) -> Period:
         return Period(int(raw["amount"]), str(raw["unit"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise PolicyFileError(f"{where}: a period needs an integer amount and a unit") from exc
+
+
+def _working_hours(raw: Any, where: str) -> tuple[time, time] | None:
+    if raw is None:
+        return None
+    try:
+        start, end = time.fromisoformat(str(raw["start"])), time.fromisoformat(str(raw["end"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PolicyFileError(f"{where}: working_hours needs start and end as HH:MM") from exc
+    if not start < end:
+        raise PolicyFileError(f"{where}: working_hours must start before they end")
+    return start, end
 
 
 def read_calendar(path: Path | None = None) -> WorkingCalendar:
@@ -51,7 +64,8 @@ def read_regime(families: frozenset[str], path: Path | None = None, regime: str 
         policies[code] = Policy(code=f"{name}.{code}", period=_period(p.get("period"), where),
                                 extended_period=optional.pop("extended_period", None),
                                 reminders=tuple(_period(r, where) for r in p.get("reminders") or ()), **optional)
-    result = Regime(name, policies, dict(raw.get("by_channel_family") or {}))
+    result = Regime(name, policies, dict(raw.get("by_channel_family") or {}),
+                    _working_hours(raw.get("working_hours"), f"{path.name}: {name}"))
     problems = policy_problems(result, families)
     if problems:
         raise PolicyFileError(f"{path.name} refused: " + "; ".join(problems))

@@ -10,7 +10,9 @@ from appeals_contracts.events import (
     DeadlineBreached,
     DeadlineClosed,
     DeadlineExtended,
+    DeadlineExtensionNoticeLate,
     DeadlineExtensionRefused,
+    DeadlineForwardingBreached,
     DeadlineScheduled,
 )
 from appeals_deadlines.domain.model import Deadline, Timer
@@ -18,16 +20,32 @@ from appeals_deadlines.domain.model import Deadline, Timer
 
 def scheduled(deadline: Deadline, reminders: tuple[datetime, ...], at: datetime) -> DeadlineScheduled:
     return DeadlineScheduled(appeal_id=deadline.appeal_id, policy_code=deadline.policy_code, regime=deadline.regime,
-                             due_at=deadline.due_at, reminders_at=reminders, scheduled_at=at)
+                             due_at=deadline.due_at, reminders_at=reminders, scheduled_at=at,
+                             counted_from=deadline.counted_from, forwarding_due_at=deadline.forwarding_due_at)
 
 
 def extension_refused(appeal_id: UUID, due_at: datetime, reason: str, at: datetime) -> DeadlineExtensionRefused:
     return DeadlineExtensionRefused(appeal_id=appeal_id, due_at=due_at, reason=reason, refused_at=at)
 
 
-def extended(deadline: Deadline, new_due: datetime, reason: str, at: datetime) -> DeadlineExtended:
+def extended(deadline: Deadline, new_due: datetime, reason: str, at: datetime,
+             notice_due: datetime | None = None) -> DeadlineExtended:
     return DeadlineExtended(appeal_id=deadline.appeal_id, previous_due_at=deadline.due_at, due_at=new_due,
-                            reason=reason, extended_at=at)
+                            reason=reason, extended_at=at, notice_due_at=notice_due)
+
+
+def forwarding_breached(deadline: Deadline, forwarded_at: datetime, from_executor: str, to_executor: str,
+                        at: datetime) -> DeadlineForwardingBreached:
+    assert deadline.forwarding_due_at is not None
+    return DeadlineForwardingBreached(appeal_id=deadline.appeal_id, forwarding_due_at=deadline.forwarding_due_at,
+                                      forwarded_at=forwarded_at, from_executor_code=from_executor,
+                                      to_executor_code=to_executor, reported_at=at)
+
+
+def notice_late(deadline: Deadline, delivered_at: datetime | None, at: datetime) -> DeadlineExtensionNoticeLate:
+    assert deadline.notice_due_at is not None
+    return DeadlineExtensionNoticeLate(appeal_id=deadline.appeal_id, notice_due_at=deadline.notice_due_at,
+                                       delivered_at=delivered_at, reported_at=at)
 
 
 def closed(deadline: Deadline, answered_at: datetime, on_time: bool, at: datetime) -> DeadlineClosed:

@@ -13,22 +13,27 @@ import asyncpg
 from appeals_deadlines.domain.model import Deadline, Timer
 
 
+_DEADLINE = ("appeal_id, policy_code, regime, registered_at, due_at, extended, status, last_answer_submitted_at, "
+             "counted_from, forwarding_due_at, notice_due_at, notice_delivered_at")
+
+
 class PostgresDeadlineRepository:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
     async def get_for_update(self, appeal_id: UUID) -> Deadline | None:
         row = await self._conn.fetchrow(
-            """SELECT appeal_id, policy_code, regime, registered_at, due_at, extended, status,
-                      last_answer_submitted_at FROM deadlines WHERE appeal_id = $1 FOR UPDATE""", appeal_id)
+            f"SELECT {_DEADLINE} FROM deadlines WHERE appeal_id = $1 FOR UPDATE", appeal_id)
         return Deadline(**dict(row)) if row else None
 
     async def add(self, row: Deadline) -> bool:
         """Insert; False when the appeal already has a deadline (a redelivery)."""
         status = await self._conn.execute(
-            """INSERT INTO deadlines (appeal_id, policy_code, regime, registered_at, due_at, extended, status)
-               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (appeal_id) DO NOTHING""",
-            row.appeal_id, row.policy_code, row.regime, row.registered_at, row.due_at, row.extended, row.status)
+            """INSERT INTO deadlines (appeal_id, policy_code, regime, registered_at, due_at, extended, status,
+                   counted_from, forwarding_due_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (appeal_id) DO NOTHING""",
+            row.appeal_id, row.policy_code, row.regime, row.registered_at, row.due_at, row.extended, row.status,
+            row.counted_from, row.forwarding_due_at)
         return status.endswith(" 1")
 
     async def update(self, appeal_id: UUID, **fields: object) -> None:
@@ -73,7 +78,6 @@ class PostgresDeadlineRepository:
 
     async def open_deadlines(self, appeal_ids: Sequence[UUID]) -> dict[UUID, Deadline]:
         rows = await self._conn.fetch(
-            """SELECT appeal_id, policy_code, regime, registered_at, due_at, extended, status,
-                      last_answer_submitted_at FROM deadlines WHERE appeal_id = ANY($1::uuid[]) AND status = 'open'""",
+            f"SELECT {_DEADLINE} FROM deadlines WHERE appeal_id = ANY($1::uuid[]) AND status = 'open'",
             list(appeal_ids))
         return {r["appeal_id"]: Deadline(**dict(r)) for r in rows}

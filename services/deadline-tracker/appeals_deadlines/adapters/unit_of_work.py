@@ -25,8 +25,17 @@ class PostgresUnitOfWork(UnitOfWork):
     def extension_refused(self, appeal_id: UUID, due_at: datetime, reason: str, at: datetime) -> None:
         self.announce(events.extension_refused(appeal_id, due_at, reason, at), subject=appeal_id)
 
-    def extended(self, deadline: Deadline, new_due: datetime, reason: str, at: datetime) -> None:
-        self.announce(events.extended(deadline, new_due, reason, at), subject=deadline.appeal_id)
+    def extended(self, deadline: Deadline, new_due: datetime, reason: str, at: datetime,
+                 notice_due: datetime | None = None) -> None:
+        self.announce(events.extended(deadline, new_due, reason, at, notice_due), subject=deadline.appeal_id)
+
+    def forwarding_breached(self, deadline: Deadline, forwarded_at: datetime, from_executor: str, to_executor: str,
+                            at: datetime) -> None:
+        self.announce(events.forwarding_breached(deadline, forwarded_at, from_executor, to_executor, at),
+                      subject=deadline.appeal_id)
+
+    def notice_late(self, deadline: Deadline, delivered_at: datetime | None, at: datetime) -> None:
+        self.announce(events.notice_late(deadline, delivered_at, at), subject=deadline.appeal_id)
 
     def closed(self, deadline: Deadline, answered_at: datetime, on_time: bool, at: datetime) -> None:
         self.announce(events.closed(deadline, answered_at, on_time, at), subject=deadline.appeal_id)

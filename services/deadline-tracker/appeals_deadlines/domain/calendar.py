@@ -66,6 +66,19 @@ class WorkingCalendar:
         return day
 
 
+def receipt_day(instant: datetime, calendar: WorkingCalendar, working_hours: tuple[time, time] | None) -> date:
+    """The day an appeal counts as registered on for its deadline. Without working hours, its
+    Almaty date. With them (APPC Art. 64), an appeal received after the end of working hours or
+    on a day off counts as registered on the next working day; one received before they begin,
+    on a working day, on that day."""
+    day = local_date(instant)
+    if working_hours is None:
+        return day
+    if calendar.is_working_day(day) and instant.astimezone(ALMATY).time() < working_hours[1]:
+        return day
+    return calendar.add_working_days(day, 1)
+
+
 def local_date(instant: datetime) -> date:
     """The Almaty calendar date of an aware instant."""
     if instant.tzinfo is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 
@@ -17,6 +17,10 @@ class Deadline:
     extended: bool
     status: str
     last_answer_submitted_at: datetime | None
+    counted_from: date | None = None  # the receipt day the period counts from (None: rows before it was kept)
+    forwarding_due_at: datetime | None = None
+    notice_due_at: datetime | None = None
+    notice_delivered_at: datetime | None = None
 
 
 @dataclass(frozen=True)

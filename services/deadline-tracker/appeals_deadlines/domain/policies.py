@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from appeals_deadlines.domain.calendar import (
     WorkingCalendar,
@@ -44,12 +44,30 @@ class Regime:
     code: str
     policies: dict[str, Policy]         # by code
     by_channel_family: dict[str, str]   # channel family -> policy code
+    #: (start, end) of working hours, Almaty time, when an appeal received outside them counts
+    #: from the next working day (APPC Art. 64); None: every appeal counts from its own date.
+    working_hours: tuple[time, time] | None = None
 
 
-def due_at(policy: Policy, registered_at: datetime, calendar: WorkingCalendar, *, extended: bool = False) -> datetime:
-    """The absolute instant the deadline falls (end of the last day, Almaty)."""
+def due_at(policy: Policy, counted_from: date, calendar: WorkingCalendar, *, extended: bool = False) -> datetime:
+    """The absolute instant the deadline falls (end of the last day, Almaty), counting from the
+    day after ``counted_from`` (the registration date, or the receipt day of Art. 64)."""
     period = policy.extended_period if extended and policy.extended_period else policy.period
-    return end_of_day(period.last_day(local_date(registered_at), calendar))
+    return end_of_day(period.last_day(counted_from, calendar))
+
+
+def forwarding_due_at(policy: Policy, counted_from: date, calendar: WorkingCalendar) -> datetime | None:
+    """By when an appeal outside the executor's competence must be forwarded, if the policy says."""
+    if policy.forwarding_within is None:
+        return None
+    return end_of_day(policy.forwarding_within.last_day(counted_from, calendar))
+
+
+def notice_due_at(policy: Policy, extended_at: datetime, calendar: WorkingCalendar) -> datetime | None:
+    """By when the applicant must be told of an extension granted at ``extended_at``, if the policy says."""
+    if policy.applicant_notice_within is None:
+        return None
+    return end_of_day(policy.applicant_notice_within.last_day(local_date(extended_at), calendar))
 
 
 def reminders_at(policy: Policy, due: datetime, calendar: WorkingCalendar) -> tuple[datetime, ...]:

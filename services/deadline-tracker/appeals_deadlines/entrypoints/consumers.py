@@ -5,9 +5,11 @@ from __future__ import annotations
 from appeals_contracts.events import (
     AnswerAccepted,
     AppealAnswered,
+    AppealAssigned,
     AppealExtensionRequested,
     AppealNotRouted,
     AppealRegistered,
+    NotificationDelivered,
 )
 from appeals_deadlines import handlers
 from appeals_deadlines.adapters.unit_of_work import PostgresUnitOfWork
@@ -17,7 +19,7 @@ from appeals_runtime.consumer import Delivery
 from appeals_runtime.service import Runtime
 
 TOPICS = ("appeals.registered.v1", "appeals.assigned.v1", "appeals.answered.v1",
-          "appeals.extension-requested.v1", "appeals.inspections.v1")
+          "appeals.extension-requested.v1", "appeals.inspections.v1", "notifications.delivery.v1")
 
 
 def subscribe_all(runtime: Runtime, regime: Regime, calendar: WorkingCalendar, families: dict[str, str]) -> None:
@@ -36,6 +38,13 @@ def subscribe_all(runtime: Runtime, regime: Regime, calendar: WorkingCalendar, f
                                          now=now)
         elif isinstance(e, AppealNotRouted):
             await handlers.not_routed(uow, appeal_id=e.appeal_id)
+        elif isinstance(e, AppealAssigned) and e.reason == "reassignment" and e.previous_executor_code:
+            await handlers.record_forwarding(uow, appeal_id=e.appeal_id, forwarded_at=e.assigned_at,
+                                             from_executor=e.previous_executor_code, to_executor=e.executor_code,
+                                             now=now)
+        elif isinstance(e, NotificationDelivered):
+            await handlers.record_notice_delivery(uow, appeal_id=e.appeal_id, template=e.template,
+                                                  delivered_at=e.delivered_at, now=now)
 
     # One subscription over the appeal's topics (all keyed by appeal id). Kafka orders nothing
     # across topics, so an appeal's later events may come before its registration: the

@@ -103,6 +103,12 @@ class PostgresReadModel:
     async def answer_traceparent(self, answer_id: UUID) -> str | None:
         return await self._conn.fetchval("SELECT traceparent FROM answers WHERE answer_id = $1", answer_id)
 
+    async def forwarded_late(self, appeal_id: UUID, executor_code: str, forwarded_at: datetime,
+                             reported_at: datetime) -> None:
+        await self._conn.execute(
+            """INSERT INTO forwarding_breaches (appeal_id, forwarded_at, from_executor_code, reported_at)
+               VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""", appeal_id, forwarded_at, executor_code, reported_at)
+
     async def open_escalation(self, appeal_id: UUID, due_at: datetime, at: datetime) -> None:
         await self._conn.execute(
             """INSERT INTO escalations (appeal_id, due_at, opened_at)
@@ -165,7 +171,7 @@ class PostgresReadModel:
     async def scorecards(self, start: datetime, end: datetime, as_of: datetime) -> list[dict[str, Any]]:
         """Per executor: assigned and returned in the period, answered (accepted in the period)
         and of those on time, overdue at ``as_of``, median hours from registration to the
-        accepted answer."""
+        accepted answer, appeals it forwarded after the forwarding limit (reported in the period)."""
         return _rows(await self._conn.fetch(
             """WITH assigned AS (
                    SELECT executor_code, count(*) AS n FROM assignments
@@ -183,14 +189,20 @@ class PostgresReadModel:
                    SELECT executor_code, count(*) AS n FROM appeals
                    WHERE due_at < $3 AND status <> 'not_routed' AND registered_at < $3
                      AND (accepted_at IS NULL OR accepted_at > $3) GROUP BY 1),
+               forwarded_late AS (
+                   SELECT from_executor_code AS executor_code, count(*) AS n FROM forwarding_breaches
+                   WHERE reported_at >= $1 AND reported_at < $2 GROUP BY 1),
                executors AS (
                    SELECT executor_code FROM assigned UNION SELECT executor_code FROM answered
-                   UNION SELECT executor_code FROM returned UNION SELECT executor_code FROM overdue)
+                   UNION SELECT executor_code FROM returned UNION SELECT executor_code FROM overdue
+                   UNION SELECT executor_code FROM forwarded_late)
                SELECT e.executor_code, COALESCE(s.n, 0) AS assigned, COALESCE(w.n, 0) AS answered,
                       COALESCE(w.on_time, 0) AS answered_on_time, COALESCE(o.n, 0) AS overdue_now,
-                      COALESCE(r.n, 0) AS returned, w.median_hours AS median_hours_to_answer
+                      COALESCE(r.n, 0) AS returned, w.median_hours AS median_hours_to_answer,
+                      COALESCE(f.n, 0) AS forwarded_late
                FROM executors e LEFT JOIN assigned s USING (executor_code) LEFT JOIN answered w USING (executor_code)
                LEFT JOIN returned r USING (executor_code) LEFT JOIN overdue o USING (executor_code)
+               LEFT JOIN forwarded_late f USING (executor_code)
                WHERE e.executor_code IS NOT NULL""", start, end, as_of))
 
     async def received(self, start: datetime, end: datetime) -> dict[str, Any]:
