@@ -27,14 +27,18 @@ TOPICS: dict[str, Topic] = {
     t.name: t
     for t in (
         Topic("appeals.intake.v1", 1, "channel:channel_message_id", _PARTITIONS,
-              ("appeal.submitted",), "New appeals from channel adapters"),
+              ("appeal.submitted", "appeal.verdict_submitted"),
+              "New appeals from channel adapters, and citizens' verdicts given in their channel"),
         Topic("appeals.intake-rejected.v1", 1, "channel:channel_message_id", _PARTITIONS,
               ("appeal.intake_rejected",), "Submissions intake refused, with reasons"),
         Topic("appeals.registered.v1", 1, "appeal_id", _PARTITIONS,
               ("appeal.registered",), "Registered, numbered appeals"),
         Topic("appeals.assigned.v1", 1, "appeal_id", _PARTITIONS,
-              ("appeal.assigned", "appeal.not_routed"),
-              "Assignments to executors (executor code also in the ce_executor header), and decisions not to route"),
+              ("appeal.assigned", "appeal.not_routed", "appeal.reopened"),
+              "Assignments to executors (executor code also in the ce_executor header), decisions not to route, "
+              "and appeals reopened by their citizens"),
+        Topic("appeals.verdicts.v1", 1, "appeal_id", _PARTITIONS,
+              ("appeal.citizen_verdict",), "Citizens' verdicts on accepted answers: resolved or not, and a rating"),
         Topic("appeals.executor-actions.v1", 1, "appeal_id", _PARTITIONS,
               ("executor.answer_submitted", "executor.reassignment_requested",
                "executor.extension_requested"),

@@ -25,7 +25,8 @@ ALMATY = ZoneInfo("Asia/Almaty")
 
 
 @pytest.fixture(scope="module")
-def services(stack: StackInfo, tmp_path_factory):
+def services(own_stack: StackInfo, tmp_path_factory):
+    stack = own_stack
     log_dir = tmp_path_factory.mktemp("appc")
     env = {"deadline-tracker": {"DEADLINE_REGIME": "appc_2021", "SWEEP_INTERVAL_S": "0.5"}}
     processes = {s.name: ServiceProcess(s, stack, log_dir, extra_env=env.get(s.name)).start()
@@ -57,7 +58,8 @@ async def deadline_events(stack: StackInfo, appeal_id: uuid.UUID, event_type: st
     return [json.loads(r.value) for r in records if mine(r)]
 
 
-async def test_a_saturday_of_nauryz_counts_from_thursday_26_march(stack: StackInfo, services):
+async def test_a_saturday_of_nauryz_counts_from_thursday_26_march(own_stack: StackInfo, services):
+    stack = own_stack
     saturday = registered(datetime(2026, 3, 21, 11, 0, tzinfo=ALMATY))
     await produce(stack.bootstrap_servers, "appeals.registered.v1",
                   [record(saturday, saturday.appeal_id, "/intake")])
@@ -66,7 +68,8 @@ async def test_a_saturday_of_nauryz_counts_from_thursday_26_march(stack: StackIn
     assert datetime.fromisoformat(scheduled["due_at"]).astimezone(ALMATY).date().isoformat() == "2026-04-17"
 
 
-async def test_a_reassignment_on_the_fourth_working_day_is_a_forwarding_breach(stack: StackInfo, services):
+async def test_a_reassignment_on_the_fourth_working_day_is_a_forwarding_breach(own_stack: StackInfo, services):
+    stack = own_stack
     monday = datetime(2026, 11, 2, 10, 0, tzinfo=ALMATY)  # a working day, in working hours
     appeal = registered(monday)
     await produce(stack.bootstrap_servers, "appeals.registered.v1", [record(appeal, appeal.appeal_id, "/intake")])

@@ -25,7 +25,8 @@ NORTH_OF_EVERY_DISTRICT = Location(lat=43.40, long=76.75)  # in the city's box, 
 
 
 @pytest.fixture(scope="module")
-def services(stack: StackInfo, tmp_path_factory):
+def services(own_stack: StackInfo, tmp_path_factory):
+    stack = own_stack
     log_dir = tmp_path_factory.mktemp("places")
     env = {"intake": {"DISTRICTS_GEOJSON": str(FIXTURE)}}
     processes = {s.name: ServiceProcess(s, stack, log_dir, extra_env=env.get(s.name)).start()
@@ -42,7 +43,8 @@ def _mine(run: str):
 
 
 async def test_a_point_is_routed_by_its_district_and_the_portal_gets_the_whole_case(
-        stack: StackInfo, services: dict[str, ServiceProcess]):
+        own_stack: StackInfo, services: dict[str, ServiceProcess]):
+    stack = own_stack
     run = f"places-{uuid.uuid4().hex[:8]}"
     located = submission(f"{run}-in", category="road_repair", district=None, location=IN_BOSTANDYK,
                          address="Al-Farabi avenue 77")
@@ -94,7 +96,8 @@ async def test_a_point_is_routed_by_its_district_and_the_portal_gets_the_whole_c
         assert (await http.get(f"/v1/executors/{executor}/appeals/{appeal_id}")).status_code == 401
 
 
-async def test_an_anonymous_case_carries_no_contact(stack: StackInfo, services: dict[str, ServiceProcess]):
+async def test_an_anonymous_case_carries_no_contact(own_stack: StackInfo, services: dict[str, ServiceProcess]):
+    stack = own_stack
     run = f"anon-{uuid.uuid4().hex[:8]}"
     anonymous = submission(f"{run}-1", category="other_akimat_matters", anonymous=True, reports_crime_or_threat=True,
                            citizen=None, district=None, location=IN_BOSTANDYK)

@@ -17,8 +17,10 @@ from appeals_contracts.events.intake import (
     AppealSubmitted,
     AttachmentRef,
     CitizenContact,
+    CitizenVerdict,
     Location,
     RejectionReason,
+    VerdictSubmitted,
 )
 from appeals_contracts.events.notification import (
     NotificationDelivered,
@@ -31,6 +33,7 @@ from appeals_contracts.events.routing import (
     AppealCase,
     AppealExtensionRequested,
     AppealNotRouted,
+    AppealReopened,
     ExecutorActionRejected,
     ExecutorAnswerSubmitted,
     ExecutorExtensionRequested,
@@ -49,6 +52,9 @@ __all__ = [
     "AppealRegistered",
     "AppealSubmitted",
     "AttachmentRef",
+    "AppealReopened",
+    "CitizenVerdict",
+    "VerdictSubmitted",
     "CitizenContact",
     "DeadlineApproaching",
     "DeadlineBreached",

@@ -27,6 +27,8 @@ class DeadlineScheduled(Event):
                                       "working day when it came after working hours or on a day off")
     forwarding_due_at: AwareDatetime | None = Field(None, description="By when an appeal outside the executor's "
                                                     "competence must be forwarded (appc_2021: 3 working days)")
+    reopened: bool = Field(False, description="A new due time after the citizen reopened the appeal (the regime's "
+                                              "reopened policy, counted from the reopening)")
 
 
 class DeadlineExtended(Event):

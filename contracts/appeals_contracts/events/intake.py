@@ -125,3 +125,34 @@ class AppealRegistered(Event):
     status_token: str | None = Field(None, description="Secret (at least 128 bits) that lets the citizen follow "
                                      "the appeal: for the in-channel reply only; never logged or stored in clear "
                                      "outside notification")
+
+
+class VerdictSubmitted(Event):
+    """A channel adapter hands over the citizen's verdict on the accepted answer, as the
+    citizen gave it in their channel (topic ``appeals.intake.v1``). The status token proves
+    the citizen's right; a refusal comes back as ``appeal.intake_rejected``."""
+
+    event_type: ClassVar[str] = "appeal.verdict_submitted"
+
+    channel: str
+    channel_message_id: str = Field(description="The adapter's id of the citizen's message; the idempotency key")
+    registration_number: str
+    status_token: str = Field(description="The appeal's status token (secret): never logged")
+    resolved: bool = Field(description="Whether the citizen says the matter is resolved")
+    rating: int | None = Field(None, ge=1, le=5, description="The citizen's rating of the answer, 1-5")
+    submitted_at: AwareDatetime | None = None
+
+
+class CitizenVerdict(Event):
+    """The citizen's verdict on the accepted answer (topic ``appeals.verdicts.v1``). "Not
+    resolved" within the window reopens the appeal (routing announces ``appeal.reopened``)."""
+
+    event_type: ClassVar[str] = "appeal.citizen_verdict"
+
+    appeal_id: UUID
+    registration_number: str
+    answer_id: UUID = Field(description="The accepted answer the verdict is on")
+    executor_code: str = Field(description="The executor whose answer it was")
+    resolved: bool
+    rating: int | None = Field(None, ge=1, le=5)
+    given_at: AwareDatetime

@@ -53,6 +53,24 @@ class AppealAssigned(Event):
                                     "personal data, protected by the topic's ACLs")
 
 
+class AppealReopened(Event):
+    """The citizen said the accepted answer did not resolve the matter, within the window: the
+    appeal is open again, with the executor that answered (or the triage desk when that one is
+    no longer active). Carries the case like an assignment (``ce_executor`` header too)."""
+
+    event_type: ClassVar[str] = "appeal.reopened"
+
+    appeal_id: UUID
+    registration_number: str
+    executor_code: str
+    previous_answer_id: UUID = Field(description="The accepted answer the citizen found wanting")
+    rating: int | None = Field(None, ge=1, le=5)
+    reopened_at: AwareDatetime
+    category: str
+    district: str | None = None
+    case: AppealCase | None = None
+
+
 class AppealNotRouted(Event):
     """Routing decided not to assign the appeal to an executor for an answer, and why."""
 

@@ -13,6 +13,7 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-intake --operation Read --operation Describe --topic appeals.intake.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-intake --operation Write --operation Describe --topic appeals.intake-rejected.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-intake --operation Write --operation Describe --topic appeals.registered.v1 --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-intake --operation Write --operation Describe --topic appeals.verdicts.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-intake --operation Write --operation Create --operation Describe --topic appeals.answered.v1.dlq.intake --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-intake --operation Write --operation Create --operation Describe --topic appeals.assigned.v1.dlq.intake --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-intake --operation Write --operation Create --operation Describe --topic appeals.deadlines.v1.dlq.intake --resource-pattern-type literal
@@ -24,6 +25,7 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Read --operation Describe --topic appeals.executor-actions.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Read --operation Describe --topic appeals.inspections.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Read --operation Describe --topic appeals.registered.v1 --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Read --operation Describe --topic appeals.verdicts.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Describe --topic appeals.answered.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Describe --topic appeals.assigned.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Describe --topic appeals.executor-actions-rejected.v1 --resource-pattern-type literal
@@ -32,6 +34,7 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Create --operation Describe --topic appeals.executor-actions.v1.dlq.routing --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Create --operation Describe --topic appeals.inspections.v1.dlq.routing --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Create --operation Describe --topic appeals.registered.v1.dlq.routing --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Create --operation Describe --topic appeals.verdicts.v1.dlq.routing --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Read --group routing. --resource-pattern-type prefixed
 "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --alter --entity-type users --entity-name appeals-deadline-tracker --add-config 'SCRAM-SHA-512=[iterations=8192,password=trial-only-appeals-deadline-tracker]'
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-deadline-tracker --operation Read --operation Describe --topic appeals.answered.v1 --resource-pattern-type literal
@@ -65,11 +68,13 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Read --operation Describe --topic appeals.assigned.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Read --operation Describe --topic appeals.deadlines.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Read --operation Describe --topic appeals.registered.v1 --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Read --operation Describe --topic appeals.verdicts.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Write --operation Describe --topic appeals.inspections.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Write --operation Create --operation Describe --topic appeals.answered.v1.dlq.inspection --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Write --operation Create --operation Describe --topic appeals.assigned.v1.dlq.inspection --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Write --operation Create --operation Describe --topic appeals.deadlines.v1.dlq.inspection --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Write --operation Create --operation Describe --topic appeals.registered.v1.dlq.inspection --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Write --operation Create --operation Describe --topic appeals.verdicts.v1.dlq.inspection --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Read --group inspection. --resource-pattern-type prefixed
 "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --alter --entity-type users --entity-name adapter-telegram --add-config 'SCRAM-SHA-512=[iterations=8192,password=trial-only-adapter-telegram]'
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:adapter-telegram --operation Write --operation Describe --topic appeals.intake.v1 --resource-pattern-type literal

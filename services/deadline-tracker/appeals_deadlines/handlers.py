@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -39,7 +40,8 @@ class DeadlineRepository(Protocol):
 class UnitOfWork(Protocol):
     deadlines: DeadlineRepository
 
-    def scheduled(self, deadline: Deadline, reminders: tuple[datetime, ...], at: datetime) -> None: ...
+    def scheduled(self, deadline: Deadline, reminders: tuple[datetime, ...], at: datetime, *,
+                  reopened: bool = False) -> None: ...
     def extension_refused(self, appeal_id: UUID, due_at: datetime, reason: str, at: datetime) -> None: ...
     def extended(self, deadline: Deadline, new_due: datetime, reason: str, at: datetime,
                  notice_due: datetime | None = None) -> None: ...
@@ -85,6 +87,9 @@ async def schedule(uow: UnitOfWork, *, appeal_id: UUID, channel_family: str, reg
             await request_extension(uow, appeal_id=appeal_id, reason=args["reason"],
                                     requested_at=datetime.fromisoformat(args["requested_at"]), regime=regime,
                                     calendar=calendar, now=now)
+        elif kind == "reopened":
+            await reopen(uow, appeal_id=appeal_id, reopened_at=datetime.fromisoformat(args["reopened_at"]),
+                         regime=regime, calendar=calendar, now=now)
         elif kind == "forwarded":
             await record_forwarding(uow, appeal_id=appeal_id, forwarded_at=datetime.fromisoformat(args["forwarded_at"]),
                                     from_executor=args["from"], to_executor=args["to"], now=now)
@@ -173,6 +178,32 @@ async def record_notice_delivery(uow: UnitOfWork, *, appeal_id: UUID, template: 
     await uow.deadlines.update(appeal_id, notice_delivered_at=delivered_at)
     if delivered_at > row.notice_due_at:
         uow.notice_late(row, delivered_at, now)
+
+
+async def reopen(uow: UnitOfWork, *, appeal_id: UUID, reopened_at: datetime, regime: Regime,
+                 calendar: WorkingCalendar, now: datetime) -> None:
+    """The citizen reopened the appeal: a closed deadline opens again under the regime's
+    reopened policy, counted from the reopening, with its reminders and breach."""
+    row = await uow.deadlines.get_for_update(appeal_id)
+    if row is None:
+        await uow.deadlines.defer(appeal_id, "reopened", {"reopened_at": reopened_at.isoformat()})
+        return
+    if row.status != "closed":
+        return  # open already (a repeat), or never routed
+    policy = regime.policies.get(f"{regime.code}.{regime.reopened}") if regime.reopened else None
+    policy = policy or next((p for p in regime.policies.values() if p.code == row.policy_code), None)
+    if policy is None:
+        return
+    counted_from = receipt_day(reopened_at, calendar, regime.working_hours)
+    due = due_at(policy, counted_from, calendar)
+    reminders = reminders_at(policy, due, calendar)
+    await uow.deadlines.cancel_timers(appeal_id)
+    await uow.deadlines.add_timers(_timers(appeal_id, due, reminders))
+    await uow.deadlines.update(appeal_id, status="open", due_at=due, extended=False, policy_code=policy.code,
+                               counted_from=counted_from, on_time=None, closed_at=None, notice_due_at=None,
+                               notice_delivered_at=None)
+    uow.scheduled(replace(row, policy_code=policy.code, due_at=due, extended=False, status="open",
+                          counted_from=counted_from, forwarding_due_at=None), reminders, now, reopened=True)
 
 
 async def not_routed(uow: UnitOfWork, *, appeal_id: UUID) -> None:

@@ -69,8 +69,8 @@ class FakeUnitOfWork:
         self.deadlines = FakeDeadlines()
         self.announced: list = []
 
-    def scheduled(self, deadline, reminders, at):
-        self.announced.append(events.scheduled(deadline, reminders, at))
+    def scheduled(self, deadline, reminders, at, *, reopened=False):
+        self.announced.append(events.scheduled(deadline, reminders, at, reopened=reopened))
 
     def extension_refused(self, appeal_id, due_at, reason, at):
         self.announced.append(events.extension_refused(appeal_id, due_at, reason, at))
@@ -275,3 +275,22 @@ async def test_an_extension_notice_delivered_late_or_not_at_all_is_reported():
             assert [e.delivered_at for e in late] == [None]
         else:
             assert [e.delivered_at for e in late] == [asked + delivered_after]
+
+
+async def test_a_reopened_appeal_gets_a_new_deadline_from_the_reopening_and_closes_again():
+    uow = FakeUnitOfWork()
+    appeal = await scheduled(uow)
+    answered = REGISTERED + timedelta(days=2)
+    await handlers.accept_answer(uow, appeal_id=appeal, answer_submitted_at=answered, now=answered)
+    reopened_at = REGISTERED + timedelta(days=10)
+    for _ in range(2):  # a repeat changes nothing
+        await handlers.reopen(uow, appeal_id=appeal, reopened_at=reopened_at, regime=SEED, calendar=CAL,
+                              now=reopened_at)
+    assert uow.types() == ["deadline.scheduled", "deadline.closed", "deadline.scheduled"]
+    again = uow.announced[-1]
+    assert again.reopened and again.due_at > reopened_at + timedelta(days=14)
+    assert uow.deadlines.rows[appeal].status == "open"
+    assert {t.due_at for t in uow.deadlines.timers if t not in uow.deadlines.fired} == {again.due_at}
+    late = reopened_at + timedelta(days=20)
+    await handlers.accept_answer(uow, appeal_id=appeal, answer_submitted_at=late, now=late)
+    assert uow.announced[-1].event_type == "deadline.closed" and uow.announced[-1].on_time is False

@@ -14,6 +14,8 @@ from appeals_contracts.events import (
     AppealAssigned,
     AppealNotRouted,
     AppealRegistered,
+    AppealReopened,
+    CitizenVerdict,
     DeadlineBreached,
     DeadlineExtended,
     DeadlineForwardingBreached,
@@ -25,6 +27,10 @@ from appeals_runtime.audit import AuditEntry
 
 
 class ReadModel(Protocol):
+    async def reopen(self, appeal_id: UUID, previous_answer_id: UUID, executor_code: str,
+                     reopened_at: datetime) -> None: ...
+    async def citizen_verdict(self, appeal_id: UUID, answer_id: UUID, executor_code: str, resolved: bool,
+                              rating: int | None, given_at: datetime) -> None: ...
     async def forwarded_late(self, appeal_id: UUID, executor_code: str, forwarded_at: datetime,
                              reported_at: datetime) -> None: ...
     async def lock_appeal(self, appeal_id: UUID) -> dict[str, Any]: ...
@@ -116,6 +122,11 @@ async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event) -> None:
     elif isinstance(event, DeadlineBreached):
         await uow.model.apply_facts([AppealFactsChange(appeal_id, due_at=event.due_at)])
         await uow.model.open_escalation(appeal_id, event.due_at, event.breached_at)
+    elif isinstance(event, AppealReopened):
+        await uow.model.reopen(appeal_id, event.previous_answer_id, event.executor_code, event.reopened_at)
+    elif isinstance(event, CitizenVerdict):
+        await uow.model.citizen_verdict(appeal_id, event.answer_id, event.executor_code, event.resolved, event.rating,
+                                        event.given_at)
     elif isinstance(event, DeadlineForwardingBreached):
         await uow.model.forwarded_late(appeal_id, event.from_executor_code, event.forwarded_at, event.reported_at)
 

@@ -17,9 +17,11 @@ from appeals_inspection.domain.report import (
 
 def _card(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     median = row["median_hours_to_answer"]
+    mean = row.get("mean_rating")
     return {**row, "executor_name": names.get(row["executor_code"], row["executor_code"]),
             "on_time_share": timeliness(row["answered_on_time"], row["answered"]),
-            "median_hours_to_answer": None if median is None else round(float(median), 2)}
+            "median_hours_to_answer": None if median is None else round(float(median), 2),
+            "mean_rating": None if mean is None else round(float(mean), 2)}
 
 
 async def scorecards(model, period: Period, now: datetime, names: dict[str, str]) -> list[dict[str, Any]]:

@@ -47,6 +47,9 @@ class IntakeSettings(ServiceSettings):
                                            "Empty: media_url is refused (intake fetches from nowhere else)")
     media_fetch_timeout_s: float = Field(10.0, gt=0, description="MEDIA_FETCH_TIMEOUT_S: the longest a media_url fetch may take")
 
+    verdict_window_days: int = Field(30, ge=1, description="VERDICT_WINDOW_DAYS: how long after the accepted answer "
+                                     "the citizen may judge it; \"not resolved\" within it reopens the appeal")
+
     def object_store(self) -> ObjectStore:
         if self.attachments_store == "s3":
             return S3Store(bucket=self.s3_bucket, endpoint_url=self.s3_endpoint_url, region=self.s3_region,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
-from appeals_intake.domain import attachments, registration
+from appeals_intake.domain import attachments, registration, verdict
+from appeals_intake.domain.verdict import Judged, VerdictGiven
 from appeals_intake.domain.attachments import AttachmentRef, Stored
 from appeals_intake.domain.model import Appeal, Catalog, Reason, SubmitAppeal
 from appeals_intake.domain.status import AppealStatus, TimelineEntry, summarize
@@ -30,6 +31,8 @@ class AppealRepository(Protocol):
     async def by_author(self, subject: str, limit: int) -> list[Appeal]: ...
     async def add_timeline(self, rows: Sequence[tuple[UUID, TimelineEntry]]) -> None: ...
     async def add_attachment(self, stored: Stored, storage_key: str, at: datetime) -> None: ...
+    async def add_verdict(self, appeal_id: UUID, answer_id: UUID, resolved: bool, rating: int | None, via: str,
+                          at: datetime) -> str | None: ...
     async def attachments(self, ids: Sequence[UUID]) -> dict[UUID, Stored]: ...
     async def link_attachments(self, links: Sequence[tuple[UUID, UUID]]) -> None: ...
     async def attachment_key(self, attachment_id: UUID) -> tuple[Stored, str] | None: ...
@@ -49,6 +52,14 @@ class UnitOfWork(Protocol):
 
     def rejected(self, cmd: SubmitAppeal, reasons: Sequence[Reason], at: datetime, *, announce: bool = True) -> None:
         """Count a refused submission and, with ``announce``, announce it (through the outbox)."""
+        ...
+
+    def verdict(self, appeal: Appeal, judged: Judged, resolved: bool, rating: int | None, at: datetime) -> UUID:
+        """Announce the citizen's verdict (appeal.citizen_verdict); returns the event id."""
+        ...
+
+    def verdict_refused(self, channel: str, channel_message_id: str, reason: str, at: datetime) -> None:
+        """Tell the adapter why a verdict given in its channel was refused."""
         ...
 
 
@@ -184,6 +195,52 @@ async def attachment_for(uow: UnitOfWork, store: ObjectStore, attachment_id: UUI
     return stored.ref, data
 
 
+@dataclass(frozen=True)
+class VerdictTaken:
+    appeal: Appeal
+    resolved: bool
+    rating: int | None
+    repeated: bool  # the same message again: nothing new recorded
+
+
+async def give_verdict(uow: UnitOfWork, registration_number: str, *, resolved: bool, rating: int | None,
+                       via: str, now: datetime, window: timedelta, token: str | None = None,
+                       token_secret: bytes | None = None, author: str | None = None) -> VerdictTaken | Refused:
+    """The citizen's verdict on the accepted answer, proven by the status token (or the author's
+    own sign-in): recorded once per answer, announced, and kept in the timeline. 404 for an
+    unknown number or a wrong token (alike), 409 when there is nothing to judge now."""
+    view = await appeal_status(uow, registration_number, token=token, token_secret=token_secret, author=author)
+    if view is None:
+        return Refused(404, f"no appeal numbered {registration_number}")
+    if rating is not None and not 1 <= rating <= 5:
+        return Refused(422, "rating must be 1 to 5")
+    judged = verdict.judged_answer(view.status, now=now, window=window)
+    if isinstance(judged, str):
+        return Refused(409, judged)
+    earlier = await uow.appeals.add_verdict(view.appeal.appeal_id, judged.answer_id, resolved, rating, via, now)
+    if earlier is not None:
+        if earlier == via:  # the adapter's own message again
+            return VerdictTaken(view.appeal, resolved, rating, repeated=True)
+        return Refused(409, "a verdict on this answer was already given")
+    event_id = uow.verdict(view.appeal, judged, resolved, rating, now)
+    await uow.appeals.add_timeline([(view.appeal.appeal_id, TimelineEntry(
+        str(event_id), "appeal.citizen_verdict", now,
+        {"answer_id": str(judged.answer_id), "resolved": resolved, "rating": rating}))])
+    return VerdictTaken(view.appeal, resolved, rating, repeated=False)
+
+
+async def verdicts_from_channels(uow: UnitOfWork, given: Sequence[VerdictGiven], *, token_secret: bytes,
+                                 now: datetime, window: timedelta) -> None:
+    """Verdicts adapters hand over from citizens' channels; each refusal is told back."""
+    for g in given:
+        outcome = await give_verdict(uow, g.registration_number, resolved=g.resolved, rating=g.rating,
+                                     via=f"{g.channel}:{g.channel_message_id}", now=now, window=window,
+                                     token=g.status_token, token_secret=token_secret)
+        if isinstance(outcome, Refused):
+            reason = "unknown appeal, or a wrong status token" if outcome.status == 404 else outcome.reason
+            uow.verdict_refused(g.channel, g.channel_message_id, reason, now)
+
+
 async def record_progress(uow: UnitOfWork, entries: Sequence[tuple[UUID, TimelineEntry]]) -> None:
     """Add other services' events to their appeals' timelines (the status read model)."""
     if entries:
@@ -262,7 +319,9 @@ def timeline_details(event_type: str, payload: dict[str, Any]) -> dict[str, Any]
         "deadline.forwarding_breached": ("forwarding_due_at", "forwarded_at", "from_executor_code"),
         "deadline.extension_notice_late": ("notice_due_at", "delivered_at"),
         "inspection.answer_returned": ("reason_code",),
-        "inspection.answer_accepted": ("executor_code",),
+        "inspection.answer_accepted": ("executor_code", "answer_id"),
+        "appeal.reopened": ("executor_code", "previous_answer_id"),
+        "appeal.citizen_verdict": ("answer_id", "resolved", "rating"),
     }.get(event_type, ())
     details = {k: payload[k] for k in keep if payload.get(k) is not None}
     if event_type == "inspection.answer_accepted":

@@ -35,6 +35,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
                                      if e.attributes.get("replies_in_channel")),
         default_language=settings.default_language,
         track_url=settings.track_url,
+        verdict_days=settings.verdict_window_days,
         quiet_hours=quiet_hours,
         digest_period=settings.digest_policy().period,
     )

@@ -18,6 +18,8 @@ class NotificationSettings(ServiceSettings):
     track_url: str = Field("http://localhost:8001/v1/status/{number}?token={token}",
                            description="TRACK_URL: where a citizen follows the appeal; {number} and {token} "
                                        "(the appeal's status token) are replaced")
+    verdict_window_days: int = Field(30, ge=1, description="VERDICT_WINDOW_DAYS: the days the answer's message gives "
+                                     "the citizen to say whether the matter was resolved (set it as intake's)")
     templates_dir: OptionalPath = Field(None, description="TEMPLATES_DIR (default: bundled)")
     recipients_file: OptionalPath = Field(None, description="RECIPIENTS_FILE (default: bundled)")
     smtp_host: str = Field("localhost", description="SMTP_HOST")

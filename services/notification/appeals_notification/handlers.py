@@ -22,6 +22,7 @@ from appeals_contracts.events import (
     AnswerReturned,
     AppealAssigned,
     AppealRegistered,
+    AppealReopened,
     DeadlineApproaching,
     DeadlineBreached,
     DeadlineExtended,
@@ -101,11 +102,12 @@ class Writer:
     track_url: str
     quiet_hours: QuietHours | None
     digest_period: timedelta = timedelta(0)  # how long an executor's message waits for a digest
+    verdict_days: int = 30  # what the answer's message says the citizen has to judge it
 
 
 def _facts_of(event: Event) -> dict[str, Any]:
     """What an event adds to the appeal's facts for its own messages."""
-    if isinstance(event, AppealAssigned):
+    if isinstance(event, (AppealAssigned, AppealReopened)):
         return {"executor_code": event.executor_code}
     if isinstance(event, DeadlineExtended):
         return {"due_at": event.due_at.isoformat(), "reason": event.reason}
@@ -130,7 +132,7 @@ def with_event(appeal: AppealFacts, event: Event) -> AppealFacts:
                        preferred_language=contact.preferred_language if contact else None,
                        email=contact.email if contact else None, phone=contact.phone if contact else None,
                        category=event.category, district=event.district, status_token=event.status_token)
-    if isinstance(event, AppealAssigned):
+    if isinstance(event, (AppealAssigned, AppealReopened)):
         return replace(appeal, executor_code=event.executor_code)
     if isinstance(event, (DeadlineScheduled, DeadlineExtended)):
         return replace(appeal, due_at=max(appeal.due_at, event.due_at) if appeal.due_at else event.due_at)
@@ -160,7 +162,8 @@ async def on_events(uow: UnitOfWork, events: Sequence[tuple[Envelope, Event]], *
         appeal_id: UUID = event.appeal_id  # type: ignore[attr-defined]
         appeal = facts[appeal_id] = with_event(facts[appeal_id], event)
         notices = [NoticeRow(uuid4(), envelope.id, envelope.type, appeal_id, n.audience, n.template, n.urgent,
-                             _facts_of(event)) for n in notices_for(envelope.type)]
+                             _facts_of(event)) for n in notices_for(envelope.type)
+                             if not (isinstance(event, DeadlineScheduled) and event.reopened)]  # not "registered"
         new += notices
         queue = waiting.setdefault(appeal_id, [])
         queue += [LedgerRow(n.notification_id, appeal_id, n.audience, n.template, n.urgent, n.facts,
@@ -188,7 +191,8 @@ def _write_ready(appeal: AppealFacts, waiting: list[LedgerRow], *, writer: Write
             skipped.append((row.notification_id, f"no address for the {row.audience}"))
             continue
         message = writer.templates.render(row.template, where.language,
-                                          context(appeal, row.facts, where.language, writer.names, writer.track_url))
+                                          context(appeal, row.facts, where.language, writer.names, writer.track_url,
+                                                  verdict_days=writer.verdict_days))
         send_at = now
         if where.delivery_channel == "sms" and writer.quiet_hours is not None:
             send_at = writer.quiet_hours.earliest_send(now, urgent=row.urgent)

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from appeals_contracts.events import (
     AnswerAccepted,
+    CitizenVerdict,
     AnswerReturned,
     ExecutorAnswerSubmitted,
     ExecutorExtensionRequested,
@@ -51,6 +52,10 @@ class UnitOfWork(Protocol):
     def not_routed(self, state: AppealState, reason: str, at: datetime, *, trace_context: object = None) -> None: ...
 
     def answered(self, action: ExecutorAnswerSubmitted) -> None: ...
+
+    def reopened(self, state: AppealState, entry: Assignment, verdict: CitizenVerdict) -> None:
+        """Announce the reopening (``appeal.reopened``, the executor in ``ce_executor``)."""
+        ...
 
     def extension_requested(self, action: ExecutorExtensionRequested) -> None: ...
 
@@ -201,6 +206,23 @@ async def refuse_malformed_action(uow: UnitOfWork, value: bytes | None, reason: 
     fields = action_identity(value)
     if fields is not None:
         uow.action_rejected(*fields, f"malformed action: {reason}", now)
+
+
+async def reopen(uow: UnitOfWork, verdict: CitizenVerdict, *, directory: Directory, now: datetime) -> None:
+    """A citizen's "not resolved" reopens the closed appeal with the same executor (an
+    assignment with reason ``reopened``, announced as ``appeal.reopened`` with the case)."""
+    if verdict.resolved:
+        return
+    rule_set = await uow.routing.current_rule_set()
+    assert rule_set is not None
+    state = decisions.reopen(await uow.routing.get_for_update(verdict.appeal_id), verdict.executor_code, directory,
+                             rule_set, now)
+    if state is None:
+        return
+    entry = state.history[-1]
+    await uow.routing.add_assignments([(state.appeal_id, entry)])
+    await uow.routing.set_status(state.appeal_id, "assigned", entry.executor)
+    uow.reopened(state, entry, verdict)
 
 
 async def record_due_times(uow: UnitOfWork, due: dict[UUID, datetime]) -> None:

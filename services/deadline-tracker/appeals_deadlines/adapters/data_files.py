@@ -65,7 +65,7 @@ def read_regime(families: frozenset[str], path: Path | None = None, regime: str 
                                 extended_period=optional.pop("extended_period", None),
                                 reminders=tuple(_period(r, where) for r in p.get("reminders") or ()), **optional)
     result = Regime(name, policies, dict(raw.get("by_channel_family") or {}),
-                    _working_hours(raw.get("working_hours"), f"{path.name}: {name}"))
+                    _working_hours(raw.get("working_hours"), f"{path.name}: {name}"), raw.get("reopened"))
     problems = policy_problems(result, families)
     if problems:
         raise PolicyFileError(f"{path.name} refused: " + "; ".join(problems))

@@ -19,8 +19,9 @@ class PostgresUnitOfWork(UnitOfWork):
     def bind(self, conn: asyncpg.Connection) -> None:
         self.deadlines = PostgresDeadlineRepository(conn)
 
-    def scheduled(self, deadline: Deadline, reminders: tuple[datetime, ...], at: datetime) -> None:
-        self.announce(events.scheduled(deadline, reminders, at), subject=deadline.appeal_id)
+    def scheduled(self, deadline: Deadline, reminders: tuple[datetime, ...], at: datetime, *,
+                  reopened: bool = False) -> None:
+        self.announce(events.scheduled(deadline, reminders, at, reopened=reopened), subject=deadline.appeal_id)
 
     def extension_refused(self, appeal_id: UUID, due_at: datetime, reason: str, at: datetime) -> None:
         self.announce(events.extension_refused(appeal_id, due_at, reason, at), subject=appeal_id)

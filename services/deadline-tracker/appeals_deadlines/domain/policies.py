@@ -47,6 +47,9 @@ class Regime:
     #: (start, end) of working hours, Almaty time, when an appeal received outside them counts
     #: from the next working day (APPC Art. 64); None: every appeal counts from its own date.
     working_hours: tuple[time, time] | None = None
+    #: The policy of an appeal its citizen reopened, counted from the reopening (None: the
+    #: appeal's own policy again).
+    reopened: str | None = None
 
 
 def due_at(policy: Policy, counted_from: date, calendar: WorkingCalendar, *, extended: bool = False) -> datetime:
@@ -108,6 +111,8 @@ def policy_problems(regime: Regime, families: frozenset[str]) -> list[str]:
         for r in p.reminders:
             if _rough_days(r) >= _rough_days(p.period):
                 problems.append(f"{where}: a reminder {r.amount} {r.unit} before is not inside the period")
+    if regime.reopened is not None and regime.reopened not in regime.policies:
+        problems.append(f"{regime.code}: reopened names unknown policy {regime.reopened!r}")
     for family in sorted(families):
         code = regime.by_channel_family.get(family)
         if code is None:

@@ -9,6 +9,7 @@ from appeals_contracts.events import (
     AppealExtensionRequested,
     AppealNotRouted,
     AppealRegistered,
+    AppealReopened,
     NotificationDelivered,
 )
 from appeals_deadlines import handlers
@@ -42,6 +43,9 @@ def subscribe_all(runtime: Runtime, regime: Regime, calendar: WorkingCalendar, f
             await handlers.record_forwarding(uow, appeal_id=e.appeal_id, forwarded_at=e.assigned_at,
                                              from_executor=e.previous_executor_code, to_executor=e.executor_code,
                                              now=now)
+        elif isinstance(e, AppealReopened):
+            await handlers.reopen(uow, appeal_id=e.appeal_id, reopened_at=e.reopened_at, regime=regime,
+                                  calendar=calendar, now=now)
         elif isinstance(e, NotificationDelivered):
             await handlers.record_notice_delivery(uow, appeal_id=e.appeal_id, template=e.template,
                                                   delivered_at=e.delivered_at, now=now)

@@ -103,6 +103,25 @@ class PostgresReadModel:
     async def answer_traceparent(self, answer_id: UUID) -> str | None:
         return await self._conn.fetchval("SELECT traceparent FROM answers WHERE answer_id = $1", answer_id)
 
+    async def citizen_verdict(self, appeal_id: UUID, answer_id: UUID, executor_code: str, resolved: bool,
+                              rating: int | None, given_at: datetime) -> None:
+        await self._conn.execute(
+            """INSERT INTO citizen_verdicts (answer_id, appeal_id, executor_code, resolved, rating, given_at)
+               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
+            answer_id, appeal_id, executor_code, resolved, rating, given_at)
+
+    async def reopen(self, appeal_id: UUID, previous_answer_id: UUID, executor_code: str, reopened_at: datetime) -> None:
+        """Open again: the accepted answer no longer closes the appeal (it counts as a
+        reopening against the executor whose answer it was, not as answered)."""
+        inserted = await self._conn.fetchval(
+            """INSERT INTO reopenings (appeal_id, previous_answer_id, executor_code, reopened_at)
+               SELECT $1, $2, COALESCE(answered_by, $3), $4 FROM appeals WHERE appeal_id = $1 AND status = 'closed'
+               ON CONFLICT DO NOTHING RETURNING true""", appeal_id, previous_answer_id, executor_code, reopened_at)
+        if inserted:
+            await self._update(appeal_id, {"status": "open", "executor_code": executor_code,
+                                           "accepted_answer_id": None, "answered_by": None, "answered_at": None,
+                                           "accepted_at": None})
+
     async def forwarded_late(self, appeal_id: UUID, executor_code: str, forwarded_at: datetime,
                              reported_at: datetime) -> None:
         await self._conn.execute(
@@ -189,20 +208,29 @@ class PostgresReadModel:
                    SELECT executor_code, count(*) AS n FROM appeals
                    WHERE due_at < $3 AND status <> 'not_routed' AND registered_at < $3
                      AND (accepted_at IS NULL OR accepted_at > $3) GROUP BY 1),
+               reopened AS (
+                   SELECT executor_code, count(*) AS n FROM reopenings
+                   WHERE reopened_at >= $1 AND reopened_at < $2 GROUP BY 1),
+               rated AS (
+                   SELECT executor_code, count(rating) AS n, avg(rating) AS mean FROM citizen_verdicts
+                   WHERE given_at >= $1 AND given_at < $2 GROUP BY 1),
                forwarded_late AS (
                    SELECT from_executor_code AS executor_code, count(*) AS n FROM forwarding_breaches
                    WHERE reported_at >= $1 AND reported_at < $2 GROUP BY 1),
                executors AS (
                    SELECT executor_code FROM assigned UNION SELECT executor_code FROM answered
                    UNION SELECT executor_code FROM returned UNION SELECT executor_code FROM overdue
-                   UNION SELECT executor_code FROM forwarded_late)
+                   UNION SELECT executor_code FROM forwarded_late UNION SELECT executor_code FROM reopened
+                   UNION SELECT executor_code FROM rated)
                SELECT e.executor_code, COALESCE(s.n, 0) AS assigned, COALESCE(w.n, 0) AS answered,
                       COALESCE(w.on_time, 0) AS answered_on_time, COALESCE(o.n, 0) AS overdue_now,
                       COALESCE(r.n, 0) AS returned, w.median_hours AS median_hours_to_answer,
-                      COALESCE(f.n, 0) AS forwarded_late
+                      COALESCE(f.n, 0) AS forwarded_late, COALESCE(ro.n, 0) AS reopened_by_citizens,
+                      COALESCE(ra.n, 0) AS rated, ra.mean AS mean_rating
                FROM executors e LEFT JOIN assigned s USING (executor_code) LEFT JOIN answered w USING (executor_code)
                LEFT JOIN returned r USING (executor_code) LEFT JOIN overdue o USING (executor_code)
-               LEFT JOIN forwarded_late f USING (executor_code)
+               LEFT JOIN forwarded_late f USING (executor_code) LEFT JOIN reopened ro USING (executor_code)
+               LEFT JOIN rated ra USING (executor_code)
                WHERE e.executor_code IS NOT NULL""", start, end, as_of))
 
     async def received(self, start: datetime, end: datetime) -> dict[str, Any]:

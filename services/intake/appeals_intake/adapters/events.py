@@ -11,11 +11,14 @@ from appeals_contracts.events import (
     AppealSubmitted,
     AttachmentRef,
     CitizenContact,
+    CitizenVerdict,
     Location,
     RejectionReason,
+    VerdictSubmitted,
 )
 from appeals_intake.domain import places
 from appeals_intake.domain.model import Appeal, Contact, Reason, SubmitAppeal
+from appeals_intake.domain.verdict import Judged, VerdictGiven
 
 
 def to_command(event: AppealSubmitted, *, correlation_id: str | None, context: object = None,
@@ -56,6 +59,22 @@ def rejected(cmd: SubmitAppeal, reasons: list[Reason], at: datetime) -> AppealIn
         channel=cmd.channel, channel_message_id=cmd.channel_message_id,
         reasons=tuple(RejectionReason(field=r.field, message=r.message) for r in reasons), rejected_at=at,
     )
+
+
+def verdict(appeal: Appeal, judged: Judged, resolved: bool, rating: int | None, at: datetime) -> CitizenVerdict:
+    return CitizenVerdict(appeal_id=appeal.appeal_id, registration_number=appeal.registration_number,
+                          answer_id=judged.answer_id, executor_code=judged.executor_code, resolved=resolved,
+                          rating=rating, given_at=at)
+
+
+def verdict_refused(channel: str, channel_message_id: str, reason: str, at: datetime) -> AppealIntakeRejected:
+    return AppealIntakeRejected(channel=channel, channel_message_id=channel_message_id,
+                                reasons=(RejectionReason(field="verdict", message=reason),), rejected_at=at)
+
+
+def verdict_given(event: VerdictSubmitted) -> VerdictGiven:
+    return VerdictGiven(event.channel, event.channel_message_id, event.registration_number, event.status_token,
+                        event.resolved, event.rating)
 
 
 def channel_key(channel: str, channel_message_id: str) -> str:

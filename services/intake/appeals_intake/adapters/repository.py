@@ -96,6 +96,18 @@ class PostgresAppealRepository:
                 TimelineEntry(str(r["event_id"]), r["event_type"], r["occurred_at"], json.loads(r["details"])))
         return out
 
+    async def add_verdict(self, appeal_id: UUID, answer_id: UUID, resolved: bool, rating: int | None, via: str,
+                          at: datetime) -> str | None:
+        """Record a verdict; ``None`` when new, else the ``via`` of the one already there."""
+        inserted = await self._conn.fetchval(
+            """INSERT INTO verdicts (appeal_id, answer_id, resolved, rating, via, given_at)
+               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true""",
+            appeal_id, answer_id, resolved, rating, via, at)
+        if inserted:
+            return None
+        return await self._conn.fetchval("SELECT via FROM verdicts WHERE appeal_id = $1 AND answer_id = $2",
+                                         appeal_id, answer_id)
+
     async def add_attachment(self, stored: Stored, storage_key: str, at: datetime) -> None:
         r = stored.ref
         await self._conn.execute(

@@ -11,6 +11,7 @@ import asyncpg
 from appeals_intake.adapters import events, metrics
 from appeals_intake.adapters.repository import PostgresAppealRepository
 from appeals_intake.domain.model import Appeal, Reason, SubmitAppeal
+from appeals_intake.domain.verdict import Judged
 from appeals_runtime.unit_of_work import UnitOfWork
 
 
@@ -26,6 +27,14 @@ class PostgresUnitOfWork(UnitOfWork):
         return self.announce(events.registered(appeal), subject=appeal.appeal_id,
                              correlation_id=s.correlation_id or str(appeal.appeal_id), time=appeal.registered_at,
                              trace_context=s.context).id  # type: ignore[arg-type]
+
+    def verdict(self, appeal: Appeal, judged: Judged, resolved: bool, rating: int | None, at: datetime) -> UUID:
+        return self.announce(events.verdict(appeal, judged, resolved, rating, at), subject=appeal.appeal_id,
+                             time=at).id  # type: ignore[arg-type]
+
+    def verdict_refused(self, channel: str, channel_message_id: str, reason: str, at: datetime) -> None:
+        key = events.channel_key(channel, channel_message_id)
+        self.announce(events.verdict_refused(channel, channel_message_id, reason, at), subject=key, key=key, time=at)
 
     def rejected(self, cmd: SubmitAppeal, reasons: Sequence[Reason], at: datetime, *, announce: bool = True) -> None:
         self.after_commit(metrics.REJECTIONS.labels(metrics.channel_label(cmd.channel)).inc)

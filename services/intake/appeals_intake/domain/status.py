@@ -21,6 +21,7 @@ STATUS_OF: dict[str, str] = {
     "inspection.answer_returned": "in_rework",
     "inspection.answer_accepted": "answered",
     "deadline.closed": "closed",
+    "appeal.reopened": "reopened",
 }
 _RANK_FLOOR = {"answered": 1, "closed": 2}
 
@@ -52,14 +53,16 @@ def summarize(entries: Sequence[TimelineEntry]) -> AppealStatus:
     breached, on_time = False, None
     for e in ordered:
         target = STATUS_OF.get(e.event_type)
-        if target is not None and _RANK_FLOOR.get(target, 0) >= floor:
+        if e.event_type == "appeal.reopened":  # the citizen said "not resolved": open again
+            status, floor, answer, on_time, breached = target, 0, None, None, False
+        elif target is not None and _RANK_FLOOR.get(target, 0) >= floor:
             status, floor = target, _RANK_FLOOR.get(target, 0)
         d = e.details
         if e.event_type in ("deadline.scheduled", "deadline.extended") and d.get("due_at"):
             due_at = datetime.fromisoformat(d["due_at"])
         elif e.event_type == "deadline.breached":
             breached = True
-        elif e.event_type == "appeal.assigned":
+        elif e.event_type in ("appeal.assigned", "appeal.reopened"):
             executor = d.get("executor_code")
         elif e.event_type == "inspection.answer_accepted":
             answer = d.get("answer")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from appeals_contracts.events import AppealSubmitted
+from datetime import timedelta
+
+from appeals_contracts.events import AppealSubmitted, VerdictSubmitted
 from appeals_intake import handlers
-from appeals_intake.adapters.events import to_command
+from appeals_intake.adapters.events import to_command, verdict_given
 from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_intake.config import IntakeSettings
 from appeals_intake.domain.model import Catalog
@@ -27,6 +29,10 @@ def subscribe_all(runtime: Runtime, catalog: Catalog, settings: IntakeSettings) 
         ]
         await handlers.submit_appeals(uow, commands, catalog=catalog, prefix=settings.registration_prefix,
                                       now=runtime.clock.now(), token_secret=settings.token_secret())
+        await handlers.verdicts_from_channels(
+            uow, [verdict_given(d.event) for d in deliveries if isinstance(d.event, VerdictSubmitted)],
+            token_secret=settings.token_secret(), now=runtime.clock.now(),
+            window=timedelta(days=settings.verdict_window_days))
 
     async def on_progress(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
         entries = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -191,6 +192,39 @@ def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore) -> AP
         if view is None:
             raise HTTPException(404, f"no appeal numbered {registration_number}")
         return _status_body(view)
+
+    @api.post("/status/{registration_number}/verdict", status_code=201,
+              summary="The citizen's verdict on the accepted answer: resolved or not, and a rating of 1-5",
+              description="With the status token (or the author's own bearer token), once per accepted answer, "
+                          "within VERDICT_WINDOW_DAYS of it. \"resolved\": false reopens the appeal with the "
+                          "same executor.",
+              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+                  "type": "object", "required": ["resolved"], "properties": {
+                      "resolved": {"type": "boolean"},
+                      "rating": {"type": ["integer", "null"], "minimum": 1, "maximum": 5}}}}}}},
+              responses={401: refusal("A bearer token came and does not verify"),
+                         404: refusal("Unknown number, or a missing or wrong token (the same answer)"),
+                         409: refusal("No accepted answer to judge, the window has passed, or already judged"),
+                         422: refusal("resolved missing, or a rating outside 1-5")})
+    async def give_verdict(registration_number: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep,
+                           caller: Annotated[Caller | None, CITIZEN],
+                           token: str = Query("", max_length=200, description="The status token")) -> JSONResponse:
+        try:
+            body: Any = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("resolved"), bool) or not (
+                body.get("rating") is None or (type(body["rating"]) is int and 1 <= body["rating"] <= 5)):
+            return JSONResponse({"detail": "send {\"resolved\": true|false, \"rating\": 1-5 or null}"}, 422)
+        author = caller.subject if caller is not None and "citizen" in caller.roles else None
+        outcome = await handlers.give_verdict(
+            uow, registration_number, resolved=body["resolved"], rating=body.get("rating"),
+            via="http", now=runtime.clock.now(), window=timedelta(days=settings.verdict_window_days),
+            token=token, token_secret=settings.token_secret(), author=author)
+        if isinstance(outcome, handlers.Refused):
+            return JSONResponse({"detail": outcome.reason}, outcome.status)
+        return JSONResponse({"registration_number": registration_number, "resolved": outcome.resolved,
+                             "rating": outcome.rating, "reopens": not outcome.resolved}, 201)
 
     @api.get("/my/appeals", summary="The appeals the signed-in citizen submitted in person, newest first")
     async def my_appeals(caller: Annotated[Caller, allow("citizen")], uow: UnitOfWork) -> list[dict[str, Any]]:

@@ -18,7 +18,8 @@ from appeals_notification.domain.delivery import ALMATY
 from appeals_notification.domain.language import choose_language
 
 #: Templates that name the executor: they wait until the executor is known.
-NAMES_EXECUTOR = frozenset({"citizen.assigned", "citizen.answer_accepted", "inspectors.deadline_breached"})
+NAMES_EXECUTOR = frozenset({"citizen.assigned", "citizen.answer_accepted", "inspectors.deadline_breached",
+                            "citizen.reopened", "inspectors.appeal_reopened"})
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ class Names:
 
 
 def context(appeal: AppealFacts, facts: Mapping[str, Any], language: str, names: Names,
-            track_url: str) -> dict[str, Any]:
+            track_url: str, *, verdict_days: int = 30) -> dict[str, Any]:
     """The template variables. Only known facts are set, so a template that names an
     unknown one fails to render instead of printing a blank."""
     due = due_of(appeal, facts)
@@ -139,6 +140,7 @@ def context(appeal: AppealFacts, facts: Mapping[str, Any], language: str, names:
         "track_url": track_url.format(number=appeal.registration_number, token=appeal.status_token or ""),
         "category_name": names.name(names.categories, appeal.category, language),
         "district_name": names.name(names.districts, appeal.district, language),
+        "verdict_days": verdict_days,
     }
     executor = executor_of(appeal, facts)
     if executor:

@@ -13,6 +13,8 @@ from appeals_contracts.events import (
     AppealExtensionRequested,
     AppealNotRouted,
     AppealRegistered,
+    AppealReopened,
+    CitizenVerdict,
     ExecutorActionRejected,
     ExecutorAnswerSubmitted,
     ExecutorExtensionRequested,
@@ -40,6 +42,13 @@ def assigned(state: AppealState, entry: Assignment) -> AppealAssigned:
         appeal_id=state.appeal_id, registration_number=state.registration_number, executor_code=entry.executor,
         previous_executor_code=entry.previous_executor, reason=entry.reason, rule_id=entry.rule_id,
         category=state.category, district=state.district, assigned_at=entry.assigned_at, case=case(state))
+
+
+def reopened(state: AppealState, entry: Assignment, verdict: CitizenVerdict) -> AppealReopened:
+    return AppealReopened(appeal_id=state.appeal_id, registration_number=state.registration_number,
+                          executor_code=entry.executor, previous_answer_id=verdict.answer_id, rating=verdict.rating,
+                          reopened_at=entry.assigned_at, category=state.category, district=state.district,
+                          case=case(state))
 
 
 def not_routed(state: AppealState, reason: str, at: datetime) -> AppealNotRouted:

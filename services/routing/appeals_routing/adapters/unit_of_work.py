@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from appeals_contracts.events import ExecutorAnswerSubmitted, ExecutorExtensionRequested
+from appeals_contracts.events import CitizenVerdict, ExecutorAnswerSubmitted, ExecutorExtensionRequested
 from appeals_routing.adapters import events, metrics
 from appeals_routing.adapters.repository import PostgresRoutingRepository
 from appeals_routing.domain.model import AppealState, Assignment
@@ -31,6 +31,11 @@ class PostgresUnitOfWork(UnitOfWork):
         self.after_commit(metrics.NOT_ROUTED.inc)
         self.announce(events.not_routed(state, reason, at), subject=state.appeal_id, time=at,
                       trace_context=trace_context)  # type: ignore[arg-type]
+
+    def reopened(self, state: AppealState, entry: Assignment, verdict: CitizenVerdict) -> None:
+        self.after_commit(metrics.ASSIGNMENTS.labels(entry.reason).inc)
+        self.announce(events.reopened(state, entry, verdict), subject=state.appeal_id, time=entry.assigned_at,
+                      extra_headers={"ce_executor": entry.executor})
 
     def answered(self, action: ExecutorAnswerSubmitted) -> None:
         self.announce(events.answered(action), subject=action.appeal_id)

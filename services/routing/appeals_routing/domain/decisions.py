@@ -86,3 +86,16 @@ def reassign(state: AppealState | None, executor: str, suggested: str | None, re
     entry = Assignment(target, "reassignment", at, previous_executor=executor,
                        rule_set_version=rule_set.version, note=reason[:500])
     return state.moved("assigned", target, entry)
+
+
+def reopen(state: AppealState | None, answered_by: str, directory: Directory, rule_set: RuleSet,
+           at: datetime) -> AppealState | None:
+    """The citizen said "not resolved": a closed appeal opens again with the executor that
+    answered (the triage desk when that one is no longer active). ``None`` when there is
+    nothing to reopen (unknown, or not closed: a repeat of the verdict)."""
+    if state is None or state.status != "closed":
+        return None
+    target = answered_by if directory.is_active(answered_by) else rule_set.triage_executor
+    entry = Assignment(target, "reopened", at, previous_executor=state.executor, rule_set_version=rule_set.version,
+                       note="the citizen said the answer did not resolve the matter")
+    return state.moved("assigned", target, entry)

@@ -6,7 +6,14 @@ from collections.abc import Sequence
 
 from aiokafka import ConsumerRecord
 
-from appeals_contracts.events import AnswerAccepted, AnswerReturned, AppealRegistered, DeadlineExtended, DeadlineScheduled
+from appeals_contracts.events import (
+    AnswerAccepted,
+    AnswerReturned,
+    AppealRegistered,
+    CitizenVerdict,
+    DeadlineExtended,
+    DeadlineScheduled,
+)
 from appeals_routing import handlers
 from appeals_routing.adapters.events import case_of
 from appeals_routing.adapters.signatures import ExecutorKeys
@@ -57,6 +64,13 @@ def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str], keys
 
     runtime.consumer.subscribe_batch(runtime.broker, "appeals.registered.v1", on_appeals_registered)
     runtime.consumer.subscribe_batch(runtime.broker, "appeals.deadlines.v1", on_deadlines)
+
+    async def on_verdicts(uow: PostgresUnitOfWork, delivery: Delivery) -> None:
+        if isinstance(delivery.event, CitizenVerdict):
+            await handlers.reopen(uow, delivery.event, directory=await uow.routing.directory(),
+                                  now=runtime.clock.now())
+
+    runtime.consumer.subscribe(runtime.broker, "appeals.verdicts.v1", on_verdicts)
     runtime.consumer.subscribe(runtime.broker, "appeals.executor-actions.v1", on_executor_actions,
                                on_invalid=on_malformed_action)
     runtime.consumer.subscribe(runtime.broker, "appeals.inspections.v1", on_inspections)
