@@ -15,6 +15,7 @@ import os
 import re
 import uuid
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import asyncpg
@@ -176,6 +177,106 @@ async def test_a_surge_converges(platform_stack: StackInfo, platform):
     assert counts["not_routed"] + counts["closed"] == counts["registered"]
     assert counts["assigned"] == counts["closed"] == counts["accepted"] and counts["returned"] > 0
     assert 0 < counts["late"] < counts["closed"] and counts["notified"] > 0
+
+
+async def test_the_citizen_reopens_then_rates_and_the_reports_count_it(platform_stack: StackInfo, platform):
+    """An accepted answer; the citizen says "not resolved" with their token; the appeal goes back
+    to the executor with a new due time, is answered again and accepted; the citizen rates it 5.
+    The scorecard and the weekly report show one reopening and the mean rating; a second
+    verdict is refused."""
+    stack = platform_stack
+    processes, mail, _traces = platform
+    intake = httpx.AsyncClient(base_url=processes["intake"].base_url, timeout=30)
+    operator = stack.bearer("op-1", "operator")
+    inspection = httpx.AsyncClient(base_url=processes["inspection"].base_url, timeout=30,
+                                   headers=stack.bearer("insp-1", "inspector"))
+    address = f"verdict-{uuid.uuid4().hex[:6]}@example.org"
+    created = await intake.post("/v1/appeals", headers=operator, json={
+        "channel": "contact_centre", "channel_message_id": f"cc-{uuid.uuid4().hex[:8]}", "kind": "complaint",
+        "category": "garbage_collection", "district": "auezov", "language": "en",
+        "text": "The bins in our yard have not been emptied for two weeks.",
+        "citizen": {"name": "Bolat T.", "email": address}})
+    assert created.status_code == 201, created.text
+    number, appeal_id, token = (created.json()[k] for k in ("registration_number", "appeal_id", "status_token"))
+    verdict_url = f"/v1/status/{number}/verdict"
+
+    async def status() -> dict:
+        return (await intake.get(f"/v1/appeals/{number}", headers=operator)).json()
+
+    first_due = (await eventually(lambda: _when(status(), lambda s: s["executor_code"] and s["due_at"]),
+                                  "assignment"))["due_at"]
+    early = await intake.post(verdict_url, params={"token": token}, json={"resolved": True, "rating": 4})
+    assert early.status_code == 409 and "no accepted answer" in early.json()["detail"]
+    executor = (await status())["executor_code"]
+
+    async def answer_and_accept(text: str) -> None:
+        action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(appeal_id),
+                                         executor_code=executor, employee_id="emp-7", text=text, language="en",
+                                         submitted_at=datetime.now(UTC))
+        envelope = Envelope.wrap(action, source=f"/portals/{executor}", subject=appeal_id)
+        await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [stack.signed_action(executor, envelope)])
+
+        async def queued():
+            rows = (await inspection.get("/v1/queue", params={"executor": executor})).json()
+            return next((r for r in rows if r["appeal_id"] == appeal_id), None)
+        waiting = await eventually(queued, "the answer in the review queue")
+        assert (await inspection.post(f"/v1/answers/{waiting['answer_id']}/accept")).status_code == 200
+        await eventually(lambda: _when(status(), lambda s: s["status"] == "closed"), "closed")
+
+    await answer_and_accept("We will empty them next week.")
+    wrong = await intake.post(verdict_url, params={"token": "x" * 30}, json={"resolved": False})
+    assert wrong.status_code == 404
+    bad = await intake.post(verdict_url, params={"token": token}, json={"resolved": False, "rating": 9})
+    assert bad.status_code == 422
+    reopened = await intake.post(verdict_url, params={"token": token}, json={"resolved": False, "rating": 2})
+    assert reopened.status_code == 201 and reopened.json()["reopens"] is True
+
+    again = await eventually(lambda: _when(status(), lambda s: s["status"] == "reopened" and [
+        e["event_type"] for e in s["timeline"]].count("deadline.scheduled") == 2), "reopened with a new due time")
+    assert again["due_at"] >= first_due  # counted from the reopening (today: the same day as the first)
+    assert again["executor_code"] == executor and again["answer"] is None
+    routing = httpx.AsyncClient(base_url=processes["routing"].base_url, headers=stack.bearer("insp-1", "inspector"))
+    history = (await routing.get(f"/v1/appeals/{appeal_id}/assignments")).json()
+    assert [a["reason"] for a in history["assignments"]][-1] == "reopened" and history["status"] == "assigned"
+
+    await answer_and_accept("The bins were emptied on 26 November and the schedule is now weekly.")
+    rated = await intake.post(verdict_url, params={"token": token}, json={"resolved": True, "rating": 5})
+    assert rated.status_code == 201 and rated.json()["reopens"] is False
+    second = await intake.post(verdict_url, params={"token": token}, json={"resolved": False, "rating": 1})
+    assert second.status_code == 409 and "already given" in second.json()["detail"]
+
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Almaty")).date()
+    window = {"from": today.isoformat(), "to": today.isoformat()}
+
+    async def card():
+        cards = (await inspection.get("/v1/scorecards", params=window)).json()
+        mine = next((c for c in cards if c["executor_code"] == executor), None)
+        return mine if mine and mine["rated"] >= 2 and mine["reopened_by_citizens"] >= 1 else None
+    mine = await eventually(card, "the reopening and the ratings in the scorecard")
+    assert mine["reopened_by_citizens"] >= 1 and mine["mean_rating"] is not None
+    year, week, _ = today.isocalendar()
+    report = (await inspection.get(f"/v1/reports/weekly/{year}-W{week:02d}")).json()
+    [row] = [c for c in report["scorecards"] if c["executor_code"] == executor]
+    assert row["reopened_by_citizens"] == mine["reopened_by_citizens"] and row["mean_rating"] == mine["mean_rating"]
+    csv_text = (await inspection.get(f"/v1/reports/weekly/{year}-W{week:02d}/csv")).text
+    assert "reopened_by_citizens" in csv_text.splitlines()[0]
+
+    # The citizen was asked for a verdict and told of the reopening; the inspectors were told too.
+    notification = httpx.AsyncClient(base_url=processes["notification"].base_url, headers=stack.bearer("sre-1", "sre"))
+
+    async def told():
+        rows = (await notification.get(f"/v1/appeals/{appeal_id}/notifications")).json()
+        templates = {r["template"] for r in rows if r["status"] == "delivered"}
+        wanted = {"citizen.reopened", "executor.reopened", "inspectors.appeal_reopened"}
+        return templates if wanted <= templates else None
+    await eventually(told, "the reopening told to the citizen, the executor and the inspectors")
+    messages = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                for p in mail.directory.glob("*.eml")]
+    mine_mail = [m.get_content() for m in messages if m["To"] == address]
+    assert any("Was the matter resolved?" in body for body in mine_mail)
+    assert sum("registered under number" in body for body in mine_mail) == 1  # not again on reopening
+    for client in (intake, inspection, routing, notification):
+        await client.aclose()
 
 
 def _planted_iin(seed: int) -> str:
