@@ -19,6 +19,7 @@ from appeals_contracts.events.intake import (
     CitizenContact,
     CitizenVerdict,
     Location,
+    ReAppealLinked,
     RejectionReason,
     VerdictSubmitted,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "AttachmentRef",
     "AppealReopened",
     "CitizenVerdict",
+    "ReAppealLinked",
     "VerdictSubmitted",
     "CitizenContact",
     "DeadlineApproaching",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -156,3 +156,19 @@ class CitizenVerdict(Event):
     resolved: bool
     rating: int | None = Field(None, ge=1, le=5)
     given_at: AwareDatetime
+
+
+class ReAppealLinked(Event):
+    """The same citizen wrote again about the same matter (category and place) within the
+    period: the appeal is a re-appeal of the earlier one (topic ``appeals.links.v1``). The
+    citizen was recognised by keyed hashes; no personal data is here."""
+
+    event_type: ClassVar[str] = "appeal.re_appeal_linked"
+
+    appeal_id: UUID
+    registration_number: str
+    earlier_appeal_id: UUID
+    earlier_registration_number: str
+    matched_by: Literal["iin", "phone", "email"] = Field(description="What recognised the citizen (its keyed hash)")
+    category: str
+    linked_at: AwareDatetime

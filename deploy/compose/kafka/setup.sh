@@ -12,6 +12,7 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-intake --operation Read --operation Describe --topic appeals.inspections.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-intake --operation Read --operation Describe --topic appeals.intake.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-intake --operation Write --operation Describe --topic appeals.intake-rejected.v1 --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-intake --operation Write --operation Describe --topic appeals.links.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-intake --operation Write --operation Describe --topic appeals.registered.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-intake --operation Write --operation Describe --topic appeals.verdicts.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-intake --operation Write --operation Create --operation Describe --topic appeals.answered.v1.dlq.intake --resource-pattern-type literal
@@ -67,12 +68,14 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Read --operation Describe --topic appeals.answered.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Read --operation Describe --topic appeals.assigned.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Read --operation Describe --topic appeals.deadlines.v1 --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Read --operation Describe --topic appeals.links.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Read --operation Describe --topic appeals.registered.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Read --operation Describe --topic appeals.verdicts.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Write --operation Describe --topic appeals.inspections.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Write --operation Create --operation Describe --topic appeals.answered.v1.dlq.inspection --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Write --operation Create --operation Describe --topic appeals.assigned.v1.dlq.inspection --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Write --operation Create --operation Describe --topic appeals.deadlines.v1.dlq.inspection --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Write --operation Create --operation Describe --topic appeals.links.v1.dlq.inspection --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Write --operation Create --operation Describe --topic appeals.registered.v1.dlq.inspection --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Write --operation Create --operation Describe --topic appeals.verdicts.v1.dlq.inspection --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-inspection --operation Read --group inspection. --resource-pattern-type prefixed

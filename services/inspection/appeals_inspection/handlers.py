@@ -20,6 +20,7 @@ from appeals_contracts.events import (
     DeadlineExtended,
     DeadlineForwardingBreached,
     DeadlineScheduled,
+    ReAppealLinked,
 )
 from appeals_inspection.domain.facts import AppealFactsChange
 from appeals_inspection.domain.review import Verdict, check_verdict
@@ -27,6 +28,8 @@ from appeals_runtime.audit import AuditEntry
 
 
 class ReadModel(Protocol):
+    async def re_appeal(self, appeal_id: UUID, earlier_appeal_id: UUID, matched_by: str,
+                        linked_at: datetime) -> None: ...
     async def reopen(self, appeal_id: UUID, previous_answer_id: UUID, executor_code: str,
                      reopened_at: datetime) -> None: ...
     async def citizen_verdict(self, appeal_id: UUID, answer_id: UUID, executor_code: str, resolved: bool,
@@ -122,6 +125,8 @@ async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event) -> None:
     elif isinstance(event, DeadlineBreached):
         await uow.model.apply_facts([AppealFactsChange(appeal_id, due_at=event.due_at)])
         await uow.model.open_escalation(appeal_id, event.due_at, event.breached_at)
+    elif isinstance(event, ReAppealLinked):
+        await uow.model.re_appeal(appeal_id, event.earlier_appeal_id, event.matched_by, event.linked_at)
     elif isinstance(event, AppealReopened):
         await uow.model.reopen(appeal_id, event.previous_answer_id, event.executor_code, event.reopened_at)
     elif isinstance(event, CitizenVerdict):

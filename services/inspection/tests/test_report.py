@@ -66,7 +66,7 @@ REPORT = {
     "scorecards": [{"executor_code": "medeu_akimat", "executor_name": "Medeu", "assigned": 3, "answered": 2,
                     "answered_on_time": 1, "on_time_share": 0.5, "overdue_now": 1, "returned": 1,
                     "median_hours_to_answer": 12.5, "forwarded_late": 1,
-                    "reopened_by_citizens": 1, "rated": 2, "mean_rating": 4.5}],
+                    "reopened_by_citizens": 1, "rated": 2, "mean_rating": 4.5, "re_appeals": 2}],
     "longest_overdue": [{"registration_number": "OA-2026-1", "executor_code": "medeu_akimat", "employee_id": None,
                          "due_at": "2026-10-01T19:00:00+00:00", "days_overdue": 1.5}],
 }
@@ -83,7 +83,7 @@ def test_the_html_report_escapes_names_and_embeds_its_charts():
 def test_the_csv_report_has_every_section():
     lines = csv_text(REPORT).splitlines()
     assert "received,total,,3" in lines and "growth_percent,,,200.0" in lines
-    assert "scorecard,medeu_akimat,Medeu,,3,2,1,0.5,1,1,12.5,1,1,4.5" in lines
+    assert "scorecard,medeu_akimat,Medeu,,3,2,1,0.5,1,1,12.5,1,1,4.5,2" in lines
     assert "overdue,OA-2026-1,medeu_akimat,1.5" in lines
 
 

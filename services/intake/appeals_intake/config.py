@@ -50,6 +50,10 @@ class IntakeSettings(ServiceSettings):
     verdict_window_days: int = Field(30, ge=1, description="VERDICT_WINDOW_DAYS: how long after the accepted answer "
                                      "the citizen may judge it; \"not resolved\" within it reopens the appeal")
 
+    reappeal_period_days: int = Field(90, ge=1, description="REAPPEAL_PERIOD_DAYS: an appeal of the same citizen on "
+                                      "the same category and place within this many days of an earlier one is "
+                                      "recorded as its re-appeal")
+
     def object_store(self) -> ObjectStore:
         if self.attachments_store == "s3":
             return S3Store(bucket=self.s3_bucket, endpoint_url=self.s3_endpoint_url, region=self.s3_region,

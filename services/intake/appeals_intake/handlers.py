@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
-from appeals_intake.domain import attachments, registration, verdict
+from appeals_intake.domain import attachments, reappeals, registration, verdict
+from appeals_intake.domain.reappeals import Earlier, Marks, ReAppeal
 from appeals_intake.domain.verdict import Judged, VerdictGiven
 from appeals_intake.domain.attachments import AttachmentRef, Stored
 from appeals_intake.domain.model import Appeal, Catalog, Reason, SubmitAppeal
@@ -31,6 +32,9 @@ class AppealRepository(Protocol):
     async def by_author(self, subject: str, limit: int) -> list[Appeal]: ...
     async def add_timeline(self, rows: Sequence[tuple[UUID, TimelineEntry]]) -> None: ...
     async def add_attachment(self, stored: Stored, storage_key: str, at: datetime) -> None: ...
+    async def earlier_marks(self, keys: Sequence[tuple[str, str]], since: datetime) -> list[Earlier]: ...
+    async def add_marks(self, rows: Sequence[tuple[UUID, Marks, datetime]]) -> None: ...
+    async def add_re_appeals(self, links: Sequence[ReAppeal], at: datetime) -> None: ...
     async def add_verdict(self, appeal_id: UUID, answer_id: UUID, resolved: bool, rating: int | None, via: str,
                           at: datetime) -> str | None: ...
     async def attachments(self, ids: Sequence[UUID]) -> dict[UUID, Stored]: ...
@@ -52,6 +56,10 @@ class UnitOfWork(Protocol):
 
     def rejected(self, cmd: SubmitAppeal, reasons: Sequence[Reason], at: datetime, *, announce: bool = True) -> None:
         """Count a refused submission and, with ``announce``, announce it (through the outbox)."""
+        ...
+
+    def re_appeal(self, appeal: Appeal, link: ReAppeal, at: datetime) -> None:
+        """Announce that ``appeal`` is a re-appeal of an earlier one (no personal data)."""
         ...
 
     def verdict(self, appeal: Appeal, judged: Judged, resolved: bool, rating: int | None, at: datetime) -> UUID:
@@ -80,6 +88,7 @@ Outcome = Registered | Rejected
 async def submit_appeals(
     uow: UnitOfWork, commands: Sequence[SubmitAppeal], *, catalog: Catalog, prefix: str, now: datetime,
     token_secret: bytes, new_id: Callable[[], UUID] = uuid4, announce_rejections: bool = True,
+    reappeal_period: timedelta = timedelta(days=90),
 ) -> list[Outcome]:
     """Validate, deduplicate, number and store submissions; announce each outcome.
 
@@ -109,6 +118,7 @@ async def submit_appeals(
             entries.append((appeal.appeal_id, TimelineEntry(
                 str(event_id), "appeal.registered", now, {"registration_number": appeal.registration_number})))
         await uow.appeals.add_timeline(entries)
+        await _link_re_appeals(uow, numbered, key=reappeals.link_key(token_secret), period=reappeal_period, now=now)
     new_keys = {id(cmd) for cmd in plan.new}
     outcomes: list[Outcome] = []
     for cmd, problems in zip(commands, reasons, strict=True):
@@ -118,6 +128,26 @@ async def submit_appeals(
         else:
             outcomes.append(Registered(appeals[cmd.channel_key], repeated=id(cmd) not in new_keys))
     return outcomes
+
+
+async def _link_re_appeals(uow: UnitOfWork, appeals: Sequence[Appeal], *, key: bytes, period: timedelta,
+                           now: datetime) -> None:
+    """Recognise each new appeal's citizen (keyed hashes) among the period's earlier appeals,
+    and the batch's own earlier ones; record the marks, link and announce re-appeals."""
+    marked = [(a, m) for a in appeals if (m := reappeals.marks(a, key)) is not None]
+    if not marked:
+        return
+    keys = sorted({k for _, m in marked for k in m.keys})
+    earlier = await uow.appeals.earlier_marks(keys, now - period)
+    earlier += [reappeals.Earlier(a.appeal_id, a.registration_number, a.registered_at, frozenset(m.keys),
+                                  m.category, m.place) for a, m in marked]
+    links = [link for a, m in marked if (link := reappeals.re_appeal_of(a, m, earlier, period)) is not None]
+    await uow.appeals.add_marks([(a.appeal_id, m, a.registered_at) for a, m in marked])
+    if links:
+        await uow.appeals.add_re_appeals(links, now)
+        by_id = {a.appeal_id: a for a in appeals}
+        for link in links:
+            uow.re_appeal(by_id[link.appeal_id], link, now)
 
 
 @dataclass(frozen=True)

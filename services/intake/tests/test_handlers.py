@@ -22,6 +22,8 @@ class FakeAppeals:
         self.counters: dict[int, int] = {}
         self.timeline_rows: list = []
         self.files: dict = {}  # attachment id → (stored, key)
+        self.marks: list = []  # (appeal id, marks, registered at)
+        self.links: list = []
 
     async def find_by_channel_keys(self, keys):
         return {k: self.by_key[k] for k in keys if k in self.by_key}
@@ -44,6 +46,19 @@ class FakeAppeals:
 
     async def timeline(self, appeal_id):
         return [e for a, e in self.timeline_rows if a == appeal_id]
+
+    async def earlier_marks(self, keys, since):
+        from appeals_intake.domain.reappeals import Earlier
+        wanted = set(keys)
+        return [Earlier(a, next(x.registration_number for x in self.by_key.values() if x.appeal_id == a), at,
+                        frozenset(m.keys), m.category, m.place)
+                for a, m, at in self.marks if at >= since and wanted & set(m.keys)]
+
+    async def add_marks(self, rows):
+        self.marks += rows
+
+    async def add_re_appeals(self, links, at):
+        self.links += links
 
     async def add_attachment(self, stored, key, at):
         self.files[stored.ref.attachment_id] = (stored, key)
@@ -69,6 +84,10 @@ class FakeUnitOfWork:
     def registered(self, appeal):
         self.announced.append(("registered", appeal.registration_number))
         return uuid.uuid4()
+
+    def re_appeal(self, appeal, link, at):
+        self.announced.append(("re_appeal", appeal.registration_number, link.earlier.registration_number,
+                               link.matched_by))
 
     def rejected(self, cmd, reasons, at, *, announce=True):
         if announce:
@@ -219,3 +238,47 @@ async def test_only_staff_and_the_executor_holding_the_appeal_fetch_its_files():
     stranger = await handlers.attachment_for(uow, store, ref.attachment_id, executor="turksib_akimat", staff=False)
     assert stranger.status == 403
     assert (await handlers.attachment_for(uow, store, ref.attachment_id, executor=None, staff=True))[0] == ref
+
+
+IIN = "900101300007"
+
+
+async def submit_at(uow, commands, now):
+    return await handlers.submit_appeals(uow, commands, catalog=CATALOG, prefix="OA", now=now, token_secret=SECRET)
+
+
+async def test_the_same_citizen_on_the_same_matter_is_a_re_appeal_recognised_without_plain_data():
+    from datetime import timedelta
+    uow = FakeUnitOfWork()
+    citizen = Contact(name="Dana", iin=IIN, email="dana@example.kz")
+    first = submission("r-1", citizen=citizen, category="road_repair", district="medeu")
+    [a] = await submit_at(uow, [first], NOW)
+    other_phone = Contact(name="D.", iin=IIN, phone="+77011234567")
+    [b] = await submit_at(uow, [submission("r-2", citizen=other_phone, category="road_repair", district="medeu")],
+                          NOW + timedelta(days=10))
+    elsewhere, other_topic = await submit_at(uow, [
+        submission("r-3", citizen=citizen, category="road_repair", district="turksib"),
+        submission("r-4", citizen=citizen, category="education", district="medeu")], NOW + timedelta(days=11))
+    [late] = await submit_at(uow, [submission("r-5", citizen=citizen, category="road_repair", district="medeu")],
+                             NOW + timedelta(days=200))
+    links = [x for x in uow.announced if x[0] == "re_appeal"]
+    assert links == [("re_appeal", b.appeal.registration_number, a.appeal.registration_number, "iin")]
+    stored = repr(uow.appeals.marks) + repr(uow.appeals.links)
+    for plain in (IIN, "dana@example.kz", "+77011234567", "Dana"):
+        assert plain not in stored
+
+
+async def test_an_anonymous_appeal_and_one_without_a_place_are_never_linked():
+    uow = FakeUnitOfWork()
+    anonymous = submission("n-1", anonymous=True, citizen=None, reports_crime_or_threat=True)
+    await submit_at(uow, [anonymous, anonymous.__class__(**{**anonymous.__dict__, "channel_message_id": "n-2"})], NOW)
+    assert uow.appeals.marks == [] and uow.appeals.links == []
+
+
+async def test_two_appeals_of_one_batch_link_the_later_to_the_earlier():
+    uow = FakeUnitOfWork()
+    citizen = Contact(name="Dana", email="dana@example.kz")
+    a, b = await submit_at(uow, [submission("s-1", citizen=citizen, district="almaly"),
+                                 submission("s-2", citizen=citizen, district="almaly")], NOW)
+    assert [x[1:] for x in uow.announced if x[0] == "re_appeal"] == [
+        (b.appeal.registration_number, a.appeal.registration_number, "email")]

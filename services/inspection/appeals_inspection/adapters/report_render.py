@@ -74,7 +74,7 @@ def csv_text(report: dict[str, Any]) -> str:
     w = csv.writer(out)
     w.writerow(["section", "key", "name", "value", "assigned", "answered", "answered_on_time", "on_time_share",
                 "overdue_now", "returned", "median_hours_to_answer", "forwarded_late", "reopened_by_citizens",
-                "mean_rating"])
+                "mean_rating", "re_appeals"])
     received = report["received"]
     w.writerow(["received", "total", "", received["total"]])
     for section in ("by_channel", "by_kind", "by_category"):
@@ -89,7 +89,7 @@ def csv_text(report: dict[str, Any]) -> str:
         median = "" if c["median_hours_to_answer"] is None else c["median_hours_to_answer"]
         w.writerow(["scorecard", c["executor_code"], c["executor_name"], "", c["assigned"], c["answered"],
                     c["answered_on_time"], share, c["overdue_now"], c["returned"], median, c["forwarded_late"],
-                    c["reopened_by_citizens"], "" if c["mean_rating"] is None else c["mean_rating"]])
+                    c["reopened_by_citizens"], "" if c["mean_rating"] is None else c["mean_rating"], c["re_appeals"]])
     for o in report["longest_overdue"]:
         w.writerow(["overdue", o["registration_number"], o["executor_code"], o["days_overdue"]])
     return out.getvalue()

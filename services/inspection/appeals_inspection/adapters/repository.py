@@ -122,6 +122,11 @@ class PostgresReadModel:
                                            "accepted_answer_id": None, "answered_by": None, "answered_at": None,
                                            "accepted_at": None})
 
+    async def re_appeal(self, appeal_id: UUID, earlier_appeal_id: UUID, matched_by: str, linked_at: datetime) -> None:
+        await self._conn.execute(
+            """INSERT INTO re_appeals (appeal_id, earlier_appeal_id, matched_by, linked_at)
+               VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""", appeal_id, earlier_appeal_id, matched_by, linked_at)
+
     async def forwarded_late(self, appeal_id: UUID, executor_code: str, forwarded_at: datetime,
                              reported_at: datetime) -> None:
         await self._conn.execute(
@@ -176,8 +181,22 @@ class PostgresReadModel:
                       reason_code, comment, decided_at FROM answers WHERE appeal_id = $1 ORDER BY submitted_at""",
             appeal_id)
         escalation = await self._conn.fetchrow("SELECT * FROM escalations WHERE appeal_id = $1", appeal_id)
+        chain = await self._conn.fetch(
+            """WITH RECURSIVE back(appeal_id, depth) AS (
+                   SELECT earlier_appeal_id, 1 FROM re_appeals WHERE appeal_id = $1
+                   UNION SELECT r.earlier_appeal_id, b.depth + 1 FROM re_appeals r JOIN back b USING (appeal_id)
+                   WHERE b.depth < 50),
+               forth(appeal_id, depth) AS (
+                   SELECT appeal_id, 1 FROM re_appeals WHERE earlier_appeal_id = $1
+                   UNION SELECT r.appeal_id, f.depth + 1 FROM re_appeals r JOIN forth f ON r.earlier_appeal_id = f.appeal_id
+                   WHERE f.depth < 50)
+               SELECT a.appeal_id, a.registration_number, a.registered_at, a.executor_code, a.status
+               FROM appeals a WHERE a.appeal_id IN (SELECT appeal_id FROM back UNION SELECT appeal_id FROM forth
+                                                    UNION SELECT $1)
+               ORDER BY a.registered_at, a.registration_number""", appeal_id)
         return {"appeal": dict(appeal), "assignments": _rows(assignments), "answers": _rows(answers),
-                "escalation": dict(escalation) if escalation else None}
+                "escalation": dict(escalation) if escalation else None,
+                "re_appeal_chain": _rows(chain) if len(chain) > 1 else []}
 
     async def escalations(self, *, open_only: bool, now: datetime) -> list[dict[str, Any]]:
         return _rows(await self._conn.fetch(
@@ -208,6 +227,10 @@ class PostgresReadModel:
                    SELECT executor_code, count(*) AS n FROM appeals
                    WHERE due_at < $3 AND status <> 'not_routed' AND registered_at < $3
                      AND (accepted_at IS NULL OR accepted_at > $3) GROUP BY 1),
+               re_appealed AS (
+                   SELECT COALESCE(e.answered_by, e.executor_code) AS executor_code, count(*) AS n
+                   FROM re_appeals r JOIN appeals e ON e.appeal_id = r.earlier_appeal_id
+                   WHERE r.linked_at >= $1 AND r.linked_at < $2 GROUP BY 1),
                reopened AS (
                    SELECT executor_code, count(*) AS n FROM reopenings
                    WHERE reopened_at >= $1 AND reopened_at < $2 GROUP BY 1),
@@ -221,16 +244,16 @@ class PostgresReadModel:
                    SELECT executor_code FROM assigned UNION SELECT executor_code FROM answered
                    UNION SELECT executor_code FROM returned UNION SELECT executor_code FROM overdue
                    UNION SELECT executor_code FROM forwarded_late UNION SELECT executor_code FROM reopened
-                   UNION SELECT executor_code FROM rated)
+                   UNION SELECT executor_code FROM rated UNION SELECT executor_code FROM re_appealed)
                SELECT e.executor_code, COALESCE(s.n, 0) AS assigned, COALESCE(w.n, 0) AS answered,
                       COALESCE(w.on_time, 0) AS answered_on_time, COALESCE(o.n, 0) AS overdue_now,
                       COALESCE(r.n, 0) AS returned, w.median_hours AS median_hours_to_answer,
                       COALESCE(f.n, 0) AS forwarded_late, COALESCE(ro.n, 0) AS reopened_by_citizens,
-                      COALESCE(ra.n, 0) AS rated, ra.mean AS mean_rating
+                      COALESCE(ra.n, 0) AS rated, ra.mean AS mean_rating, COALESCE(rp.n, 0) AS re_appeals
                FROM executors e LEFT JOIN assigned s USING (executor_code) LEFT JOIN answered w USING (executor_code)
                LEFT JOIN returned r USING (executor_code) LEFT JOIN overdue o USING (executor_code)
                LEFT JOIN forwarded_late f USING (executor_code) LEFT JOIN reopened ro USING (executor_code)
-               LEFT JOIN rated ra USING (executor_code)
+               LEFT JOIN rated ra USING (executor_code) LEFT JOIN re_appealed rp USING (executor_code)
                WHERE e.executor_code IS NOT NULL""", start, end, as_of))
 
     async def received(self, start: datetime, end: datetime) -> dict[str, Any]:

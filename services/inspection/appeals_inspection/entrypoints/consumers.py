@@ -12,7 +12,7 @@ from appeals_runtime.service import Runtime
 from appeals_runtime.telemetry import traceparent_of
 
 TOPICS = ("appeals.registered.v1", "appeals.assigned.v1", "appeals.answered.v1", "appeals.deadlines.v1",
-          "appeals.verdicts.v1")
+          "appeals.verdicts.v1", "appeals.links.v1")
 
 
 def subscribe_all(runtime: Runtime) -> None:

@@ -13,11 +13,13 @@ from appeals_contracts.events import (
     CitizenContact,
     CitizenVerdict,
     Location,
+    ReAppealLinked,
     RejectionReason,
     VerdictSubmitted,
 )
 from appeals_intake.domain import places
 from appeals_intake.domain.model import Appeal, Contact, Reason, SubmitAppeal
+from appeals_intake.domain.reappeals import ReAppeal
 from appeals_intake.domain.verdict import Judged, VerdictGiven
 
 
@@ -65,6 +67,13 @@ def verdict(appeal: Appeal, judged: Judged, resolved: bool, rating: int | None, 
     return CitizenVerdict(appeal_id=appeal.appeal_id, registration_number=appeal.registration_number,
                           answer_id=judged.answer_id, executor_code=judged.executor_code, resolved=resolved,
                           rating=rating, given_at=at)
+
+
+def re_appeal(appeal: Appeal, link: ReAppeal, at: datetime) -> ReAppealLinked:
+    return ReAppealLinked(appeal_id=appeal.appeal_id, registration_number=appeal.registration_number,
+                          earlier_appeal_id=link.earlier.appeal_id,
+                          earlier_registration_number=link.earlier.registration_number,
+                          matched_by=link.matched_by, category=appeal.submission.category, linked_at=at)
 
 
 def verdict_refused(channel: str, channel_message_id: str, reason: str, at: datetime) -> AppealIntakeRejected:

@@ -13,6 +13,7 @@ import asyncpg
 from appeals_intake.domain.attachments import AttachmentRef, Stored
 from appeals_intake.domain.model import Appeal, Contact, SubmitAppeal
 from appeals_intake.domain.places import Location
+from appeals_intake.domain.reappeals import Earlier, Marks, ReAppeal
 from appeals_intake.domain.status import TimelineEntry
 
 _COLUMNS = ("appeal_id", "registration_number", "channel", "social_network", "channel_message_id", "kind",
@@ -95,6 +96,32 @@ class PostgresAppealRepository:
             out.setdefault(r["appeal_id"], []).append(
                 TimelineEntry(str(r["event_id"]), r["event_type"], r["occurred_at"], json.loads(r["details"])))
         return out
+
+    async def earlier_marks(self, keys: Sequence[tuple[str, str]], since: datetime) -> list[Earlier]:
+        """Appeals registered since ``since`` that share any of ``keys``, with all their marks."""
+        rows = await self._conn.fetch(
+            """SELECT m.appeal_id, a.registration_number, m.registered_at, m.category, m.place,
+                      array_agg(m.kind) AS kinds, array_agg(m.key_hash) AS hashes
+               FROM citizen_marks m JOIN appeals a USING (appeal_id)
+               WHERE m.appeal_id IN (SELECT appeal_id FROM citizen_marks
+                                     WHERE (kind, key_hash) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                                       AND registered_at >= $3)
+               GROUP BY 1, 2, 3, 4, 5""",
+            [k for k, _ in keys], [h for _, h in keys], since)
+        return [Earlier(r["appeal_id"], r["registration_number"], r["registered_at"],
+                        frozenset(zip(r["kinds"], r["hashes"], strict=True)), r["category"], r["place"]) for r in rows]
+
+    async def add_marks(self, rows: Sequence[tuple[UUID, Marks, datetime]]) -> None:
+        await self._conn.executemany(
+            """INSERT INTO citizen_marks (appeal_id, kind, key_hash, category, place, registered_at)
+               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
+            [(appeal_id, kind, key, m.category, m.place, at) for appeal_id, m, at in rows for kind, key in m.keys])
+
+    async def add_re_appeals(self, links: Sequence[ReAppeal], at: datetime) -> None:
+        await self._conn.executemany(
+            """INSERT INTO re_appeals (appeal_id, earlier_appeal_id, matched_by, linked_at)
+               VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
+            [(r.appeal_id, r.earlier.appeal_id, r.matched_by, at) for r in links])
 
     async def add_verdict(self, appeal_id: UUID, answer_id: UUID, resolved: bool, rating: int | None, via: str,
                           at: datetime) -> str | None:

@@ -11,6 +11,7 @@ import asyncpg
 from appeals_intake.adapters import events, metrics
 from appeals_intake.adapters.repository import PostgresAppealRepository
 from appeals_intake.domain.model import Appeal, Reason, SubmitAppeal
+from appeals_intake.domain.reappeals import ReAppeal
 from appeals_intake.domain.verdict import Judged
 from appeals_runtime.unit_of_work import UnitOfWork
 
@@ -27,6 +28,9 @@ class PostgresUnitOfWork(UnitOfWork):
         return self.announce(events.registered(appeal), subject=appeal.appeal_id,
                              correlation_id=s.correlation_id or str(appeal.appeal_id), time=appeal.registered_at,
                              trace_context=s.context).id  # type: ignore[arg-type]
+
+    def re_appeal(self, appeal: Appeal, link: ReAppeal, at: datetime) -> None:
+        self.announce(events.re_appeal(appeal, link, at), subject=appeal.appeal_id, time=at)
 
     def verdict(self, appeal: Appeal, judged: Judged, resolved: bool, rating: int | None, at: datetime) -> UUID:
         return self.announce(events.verdict(appeal, judged, resolved, rating, at), subject=appeal.appeal_id,

@@ -1,0 +1,92 @@
+"""Re-appeals on the real broker and PostgreSQL: the same citizen (by IIN) writing again on the
+same category and district is linked to the earlier appeal, with no plain IIN, phone or
+e-mail in intake's link tables, on the links topic, in intake's log or in inspection's chain."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import asyncpg
+import httpx
+import pytest
+
+from appeals_devstack.processes import ServiceProcess
+from appeals_devstack.services import SERVICES
+from appeals_devstack.stack import StackInfo
+from appeals_devstack.testing import eventually, read_topic
+
+pytestmark = pytest.mark.integration
+
+
+def planted_iin() -> str:
+    """A valid IIN of its own (born 2 Feb 1982), so the searches find only this test's."""
+    from appeals_intake.domain.iin import check_digit
+
+    for serial in range(uuid.uuid4().int % 9000, 10_000):
+        first = f"8202024{serial:04d}"
+        if (digit := check_digit(first)) is not None:
+            return first + str(digit)
+    raise AssertionError("no IIN")
+
+
+@pytest.fixture(scope="module")
+def services(stack: StackInfo, tmp_path_factory):
+    log_dir = tmp_path_factory.mktemp("re-appeals")
+    processes = {s.name: ServiceProcess(s, stack, log_dir).start() for s in SERVICES if s.name in ("intake", "inspection")}
+    for p in processes.values():
+        p.wait_ready()
+    yield processes
+    for p in processes.values():
+        p.stop()
+
+
+async def test_a_re_appeal_by_the_same_iin_is_linked_without_plain_personal_data(stack: StackInfo, services):
+    iin, run = planted_iin(), uuid.uuid4().hex[:8]
+    phone, email = f"+7701{uuid.uuid4().int % 10**7:07d}", f"re-{run}@example.org"
+    intake = httpx.AsyncClient(base_url=services["intake"].base_url, headers=stack.bearer("op-1", "operator"))
+
+    async def submit(message: str, citizen: dict, district: str = "zhetysu") -> dict:
+        created = await intake.post("/v1/appeals", json={
+            "channel": "contact_centre", "channel_message_id": f"{run}-{message}", "kind": "complaint",
+            "category": "landscaping", "district": district, "language": "ru",
+            "text": "The playground in our yard is broken again.", "citizen": citizen})
+        assert created.status_code == 201, created.text
+        return created.json()
+
+    first = await submit("1", {"name": "Asel", "iin": iin, "email": email})
+    second = await submit("2", {"name": "Asel N.", "iin": iin, "phone": phone})  # another contact, same person
+    unrelated = await submit("3", {"name": "Asel", "iin": iin, "email": email}, district="medeu")  # another place
+
+    def mine(r) -> bool:
+        return json.loads(r.value)["appeal_id"] in (second["appeal_id"], unrelated["appeal_id"])
+    records = await read_topic(stack.bootstrap_servers, "appeals.links.v1", until=lambda rs: any(map(mine, rs)))
+    [link] = [json.loads(r.value) for r in records if mine(r)]
+    assert link["appeal_id"] == second["appeal_id"] and link["earlier_appeal_id"] == first["appeal_id"]
+    assert link["matched_by"] == "iin" and link["earlier_registration_number"] == first["registration_number"]
+
+    plain = (iin, phone, email, phone.removeprefix("+"))
+    for record in records:
+        assert not any(p in (record.value or b"").decode() for p in plain)
+        assert not any(p in json.dumps([(k, v.decode(errors="replace")) for k, v in record.headers]) for p in plain)
+    db = await asyncpg.connect(stack.database_url("intake"))
+    try:
+        for table in ("citizen_marks", "re_appeals"):
+            rows = json.dumps([dict(r) for r in await db.fetch(f"SELECT * FROM {table}")], default=str)
+            assert not any(p in rows for p in plain), table
+        marks = await db.fetch("SELECT kind FROM citizen_marks WHERE appeal_id = $1", uuid.UUID(second["appeal_id"]))
+        assert sorted(r["kind"] for r in marks) == ["iin", "phone"]
+    finally:
+        await db.close()
+    assert not any(p in services["intake"].log_path.read_text() for p in plain)
+
+    inspection = httpx.AsyncClient(base_url=services["inspection"].base_url,
+                                   headers=stack.bearer("insp-1", "inspector"))
+
+    async def chain():
+        r = await inspection.get(f"/v1/appeals/{second['appeal_id']}")
+        return r.json()["re_appeal_chain"] if r.status_code == 200 and r.json().get("re_appeal_chain") else None
+    numbers = [a["registration_number"] for a in await eventually(chain, "the chain in inspection")]
+    assert numbers == [first["registration_number"], second["registration_number"]]
+    await intake.aclose()
+    await inspection.aclose()
