@@ -38,7 +38,8 @@ TOPICS: dict[str, Topic] = {
               "Assignments to executors (executor code also in the ce_executor header), decisions not to route, "
               "and appeals reopened by their citizens"),
         Topic("appeals.links.v1", 1, "appeal_id", _PARTITIONS,
-              ("appeal.re_appeal_linked",), "Links between appeals: re-appeals of the same citizen"),
+              ("appeal.re_appeal_linked", "appeal.duplicate_linked"),
+              "Links between appeals: re-appeals of the same citizen, possible duplicates"),
         Topic("appeals.verdicts.v1", 1, "appeal_id", _PARTITIONS,
               ("appeal.citizen_verdict",), "Citizens' verdicts on accepted answers: resolved or not, and a rating"),
         Topic("appeals.executor-actions.v1", 1, "appeal_id", _PARTITIONS,

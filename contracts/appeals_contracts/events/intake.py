@@ -172,3 +172,20 @@ class ReAppealLinked(Event):
     matched_by: Literal["iin", "phone", "email"] = Field(description="What recognised the citizen (its keyed hash)")
     category: str
     linked_at: AwareDatetime
+
+
+class DuplicateLinked(Event):
+    """A new appeal may be a duplicate of an open one: the same category, registered within the
+    window, within the category's radius or at the same address (topic ``appeals.links.v1``).
+    Inspectors and the executor see the link; merging is theirs to decide."""
+
+    event_type: ClassVar[str] = "appeal.duplicate_linked"
+
+    appeal_id: UUID
+    registration_number: str
+    original_appeal_id: UUID
+    original_registration_number: str
+    matched_by: Literal["location", "address"]
+    distance_m: float | None = Field(None, description="Metres between the two points, when matched by location")
+    category: str
+    linked_at: AwareDatetime

@@ -20,6 +20,7 @@ from appeals_contracts.events import (
     DeadlineExtended,
     DeadlineForwardingBreached,
     DeadlineScheduled,
+    DuplicateLinked,
     ReAppealLinked,
 )
 from appeals_inspection.domain.facts import AppealFactsChange
@@ -28,6 +29,8 @@ from appeals_runtime.audit import AuditEntry
 
 
 class ReadModel(Protocol):
+    async def possible_duplicate(self, appeal_id: UUID, original_appeal_id: UUID, matched_by: str,
+                                 distance_m: float | None, linked_at: datetime) -> None: ...
     async def re_appeal(self, appeal_id: UUID, earlier_appeal_id: UUID, matched_by: str,
                         linked_at: datetime) -> None: ...
     async def reopen(self, appeal_id: UUID, previous_answer_id: UUID, executor_code: str,
@@ -125,6 +128,9 @@ async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event) -> None:
     elif isinstance(event, DeadlineBreached):
         await uow.model.apply_facts([AppealFactsChange(appeal_id, due_at=event.due_at)])
         await uow.model.open_escalation(appeal_id, event.due_at, event.breached_at)
+    elif isinstance(event, DuplicateLinked):
+        await uow.model.possible_duplicate(appeal_id, event.original_appeal_id, event.matched_by, event.distance_m,
+                                           event.linked_at)
     elif isinstance(event, ReAppealLinked):
         await uow.model.re_appeal(appeal_id, event.earlier_appeal_id, event.matched_by, event.linked_at)
     elif isinstance(event, AppealReopened):

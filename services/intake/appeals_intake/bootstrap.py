@@ -28,6 +28,8 @@ def catalog_from_reference(places: Places | None = None) -> Catalog:
         ),
         self_service=frozenset(code for code, e in ref.channels.entries.items() if e.attributes.get("self_service")),
         places=places or Places(),
+        duplicate_radius_m={code: float(e.attributes["duplicate_radius_m"]) for code, e in ref.categories.entries.items()
+                            if e.attributes.get("duplicate_radius_m")},
         fields=fields.from_reference({code: e.attributes["fields"] for code, e in ref.categories.entries.items()
                                       if e.attributes.get("fields")}),
     )

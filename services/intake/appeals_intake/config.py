@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
@@ -53,6 +55,16 @@ class IntakeSettings(ServiceSettings):
     reappeal_period_days: int = Field(90, ge=1, description="REAPPEAL_PERIOD_DAYS: an appeal of the same citizen on "
                                       "the same category and place within this many days of an earlier one is "
                                       "recorded as its re-appeal")
+
+    duplicate_window_days: int = Field(14, ge=1, description="DUPLICATE_WINDOW_DAYS: a new appeal is linked as a "
+                                       "possible duplicate of an open appeal of its category registered within "
+                                       "this many days, within the category's duplicate_radius_m")
+
+    def registration(self) -> dict[str, Any]:
+        """What every intake path hands ``handlers.submit_appeals``: numbering, tokens, linking."""
+        return {"prefix": self.registration_prefix, "token_secret": self.token_secret(),
+                "reappeal_period": timedelta(days=self.reappeal_period_days),
+                "duplicate_window": timedelta(days=self.duplicate_window_days)}
 
     def object_store(self) -> ObjectStore:
         if self.attachments_store == "s3":

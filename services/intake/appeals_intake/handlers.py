@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
-from appeals_intake.domain import attachments, reappeals, registration, verdict
+from appeals_intake.domain import attachments, duplicates, reappeals, registration, verdict
+from appeals_intake.domain.duplicates import Candidate, DuplicateLink
 from appeals_intake.domain.reappeals import Earlier, Marks, ReAppeal
 from appeals_intake.domain.verdict import Judged, VerdictGiven
 from appeals_intake.domain.attachments import AttachmentRef, Stored
@@ -35,6 +36,8 @@ class AppealRepository(Protocol):
     async def earlier_marks(self, keys: Sequence[tuple[str, str]], since: datetime) -> list[Earlier]: ...
     async def add_marks(self, rows: Sequence[tuple[UUID, Marks, datetime]]) -> None: ...
     async def add_re_appeals(self, links: Sequence[ReAppeal], at: datetime) -> None: ...
+    async def duplicate_candidates(self, categories: Sequence[str], since: datetime) -> list[Candidate]: ...
+    async def add_duplicate_links(self, links: Sequence[DuplicateLink], at: datetime) -> None: ...
     async def add_verdict(self, appeal_id: UUID, answer_id: UUID, resolved: bool, rating: int | None, via: str,
                           at: datetime) -> str | None: ...
     async def attachments(self, ids: Sequence[UUID]) -> dict[UUID, Stored]: ...
@@ -56,6 +59,10 @@ class UnitOfWork(Protocol):
 
     def rejected(self, cmd: SubmitAppeal, reasons: Sequence[Reason], at: datetime, *, announce: bool = True) -> None:
         """Count a refused submission and, with ``announce``, announce it (through the outbox)."""
+        ...
+
+    def duplicate(self, appeal: Appeal, link: DuplicateLink, at: datetime) -> None:
+        """Announce that ``appeal`` may duplicate an open one."""
         ...
 
     def re_appeal(self, appeal: Appeal, link: ReAppeal, at: datetime) -> None:
@@ -88,7 +95,7 @@ Outcome = Registered | Rejected
 async def submit_appeals(
     uow: UnitOfWork, commands: Sequence[SubmitAppeal], *, catalog: Catalog, prefix: str, now: datetime,
     token_secret: bytes, new_id: Callable[[], UUID] = uuid4, announce_rejections: bool = True,
-    reappeal_period: timedelta = timedelta(days=90),
+    reappeal_period: timedelta = timedelta(days=90), duplicate_window: timedelta = timedelta(days=14),
 ) -> list[Outcome]:
     """Validate, deduplicate, number and store submissions; announce each outcome.
 
@@ -119,6 +126,7 @@ async def submit_appeals(
                 str(event_id), "appeal.registered", now, {"registration_number": appeal.registration_number})))
         await uow.appeals.add_timeline(entries)
         await _link_re_appeals(uow, numbered, key=reappeals.link_key(token_secret), period=reappeal_period, now=now)
+        await _link_duplicates(uow, numbered, radius=catalog.duplicate_radius_m, window=duplicate_window, now=now)
     new_keys = {id(cmd) for cmd in plan.new}
     outcomes: list[Outcome] = []
     for cmd, problems in zip(commands, reasons, strict=True):
@@ -128,6 +136,27 @@ async def submit_appeals(
         else:
             outcomes.append(Registered(appeals[cmd.channel_key], repeated=id(cmd) not in new_keys))
     return outcomes
+
+
+async def _link_duplicates(uow: UnitOfWork, appeals: Sequence[Appeal], *, radius: Mapping[str, float],
+                           window: timedelta, now: datetime) -> None:
+    """Link each new appeal of a category with a radius to the earliest open appeal nearby."""
+    mine = [a for a in appeals if a.submission.category in radius]
+    if not mine:
+        return
+    candidates = await uow.appeals.duplicate_candidates(sorted({a.submission.category for a in mine}), now - window)
+    links = []
+    for a in mine:
+        s = a.submission
+        new = duplicates.Candidate(a.appeal_id, a.registration_number, a.registered_at, s.category, s.location,
+                                   s.address, True)
+        if (link := duplicates.original_of(new, candidates, radius_m=radius[s.category], window=window)) is not None:
+            links.append(link)
+    if links:
+        await uow.appeals.add_duplicate_links(links, now)
+        by_id = {a.appeal_id: a for a in appeals}
+        for link in links:
+            uow.duplicate(by_id[link.appeal_id], link, now)
 
 
 async def _link_re_appeals(uow: UnitOfWork, appeals: Sequence[Appeal], *, key: bytes, period: timedelta,

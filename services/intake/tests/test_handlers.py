@@ -60,6 +60,15 @@ class FakeAppeals:
     async def add_re_appeals(self, links, at):
         self.links += links
 
+    async def duplicate_candidates(self, categories, since):
+        from appeals_intake.domain.duplicates import Candidate
+        return [Candidate(a.appeal_id, a.registration_number, a.registered_at, a.submission.category,
+                          a.submission.location, a.submission.address, True)
+                for a in self.by_key.values() if a.submission.category in categories and a.registered_at >= since]
+
+    async def add_duplicate_links(self, links, at):
+        self.duplicates = getattr(self, "duplicates", []) + list(links)
+
     async def add_attachment(self, stored, key, at):
         self.files[stored.ref.attachment_id] = (stored, key)
 
@@ -84,6 +93,10 @@ class FakeUnitOfWork:
     def registered(self, appeal):
         self.announced.append(("registered", appeal.registration_number))
         return uuid.uuid4()
+
+    def duplicate(self, appeal, link, at):
+        self.announced.append(("duplicate", appeal.registration_number, link.original.registration_number,
+                               link.matched_by))
 
     def re_appeal(self, appeal, link, at):
         self.announced.append(("re_appeal", appeal.registration_number, link.earlier.registration_number,
@@ -282,3 +295,33 @@ async def test_two_appeals_of_one_batch_link_the_later_to_the_earlier():
                                  submission("s-2", citizen=citizen, district="almaly")], NOW)
     assert [x[1:] for x in uow.announced if x[0] == "re_appeal"] == [
         (b.appeal.registration_number, a.appeal.registration_number, "email")]
+
+
+async def test_three_reports_of_one_pothole_link_to_the_first_and_a_far_one_does_not():
+    from datetime import timedelta
+
+    from appeals_intake.domain.places import Location
+    uow = FakeUnitOfWork()
+
+    def pothole(message, lat, long, citizen):
+        return submission(message, category="road_repair", district="bostandyk", location=Location(lat, long),
+                          citizen=Contact(name=citizen, email=f"{citizen}@example.kz"))
+    [first] = await submit_at(uow, [pothole("p-1", 43.2000, 76.9500, "a")], NOW)
+    near, nearer = await submit_at(uow, [pothole("p-2", 43.2003, 76.9500, "b"),  # ~33 m north
+                                         pothole("p-3", 43.2000, 76.9502, "c")], NOW + timedelta(hours=1))  # ~16 m
+    [far] = await submit_at(uow, [pothole("p-4", 43.2100, 76.9500, "d")], NOW + timedelta(hours=2))  # ~1.1 km
+    [late] = await submit_at(uow, [pothole("p-5", 43.2000, 76.9500, "e")], NOW + timedelta(days=30))
+    dupes = [x[1:] for x in uow.announced if x[0] == "duplicate"]
+    n = first.appeal.registration_number
+    assert dupes == [(near.appeal.registration_number, n, "location"), (nearer.appeal.registration_number, n, "location")]
+
+
+async def test_without_coordinates_the_same_address_is_a_possible_duplicate_and_personal_matters_never_are():
+    uow = FakeUnitOfWork()
+    bins = [submission(f"g-{i}", category="garbage_collection", district="auezov", address=address)
+            for i, address in enumerate(["Abai avenue 10", "abai  AVENUE 10", "Abai avenue 12"])]
+    a, b, c = await submit_at(uow, bins, NOW)
+    aid = [submission(f"s-{i}", category="social_aid", address="Abai avenue 10") for i in range(2)]
+    await submit_at(uow, aid, NOW)
+    assert [x[1:] for x in uow.announced if x[0] == "duplicate"] == [
+        (b.appeal.registration_number, a.appeal.registration_number, "address")]

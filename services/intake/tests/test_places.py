@@ -97,3 +97,12 @@ def test_the_settings_load_the_file_and_refuse_a_bad_one(tmp_path):
         IntakeSettings(districts_geojson=str(bad)).places(DISTRICTS)
     with pytest.raises(ValueError, match="CITY_AREA"):
         IntakeSettings(city_area="43,77,42,78").places(DISTRICTS)
+
+
+@given(lat=st.floats(43.0, 43.5), long=st.floats(76.6, 77.2), d_lat=st.floats(-0.01, 0.01), d_long=st.floats(-0.01, 0.01))
+def test_the_distance_is_symmetric_zero_to_itself_and_about_111_km_per_degree(lat, long, d_lat, d_long):
+    from appeals_intake.domain.duplicates import distance_m
+    a, b = Location(lat, long), Location(lat + d_lat, long + d_long)
+    assert distance_m(a, a) == 0
+    assert abs(distance_m(a, b) - distance_m(b, a)) < 1e-6
+    assert abs(distance_m(a, Location(lat + d_lat, long)) - abs(d_lat) * 111_195) < 1 + abs(d_lat) * 500

@@ -122,6 +122,13 @@ class PostgresReadModel:
                                            "accepted_answer_id": None, "answered_by": None, "answered_at": None,
                                            "accepted_at": None})
 
+    async def possible_duplicate(self, appeal_id: UUID, original_appeal_id: UUID, matched_by: str,
+                                 distance_m: float | None, linked_at: datetime) -> None:
+        await self._conn.execute(
+            """INSERT INTO possible_duplicates (appeal_id, original_appeal_id, matched_by, distance_m, linked_at)
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
+            appeal_id, original_appeal_id, matched_by, distance_m, linked_at)
+
     async def re_appeal(self, appeal_id: UUID, earlier_appeal_id: UUID, matched_by: str, linked_at: datetime) -> None:
         await self._conn.execute(
             """INSERT INTO re_appeals (appeal_id, earlier_appeal_id, matched_by, linked_at)
@@ -194,9 +201,16 @@ class PostgresReadModel:
                FROM appeals a WHERE a.appeal_id IN (SELECT appeal_id FROM back UNION SELECT appeal_id FROM forth
                                                     UNION SELECT $1)
                ORDER BY a.registered_at, a.registration_number""", appeal_id)
+        duplicates = await self._conn.fetch(
+            """SELECT d.appeal_id, d.original_appeal_id, d.matched_by, d.distance_m, d.linked_at,
+                      a.registration_number, o.registration_number AS original_registration_number
+               FROM possible_duplicates d LEFT JOIN appeals a ON a.appeal_id = d.appeal_id
+               LEFT JOIN appeals o ON o.appeal_id = d.original_appeal_id
+               WHERE d.appeal_id = $1 OR d.original_appeal_id = $1 ORDER BY d.linked_at""", appeal_id)
         return {"appeal": dict(appeal), "assignments": _rows(assignments), "answers": _rows(answers),
                 "escalation": dict(escalation) if escalation else None,
-                "re_appeal_chain": _rows(chain) if len(chain) > 1 else []}
+                "re_appeal_chain": _rows(chain) if len(chain) > 1 else [],
+                "possible_duplicates": _rows(duplicates)}
 
     async def escalations(self, *, open_only: bool, now: datetime) -> list[dict[str, Any]]:
         return _rows(await self._conn.fetch(

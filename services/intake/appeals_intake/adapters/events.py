@@ -12,6 +12,7 @@ from appeals_contracts.events import (
     AttachmentRef,
     CitizenContact,
     CitizenVerdict,
+    DuplicateLinked,
     Location,
     ReAppealLinked,
     RejectionReason,
@@ -19,6 +20,7 @@ from appeals_contracts.events import (
 )
 from appeals_intake.domain import places
 from appeals_intake.domain.model import Appeal, Contact, Reason, SubmitAppeal
+from appeals_intake.domain.duplicates import DuplicateLink
 from appeals_intake.domain.reappeals import ReAppeal
 from appeals_intake.domain.verdict import Judged, VerdictGiven
 
@@ -67,6 +69,14 @@ def verdict(appeal: Appeal, judged: Judged, resolved: bool, rating: int | None, 
     return CitizenVerdict(appeal_id=appeal.appeal_id, registration_number=appeal.registration_number,
                           answer_id=judged.answer_id, executor_code=judged.executor_code, resolved=resolved,
                           rating=rating, given_at=at)
+
+
+def duplicate(appeal: Appeal, link: DuplicateLink, at: datetime) -> DuplicateLinked:
+    return DuplicateLinked(appeal_id=appeal.appeal_id, registration_number=appeal.registration_number,
+                           original_appeal_id=link.original.appeal_id,
+                           original_registration_number=link.original.registration_number,
+                           matched_by=link.matched_by, distance_m=link.distance_m,
+                           category=appeal.submission.category, linked_at=at)
 
 
 def re_appeal(appeal: Appeal, link: ReAppeal, at: datetime) -> ReAppealLinked:

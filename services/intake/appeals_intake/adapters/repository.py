@@ -12,6 +12,7 @@ import asyncpg
 
 from appeals_intake.domain.attachments import AttachmentRef, Stored
 from appeals_intake.domain.model import Appeal, Contact, SubmitAppeal
+from appeals_intake.domain.duplicates import Candidate, DuplicateLink
 from appeals_intake.domain.places import Location
 from appeals_intake.domain.reappeals import Earlier, Marks, ReAppeal
 from appeals_intake.domain.status import TimelineEntry
@@ -122,6 +123,25 @@ class PostgresAppealRepository:
             """INSERT INTO re_appeals (appeal_id, earlier_appeal_id, matched_by, linked_at)
                VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
             [(r.appeal_id, r.earlier.appeal_id, r.matched_by, at) for r in links])
+
+    async def duplicate_candidates(self, categories: Sequence[str], since: datetime) -> list[Candidate]:
+        """Appeals of ``categories`` registered since ``since``, open or not (status from the timeline)."""
+        rows = await self._conn.fetch(
+            """SELECT a.appeal_id, a.registration_number, a.registered_at, a.category, a.lat, a.long, a.address,
+                      NOT EXISTS (SELECT 1 FROM appeal_timeline t WHERE t.appeal_id = a.appeal_id
+                                  AND t.event_type IN ('inspection.answer_accepted', 'deadline.closed',
+                                                       'appeal.not_routed')) AS open
+               FROM appeals a WHERE a.category = ANY($1::text[]) AND a.registered_at >= $2""",
+            list(categories), since)
+        return [Candidate(r["appeal_id"], r["registration_number"], r["registered_at"], r["category"],
+                          Location(r["lat"], r["long"]) if r["lat"] is not None else None, r["address"], r["open"])
+                for r in rows]
+
+    async def add_duplicate_links(self, links: Sequence[DuplicateLink], at: datetime) -> None:
+        await self._conn.executemany(
+            """INSERT INTO duplicate_links (appeal_id, original_appeal_id, matched_by, distance_m, linked_at)
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
+            [(d.appeal_id, d.original.appeal_id, d.matched_by, d.distance_m, at) for d in links])
 
     async def add_verdict(self, appeal_id: UUID, answer_id: UUID, resolved: bool, rating: int | None, via: str,
                           at: datetime) -> str | None:

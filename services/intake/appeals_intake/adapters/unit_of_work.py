@@ -11,6 +11,7 @@ import asyncpg
 from appeals_intake.adapters import events, metrics
 from appeals_intake.adapters.repository import PostgresAppealRepository
 from appeals_intake.domain.model import Appeal, Reason, SubmitAppeal
+from appeals_intake.domain.duplicates import DuplicateLink
 from appeals_intake.domain.reappeals import ReAppeal
 from appeals_intake.domain.verdict import Judged
 from appeals_runtime.unit_of_work import UnitOfWork
@@ -28,6 +29,9 @@ class PostgresUnitOfWork(UnitOfWork):
         return self.announce(events.registered(appeal), subject=appeal.appeal_id,
                              correlation_id=s.correlation_id or str(appeal.appeal_id), time=appeal.registered_at,
                              trace_context=s.context).id  # type: ignore[arg-type]
+
+    def duplicate(self, appeal: Appeal, link: DuplicateLink, at: datetime) -> None:
+        self.announce(events.duplicate(appeal, link, at), subject=appeal.appeal_id, time=at)
 
     def re_appeal(self, appeal: Appeal, link: ReAppeal, at: datetime) -> None:
         self.announce(events.re_appeal(appeal, link, at), subject=appeal.appeal_id, time=at)

@@ -91,5 +91,6 @@ class Catalog:
     languages: frozenset[str] = frozenset({"kk", "ru", "en"})
     places: Places = field(default_factory=Places)
     fields: ServiceFields = field(default_factory=ServiceFields)
+    duplicate_radius_m: Mapping[str, float] = field(default_factory=dict)  # by category; absent: no duplicates
     text_min: int = 10
     text_max: int = 10_000

@@ -27,8 +27,8 @@ def subscribe_all(runtime: Runtime, catalog: Catalog, settings: IntakeSettings) 
                        context=d.trace_context)
             for d in deliveries if isinstance(d.event, AppealSubmitted)
         ]
-        await handlers.submit_appeals(uow, commands, catalog=catalog, prefix=settings.registration_prefix,
-                                      now=runtime.clock.now(), token_secret=settings.token_secret(), reappeal_period=timedelta(days=settings.reappeal_period_days))
+        await handlers.submit_appeals(uow, commands, catalog=catalog, now=runtime.clock.now(),
+                                      **settings.registration())
         await handlers.verdicts_from_channels(
             uow, [verdict_given(d.event) for d in deliveries if isinstance(d.event, VerdictSubmitted)],
             token_secret=settings.token_secret(), now=runtime.clock.now(),

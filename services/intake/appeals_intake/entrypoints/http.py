@@ -150,8 +150,8 @@ def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore) -> AP
                                  context=otel_context.get_current(),
                                  author_subject=caller.subject if in_person else None)
             [outcome] = await handlers.submit_appeals(
-                uow, [command], catalog=catalog, prefix=settings.registration_prefix,
-                now=runtime.clock.now(), token_secret=settings.token_secret(), reappeal_period=timedelta(days=settings.reappeal_period_days), announce_rejections=False)
+                uow, [command], catalog=catalog, now=runtime.clock.now(), announce_rejections=False,
+                **settings.registration())
             if not isinstance(outcome, handlers.Rejected):  # ids only: `appeals trace` finds the appeal by them
                 span.set_attributes({"appeals.subject": str(outcome.appeal.appeal_id),
                                      "appeals.registration_number": outcome.appeal.registration_number})

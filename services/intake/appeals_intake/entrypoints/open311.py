@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 from uuid import UUID, uuid4
@@ -207,8 +207,8 @@ def router(catalog: Catalog, settings: IntakeSettings, clients: Open311Clients, 
             command = replace(command, attachments=(await _media(media_url, caller, uow, runtime),))
         with tracer().start_as_current_span("POST /open311/v2/requests", attributes={"appeals.channel": "open311"}):
             [outcome] = await handlers.submit_appeals(
-                uow, [command], catalog=catalog, prefix=settings.registration_prefix, now=runtime.clock.now(),
-                token_secret=settings.token_secret(), reappeal_period=timedelta(days=settings.reappeal_period_days), announce_rejections=False)
+                uow, [command], catalog=catalog, now=runtime.clock.now(), announce_rejections=False,
+                **settings.registration())
         if isinstance(outcome, handlers.Rejected):
             refused = open311.refusal(outcome.reasons, command.category in catalog.categories)
             return errors(fmt, refused.status, refused.descriptions)

@@ -1,6 +1,7 @@
-"""Re-appeals on the real broker and PostgreSQL: the same citizen (by IIN) writing again on the
-same category and district is linked to the earlier appeal, with no plain IIN, phone or
-e-mail in intake's link tables, on the links topic, in intake's log or in inspection's chain."""
+"""Links between appeals on the real broker and PostgreSQL. Re-appeals: the same citizen (by
+IIN) writing again on the same category and district is linked to the earlier appeal, with no
+plain IIN, phone or e-mail in intake's link tables, on the links topic, in intake's log or in
+inspection's chain. Possible duplicates: three reports of one pothole are linked to the first."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def planted_iin() -> str:
 
 @pytest.fixture(scope="module")
 def services(stack: StackInfo, tmp_path_factory):
-    log_dir = tmp_path_factory.mktemp("re-appeals")
+    log_dir = tmp_path_factory.mktemp("links")
     processes = {s.name: ServiceProcess(s, stack, log_dir).start() for s in SERVICES if s.name in ("intake", "inspection")}
     for p in processes.values():
         p.wait_ready()
@@ -88,5 +89,42 @@ async def test_a_re_appeal_by_the_same_iin_is_linked_without_plain_personal_data
         return r.json()["re_appeal_chain"] if r.status_code == 200 and r.json().get("re_appeal_chain") else None
     numbers = [a["registration_number"] for a in await eventually(chain, "the chain in inspection")]
     assert numbers == [first["registration_number"], second["registration_number"]]
+    await intake.aclose()
+    await inspection.aclose()
+
+
+async def test_three_reports_of_one_pothole_are_linked_to_the_first(stack: StackInfo, services):
+    run = uuid.uuid4().hex[:8]
+    base = 43.10 + (uuid.uuid4().int % 1000) / 10_000  # a spot of this run's own, so other runs do not match
+    intake = httpx.AsyncClient(base_url=services["intake"].base_url, headers=stack.bearer("op-1", "operator"))
+    numbers = []
+    for i, (d_lat, d_long) in enumerate([(0, 0), (0.0002, 0), (0, 0.0003)]):  # ~22 m and ~24 m away
+        created = await intake.post("/v1/appeals", json={
+            "channel": "contact_centre", "channel_message_id": f"{run}-p{i}", "kind": "complaint",
+            "category": "road_repair", "district": "bostandyk", "location": {"lat": base + d_lat, "long": 76.9 + d_long},
+            "language": "ru", "text": "A deep pothole in the right lane.",
+            "citizen": {"name": f"Reporter {i}", "phone": f"+7701{uuid.uuid4().int % 10**7:07d}"}})
+        assert created.status_code == 201, created.text
+        numbers.append(created.json())
+    first, *later = numbers
+    ids = {n["appeal_id"] for n in later}
+
+    def mine(r) -> bool:
+        return dict(r.headers)["ce_type"] == b"appeal.duplicate_linked" and json.loads(r.value)["appeal_id"] in ids
+    records = await read_topic(stack.bootstrap_servers, "appeals.links.v1",
+                               until=lambda rs: sum(map(mine, rs)) >= 2)
+    links = [json.loads(r.value) for r in records if mine(r)]
+    assert {link["original_appeal_id"] for link in links} == {first["appeal_id"]}
+    assert all(link["matched_by"] == "location" and link["distance_m"] <= 50 for link in links)
+
+    inspection = httpx.AsyncClient(base_url=services["inspection"].base_url,
+                                   headers=stack.bearer("insp-1", "inspector"))
+
+    async def shown():
+        r = await inspection.get(f"/v1/appeals/{first['appeal_id']}")
+        found = r.json().get("possible_duplicates") if r.status_code == 200 else None
+        return found if found and len(found) == 2 else None
+    duplicates = await eventually(shown, "the possible duplicates in the original's history")
+    assert {d["registration_number"] for d in duplicates} == {n["registration_number"] for n in later}
     await intake.aclose()
     await inspection.aclose()
