@@ -279,6 +279,87 @@ async def test_the_citizen_reopens_then_rates_and_the_reports_count_it(platform_
         await client.aclose()
 
 
+async def test_two_duplicates_merged_into_the_first_get_its_answer_and_are_never_late(platform_stack: StackInfo,
+                                                                                      platform):
+    """Three reports of one fallen tree within the radius are linked to the first; an inspector
+    merges the two later ones into it (one merged, unmerged and merged again); the first is
+    answered and accepted; the other two citizens get that answer; none is counted late, and
+    the weekly report counts the two merged appeals apart."""
+    stack = platform_stack
+    processes, mail, _traces = platform
+    intake = httpx.AsyncClient(base_url=processes["intake"].base_url, timeout=30, headers=stack.bearer("op-1", "operator"))
+    inspection = httpx.AsyncClient(base_url=processes["inspection"].base_url, timeout=30,
+                                   headers=stack.bearer("insp-1", "inspector"))
+    run, lat = uuid.uuid4().hex[:6], 43.25 + (uuid.uuid4().int % 500) / 100_000
+    created = []
+    for i, d_long in enumerate((0, 0.0002, -0.0002)):  # about 16 m apart
+        r = await intake.post("/v1/appeals", json={
+            "channel": "contact_centre", "channel_message_id": f"tree-{run}-{i}", "kind": "complaint",
+            "category": "tree_cutting", "district": "almaly", "location": {"lat": lat, "long": 76.93 + d_long},
+            "language": "en", "text": "A fallen tree blocks the pavement.",
+            "citizen": {"name": f"Neighbour {i}", "email": f"tree-{run}-{i}@example.org"}})
+        assert r.status_code == 201, r.text
+        created.append(r.json())
+    original, *duplicates = created
+
+    async def linked():
+        r = await inspection.get(f"/v1/appeals/{original['appeal_id']}")
+        found = r.json().get("possible_duplicates") if r.status_code == 200 else None
+        return found if found and len(found) == 2 and r.json()["appeal"]["executor_code"] else None
+    await eventually(linked, "the two later reports linked to the first")
+    for d in duplicates:
+        merged = await inspection.post(f"/v1/appeals/{d['appeal_id']}/merge", json={"into": original["appeal_id"]})
+        assert merged.status_code == 200, merged.text
+    again = await inspection.post(f"/v1/appeals/{duplicates[0]['appeal_id']}/merge", json={"into": original["appeal_id"]})
+    assert again.status_code == 409
+    assert (await inspection.post(f"/v1/appeals/{duplicates[1]['appeal_id']}/unmerge")).status_code == 200
+    assert (await inspection.post(f"/v1/appeals/{duplicates[1]['appeal_id']}/merge",
+                                  json={"into": original["appeal_id"]})).status_code == 200
+
+    async def stopped():
+        for d in duplicates:
+            s = (await intake.get(f"/v1/appeals/{d['registration_number']}")).json()
+            if s["status"] != "merged" or not any(e["event_type"] == "deadline.stopped" for e in s["timeline"]):
+                return None
+        return True
+    await eventually(stopped, "both duplicates merged, their clocks stopped")
+
+    executor = (await inspection.get(f"/v1/appeals/{original['appeal_id']}")).json()["appeal"]["executor_code"]
+    action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(original["appeal_id"]),
+                                     executor_code=executor, employee_id="emp-9", language="en",
+                                     text="The tree was removed on 26 November.", submitted_at=datetime.now(UTC))
+    envelope = Envelope.wrap(action, source=f"/portals/{executor}", subject=original["appeal_id"])
+    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [stack.signed_action(executor, envelope)])
+
+    async def queued():
+        rows = (await inspection.get("/v1/queue", params={"executor": executor})).json()
+        return next((r for r in rows if r["appeal_id"] == original["appeal_id"]), None)
+    waiting = await eventually(queued, "the original's answer in the review queue")
+    assert (await inspection.post(f"/v1/answers/{waiting['answer_id']}/accept")).status_code == 200
+
+    async def answered_all():
+        messages = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                    for p in mail.directory.glob("*.eml")]
+        got = {m["To"] for m in messages if "The tree was removed on 26 November." in m.get_content()}
+        wanted = {f"tree-{run}-{i}@example.org" for i in range(3)}
+        return got if wanted <= got else None
+    await eventually(answered_all, "the original's answer in all three citizens' mail")
+    for d in duplicates:
+        s = (await intake.get(f"/v1/appeals/{d['registration_number']}")).json()
+        assert s["answer"] == "The tree was removed on 26 November." and s["overdue"] is False
+    unmerge_late = await inspection.post(f"/v1/appeals/{duplicates[0]['appeal_id']}/unmerge")
+    assert unmerge_late.status_code == 409
+
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Almaty")).date()
+    year, week, _ = today.isocalendar()
+    report = (await inspection.get(f"/v1/reports/weekly/{year}-W{week:02d}")).json()
+    assert report["merged"] >= 2
+    overdue = {o["registration_number"] for o in report["longest_overdue"]}
+    assert not overdue & {d["registration_number"] for d in duplicates}
+    for client in (intake, inspection):
+        await client.aclose()
+
+
 def _planted_iin(seed: int) -> str:
     """A valid IIN no other test uses (born 1 Jan 1977, serial from ``seed``)."""
     from appeals_intake.domain.iin import check_digit

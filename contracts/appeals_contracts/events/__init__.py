@@ -9,8 +9,9 @@ from appeals_contracts.events.deadlines import (
     DeadlineExtensionRefused,
     DeadlineForwardingBreached,
     DeadlineScheduled,
+    DeadlineStopped,
 )
-from appeals_contracts.events.inspection import AnswerAccepted, AnswerReturned
+from appeals_contracts.events.inspection import AnswerAccepted, AnswerReturned, AnswerShared, AppealMerged, AppealUnmerged
 from appeals_contracts.events.intake import (
     AppealIntakeRejected,
     AppealRegistered,
@@ -45,6 +46,9 @@ from appeals_contracts.events.routing import (
 __all__ = [
     "AnswerAccepted",
     "AnswerReturned",
+    "AnswerShared",
+    "AppealMerged",
+    "AppealUnmerged",
     "AppealAnswered",
     "AppealAssigned",
     "AppealCase",
@@ -68,6 +72,7 @@ __all__ = [
     "DeadlineExtensionRefused",
     "DeadlineForwardingBreached",
     "DeadlineScheduled",
+    "DeadlineStopped",
     "ExecutorActionRejected",
     "ExecutorAnswerSubmitted",
     "ExecutorExtensionRequested",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
@@ -29,6 +29,7 @@ class DeadlineScheduled(Event):
                                                     "competence must be forwarded (appc_2021: 3 working days)")
     reopened: bool = Field(False, description="A new due time after the citizen reopened the appeal (the regime's "
                                               "reopened policy, counted from the reopening)")
+    resumed: bool = Field(False, description="The same due time again after a merge was undone")
 
 
 class DeadlineExtended(Event):
@@ -112,3 +113,15 @@ class DeadlineExtensionNoticeLate(Event):
     notice_due_at: AwareDatetime
     delivered_at: AwareDatetime | None = None
     reported_at: AwareDatetime
+
+
+class DeadlineStopped(Event):
+    """The clock stopped without an answer of the appeal's own: it was merged into another
+    appeal (not counted as late). An unmerge resumes it (``deadline.scheduled`` with ``resumed``)."""
+
+    event_type: ClassVar[str] = "deadline.stopped"
+
+    appeal_id: UUID
+    due_at: AwareDatetime
+    reason: Literal["merged"]
+    stopped_at: AwareDatetime

@@ -41,7 +41,11 @@ class UnitOfWork(Protocol):
     deadlines: DeadlineRepository
 
     def scheduled(self, deadline: Deadline, reminders: tuple[datetime, ...], at: datetime, *,
-                  reopened: bool = False) -> None: ...
+                  reopened: bool = False, resumed: bool = False) -> None: ...
+
+    def stopped(self, deadline: Deadline, reason: str, at: datetime) -> None:
+        """The clock stopped without an answer (merged)."""
+        ...
     def extension_refused(self, appeal_id: UUID, due_at: datetime, reason: str, at: datetime) -> None: ...
     def extended(self, deadline: Deadline, new_due: datetime, reason: str, at: datetime,
                  notice_due: datetime | None = None) -> None: ...
@@ -87,6 +91,10 @@ async def schedule(uow: UnitOfWork, *, appeal_id: UUID, channel_family: str, reg
             await request_extension(uow, appeal_id=appeal_id, reason=args["reason"],
                                     requested_at=datetime.fromisoformat(args["requested_at"]), regime=regime,
                                     calendar=calendar, now=now)
+        elif kind == "merged":
+            await stop_merged(uow, appeal_id=appeal_id, now=now)
+        elif kind == "unmerged":
+            await resume_unmerged(uow, appeal_id=appeal_id, regime=regime, calendar=calendar, now=now)
         elif kind == "reopened":
             await reopen(uow, appeal_id=appeal_id, reopened_at=datetime.fromisoformat(args["reopened_at"]),
                          regime=regime, calendar=calendar, now=now)
@@ -204,6 +212,36 @@ async def reopen(uow: UnitOfWork, *, appeal_id: UUID, reopened_at: datetime, reg
                                notice_delivered_at=None)
     uow.scheduled(replace(row, policy_code=policy.code, due_at=due, extended=False, status="open",
                           counted_from=counted_from, forwarding_due_at=None), reminders, now, reopened=True)
+
+
+async def stop_merged(uow: UnitOfWork, *, appeal_id: UUID, now: datetime) -> None:
+    """The appeal was merged into another: its clock stops, with that reason (never late)."""
+    row = await uow.deadlines.get_for_update(appeal_id)
+    if row is None:
+        await uow.deadlines.defer(appeal_id, "merged", {})
+        return
+    if row.status != "open":
+        return
+    await uow.deadlines.cancel_timers(appeal_id)
+    await uow.deadlines.update(appeal_id, status="merged", closed_at=now)
+    uow.stopped(row, "merged", now)
+
+
+async def resume_unmerged(uow: UnitOfWork, *, regime: Regime, calendar: WorkingCalendar, now: datetime,
+                          appeal_id: UUID) -> None:
+    """A merge undone: the clock runs again to the same due time (a breach fires at once if
+    it has passed), with its reminders."""
+    row = await uow.deadlines.get_for_update(appeal_id)
+    if row is None:
+        await uow.deadlines.defer(appeal_id, "unmerged", {})
+        return
+    if row.status != "merged":
+        return
+    policy = next((p for p in regime.policies.values() if p.code == row.policy_code), None)
+    reminders = reminders_at(policy, row.due_at, calendar) if policy else ()
+    await uow.deadlines.add_timers(_timers(appeal_id, row.due_at, reminders))
+    await uow.deadlines.update(appeal_id, status="open", closed_at=None)
+    uow.scheduled(replace(row, status="open"), reminders, now, resumed=True)
 
 
 async def not_routed(uow: UnitOfWork, *, appeal_id: UUID) -> None:

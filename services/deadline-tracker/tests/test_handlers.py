@@ -69,8 +69,11 @@ class FakeUnitOfWork:
         self.deadlines = FakeDeadlines()
         self.announced: list = []
 
-    def scheduled(self, deadline, reminders, at, *, reopened=False):
-        self.announced.append(events.scheduled(deadline, reminders, at, reopened=reopened))
+    def scheduled(self, deadline, reminders, at, *, reopened=False, resumed=False):
+        self.announced.append(events.scheduled(deadline, reminders, at, reopened=reopened, resumed=resumed))
+
+    def stopped(self, deadline, reason, at):
+        self.announced.append(events.stopped(deadline, reason, at))
 
     def extension_refused(self, appeal_id, due_at, reason, at):
         self.announced.append(events.extension_refused(appeal_id, due_at, reason, at))
@@ -294,3 +297,20 @@ async def test_a_reopened_appeal_gets_a_new_deadline_from_the_reopening_and_clos
     late = reopened_at + timedelta(days=20)
     await handlers.accept_answer(uow, appeal_id=appeal, answer_submitted_at=late, now=late)
     assert uow.announced[-1].event_type == "deadline.closed" and uow.announced[-1].on_time is False
+
+
+async def test_a_merged_appeal_stops_its_clock_and_an_unmerge_resumes_it():
+    uow = FakeUnitOfWork()
+    appeal = await scheduled(uow)
+    later = REGISTERED + timedelta(days=1)
+    for _ in range(2):
+        await handlers.stop_merged(uow, appeal_id=appeal, now=later)
+    assert uow.types() == ["deadline.scheduled", "deadline.stopped"]
+    assert uow.deadlines.rows[appeal].status == "merged"
+    await handlers.fire_due_timers(uow, now=REGISTERED + timedelta(days=40), limit=100)
+    assert "deadline.breached" not in uow.types()  # a merged appeal is never late
+    await handlers.resume_unmerged(uow, appeal_id=appeal, regime=SEED, calendar=CAL, now=later)
+    resumed = uow.announced[-1]
+    assert resumed.event_type == "deadline.scheduled" and resumed.resumed and resumed.due_at == uow.announced[0].due_at
+    await handlers.fire_due_timers(uow, now=resumed.due_at + timedelta(seconds=1), limit=100)
+    assert uow.types()[-1] == "deadline.breached"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -29,6 +30,10 @@ from appeals_runtime.audit import AuditEntry
 
 
 class ReadModel(Protocol):
+    async def appeals_for_update(self, appeal_ids: Sequence[UUID]) -> dict[UUID, dict[str, Any]]: ...
+    async def merge(self, duplicate_id: UUID, into_id: UUID, at: datetime) -> None: ...
+    async def unmerge(self, duplicate_id: UUID) -> None: ...
+    async def merged_into(self, original_id: UUID) -> list[UUID]: ...
     async def possible_duplicate(self, appeal_id: UUID, original_appeal_id: UUID, matched_by: str,
                                  distance_m: float | None, linked_at: datetime) -> None: ...
     async def re_appeal(self, appeal_id: UUID, earlier_appeal_id: UUID, matched_by: str,
@@ -65,6 +70,12 @@ class UnitOfWork(Protocol):
 
     def audit(self, entry: AuditEntry) -> None:
         """Record the decision in the audit trail, in this transaction."""
+        ...
+
+    def merged(self, duplicate_id: UUID, into: dict[str, Any], by: Decider, at: datetime) -> None: ...
+    def unmerged(self, duplicate_id: UUID, from_id: UUID, by: Decider, at: datetime) -> None: ...
+    def shared(self, duplicate_id: UUID, answer: dict[str, Any], original_number: str, at: datetime) -> None:
+        """The original's accepted answer, announced for a merged duplicate's citizen."""
         ...
 
 
@@ -142,6 +153,70 @@ async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event) -> None:
         await uow.model.forwarded_late(appeal_id, event.from_executor_code, event.forwarded_at, event.reported_at)
 
 
+class MergeRefused(Exception):
+    """A merge or unmerge refused: the HTTP status that says why, and the reason."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Decider:
+    """Who merges: the token's subject, in which role, and an executor's code."""
+
+    subject: str
+    role: str  # inspector or executor
+    executor_code: str | None = None
+
+
+async def merge(uow: UnitOfWork, duplicate_id: UUID, into_id: UUID, *, by: Decider, now: datetime) -> dict[str, str]:
+    """Merge a duplicate into its original: both open, the same category, and an executor only
+    for appeals it holds; the duplicate closes as merged (its deadline stops, never late) and
+    its citizen later receives the original's answer."""
+    if duplicate_id == into_id:
+        raise MergeRefused(422, "an appeal cannot be merged into itself")
+    found = await uow.model.appeals_for_update([duplicate_id, into_id])
+    dup, into = found.get(duplicate_id), found.get(into_id)
+    if dup is None or into is None:
+        raise MergeRefused(404, "no such appeal")
+    if by.role == "executor" and not (dup["executor_code"] == into["executor_code"] == by.executor_code):
+        raise MergeRefused(403, "an executor merges only appeals it holds")
+    if dup["status"] != "open":
+        raise MergeRefused(409, f"only an open appeal can be merged (this one is {dup['status']})")
+    if into["status"] != "open":
+        raise MergeRefused(409, f"the original must be open, not {into['status']}")
+    if dup["category"] != into["category"]:
+        raise MergeRefused(422, "a duplicate has its original's category")
+    await uow.model.merge(duplicate_id, into_id, now)
+    uow.merged(duplicate_id, into, by, now)
+    uow.audit(AuditEntry(actor=by.subject, role=by.role, action="merge", appeal_id=duplicate_id, outcome="merged",
+                         at=now, details={"into_appeal_id": str(into_id)}))
+    return {"appeal_id": str(duplicate_id), "into_appeal_id": str(into_id), "status": "merged"}
+
+
+async def unmerge(uow: UnitOfWork, duplicate_id: UUID, *, by: Decider, now: datetime) -> dict[str, str]:
+    """Undo a merge before the original is answered; the appeal is open again."""
+    found = await uow.model.appeals_for_update([duplicate_id])
+    dup = found.get(duplicate_id)
+    if dup is None:
+        raise MergeRefused(404, "no such appeal")
+    if dup["status"] != "merged":
+        raise MergeRefused(409, "the appeal is not merged")
+    if by.role == "executor" and dup["executor_code"] != by.executor_code:
+        raise MergeRefused(403, "an executor unmerges only appeals it holds")
+    from_id: UUID = dup["merged_into"]
+    original = (await uow.model.appeals_for_update([from_id])).get(from_id)
+    if original is not None and original["status"] != "open":
+        raise MergeRefused(409, "the original was answered already: its answer went to this citizen too")
+    await uow.model.unmerge(duplicate_id)
+    uow.unmerged(duplicate_id, from_id, by, now)
+    uow.audit(AuditEntry(actor=by.subject, role=by.role, action="unmerge", appeal_id=duplicate_id,
+                         outcome="open again", at=now, details={"from_appeal_id": str(from_id)}))
+    return {"appeal_id": str(duplicate_id), "status": "open"}
+
+
 async def decide(uow: UnitOfWork, answer_id: UUID, verdict: Verdict, *, return_reasons: frozenset[str],
                  now: datetime) -> dict[str, str]:
     """Accept or return a waiting answer; raises ``VerdictRefused`` (409 when it is not waiting)."""
@@ -152,6 +227,9 @@ async def decide(uow: UnitOfWork, answer_id: UUID, verdict: Verdict, *, return_r
     if verdict.accept:
         await uow.model.decide(answer_id, "accepted", verdict.inspector_id, None, "", now)
         await uow.model.close(answer, now)
+        original = await uow.model.lock_appeal(answer["appeal_id"])
+        for duplicate_id in await uow.model.merged_into(answer["appeal_id"]):  # their citizens get it too
+            uow.shared(duplicate_id, answer, original["registration_number"], now)
     else:
         await uow.model.decide(answer_id, "returned", verdict.inspector_id, verdict.reason_code, verdict.comment, now)
     uow.decided(answer, verdict, now)

@@ -50,6 +50,7 @@ async def weekly(model, year: int, week: int, *, now: datetime, names: dict[str,
         "top_categories": [{"category": c, "name": names["categories"].get(c, c), "count": n} for c, n in top],
         "year_earlier": {"week": f"{earlier_year}-W{earlier_week:02d}", "received": earlier_count},
         "growth_percent": growth_percent(received["total"], earlier_count),
+        "merged": await model.count_merged(period.start, period.end),  # duplicates, apart from the answered
         "scorecards": await scorecards(model, period, now, names["executors"]),
         "longest_overdue": overdue,
     }

@@ -74,6 +74,19 @@ class FakeReadModel:
     async def decide(self, answer_id, status, inspector_id, reason_code, comment, at):
         self.answers[answer_id].update(status=status, inspector_id=inspector_id, reason_code=reason_code)
 
+    async def appeals_for_update(self, appeal_ids):
+        return {a: self.appeals[a] for a in sorted(appeal_ids, key=str)
+                if a in self.appeals and self.appeals[a].get("registration_number")}
+
+    async def merge(self, duplicate_id, into_id, at):
+        self.appeals[duplicate_id].update(status="merged", merged_into=into_id, merged_at=at)
+
+    async def unmerge(self, duplicate_id):
+        self.appeals[duplicate_id].update(status="open", merged_into=None, merged_at=None)
+
+    async def merged_into(self, original_id):
+        return [a for a, row in self.appeals.items() if row.get("merged_into") == original_id and row["status"] == "merged"]
+
     async def close(self, answer, at):
         self.appeals[answer["appeal_id"]]["status"] = "closed"
         if answer["appeal_id"] in self.escalations:
@@ -91,6 +104,15 @@ class FakeUnitOfWork:
 
     def decided(self, answer, verdict, at):
         self.announced.append(events.verdict(answer, verdict, at))
+
+    def merged(self, duplicate_id, into, by, at):
+        self.announced.append(events.merged(duplicate_id, into, by, at))
+
+    def unmerged(self, duplicate_id, from_id, by, at):
+        self.announced.append(events.unmerged(duplicate_id, from_id, by, at))
+
+    def shared(self, duplicate_id, answer, original_number, at):
+        self.announced.append(events.shared(duplicate_id, answer, original_number, at))
 
 
 async def apply(uow, event) -> None:
@@ -210,3 +232,58 @@ async def test_a_batch_builds_the_read_model_one_event_at_a_time_would(stream, b
         await handlers.on_events(batched, items[i:i + batch_size])
     assert batched.model.appeals == one.model.appeals
     assert batched.model.assignments == one.model.assignments and batched.model.answers == one.model.answers
+
+
+def _appeal(uow, number, *, executor="medeu_akimat", category="road_repair", status="open"):
+    appeal_id = uuid.uuid4()
+    uow.model.appeals[appeal_id] = {"appeal_id": appeal_id, "registration_number": number, "status": status,
+                                    "executor_code": executor, "category": category, "merged_into": None}
+    return appeal_id
+
+
+async def test_duplicates_merge_into_an_open_original_and_get_its_answer():
+    uow = FakeUnitOfWork()
+    inspector = handlers.Decider("insp-1", "inspector")
+    original, a, b = (_appeal(uow, f"OA-2026-0000000{i}") for i in (1, 2, 3))
+    for dup in (a, b):
+        assert (await handlers.merge(uow, dup, original, by=inspector, now=NOW))["status"] == "merged"
+    assert [e.event_type for e in uow.announced] == ["inspection.appeal_merged"] * 2
+    answer_id = uuid.uuid4()
+    uow.model.answers[answer_id] = {"answer_id": answer_id, "appeal_id": original, "executor_code": "medeu_akimat",
+                                    "employee_id": "e-1", "text": "Repaired.", "language": "ru",
+                                    "submitted_at": NOW, "status": "waiting"}
+    await handlers.decide(uow, answer_id, Verdict(True, "insp-1"), return_reasons=frozenset(), now=NOW)
+    shared = [e for e in uow.announced if e.event_type == "inspection.answer_shared"]
+    assert sorted(e.appeal_id for e in shared) == sorted([a, b]) and {e.answer_text for e in shared} == {"Repaired."}
+    assert all(e.original_registration_number == "OA-2026-00000001" for e in shared)
+
+
+async def test_merging_is_refused_with_the_reason():
+    uow = FakeUnitOfWork()
+    inspector = handlers.Decider("insp-1", "inspector")
+    original, dup = _appeal(uow, "OA-2026-00000001"), _appeal(uow, "OA-2026-00000002")
+    other_category = _appeal(uow, "OA-2026-00000003", category="education")
+    closed = _appeal(uow, "OA-2026-00000004", status="closed")
+    elsewhere = _appeal(uow, "OA-2026-00000005", executor="turksib_akimat")
+    cases = [((dup, dup, inspector), 422), ((dup, uuid.uuid4(), inspector), 404),
+             ((other_category, original, inspector), 422), ((closed, original, inspector), 409),
+             ((dup, closed, inspector), 409),
+             ((elsewhere, original, handlers.Decider("e-1", "executor", "medeu_akimat")), 403)]
+    for (d, into, by), status in cases:
+        try:
+            await handlers.merge(uow, d, into, by=by, now=NOW)
+        except handlers.MergeRefused as refused:
+            assert refused.status == status, (d, into, refused.reason)
+        else:
+            raise AssertionError(f"merged {d} into {into}")
+    executor = handlers.Decider("e-1", "executor", "medeu_akimat")
+    await handlers.merge(uow, dup, original, by=executor, now=NOW)
+    assert (await handlers.unmerge(uow, dup, by=executor, now=NOW))["status"] == "open"
+    await handlers.merge(uow, dup, original, by=executor, now=NOW)
+    uow.model.appeals[original]["status"] = "closed"  # the original answered: too late to unmerge
+    try:
+        await handlers.unmerge(uow, dup, by=inspector, now=NOW)
+    except handlers.MergeRefused as refused:
+        assert refused.status == 409
+    else:
+        raise AssertionError("unmerged after the answer")

@@ -62,7 +62,7 @@ REPORT = {
     "received": {"total": 3, "by_channel": {"portal": 2, "email": 1}, "by_kind": {"complaint": 3},
                  "by_category": {"road_repair": 3}},
     "top_categories": [{"category": "road_repair", "name": "Road <repair>", "count": 3}],
-    "year_earlier": {"week": "2025-W40", "received": 1}, "growth_percent": 200.0,
+    "year_earlier": {"week": "2025-W40", "received": 1}, "growth_percent": 200.0, "merged": 2,
     "scorecards": [{"executor_code": "medeu_akimat", "executor_name": "Medeu", "assigned": 3, "answered": 2,
                     "answered_on_time": 1, "on_time_share": 0.5, "overdue_now": 1, "returned": 1,
                     "median_hours_to_answer": 12.5, "forwarded_late": 1,

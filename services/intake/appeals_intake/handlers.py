@@ -380,9 +380,13 @@ def timeline_details(event_type: str, payload: dict[str, Any]) -> dict[str, Any]
         "inspection.answer_returned": ("reason_code",),
         "inspection.answer_accepted": ("executor_code", "answer_id"),
         "appeal.reopened": ("executor_code", "previous_answer_id"),
+        "inspection.appeal_merged": ("into_appeal_id", "into_registration_number"),
+        "inspection.appeal_unmerged": ("from_appeal_id",),
+        "inspection.answer_shared": ("original_registration_number", "executor_code"),
+        "deadline.stopped": ("reason", "due_at"),
         "appeal.citizen_verdict": ("answer_id", "resolved", "rating"),
     }.get(event_type, ())
     details = {k: payload[k] for k in keep if payload.get(k) is not None}
-    if event_type == "inspection.answer_accepted":
+    if event_type in ("inspection.answer_accepted", "inspection.answer_shared"):
         details["answer"] = payload.get("answer_text")
     return details

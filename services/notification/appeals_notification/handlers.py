@@ -20,7 +20,9 @@ from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import (
     AnswerAccepted,
     AnswerReturned,
+    AnswerShared,
     AppealAssigned,
+    AppealMerged,
     AppealRegistered,
     AppealReopened,
     DeadlineApproaching,
@@ -115,6 +117,11 @@ def _facts_of(event: Event) -> dict[str, Any]:
         return {"due_at": event.due_at.isoformat()}
     if isinstance(event, AnswerAccepted):
         return {"executor_code": event.executor_code, "answer_text": event.answer_text}
+    if isinstance(event, AppealMerged):
+        return {"original_registration_number": event.into_registration_number}
+    if isinstance(event, AnswerShared):
+        return {"executor_code": event.executor_code, "answer_text": event.answer_text,
+                "original_registration_number": event.original_registration_number}
     if isinstance(event, AnswerReturned):
         return {"executor_code": event.executor_code, "reason_code": event.reason_code, "comment": event.comment}
     return {}

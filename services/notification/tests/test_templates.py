@@ -8,7 +8,7 @@ from appeals_notification.domain.language import LANGUAGES, choose_language
 from appeals_notification.domain.table import AUDIENCES, TABLE, TEMPLATES, notices_for
 
 CONTEXT = {
-    "registration_number": "OA-2026-00012345", "due_local": "09.12.2026 24:00", "track_url": "https://x/OA", "verdict_days": 30,
+    "registration_number": "OA-2026-00012345", "due_local": "09.12.2026 24:00", "track_url": "https://x/OA", "verdict_days": 30, "original_registration_number": "OA-2026-00000007",
     "executor_name": "Medeu District Akimat", "reason": "On-site inspection", "answer_text": "Repaired.",
     "category_name": "Road repair", "district_name": "Medeu", "reason_name": "Formal reply", "comment": "",
 }

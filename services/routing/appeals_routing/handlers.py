@@ -10,6 +10,8 @@ from uuid import UUID
 
 from appeals_contracts.events import (
     AnswerAccepted,
+    AppealMerged,
+    AppealUnmerged,
     CitizenVerdict,
     AnswerReturned,
     ExecutorAnswerSubmitted,
@@ -223,6 +225,17 @@ async def reopen(uow: UnitOfWork, verdict: CitizenVerdict, *, directory: Directo
     await uow.routing.add_assignments([(state.appeal_id, entry)])
     await uow.routing.set_status(state.appeal_id, "assigned", entry.executor)
     uow.reopened(state, entry, verdict)
+
+
+async def apply_merge(uow: UnitOfWork, event: AppealMerged | AppealUnmerged) -> None:
+    """A merged duplicate takes no executor action (status ``merged``); an unmerge opens it again."""
+    state = await uow.routing.get_for_update(event.appeal_id)
+    if state is None:
+        return
+    if isinstance(event, AppealMerged) and state.is_open:
+        await uow.routing.set_status(state.appeal_id, "merged", state.executor)
+    elif isinstance(event, AppealUnmerged) and state.status == "merged":
+        await uow.routing.set_status(state.appeal_id, "assigned", state.executor)
 
 
 async def record_due_times(uow: UnitOfWork, due: dict[UUID, datetime]) -> None:

@@ -14,16 +14,21 @@ from appeals_contracts.events import (
     DeadlineExtensionRefused,
     DeadlineForwardingBreached,
     DeadlineScheduled,
+    DeadlineStopped,
 )
 from appeals_deadlines.domain.model import Deadline, Timer
 
 
 def scheduled(deadline: Deadline, reminders: tuple[datetime, ...], at: datetime, *,
-              reopened: bool = False) -> DeadlineScheduled:
+              reopened: bool = False, resumed: bool = False) -> DeadlineScheduled:
     return DeadlineScheduled(appeal_id=deadline.appeal_id, policy_code=deadline.policy_code, regime=deadline.regime,
                              due_at=deadline.due_at, reminders_at=reminders, scheduled_at=at,
                              counted_from=deadline.counted_from, forwarding_due_at=deadline.forwarding_due_at,
-                             reopened=reopened)
+                             reopened=reopened, resumed=resumed)
+
+
+def stopped(deadline: Deadline, reason: str, at: datetime) -> DeadlineStopped:
+    return DeadlineStopped(appeal_id=deadline.appeal_id, due_at=deadline.due_at, reason=reason, stopped_at=at)
 
 
 def extension_refused(appeal_id: UUID, due_at: datetime, reason: str, at: datetime) -> DeadlineExtensionRefused:

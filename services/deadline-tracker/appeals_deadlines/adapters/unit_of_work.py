@@ -20,8 +20,12 @@ class PostgresUnitOfWork(UnitOfWork):
         self.deadlines = PostgresDeadlineRepository(conn)
 
     def scheduled(self, deadline: Deadline, reminders: tuple[datetime, ...], at: datetime, *,
-                  reopened: bool = False) -> None:
-        self.announce(events.scheduled(deadline, reminders, at, reopened=reopened), subject=deadline.appeal_id)
+                  reopened: bool = False, resumed: bool = False) -> None:
+        self.announce(events.scheduled(deadline, reminders, at, reopened=reopened, resumed=resumed),
+                      subject=deadline.appeal_id)
+
+    def stopped(self, deadline: Deadline, reason: str, at: datetime) -> None:
+        self.announce(events.stopped(deadline, reason, at), subject=deadline.appeal_id)
 
     def extension_refused(self, appeal_id: UUID, due_at: datetime, reason: str, at: datetime) -> None:
         self.announce(events.extension_refused(appeal_id, due_at, reason, at), subject=appeal_id)

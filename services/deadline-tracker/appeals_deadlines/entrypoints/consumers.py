@@ -7,9 +7,11 @@ from appeals_contracts.events import (
     AppealAnswered,
     AppealAssigned,
     AppealExtensionRequested,
+    AppealMerged,
     AppealNotRouted,
     AppealRegistered,
     AppealReopened,
+    AppealUnmerged,
     NotificationDelivered,
 )
 from appeals_deadlines import handlers
@@ -43,6 +45,10 @@ def subscribe_all(runtime: Runtime, regime: Regime, calendar: WorkingCalendar, f
             await handlers.record_forwarding(uow, appeal_id=e.appeal_id, forwarded_at=e.assigned_at,
                                              from_executor=e.previous_executor_code, to_executor=e.executor_code,
                                              now=now)
+        elif isinstance(e, AppealMerged):
+            await handlers.stop_merged(uow, appeal_id=e.appeal_id, now=now)
+        elif isinstance(e, AppealUnmerged):
+            await handlers.resume_unmerged(uow, appeal_id=e.appeal_id, regime=regime, calendar=calendar, now=now)
         elif isinstance(e, AppealReopened):
             await handlers.reopen(uow, appeal_id=e.appeal_id, reopened_at=e.reopened_at, regime=regime,
                                   calendar=calendar, now=now)

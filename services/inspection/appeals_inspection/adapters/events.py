@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from appeals_contracts.events import AnswerAccepted, AnswerReturned
+from appeals_contracts.events import AnswerAccepted, AnswerReturned, AnswerShared, AppealMerged, AppealUnmerged
 from appeals_inspection.domain.review import Verdict
+from appeals_inspection.handlers import Decider
 
 
 def verdict(answer: dict[str, Any], verdict: Verdict, at: datetime) -> AnswerAccepted | AnswerReturned:
@@ -17,3 +19,21 @@ def verdict(answer: dict[str, Any], verdict: Verdict, at: datetime) -> AnswerAcc
         return AnswerAccepted(**common, answer_text=answer["text"], answer_language=answer["language"],
                               answer_submitted_at=answer["submitted_at"])
     return AnswerReturned(**common, reason_code=verdict.reason_code or "", comment=verdict.comment)
+
+
+def merged(duplicate_id: UUID, into: dict[str, Any], by: Decider, at: datetime) -> AppealMerged:
+    return AppealMerged(appeal_id=duplicate_id, into_appeal_id=into["appeal_id"],
+                        into_registration_number=into["registration_number"], decided_by=by.subject, role=by.role,
+                        merged_at=at)
+
+
+def unmerged(duplicate_id: UUID, from_id: UUID, by: Decider, at: datetime) -> AppealUnmerged:
+    return AppealUnmerged(appeal_id=duplicate_id, from_appeal_id=from_id, decided_by=by.subject, role=by.role,
+                          unmerged_at=at)
+
+
+def shared(duplicate_id: UUID, answer: dict[str, Any], original_number: str, at: datetime) -> AnswerShared:
+    return AnswerShared(appeal_id=duplicate_id, original_appeal_id=answer["appeal_id"],
+                        original_registration_number=original_number, answer_id=answer["answer_id"],
+                        executor_code=answer["executor_code"], answer_text=answer["text"],
+                        answer_language=answer["language"], decided_at=at)

@@ -122,6 +122,32 @@ class PostgresReadModel:
                                            "accepted_answer_id": None, "answered_by": None, "answered_at": None,
                                            "accepted_at": None})
 
+    async def appeals_for_update(self, appeal_ids: Sequence[UUID]) -> dict[UUID, dict[str, Any]]:
+        """Known appeals among ``appeal_ids``, locked in one order (never creates a row)."""
+        rows = await self._conn.fetch(
+            """SELECT * FROM appeals WHERE appeal_id = ANY($1::uuid[]) AND registration_number IS NOT NULL
+               ORDER BY appeal_id FOR UPDATE""", list(appeal_ids))
+        return {r["appeal_id"]: dict(r) for r in rows}
+
+    async def merge(self, duplicate_id: UUID, into_id: UUID, at: datetime) -> None:
+        await self._update(duplicate_id, {"status": "merged", "merged_into": into_id, "merged_at": at})
+        await self._conn.execute("UPDATE answers SET status = 'superseded' WHERE appeal_id = $1 AND status = 'waiting'",
+                                 duplicate_id)
+        await self._conn.execute("UPDATE escalations SET closed_at = $2 WHERE appeal_id = $1 AND closed_at IS NULL",
+                                 duplicate_id, at)
+
+    async def unmerge(self, duplicate_id: UUID) -> None:
+        await self._update(duplicate_id, {"status": "open", "merged_into": None, "merged_at": None})
+
+    async def merged_into(self, original_id: UUID) -> list[UUID]:
+        rows = await self._conn.fetch(
+            "SELECT appeal_id FROM appeals WHERE merged_into = $1 AND status = 'merged' ORDER BY appeal_id", original_id)
+        return [r["appeal_id"] for r in rows]
+
+    async def count_merged(self, start: datetime, end: datetime) -> int:
+        return await self._conn.fetchval(
+            "SELECT count(*) FROM appeals WHERE status = 'merged' AND merged_at >= $1 AND merged_at < $2", start, end)
+
     async def possible_duplicate(self, appeal_id: UUID, original_appeal_id: UUID, matched_by: str,
                                  distance_m: float | None, linked_at: datetime) -> None:
         await self._conn.execute(
@@ -239,7 +265,7 @@ class PostgresReadModel:
                    WHERE status = 'returned' AND decided_at >= $1 AND decided_at < $2 GROUP BY 1),
                overdue AS (
                    SELECT executor_code, count(*) AS n FROM appeals
-                   WHERE due_at < $3 AND status <> 'not_routed' AND registered_at < $3
+                   WHERE due_at < $3 AND status NOT IN ('not_routed', 'merged') AND registered_at < $3
                      AND (accepted_at IS NULL OR accepted_at > $3) GROUP BY 1),
                re_appealed AS (
                    SELECT COALESCE(e.answered_by, e.executor_code) AS executor_code, count(*) AS n
@@ -295,6 +321,6 @@ class PostgresReadModel:
             f"""SELECT a.appeal_id, a.registration_number, a.executor_code, a.category, a.district, a.due_at,
                       {_LAST_EMPLOYEE} AS employee_id, EXTRACT(EPOCH FROM $1 - a.due_at) / 86400 AS days_overdue
                FROM appeals a
-               WHERE a.due_at < $1 AND a.status <> 'not_routed' AND a.registered_at < $1
+               WHERE a.due_at < $1 AND a.status NOT IN ('not_routed', 'merged') AND a.registered_at < $1
                  AND (a.accepted_at IS NULL OR a.accepted_at > $1)
                ORDER BY a.due_at, a.registration_number LIMIT $2""", as_of, limit))

@@ -84,6 +84,41 @@ async def return_answer(answer_id: UUID, inspector: Annotated[Caller, allow("ins
                           Verdict(False, inspector.subject, body.reason_code, body.comment))
 
 
+class MergeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    into: UUID = Field(description="The original: the appeal the duplicate joins")
+
+
+MERGE = {403: refusal("An executor that does not hold both appeals"), 404: refusal("No such appeal"),
+         409: refusal("Not open (or not merged, or the original already answered)"),
+         422: refusal("Into itself, or another category")}
+
+
+async def _merging(action, *args: Any, caller: Caller, uow: PostgresUnitOfWork, runtime: Any) -> dict[str, Any]:
+    by = handlers.Decider(caller.subject, "inspector" if "inspector" in caller.roles else "executor",
+                          caller.executor_code)
+    try:
+        return await action(uow, *args, by=by, now=runtime.clock.now())
+    except handlers.MergeRefused as refused:
+        raise HTTPException(refused.status, refused.reason) from None
+
+
+@router.post("/appeals/{appeal_id}/merge", responses=MERGE)
+async def merge(appeal_id: UUID, body: MergeBody, caller: Annotated[Caller, allow("inspector", "executor")],
+                uow: UnitOfWork, runtime: RuntimeDep) -> dict[str, Any]:
+    """Merge the duplicate ``appeal_id`` into ``into``: it closes as merged (its deadline stops,
+    never counted late) and its citizen is told, and later gets the original's answer."""
+    return await _merging(handlers.merge, appeal_id, body.into, caller=caller, uow=uow, runtime=runtime)
+
+
+@router.post("/appeals/{appeal_id}/unmerge", responses=MERGE)
+async def unmerge(appeal_id: UUID, caller: Annotated[Caller, allow("inspector", "executor")], uow: UnitOfWork,
+                  runtime: RuntimeDep) -> dict[str, Any]:
+    """Undo a merge before the original is answered: open again, its deadline running."""
+    return await _merging(handlers.unmerge, appeal_id, caller=caller, uow=uow, runtime=runtime)
+
+
 STAFF = allow("inspector")
 READERS = allow("inspector", "akim_office")
 

@@ -129,7 +129,7 @@ class PostgresAppealRepository:
         rows = await self._conn.fetch(
             """SELECT a.appeal_id, a.registration_number, a.registered_at, a.category, a.lat, a.long, a.address,
                       NOT EXISTS (SELECT 1 FROM appeal_timeline t WHERE t.appeal_id = a.appeal_id
-                                  AND t.event_type IN ('inspection.answer_accepted', 'deadline.closed',
+                                  AND t.event_type IN ('inspection.answer_accepted', 'deadline.closed', 'inspection.appeal_merged',
                                                        'appeal.not_routed')) AS open
                FROM appeals a WHERE a.category = ANY($1::text[]) AND a.registered_at >= $2""",
             list(categories), since)

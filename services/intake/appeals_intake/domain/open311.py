@@ -41,10 +41,12 @@ _NOTES = {
     "in_rework": {"kk": "Жауап пысықталуда", "ru": "Ответ на доработке", "en": "Answer being reworked"},
     "answered": {"kk": "Жауап берілді", "ru": "Дан ответ", "en": "Answered"},
     "closed": {"kk": "Жабылды", "ru": "Закрыто", "en": "Closed"},
+    "merged": {"kk": "Басқа өтінішпен біріктірілді", "ru": "Объединено с другим обращением",
+               "en": "Merged with another appeal on the same matter"},
     "not_routed": {"kk": "Қаралмайды (анонимді өтініш)", "ru": "Не рассматривается (анонимное обращение)",
                    "en": "Not considered (anonymous appeal)"},
 }
-CLOSED = frozenset({"answered", "closed", "not_routed"})
+CLOSED = frozenset({"answered", "closed", "not_routed", "merged"})
 
 
 class Open311Refused(Exception):

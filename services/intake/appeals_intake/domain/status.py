@@ -22,8 +22,10 @@ STATUS_OF: dict[str, str] = {
     "inspection.answer_accepted": "answered",
     "deadline.closed": "closed",
     "appeal.reopened": "reopened",
+    "inspection.appeal_merged": "merged",
+    "inspection.answer_shared": "answered",
 }
-_RANK_FLOOR = {"answered": 1, "closed": 2}
+_RANK_FLOOR = {"answered": 1, "merged": 1, "closed": 2}
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ def summarize(entries: Sequence[TimelineEntry]) -> AppealStatus:
         target = STATUS_OF.get(e.event_type)
         if e.event_type == "appeal.reopened":  # the citizen said "not resolved": open again
             status, floor, answer, on_time, breached = target, 0, None, None, False
+        elif e.event_type == "inspection.appeal_unmerged":  # the merge undone: open again
+            status, floor = ("assigned" if executor else "registered"), 0
         elif target is not None and _RANK_FLOOR.get(target, 0) >= floor:
             status, floor = target, _RANK_FLOOR.get(target, 0)
         d = e.details
@@ -64,7 +68,7 @@ def summarize(entries: Sequence[TimelineEntry]) -> AppealStatus:
             breached = True
         elif e.event_type in ("appeal.assigned", "appeal.reopened"):
             executor = d.get("executor_code")
-        elif e.event_type == "inspection.answer_accepted":
+        elif e.event_type in ("inspection.answer_accepted", "inspection.answer_shared"):
             answer = d.get("answer")
         elif e.event_type == "deadline.closed":
             on_time = d.get("on_time")

@@ -19,7 +19,7 @@ from appeals_notification.domain.language import choose_language
 
 #: Templates that name the executor: they wait until the executor is known.
 NAMES_EXECUTOR = frozenset({"citizen.assigned", "citizen.answer_accepted", "inspectors.deadline_breached",
-                            "citizen.reopened", "inspectors.appeal_reopened"})
+                            "citizen.reopened", "inspectors.appeal_reopened", "citizen.answer_shared"})
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def context(appeal: AppealFacts, facts: Mapping[str, Any], language: str, names:
         values["executor_name"] = names.name(names.executors, executor, language)
     if "reason_code" in facts:
         values["reason_name"] = names.name(names.return_reasons, facts["reason_code"], language)
-    for key in ("reason", "answer_text", "comment"):
+    for key in ("reason", "answer_text", "comment", "original_registration_number"):
         if key in facts:
             values[key] = facts[key]
     return {k: v for k, v in values.items() if v is not None}

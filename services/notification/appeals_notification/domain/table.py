@@ -25,6 +25,8 @@ TABLE: dict[str, tuple[Notice, ...]] = {
                           Notice("inspectors", "inspectors.deadline_breached", urgent=True)),
     "deadline.approaching": (Notice("executor", "executor.deadline_approaching", urgent=True),),
     "inspection.answer_returned": (Notice("executor", "executor.answer_returned"),),
+    "inspection.appeal_merged": (Notice("citizen", "citizen.merged"),),
+    "inspection.answer_shared": (Notice("citizen", "citizen.answer_shared"),),
     "appeal.reopened": (Notice("citizen", "citizen.reopened"), Notice("executor", "executor.reopened"),
                         Notice("inspectors", "inspectors.appeal_reopened")),
 }

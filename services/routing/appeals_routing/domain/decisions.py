@@ -49,6 +49,8 @@ def _holder_problem(state: AppealState | None, executor: str) -> str | None:
         return "unknown appeal"
     if state.status == "not_routed":
         return "the appeal is not routed to an executor"
+    if state.status == "merged":
+        return "the appeal was merged into another; answer that one"
     if not state.is_open:
         return "the appeal is closed"
     if state.executor != executor:

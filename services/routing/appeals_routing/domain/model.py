@@ -84,7 +84,7 @@ class AppealState:
     registration_number: str
     category: str
     district: str | None
-    status: str  # assigned, answered (waiting for review), closed, not_routed
+    status: str  # assigned, answered (waiting for review), closed, not_routed, merged (into another appeal)
     executor: str | None
     history: tuple[Assignment, ...] = field(default_factory=tuple)
     case: Mapping[str, Any] | None = field(default=None, repr=False)  # see RegisteredAppeal.case

@@ -9,7 +9,9 @@ from aiokafka import ConsumerRecord
 from appeals_contracts.events import (
     AnswerAccepted,
     AnswerReturned,
+    AppealMerged,
     AppealRegistered,
+    AppealUnmerged,
     CitizenVerdict,
     DeadlineExtended,
     DeadlineScheduled,
@@ -54,6 +56,8 @@ def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str], keys
     async def on_inspections(uow: PostgresUnitOfWork, delivery: Delivery) -> None:
         if isinstance(delivery.event, (AnswerAccepted, AnswerReturned)):
             await handlers.apply_verdict(uow, delivery.event)
+        elif isinstance(delivery.event, (AppealMerged, AppealUnmerged)):
+            await handlers.apply_merge(uow, delivery.event)
 
     async def on_deadlines(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
         due = {}
