@@ -307,6 +307,17 @@ async def test_two_duplicates_merged_into_the_first_get_its_answer_and_are_never
         found = r.json().get("possible_duplicates") if r.status_code == 200 else None
         return found if found and len(found) == 2 and r.json()["appeal"]["executor_code"] else None
     await eventually(linked, "the two later reports linked to the first")
+    executor = (await inspection.get(f"/v1/appeals/{original['appeal_id']}")).json()["appeal"]["executor_code"]
+    routing = httpx.AsyncClient(base_url=processes["routing"].base_url,
+                                headers=stack.bearer("emp-9", "executor", executor_code=executor))
+
+    async def shown_to_the_executor():
+        r = await routing.get(f"/v1/executors/{executor}/appeals/{original['appeal_id']}")
+        found = r.json().get("possible_duplicates") if r.status_code == 200 else None
+        return found if found and len(found) == 2 else None
+    seen = await eventually(shown_to_the_executor, "the possible duplicates in the executor's case")
+    assert {d["registration_number"] for d in seen} == {d["registration_number"] for d in duplicates}
+    await routing.aclose()
     for d in duplicates:
         merged = await inspection.post(f"/v1/appeals/{d['appeal_id']}/merge", json={"into": original["appeal_id"]})
         assert merged.status_code == 200, merged.text
@@ -324,7 +335,6 @@ async def test_two_duplicates_merged_into_the_first_get_its_answer_and_are_never
         return True
     await eventually(stopped, "both duplicates merged, their clocks stopped")
 
-    executor = (await inspection.get(f"/v1/appeals/{original['appeal_id']}")).json()["appeal"]["executor_code"]
     action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(original["appeal_id"]),
                                      executor_code=executor, employee_id="emp-9", language="en",
                                      text="The tree was removed on 26 November.", submitted_at=datetime.now(UTC))

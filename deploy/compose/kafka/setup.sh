@@ -25,6 +25,7 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Read --operation Describe --topic appeals.deadlines.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Read --operation Describe --topic appeals.executor-actions.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Read --operation Describe --topic appeals.inspections.v1 --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Read --operation Describe --topic appeals.links.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Read --operation Describe --topic appeals.registered.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Read --operation Describe --topic appeals.verdicts.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Describe --topic appeals.answered.v1 --resource-pattern-type literal
@@ -34,6 +35,7 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Create --operation Describe --topic appeals.deadlines.v1.dlq.routing --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Create --operation Describe --topic appeals.executor-actions.v1.dlq.routing --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Create --operation Describe --topic appeals.inspections.v1.dlq.routing --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Create --operation Describe --topic appeals.links.v1.dlq.routing --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Create --operation Describe --topic appeals.registered.v1.dlq.routing --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Write --operation Create --operation Describe --topic appeals.verdicts.v1.dlq.routing --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-routing --operation Read --group routing. --resource-pattern-type prefixed

@@ -61,12 +61,12 @@ class UnitOfWork(Protocol):
         """Count a refused submission and, with ``announce``, announce it (through the outbox)."""
         ...
 
-    def duplicate(self, appeal: Appeal, link: DuplicateLink, at: datetime) -> None:
-        """Announce that ``appeal`` may duplicate an open one."""
+    def duplicate(self, appeal: Appeal, link: DuplicateLink, at: datetime) -> UUID:
+        """Announce that ``appeal`` may duplicate an open one; returns the event id."""
         ...
 
-    def re_appeal(self, appeal: Appeal, link: ReAppeal, at: datetime) -> None:
-        """Announce that ``appeal`` is a re-appeal of an earlier one (no personal data)."""
+    def re_appeal(self, appeal: Appeal, link: ReAppeal, at: datetime) -> UUID:
+        """Announce that ``appeal`` is a re-appeal of an earlier one (no personal data); returns the event id."""
         ...
 
     def verdict(self, appeal: Appeal, judged: Judged, resolved: bool, rating: int | None, at: datetime) -> UUID:
@@ -155,8 +155,10 @@ async def _link_duplicates(uow: UnitOfWork, appeals: Sequence[Appeal], *, radius
     if links:
         await uow.appeals.add_duplicate_links(links, now)
         by_id = {a.appeal_id: a for a in appeals}
-        for link in links:
-            uow.duplicate(by_id[link.appeal_id], link, now)
+        await uow.appeals.add_timeline([(link.appeal_id, TimelineEntry(
+            str(uow.duplicate(by_id[link.appeal_id], link, now)), "appeal.duplicate_linked", now,
+            {"original_registration_number": link.original.registration_number, "matched_by": link.matched_by}))
+            for link in links])
 
 
 async def _link_re_appeals(uow: UnitOfWork, appeals: Sequence[Appeal], *, key: bytes, period: timedelta,
@@ -175,8 +177,10 @@ async def _link_re_appeals(uow: UnitOfWork, appeals: Sequence[Appeal], *, key: b
     if links:
         await uow.appeals.add_re_appeals(links, now)
         by_id = {a.appeal_id: a for a in appeals}
-        for link in links:
-            uow.re_appeal(by_id[link.appeal_id], link, now)
+        await uow.appeals.add_timeline([(link.appeal_id, TimelineEntry(
+            str(uow.re_appeal(by_id[link.appeal_id], link, now)), "appeal.re_appeal_linked", now,
+            {"earlier_registration_number": link.earlier.registration_number, "matched_by": link.matched_by}))
+            for link in links])
 
 
 @dataclass(frozen=True)

@@ -97,10 +97,12 @@ class FakeUnitOfWork:
     def duplicate(self, appeal, link, at):
         self.announced.append(("duplicate", appeal.registration_number, link.original.registration_number,
                                link.matched_by))
+        return uuid.uuid4()
 
     def re_appeal(self, appeal, link, at):
         self.announced.append(("re_appeal", appeal.registration_number, link.earlier.registration_number,
                                link.matched_by))
+        return uuid.uuid4()
 
     def rejected(self, cmd, reasons, at, *, announce=True):
         if announce:

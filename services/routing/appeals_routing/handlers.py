@@ -10,10 +10,11 @@ from uuid import UUID
 
 from appeals_contracts.events import (
     AnswerAccepted,
+    AnswerReturned,
     AppealMerged,
     AppealUnmerged,
     CitizenVerdict,
-    AnswerReturned,
+    DuplicateLinked,
     ExecutorAnswerSubmitted,
     ExecutorExtensionRequested,
     ExecutorReassignmentRequested,
@@ -42,6 +43,7 @@ class RoutingRepository(Protocol):
     async def add_assignments(self, rows: Sequence[tuple[UUID, Assignment]]) -> None: ...
     async def set_status(self, appeal_id: UUID, status: str, executor: str | None) -> None: ...
     async def set_due_times(self, due: dict[UUID, datetime]) -> None: ...
+    async def add_possible_duplicates(self, links: Sequence[tuple[UUID, UUID, str, float | None]]) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -236,6 +238,13 @@ async def apply_merge(uow: UnitOfWork, event: AppealMerged | AppealUnmerged) -> 
         await uow.routing.set_status(state.appeal_id, "merged", state.executor)
     elif isinstance(event, AppealUnmerged) and state.status == "merged":
         await uow.routing.set_status(state.appeal_id, "assigned", state.executor)
+
+
+async def record_possible_duplicates(uow: UnitOfWork, links: Sequence[DuplicateLinked]) -> None:
+    """Keep intake's possible-duplicate links, shown to the executor with the case."""
+    if links:
+        await uow.routing.add_possible_duplicates(
+            [(e.appeal_id, e.original_appeal_id, e.matched_by, e.distance_m) for e in links])
 
 
 async def record_due_times(uow: UnitOfWork, due: dict[UUID, datetime]) -> None:

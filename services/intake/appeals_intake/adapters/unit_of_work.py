@@ -30,11 +30,11 @@ class PostgresUnitOfWork(UnitOfWork):
                              correlation_id=s.correlation_id or str(appeal.appeal_id), time=appeal.registered_at,
                              trace_context=s.context).id  # type: ignore[arg-type]
 
-    def duplicate(self, appeal: Appeal, link: DuplicateLink, at: datetime) -> None:
-        self.announce(events.duplicate(appeal, link, at), subject=appeal.appeal_id, time=at)
+    def duplicate(self, appeal: Appeal, link: DuplicateLink, at: datetime) -> UUID:
+        return self.announce(events.duplicate(appeal, link, at), subject=appeal.appeal_id, time=at).id  # type: ignore[arg-type]
 
-    def re_appeal(self, appeal: Appeal, link: ReAppeal, at: datetime) -> None:
-        self.announce(events.re_appeal(appeal, link, at), subject=appeal.appeal_id, time=at)
+    def re_appeal(self, appeal: Appeal, link: ReAppeal, at: datetime) -> UUID:
+        return self.announce(events.re_appeal(appeal, link, at), subject=appeal.appeal_id, time=at).id  # type: ignore[arg-type]
 
     def verdict(self, appeal: Appeal, judged: Judged, resolved: bool, rating: int | None, at: datetime) -> UUID:
         return self.announce(events.verdict(appeal, judged, resolved, rating, at), subject=appeal.appeal_id,

@@ -80,6 +80,24 @@ class PostgresRoutingRepository:
                WHERE a.appeal_id = $1""", appeal_id)
         return _state(row, ()) if row else None
 
+    async def add_possible_duplicates(self, links: Sequence[tuple[UUID, UUID, str, float | None]]) -> None:
+        await self._conn.executemany(
+            """INSERT INTO possible_duplicates (appeal_id, original_appeal_id, matched_by, distance_m)
+               VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""", list(links))
+
+    async def possible_duplicates(self, appeal_id: UUID) -> list[dict[str, object]]:
+        """The appeals linked with ``appeal_id`` as possible duplicates, either way."""
+        rows = await self._conn.fetch(
+            """SELECT CASE WHEN d.appeal_id = $1 THEN d.original_appeal_id ELSE d.appeal_id END AS appeal_id,
+                      d.appeal_id = $1 AS is_duplicate, d.matched_by, d.distance_m
+               FROM possible_duplicates d WHERE d.appeal_id = $1 OR d.original_appeal_id = $1""", appeal_id)
+        numbers = {r["appeal_id"]: r["registration_number"] for r in await self._conn.fetch(
+            "SELECT appeal_id, registration_number FROM appeals WHERE appeal_id = ANY($1::uuid[])",
+            [r["appeal_id"] for r in rows])}
+        return [{"appeal_id": str(r["appeal_id"]), "registration_number": numbers.get(r["appeal_id"]),
+                 "relation": "original" if r["is_duplicate"] else "possible duplicate",
+                 "matched_by": r["matched_by"], "distance_m": r["distance_m"]} for r in rows]
+
     async def set_due_times(self, due: dict[UUID, datetime]) -> None:
         """The latest announced due time of each appeal (the deadlines topic is ordered per appeal)."""
         await self._conn.execute(

@@ -15,6 +15,7 @@ from appeals_contracts.events import (
     CitizenVerdict,
     DeadlineExtended,
     DeadlineScheduled,
+    DuplicateLinked,
 )
 from appeals_routing import handlers
 from appeals_routing.adapters.events import case_of
@@ -75,6 +76,12 @@ def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str], keys
                                   now=runtime.clock.now())
 
     runtime.consumer.subscribe(runtime.broker, "appeals.verdicts.v1", on_verdicts)
+
+    async def on_links(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
+        await handlers.record_possible_duplicates(
+            uow, [d.event for d in deliveries if isinstance(d.event, DuplicateLinked)])
+
+    runtime.consumer.subscribe_batch(runtime.broker, "appeals.links.v1", on_links)
     runtime.consumer.subscribe(runtime.broker, "appeals.executor-actions.v1", on_executor_actions,
                                on_invalid=on_malformed_action)
     runtime.consumer.subscribe(runtime.broker, "appeals.inspections.v1", on_inspections)

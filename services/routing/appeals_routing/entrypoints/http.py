@@ -73,6 +73,7 @@ def router() -> APIRouter:
         assert full is not None
         return {"appeal_id": str(state.appeal_id), "registration_number": state.registration_number,
                 "executor_code": state.executor, "status": state.status, "category": state.category,
-                "district": state.district, "case": full.model_dump(mode="json")}
+                "district": state.district, "case": full.model_dump(mode="json"),
+                "possible_duplicates": await uow.routing.possible_duplicates(appeal_id)}
 
     return api
