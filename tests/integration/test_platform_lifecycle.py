@@ -92,16 +92,7 @@ async def test_one_appeal_through_all_five_services(platform_stack: StackInfo, p
     executor = assigned["executor_code"]
 
     async def answer(text: str) -> uuid.UUID:
-        action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(appeal_id),
-                                         executor_code=executor, employee_id="emp-42", text=text, language="ru",
-                                         submitted_at=datetime.now(UTC))
-        envelope = Envelope.wrap(action, source=f"/portals/{executor}", subject=appeal_id)
-        await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [stack.signed_action(executor, envelope)])
-
-        async def queued():
-            rows = (await inspection.get("/v1/queue", params={"executor": executor})).json()
-            return next((r for r in rows if r["appeal_id"] == appeal_id), None)
-        return uuid.UUID((await eventually(queued, "the answer in the review queue"))["answer_id"])
+        return await _answer_in_queue(stack, inspection, executor, appeal_id, text)
 
     first = await answer("Мы посмотрим.")
     returned = await inspection.post(f"/v1/answers/{first}/return", json={
@@ -159,6 +150,20 @@ async def test_one_appeal_through_all_five_services(platform_stack: StackInfo, p
     assert all(name in printed for name in five) and "POST /v1/appeals" in printed
 
 
+async def _answer_in_queue(stack: StackInfo, inspection: httpx.AsyncClient, executor: str, appeal_id: str,
+                           text: str, language: str = "ru") -> uuid.UUID:
+    """The executor's portal answers (a signed action); the answer's id once it waits for review."""
+    action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(appeal_id), executor_code=executor,
+                                     employee_id="emp-42", text=text, language=language, submitted_at=datetime.now(UTC))
+    envelope = Envelope.wrap(action, source=f"/portals/{executor}", subject=appeal_id)
+    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [stack.signed_action(executor, envelope)])
+
+    async def queued():
+        rows = (await inspection.get("/v1/queue", params={"executor": executor})).json()
+        return next((r for r in rows if r["appeal_id"] == appeal_id), None)
+    return uuid.UUID((await eventually(queued, "the answer in the review queue"))["answer_id"])
+
+
 async def _when(pending, condition):
     value = await pending
     return value if condition(value) else None
@@ -210,17 +215,8 @@ async def test_the_citizen_reopens_then_rates_and_the_reports_count_it(platform_
     executor = (await status())["executor_code"]
 
     async def answer_and_accept(text: str) -> None:
-        action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(appeal_id),
-                                         executor_code=executor, employee_id="emp-7", text=text, language="en",
-                                         submitted_at=datetime.now(UTC))
-        envelope = Envelope.wrap(action, source=f"/portals/{executor}", subject=appeal_id)
-        await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [stack.signed_action(executor, envelope)])
-
-        async def queued():
-            rows = (await inspection.get("/v1/queue", params={"executor": executor})).json()
-            return next((r for r in rows if r["appeal_id"] == appeal_id), None)
-        waiting = await eventually(queued, "the answer in the review queue")
-        assert (await inspection.post(f"/v1/answers/{waiting['answer_id']}/accept")).status_code == 200
+        waiting = await _answer_in_queue(stack, inspection, executor, appeal_id, text, "en")
+        assert (await inspection.post(f"/v1/answers/{waiting}/accept")).status_code == 200
         await eventually(lambda: _when(status(), lambda s: s["status"] == "closed"), "closed")
 
     await answer_and_accept("We will empty them next week.")
@@ -335,17 +331,9 @@ async def test_two_duplicates_merged_into_the_first_get_its_answer_and_are_never
         return True
     await eventually(stopped, "both duplicates merged, their clocks stopped")
 
-    action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(original["appeal_id"]),
-                                     executor_code=executor, employee_id="emp-9", language="en",
-                                     text="The tree was removed on 26 November.", submitted_at=datetime.now(UTC))
-    envelope = Envelope.wrap(action, source=f"/portals/{executor}", subject=original["appeal_id"])
-    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [stack.signed_action(executor, envelope)])
-
-    async def queued():
-        rows = (await inspection.get("/v1/queue", params={"executor": executor})).json()
-        return next((r for r in rows if r["appeal_id"] == original["appeal_id"]), None)
-    waiting = await eventually(queued, "the original's answer in the review queue")
-    assert (await inspection.post(f"/v1/answers/{waiting['answer_id']}/accept")).status_code == 200
+    waiting = await _answer_in_queue(stack, inspection, executor, original["appeal_id"],
+                                     "The tree was removed on 26 November.", "en")
+    assert (await inspection.post(f"/v1/answers/{waiting}/accept")).status_code == 200
 
     async def answered_all():
         messages = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)

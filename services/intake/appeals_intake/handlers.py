@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from appeals_intake.domain import attachments, duplicates, reappeals, registration, verdict
-from appeals_intake.domain.duplicates import Candidate, DuplicateLink
+from appeals_intake.domain.duplicates import Candidate, DuplicateLink, DuplicateProbe
 from appeals_intake.domain.reappeals import Earlier, Marks, ReAppeal
 from appeals_intake.domain.verdict import Judged, VerdictGiven
 from appeals_intake.domain.attachments import AttachmentRef, Stored
@@ -33,10 +33,10 @@ class AppealRepository(Protocol):
     async def by_author(self, subject: str, limit: int) -> list[Appeal]: ...
     async def add_timeline(self, rows: Sequence[tuple[UUID, TimelineEntry]]) -> None: ...
     async def add_attachment(self, stored: Stored, storage_key: str, at: datetime) -> None: ...
-    async def earlier_marks(self, keys: Sequence[tuple[str, str]], since: datetime) -> list[Earlier]: ...
+    async def earlier_marks(self, wanted: Sequence[Marks], since: datetime) -> list[Earlier]: ...
     async def add_marks(self, rows: Sequence[tuple[UUID, Marks, datetime]]) -> None: ...
     async def add_re_appeals(self, links: Sequence[ReAppeal], at: datetime) -> None: ...
-    async def duplicate_candidates(self, categories: Sequence[str], since: datetime) -> list[Candidate]: ...
+    async def duplicate_candidates(self, probes: Sequence[DuplicateProbe], since: datetime) -> list[Candidate]: ...
     async def add_duplicate_links(self, links: Sequence[DuplicateLink], at: datetime) -> None: ...
     async def add_verdict(self, appeal_id: UUID, answer_id: UUID, resolved: bool, rating: int | None, via: str,
                           at: datetime) -> str | None: ...
@@ -144,14 +144,13 @@ async def _link_duplicates(uow: UnitOfWork, appeals: Sequence[Appeal], *, radius
     mine = [a for a in appeals if a.submission.category in radius]
     if not mine:
         return
-    candidates = await uow.appeals.duplicate_candidates(sorted({a.submission.category for a in mine}), now - window)
-    links = []
-    for a in mine:
-        s = a.submission
-        new = duplicates.Candidate(a.appeal_id, a.registration_number, a.registered_at, s.category, s.location,
-                                   s.address, True)
-        if (link := duplicates.original_of(new, candidates, radius_m=radius[s.category], window=window)) is not None:
-            links.append(link)
+    news = [duplicates.Candidate(a.appeal_id, a.registration_number, a.registered_at, a.submission.category,
+                                 a.submission.location, a.submission.address, True) for a in mine]
+    candidates = await uow.appeals.duplicate_candidates(
+        [duplicates.probe(n, radius[n.category]) for n in news], now - window)
+    candidates += news  # the batch's own earlier ones
+    links = [link for n in news
+             if (link := duplicates.original_of(n, candidates, radius_m=radius[n.category], window=window))]
     if links:
         await uow.appeals.add_duplicate_links(links, now)
         by_id = {a.appeal_id: a for a in appeals}
@@ -168,8 +167,7 @@ async def _link_re_appeals(uow: UnitOfWork, appeals: Sequence[Appeal], *, key: b
     marked = [(a, m) for a in appeals if (m := reappeals.marks(a, key)) is not None]
     if not marked:
         return
-    keys = sorted({k for _, m in marked for k in m.keys})
-    earlier = await uow.appeals.earlier_marks(keys, now - period)
+    earlier = await uow.appeals.earlier_marks([m for _, m in marked], now - period)
     earlier += [reappeals.Earlier(a.appeal_id, a.registration_number, a.registered_at, frozenset(m.keys),
                                   m.category, m.place) for a, m in marked]
     links = [link for a, m in marked if (link := reappeals.re_appeal_of(a, m, earlier, period)) is not None]

@@ -47,12 +47,12 @@ class FakeAppeals:
     async def timeline(self, appeal_id):
         return [e for a, e in self.timeline_rows if a == appeal_id]
 
-    async def earlier_marks(self, keys, since):
+    async def earlier_marks(self, wanted, since):
         from appeals_intake.domain.reappeals import Earlier
-        wanted = set(keys)
+        keys = {k for m in wanted for k in m.keys}
         return [Earlier(a, next(x.registration_number for x in self.by_key.values() if x.appeal_id == a), at,
                         frozenset(m.keys), m.category, m.place)
-                for a, m, at in self.marks if at >= since and wanted & set(m.keys)]
+                for a, m, at in self.marks if at >= since and keys & set(m.keys)]
 
     async def add_marks(self, rows):
         self.marks += rows
@@ -60,8 +60,9 @@ class FakeAppeals:
     async def add_re_appeals(self, links, at):
         self.links += links
 
-    async def duplicate_candidates(self, categories, since):
+    async def duplicate_candidates(self, probes, since):
         from appeals_intake.domain.duplicates import Candidate
+        categories = {p.category for p in probes}
         return [Candidate(a.appeal_id, a.registration_number, a.registered_at, a.submission.category,
                           a.submission.location, a.submission.address, True)
                 for a in self.by_key.values() if a.submission.category in categories and a.registered_at >= since]

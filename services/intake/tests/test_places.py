@@ -106,3 +106,23 @@ def test_the_distance_is_symmetric_zero_to_itself_and_about_111_km_per_degree(la
     assert distance_m(a, a) == 0
     assert abs(distance_m(a, b) - distance_m(b, a)) < 1e-6
     assert abs(distance_m(a, Location(lat + d_lat, long)) - abs(d_lat) * 111_195) < 1 + abs(d_lat) * 500
+
+
+@given(lat=st.floats(43.0, 43.5), long=st.floats(76.6, 77.2), radius=st.floats(5, 500),
+       bearing=st.floats(0, 6.283), fraction=st.floats(0, 1))
+def test_the_search_box_holds_every_point_within_the_radius(lat, long, radius, bearing, fraction):
+    import math
+
+    from appeals_intake.domain.duplicates import EARTH_RADIUS_M, Candidate, distance_m, probe
+    from datetime import UTC, datetime
+    from uuid import uuid4
+    centre = Location(lat, long)
+    d = radius * fraction / EARTH_RADIUS_M  # a point at that distance and bearing
+    p_lat = math.asin(math.sin(math.radians(lat)) * math.cos(d)
+                      + math.cos(math.radians(lat)) * math.sin(d) * math.cos(bearing))
+    p_long = math.radians(long) + math.atan2(math.sin(bearing) * math.sin(d) * math.cos(math.radians(lat)),
+                                             math.cos(d) - math.sin(math.radians(lat)) * math.sin(p_lat))
+    point = Location(math.degrees(p_lat), math.degrees(p_long))
+    assert distance_m(centre, point) <= radius + 1e-6
+    box = probe(Candidate(uuid4(), "OA", datetime.now(UTC), "road_repair", centre, None, True), radius)
+    assert box.south <= point.lat <= box.north and box.west <= point.long <= box.east

@@ -12,7 +12,7 @@ import asyncpg
 
 from appeals_intake.domain.attachments import AttachmentRef, Stored
 from appeals_intake.domain.model import Appeal, Contact, SubmitAppeal
-from appeals_intake.domain.duplicates import Candidate, DuplicateLink
+from appeals_intake.domain.duplicates import Candidate, DuplicateLink, DuplicateProbe
 from appeals_intake.domain.places import Location
 from appeals_intake.domain.reappeals import Earlier, Marks, ReAppeal
 from appeals_intake.domain.status import TimelineEntry
@@ -98,19 +98,28 @@ class PostgresAppealRepository:
                 TimelineEntry(str(r["event_id"]), r["event_type"], r["occurred_at"], json.loads(r["details"])))
         return out
 
-    async def earlier_marks(self, keys: Sequence[tuple[str, str]], since: datetime) -> list[Earlier]:
-        """Appeals registered since ``since`` that share any of ``keys``, with all their marks."""
+    async def earlier_marks(self, wanted: Sequence[Marks], since: datetime) -> list[Earlier]:
+        """For each key of each of ``wanted``, the most recent appeal since ``since`` with that
+        key, category and place: a bounded read however many appeals one citizen wrote."""
+        probes = [(kind, key, m.category, m.place) for m in wanted if m.place is not None for kind, key in m.keys]
+        if not probes:
+            return []
         rows = await self._conn.fetch(
-            """SELECT m.appeal_id, a.registration_number, m.registered_at, m.category, m.place,
-                      array_agg(m.kind) AS kinds, array_agg(m.key_hash) AS hashes
-               FROM citizen_marks m JOIN appeals a USING (appeal_id)
-               WHERE m.appeal_id IN (SELECT appeal_id FROM citizen_marks
-                                     WHERE (kind, key_hash) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-                                       AND registered_at >= $3)
-               GROUP BY 1, 2, 3, 4, 5""",
-            [k for k, _ in keys], [h for _, h in keys], since)
-        return [Earlier(r["appeal_id"], r["registration_number"], r["registered_at"],
-                        frozenset(zip(r["kinds"], r["hashes"], strict=True)), r["category"], r["place"]) for r in rows]
+            """SELECT DISTINCT e.appeal_id, a.registration_number, e.registered_at, p.category, p.place, p.kind, p.key
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS p(kind, key, category, place)
+               CROSS JOIN LATERAL (
+                   SELECT c.appeal_id, c.registered_at FROM citizen_marks c
+                   WHERE c.kind = p.kind AND c.key_hash = p.key AND c.category = p.category AND c.place = p.place
+                     AND c.registered_at >= $5
+                   ORDER BY c.registered_at DESC LIMIT 1) e
+               JOIN appeals a ON a.appeal_id = e.appeal_id""",
+            [p[0] for p in probes], [p[1] for p in probes], [p[2] for p in probes], [p[3] for p in probes], since)
+        found: dict[UUID, Earlier] = {}
+        for r in rows:
+            keys = {(r["kind"], r["key"])} | (set(found[r["appeal_id"]].keys) if r["appeal_id"] in found else set())
+            found[r["appeal_id"]] = Earlier(r["appeal_id"], r["registration_number"], r["registered_at"],
+                                            frozenset(keys), r["category"], r["place"])
+        return list(found.values())
 
     async def add_marks(self, rows: Sequence[tuple[UUID, Marks, datetime]]) -> None:
         await self._conn.executemany(
@@ -124,17 +133,31 @@ class PostgresAppealRepository:
                VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
             [(r.appeal_id, r.earlier.appeal_id, r.matched_by, at) for r in links])
 
-    async def duplicate_candidates(self, categories: Sequence[str], since: datetime) -> list[Candidate]:
-        """Appeals of ``categories`` registered since ``since``, open or not (status from the timeline)."""
+    async def duplicate_candidates(self, probes: Sequence[DuplicateProbe], since: datetime) -> list[Candidate]:
+        """For each probe, the earliest open appeals of its category since ``since`` inside its
+        box (or, without a point, at its address): a bounded read, as the surge of one
+        address must not make every registration read all the others."""
+        if not probes:
+            return []
         rows = await self._conn.fetch(
-            """SELECT a.appeal_id, a.registration_number, a.registered_at, a.category, a.lat, a.long, a.address,
-                      NOT EXISTS (SELECT 1 FROM appeal_timeline t WHERE t.appeal_id = a.appeal_id
-                                  AND t.event_type IN ('inspection.answer_accepted', 'deadline.closed', 'inspection.appeal_merged',
-                                                       'appeal.not_routed')) AS open
-               FROM appeals a WHERE a.category = ANY($1::text[]) AND a.registered_at >= $2""",
-            list(categories), since)
+            """SELECT DISTINCT c.* FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[],
+                                               $6::text[]) AS p(category, south, north, west, east, address)
+               CROSS JOIN LATERAL (
+                   SELECT a.appeal_id, a.registration_number, a.registered_at, a.category, a.lat, a.long, a.address
+                   FROM appeals a
+                   WHERE a.category = p.category AND a.registered_at >= $7
+                     AND CASE WHEN p.south IS NOT NULL AND a.lat IS NOT NULL
+                              THEN a.lat BETWEEN p.south AND p.north AND a.long BETWEEN p.west AND p.east
+                              ELSE p.address IS NOT NULL
+                                   AND lower(regexp_replace(a.address, '\s+', ' ', 'g')) = p.address END
+                     AND NOT EXISTS (SELECT 1 FROM appeal_timeline t WHERE t.appeal_id = a.appeal_id
+                                     AND t.event_type IN ('inspection.answer_accepted', 'deadline.closed',
+                                                          'inspection.appeal_merged', 'appeal.not_routed'))
+                   ORDER BY a.registered_at, a.registration_number LIMIT 5) c""",
+            [p.category for p in probes], [p.south for p in probes], [p.north for p in probes],
+            [p.west for p in probes], [p.east for p in probes], [p.address for p in probes], since)
         return [Candidate(r["appeal_id"], r["registration_number"], r["registered_at"], r["category"],
-                          Location(r["lat"], r["long"]) if r["lat"] is not None else None, r["address"], r["open"])
+                          Location(r["lat"], r["long"]) if r["lat"] is not None else None, r["address"], True)
                 for r in rows]
 
     async def add_duplicate_links(self, links: Sequence[DuplicateLink], at: datetime) -> None:

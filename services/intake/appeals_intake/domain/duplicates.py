@@ -35,6 +35,32 @@ class DuplicateLink:
     distance_m: float | None
 
 
+@dataclass(frozen=True)
+class DuplicateProbe:
+    """Where to look for a new appeal's possible originals: its category and a box around its
+    point (a little larger than the radius), or its normalised address."""
+
+    category: str
+    south: float | None
+    north: float | None
+    west: float | None
+    east: float | None
+    address: str | None
+
+
+def normalised_address(address: str | None) -> str | None:
+    return " ".join(address.lower().split()) or None if address else None
+
+
+def probe(new: Candidate, radius_m: float) -> DuplicateProbe:
+    if new.location is None:
+        return DuplicateProbe(new.category, None, None, None, None, normalised_address(new.address))
+    d_lat = math.degrees(radius_m * 1.1 / EARTH_RADIUS_M)
+    d_long = d_lat / max(math.cos(math.radians(new.location.lat)), 0.01)
+    return DuplicateProbe(new.category, new.location.lat - d_lat, new.location.lat + d_lat,
+                          new.location.long - d_long, new.location.long + d_long, normalised_address(new.address))
+
+
 def distance_m(a: Location, b: Location) -> float:
     """Great-circle distance in metres (haversine on the mean Earth radius)."""
     p1, p2 = math.radians(a.lat), math.radians(b.lat)
@@ -44,7 +70,7 @@ def distance_m(a: Location, b: Location) -> float:
 
 
 def _same_address(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and " ".join(a.lower().split()) == " ".join(b.lower().split())  # type: ignore[union-attr]
+    return normalised_address(a) is not None and normalised_address(a) == normalised_address(b)
 
 
 def original_of(new: Candidate, others: Sequence[Candidate], *, radius_m: float,
