@@ -148,9 +148,11 @@ async def _link_duplicates(uow: UnitOfWork, appeals: Sequence[Appeal], *, radius
                                  a.submission.location, a.submission.address, True) for a in mine]
     candidates = await uow.appeals.duplicate_candidates(
         [duplicates.probe(n, radius[n.category]) for n in news], now - window)
-    candidates += news  # the batch's own earlier ones
-    links = [link for n in news
-             if (link := duplicates.original_of(n, candidates, radius_m=radius[n.category], window=window))]
+    by_category: dict[str, list[duplicates.Candidate]] = {}
+    for c in [*candidates, *news]:  # the batch's own earlier ones too
+        by_category.setdefault(c.category, []).append(c)
+    links = [link for n in news if (link := duplicates.original_of(n, by_category[n.category],
+                                                                     radius_m=radius[n.category], window=window))]
     if links:
         await uow.appeals.add_duplicate_links(links, now)
         by_id = {a.appeal_id: a for a in appeals}
@@ -170,7 +172,12 @@ async def _link_re_appeals(uow: UnitOfWork, appeals: Sequence[Appeal], *, key: b
     earlier = await uow.appeals.earlier_marks([m for _, m in marked], now - period)
     earlier += [reappeals.Earlier(a.appeal_id, a.registration_number, a.registered_at, frozenset(m.keys),
                                   m.category, m.place) for a, m in marked]
-    links = [link for a, m in marked if (link := reappeals.re_appeal_of(a, m, earlier, period)) is not None]
+    by_key: dict[tuple[str, str], list[reappeals.Earlier]] = {}
+    for e in earlier:  # each appeal is compared only with those sharing one of its keys
+        for k in e.keys:
+            by_key.setdefault(k, []).append(e)
+    links = [link for a, m in marked
+             if (link := reappeals.re_appeal_of(a, m, [e for k in m.keys for e in by_key.get(k, [])], period))]
     await uow.appeals.add_marks([(a.appeal_id, m, a.registered_at) for a, m in marked])
     if links:
         await uow.appeals.add_re_appeals(links, now)

@@ -22,6 +22,13 @@ _COLUMNS = ("appeal_id", "registration_number", "channel", "social_network", "ch
             "citizen", "submitted_at", "registered_at", "correlation_id", "author_subject", "lat", "long", "attributes")
 
 
+#: A possible original's columns, and the test that it is still open (its status from the timeline).
+_CANDIDATE = "a.appeal_id, a.registration_number, a.registered_at, a.category, a.lat, a.long, a.address"
+_OPEN = """NOT EXISTS (SELECT 1 FROM appeal_timeline t WHERE t.appeal_id = a.appeal_id
+            AND t.event_type IN ('inspection.answer_accepted', 'deadline.closed', 'inspection.appeal_merged',
+                                 'appeal.not_routed'))"""
+
+
 class PostgresAppealRepository:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
@@ -122,10 +129,11 @@ class PostgresAppealRepository:
         return list(found.values())
 
     async def add_marks(self, rows: Sequence[tuple[UUID, Marks, datetime]]) -> None:
-        await self._conn.executemany(
+        flat = [(appeal_id, kind, key, m.category, m.place, at) for appeal_id, m, at in rows for kind, key in m.keys]
+        await self._conn.execute(  # one statement for the batch
             """INSERT INTO citizen_marks (appeal_id, kind, key_hash, category, place, registered_at)
-               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
-            [(appeal_id, kind, key, m.category, m.place, at) for appeal_id, m, at in rows for kind, key in m.keys])
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+               ON CONFLICT DO NOTHING""", *(list(column) for column in zip(*flat, strict=True)))
 
     async def add_re_appeals(self, links: Sequence[ReAppeal], at: datetime) -> None:
         await self._conn.executemany(
@@ -139,23 +147,28 @@ class PostgresAppealRepository:
         address must not make every registration read all the others."""
         if not probes:
             return []
+        near = [p for p in probes if p.south is not None]
         rows = await self._conn.fetch(
-            """SELECT DISTINCT c.* FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[],
-                                               $6::text[]) AS p(category, south, north, west, east, address)
+            f"""SELECT DISTINCT c.* FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[])
+                   AS p(category, south, north, west, east)
                CROSS JOIN LATERAL (
-                   SELECT a.appeal_id, a.registration_number, a.registered_at, a.category, a.lat, a.long, a.address
-                   FROM appeals a
-                   WHERE a.category = p.category AND a.registered_at >= $7
-                     AND CASE WHEN p.south IS NOT NULL AND a.lat IS NOT NULL
-                              THEN a.lat BETWEEN p.south AND p.north AND a.long BETWEEN p.west AND p.east
-                              ELSE p.address IS NOT NULL
-                                   AND lower(regexp_replace(a.address, '\s+', ' ', 'g')) = p.address END
-                     AND NOT EXISTS (SELECT 1 FROM appeal_timeline t WHERE t.appeal_id = a.appeal_id
-                                     AND t.event_type IN ('inspection.answer_accepted', 'deadline.closed',
-                                                          'inspection.appeal_merged', 'appeal.not_routed'))
+                   SELECT {_CANDIDATE} FROM appeals a
+                   WHERE a.category = p.category AND a.lat BETWEEN p.south AND p.north
+                     AND a.long BETWEEN p.west AND p.east AND a.registered_at >= $6 AND {_OPEN}
                    ORDER BY a.registered_at, a.registration_number LIMIT 5) c""",
-            [p.category for p in probes], [p.south for p in probes], [p.north for p in probes],
-            [p.west for p in probes], [p.east for p in probes], [p.address for p in probes], since)
+            [p.category for p in near], [p.south for p in near], [p.north for p in near], [p.west for p in near],
+            [p.east for p in near], since) if near else []
+        by_address = [p for p in probes if p.address is not None]
+        rows += await self._conn.fetch(
+            f"""SELECT DISTINCT c.* FROM unnest($1::text[], $2::text[], $3::bool[]) AS p(category, address, has_point)
+               CROSS JOIN LATERAL (
+                   SELECT {_CANDIDATE} FROM appeals a
+                   WHERE a.category = p.category AND a.address IS NOT NULL
+                     AND lower(regexp_replace(a.address, '\\s+', ' ', 'g')) = p.address
+                     AND (NOT p.has_point OR a.lat IS NULL) AND a.registered_at >= $4 AND {_OPEN}
+                   ORDER BY a.registered_at, a.registration_number LIMIT 5) c""",
+            [p.category for p in by_address], [p.address for p in by_address],
+            [p.south is not None for p in by_address], since) if by_address else []
         return [Candidate(r["appeal_id"], r["registration_number"], r["registered_at"], r["category"],
                           Location(r["lat"], r["long"]) if r["lat"] is not None else None, r["address"], True)
                 for r in rows]
