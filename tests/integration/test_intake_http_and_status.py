@@ -146,7 +146,8 @@ async def test_status_follows_other_services_events(stack: StackInfo, intake: Se
         status = await eventually(assigned_and_due, what="the timeline to follow the other services")
         assert status["executor_code"] == "auezov_akimat"
         assert datetime.fromisoformat(status["due_at"]) == due
-        assert [e["event_type"] for e in status["timeline"]] == [
+        # (Earlier tests submitted for the same citizen: a re-appeal link may stand in the timeline too.)
+        assert [e["event_type"] for e in status["timeline"] if not e["event_type"].endswith("_linked")] == [
             "appeal.registered", "appeal.assigned", "deadline.scheduled"]
         assert "citizen" not in status and "Dana" not in str(status)
 
