@@ -170,26 +170,7 @@ async def _link_re_appeals(uow: UnitOfWork, appeals: Sequence[Appeal], *, key: b
     if not marked:
         return
     earlier = await uow.appeals.earlier_marks([m for _, m in marked], now - period)
-    # The most recent appeal per (key, category, place): the stored ones, then the batch's own in
-    # registration order, so each appeal is compared with at most one appeal per key.
-    latest: dict[tuple[str, str, str, str | None], reappeals.Earlier] = {}
-
-    def remember(e: reappeals.Earlier) -> None:
-        for kind, digest in e.keys:
-            slot = (kind, digest, e.category, e.place)
-            if slot not in latest or (latest[slot].registered_at, latest[slot].registration_number) < (
-                    e.registered_at, e.registration_number):
-                latest[slot] = e
-
-    for e in earlier:
-        remember(e)
-    links = []
-    for a, m in sorted(marked, key=lambda am: (am[0].registered_at, am[0].registration_number)):
-        found = [latest[slot] for kind, digest in m.keys if (slot := (kind, digest, m.category, m.place)) in latest]
-        if (link := reappeals.re_appeal_of(a, m, found, period)) is not None:
-            links.append(link)
-        remember(reappeals.Earlier(a.appeal_id, a.registration_number, a.registered_at, frozenset(m.keys),
-                                   m.category, m.place))
+    links = reappeals.link_batch(marked, earlier, period)
     await uow.appeals.add_marks([(a.appeal_id, m, a.registered_at) for a, m in marked])
     if links:
         await uow.appeals.add_re_appeals(links, now)

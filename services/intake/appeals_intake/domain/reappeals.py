@@ -100,3 +100,29 @@ def re_appeal_of(appeal: Appeal, mine: Marks, earlier: Sequence[Earlier], period
     _, _, matched_by, found = max(candidates, key=lambda c: (c[0], c[1]))
     return ReAppeal(appeal.appeal_id, found, matched_by)
 
+
+def link_batch(marked: Sequence[tuple[Appeal, Marks]], earlier: Sequence[Earlier],
+               period: timedelta) -> list[ReAppeal]:
+    """The re-appeals among a batch of new appeals, given the stored ``earlier`` ones. Keeps the
+    most recent appeal per (key, category, place), the stored ones first, then the batch's own
+    in registration order, so each appeal is compared with at most one appeal per key."""
+    latest: dict[tuple[str, str, str, str | None], Earlier] = {}
+
+    def remember(e: Earlier) -> None:
+        for kind, digest in e.keys:
+            slot = (kind, digest, e.category, e.place)
+            if slot not in latest or (latest[slot].registered_at, latest[slot].registration_number) < (
+                    e.registered_at, e.registration_number):
+                latest[slot] = e
+
+    for e in earlier:
+        remember(e)
+    links = []
+    for appeal, mine in sorted(marked, key=lambda am: (am[0].registered_at, am[0].registration_number)):
+        found = [latest[slot] for kind, digest in mine.keys
+                 if (slot := (kind, digest, mine.category, mine.place)) in latest]
+        if (link := re_appeal_of(appeal, mine, found, period)) is not None:
+            links.append(link)
+        remember(Earlier(appeal.appeal_id, appeal.registration_number, appeal.registered_at, frozenset(mine.keys),
+                         mine.category, mine.place))
+    return links
