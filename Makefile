@@ -6,7 +6,7 @@ PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e servi
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install tools chaos run demo stack trace asyncapi test test-unit test-integration bench-surge bench-latency bench-relay bench-intake bench-deadlines schemas constraints routing-rules calendar clean
+.PHONY: install tools screenshots chaos run demo stack trace asyncapi test test-unit test-integration bench-surge bench-latency bench-relay bench-intake bench-deadlines schemas constraints routing-rules calendar clean
 
 install: $(STAMP)
 
@@ -16,13 +16,16 @@ $(STAMP): constraints.txt requirements-dev.txt contracts/pyproject.toml libs/*/p
 	touch $(STAMP)
 
 # System tools the tests use, from Debian's packages: promtool (package prometheus) checks and
-# unit-tests the alert rules. Installed when missing and running as root (CI); otherwise named.
+# unit-tests the alert rules; chromium and chromium-driver run the console's browser tests.
+# Installed when missing and running as root (CI); otherwise named.
+TOOLS := promtool:prometheus chromium:chromium chromedriver:chromium-driver
 tools:
-	@command -v promtool >/dev/null 2>&1 || { \
+	@missing=""; for pair in $(TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing promtool (Debian package prometheus)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
-	  else echo "promtool is missing: apt-get install prometheus (as root)" >&2; exit 1; fi; }
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing Debian packages:$$missing (apt-get install them as root)" >&2; exit 1; fi; fi
 
 run: install  ## start the embedded stack and every service until Ctrl-C
 	$(BIN)/appeals-stack run
@@ -50,6 +53,9 @@ test-integration: install
 
 chaos: install tools  ## the platform under faults, checked: make chaos RUNS=100 (default 6, one per scenario)
 	$(BIN)/python -m appeals_devstack.chaos --runs $(or $(RUNS),6)
+
+screenshots: install tools  ## retake the console's pictures in docs/img (the browser tests, saving there)
+	CONSOLE_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/integration/test_console.py $(PYTEST_ARGS)
 
 bench-surge: install  ## N appeals (default 100,000) through all five services vs raw Kafka: make bench-surge N=20000 PROFILE=1
 	$(BIN)/python bench/surge.py --appeals $(or $(N),100000) $(if $(PROFILE),--profile)

@@ -52,6 +52,14 @@ async def test_make_run_brings_the_platform_up_and_an_appeal_through(tmp_path: P
         text = (tmp_path / "run.out").read_text()
         for service in SERVICES:
             assert f"http://127.0.0.1:{service.http_port}/docs" in text
+        assert "Staff console: http://127.0.0.1:8005/console/" in text and "demo-users.json" in text
+        async with httpx.AsyncClient(timeout=30) as browser:  # the console's sign-in reaches the issuer's page
+            front = await browser.get("http://127.0.0.1:8005/console/")
+            assert front.status_code == 200 and 'href="/console/sign-in"' in front.text
+            to_issuer = await browser.get("http://127.0.0.1:8005/console/sign-in")
+            assert to_issuer.status_code == 303 and "code_challenge_method=S256" in to_issuer.headers["location"]
+            page = await browser.get(to_issuer.headers["location"])
+            assert page.status_code == 200 and 'name="password"' in page.text
 
         token = subprocess.run([str(LAUNCHER), "token", "--state-dir", str(tmp_path / "state"), "--role", "operator",
                                 "--role", "inspector", "--sub", "staff-1"], capture_output=True, text=True, check=True)

@@ -57,8 +57,14 @@ OPEN311_PUBLIC = {"/open311/discovery.{fmt}", "/open311/v2/services.{fmt}", "/op
                   "/open311/v2/requests.{fmt}", "/open311/v2/requests/{service_request_id}.{fmt}"}
 
 
+#: The staff console's way in: its front page, the start of the sign-in and the IdP's redirect
+#: back (tests/integration/test_console.py proves the rest of the console needs a session).
+CONSOLE_PUBLIC = {"/console/", "/console/sign-in", "/console/callback"}
+
+
 @pytest.mark.parametrize("path", ["/health/live", "/health/ready"])
-def test_only_the_probes_and_open311_reads_are_public(path):
+def test_only_the_probes_open311_reads_and_the_sign_in_are_public(path):
     public = {k for k, v in routes().items() if not v}
-    assert {p for _, _, p in public} == {"/health/live", "/health/ready"} | OPEN311_PUBLIC
+    assert {p for _, _, p in public} == {"/health/live", "/health/ready"} | OPEN311_PUBLIC | CONSOLE_PUBLIC
     assert {(s, m) for s, m, p in public if p in OPEN311_PUBLIC} == {("intake", "GET")}
+    assert {(s, m) for s, m, p in public if p in CONSOLE_PUBLIC} == {("inspection", "GET")}

@@ -170,8 +170,10 @@ def main(argv: list[str] | None = None) -> int:
             sms.start()
             print(f"Mail sink: SMTP 127.0.0.1:{mail.port}, messages in {mail.directory}/*.eml")
             print(f"SMS sink: {sms.url}, messages in {sms.path}")
+            intake_port = next(s.http_port for s in SERVICES if s.name == "intake")
             sinks = {"notification": {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mail.port),
-                                      "SMS_GATEWAY_URL": sms.url, "SMS_QUIET_HOURS": ""}}
+                                      "SMS_GATEWAY_URL": sms.url, "SMS_QUIET_HOURS": ""},
+                     "inspection": {"INTAKE_URL": f"http://127.0.0.1:{intake_port}"}}
             tracing = trace_env(args.state_dir / "traces")
             processes = [ServiceProcess(s, info, args.state_dir / "logs", http_port=s.http_port,
                                         extra_env={**tracing, **sinks.get(s.name, {})}).start()
@@ -187,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
             intake = next(p for p in processes if p.service.name == "intake")
             print(f"Open311: {intake.base_url}/open311/v2 (docs/open311.md); the demo client's api_key is in "
                   f"{args.state_dir / 'issuer' / 'open311-demo.key'}")
+            inspection = next(p for p in processes if p.service.name == "inspection")
+            print(f"Staff console: {inspection.base_url}/console/ (demo users inspector, akim and executor; "
+                  f"passwords in {args.state_dir / 'issuer' / 'demo-users.json'})")
+            IssuerKeys(args.state_dir / "issuer").demo_users()
         if args.command == "run" and args.demo:
             demo = _DemoThread(info, processes, args.demo_rate, args.demo_seconds)
         print("Running. Ctrl-C stops everything.")

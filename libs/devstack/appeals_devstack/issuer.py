@@ -2,28 +2,60 @@
 
 It publishes the discovery document and the JWKS over HTTP, like the city's IdP does, and
 signs tokens with an RSA key kept under ``<state>/issuer/`` (made on first use). Services
-verify its tokens exactly as they verify the IdP's: only ``OIDC_ISSUER`` differs. It has no
-sign-in of its own; tokens are minted with :meth:`IssuerKeys.mint` or ``appeals-stack token``.
+verify its tokens exactly as they verify the IdP's: only ``OIDC_ISSUER`` differs. Tokens are
+minted with :meth:`IssuerKeys.mint` or ``appeals-stack token``, or got by a person through the
+authorization code flow with PKCE (RFC 7636): ``/authorize`` shows a sign-in page for the
+stack's demo users (``demo-users.json``, passwords made on first use), ``/token`` exchanges
+the code. Only the public client ``staff-console`` is known, and only with a redirect URI on
+this machine's loopback address (as RFC 8252 allows native apps): a development issuer,
+never a city's.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import html
 import json
 import secrets
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 AUDIENCE = "open-appeals"
 DEFAULT_PORT = 8090
+#: The one client the local issuer knows: the staff console of inspection (a public client,
+#: so PKCE is what binds the code to the browser that asked for it).
+CONSOLE_CLIENT_ID = "staff-console"
+#: A code is good for one exchange within this many seconds.
+CODE_TTL_S = 60
+
+#: The demo users of the embedded stack: (username, subject, roles, executor code, name).
+DEMO_USERS = (
+    ("inspector", "inspector-demo", ("inspector",), None, "Aigerim Inspector"),
+    ("akim", "akim-office-demo", ("akim_office",), None, "Akim's Office"),
+    ("executor", "employee-demo", ("executor",), "medeu_akimat", "Medeu Employee"),
+)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    password: str
+    subject: str
+    roles: tuple[str, ...]
+    executor_code: str | None
+    name: str
 
 
 class IssuerKeys:
@@ -66,6 +98,18 @@ class IssuerKeys:
             path.write_text(text, "utf-8")
         return path
 
+    def demo_users(self) -> dict[str, DemoUser]:
+        """The sign-in page's users by username; their passwords are made on first use and
+        kept in ``demo-users.json`` (readable by the owner only), which ``make run`` names."""
+        path = self.directory / "demo-users.json"
+        passwords = json.loads(path.read_text("utf-8")) if path.exists() else {}
+        if set(passwords) != {u[0] for u in DEMO_USERS}:
+            passwords = {u[0]: passwords.get(u[0]) or secrets.token_urlsafe(12) for u in DEMO_USERS}
+            path.write_text(json.dumps(passwords, indent=2), "utf-8")
+            path.chmod(0o600)
+        return {name: DemoUser(name, passwords[name], subject, roles, executor, full)
+                for name, subject, roles, executor, full in DEMO_USERS}
+
     def open311_demo_key(self) -> str:
         """The demo client's api_key."""
         self.open311_clients_file()
@@ -99,8 +143,39 @@ def _thumbprint(jwk: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
 
 
+def loopback_redirect(uri: str) -> bool:
+    """A redirect URI the local issuer accepts: http(s) on this machine's loopback address."""
+    parts = urlsplit(uri)
+    return parts.scheme in ("http", "https") and parts.hostname in ("127.0.0.1", "localhost", "::1") \
+        and not parts.fragment and not parts.username
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in: Open Appeals local issuer</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:24rem;margin:3rem auto;padding:0 1rem;color:#1d2733}}
+label{{display:block;margin-top:1rem}}input{{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}}
+button{{margin-top:1.2rem;padding:.6rem 1.2rem;font-size:1rem}}.error{{color:#a40000}}
+.note{{color:#5b6775;font-size:.9rem}}</style></head>
+<body><main><h1>Sign in</h1>
+<p class="note">The embedded stack's issuer, for development: demo users <code>inspector</code>, <code>akim</code>
+and <code>executor</code>; their passwords are in <code>{users_file}</code>.</p>
+{error}
+<form method="post" action="/authorize">
+{hidden}
+<label for="username">User name</label><input id="username" name="username" autocomplete="username" required autofocus>
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form></main></body></html>"""
+
+#: The authorization request's parameters carried through the sign-in form.
+_REQUEST = ("response_type", "client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method",
+            "scope", "nonce")
+
+
 class LocalIssuer:
-    """Serves discovery and JWKS on ``127.0.0.1:port`` from a thread until :meth:`stop`."""
+    """Serves discovery, JWKS, the sign-in page and the token endpoint on ``127.0.0.1:port``
+    from a thread until :meth:`stop`."""
 
     def __init__(self, directory: Path, port: int = DEFAULT_PORT, *, host: str = "127.0.0.1",
                  public_url: str | None = None) -> None:
@@ -109,25 +184,139 @@ class LocalIssuer:
         self.host = host
         self.url = (public_url or f"http://127.0.0.1:{port}").rstrip("/")
         self._server: ThreadingHTTPServer | None = None
+        self._codes: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
 
-    def start(self) -> LocalIssuer:
-        documents = {
+    def _document(self, path: str) -> dict[str, Any] | None:
+        return {
             "/.well-known/openid-configuration": {
                 "issuer": self.url, "jwks_uri": f"{self.url}/jwks.json",
+                "authorization_endpoint": f"{self.url}/authorize", "token_endpoint": f"{self.url}/token",
                 "id_token_signing_alg_values_supported": ["RS256"], "subject_types_supported": ["public"],
-                "response_types_supported": ["token"]},
+                "response_types_supported": ["code"], "grant_types_supported": ["authorization_code"],
+                "code_challenge_methods_supported": ["S256"], "token_endpoint_auth_methods_supported": ["none"],
+                "scopes_supported": ["openid"]},
             "/jwks.json": self.keys.jwks,
-        }
+        }.get(path)
+
+    @staticmethod
+    def _request_error(params: dict[str, str]) -> str | None:
+        """Why an authorization request is refused, before anything is redirected anywhere."""
+        if params.get("client_id") != CONSOLE_CLIENT_ID:
+            return "unknown client_id"
+        if not loopback_redirect(params.get("redirect_uri", "")):
+            return "redirect_uri must be on the loopback address"
+        if params.get("response_type") != "code":
+            return "response_type must be code"
+        if params.get("code_challenge_method") != "S256" or len(params.get("code_challenge", "")) < 43:
+            return "PKCE with code_challenge_method S256 is required"
+        return None
+
+    def _sign_in_page(self, params: dict[str, str], error: str = "") -> str:
+        hidden = "\n".join(f'<input type="hidden" name="{k}" value="{html.escape(params[k])}">'
+                           for k in _REQUEST if k in params)
+        return _PAGE.format(users_file=html.escape(str(self.keys.directory / "demo-users.json")), hidden=hidden,
+                            error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "")
+
+    def _signed_in(self, form: dict[str, str]) -> str | None:
+        """The redirect back to the client with a code, or ``None`` for wrong credentials."""
+        user = self.keys.demo_users().get(form.get("username", ""))
+        if user is None or not hmac.compare_digest(user.password.encode(), form.get("password", "").encode()):
+            return None
+        code = secrets.token_urlsafe(32)
+        with self._lock:
+            now = time.monotonic()
+            for stale in [c for c, v in self._codes.items() if v["expires"] < now]:
+                del self._codes[stale]
+            self._codes[code] = {"user": user, "client_id": form["client_id"], "redirect_uri": form["redirect_uri"],
+                                 "challenge": form["code_challenge"], "nonce": form.get("nonce"),
+                                 "expires": now + CODE_TTL_S}
+        query = {"code": code, **({"state": form["state"]} if "state" in form else {}), "iss": self.url}
+        separator = "&" if urlsplit(form["redirect_uri"]).query else "?"
+        return f"{form['redirect_uri']}{separator}{urlencode(query)}"
+
+    def _token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """The token endpoint: one exchange per code, for the same client and redirect URI,
+        with the verifier whose S256 is the challenge."""
+        if form.get("grant_type") != "authorization_code":
+            return 400, {"error": "unsupported_grant_type"}
+        with self._lock:
+            grant = self._codes.pop(form.get("code", ""), None)
+        if grant is None or grant["expires"] < time.monotonic():
+            return 400, {"error": "invalid_grant", "error_description": "unknown, used or expired code"}
+        if form.get("client_id") != grant["client_id"] or form.get("redirect_uri") != grant["redirect_uri"]:
+            return 400, {"error": "invalid_grant", "error_description": "client or redirect_uri differ"}
+        verifier = form.get("code_verifier", "")
+        if not 43 <= len(verifier) <= 128 or not hmac.compare_digest(
+                create_s256_code_challenge(verifier), grant["challenge"]):
+            return 400, {"error": "invalid_grant", "error_description": "code_verifier does not match"}
+        user: DemoUser = grant["user"]
+        ttl = 3600
+        access = self.keys.mint(user.subject, *user.roles, executor_code=user.executor_code, ttl_s=ttl,
+                                issuer=self.url, name=user.name)
+        id_token = self.keys.mint(user.subject, ttl_s=ttl, issuer=self.url, audience=grant["client_id"],
+                                  name=user.name, **({"nonce": grant["nonce"]} if grant["nonce"] else {}))
+        return 200, {"access_token": access, "token_type": "Bearer", "expires_in": ttl, "id_token": id_token,
+                     "scope": "openid"}
+
+    def start(self) -> LocalIssuer:
+        issuer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                document = documents.get(self.path.split("?", 1)[0])
-                body = json.dumps(document or {"error": "not found"}).encode()
-                self.send_response(200 if document else 404)
-                self.send_header("Content-Type", "application/json")
+            def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _json(self, status: int, document: dict[str, Any]) -> None:
+                self._send(status, json.dumps(document).encode(), "application/json")
+
+            def _html(self, status: int, page: str) -> None:
+                self._send(status, page.encode(), "text/html; charset=utf-8",
+                           {"X-Frame-Options": "DENY", "Content-Security-Policy": "default-src 'none'; "
+                            "style-src 'unsafe-inline'; form-action 'self' http://127.0.0.1:* http://localhost:*"})
+
+            def _form(self) -> dict[str, str]:
+                length = min(int(self.headers.get("Content-Length") or 0), 65536)
+                body = self.rfile.read(length).decode("utf-8", "replace")
+                return {k: v[0] for k, v in parse_qs(body).items()}
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                path, _, query = self.path.partition("?")
+                if path == "/authorize":
+                    params = {k: v[0] for k, v in parse_qs(query).items()}
+                    error = issuer._request_error(params)
+                    if error:
+                        self._html(400, f"<!doctype html><title>Refused</title><p>{html.escape(error)}</p>")
+                    else:
+                        self._html(200, issuer._sign_in_page(params))
+                    return
+                document = issuer._document(path)
+                self._json(200 if document else 404, document or {"error": "not found"})
+
+            def do_POST(self) -> None:  # noqa: N802
+                path = self.path.partition("?")[0]
+                form = self._form()
+                if path == "/token":
+                    self._json(*issuer._token(form))
+                    return
+                if path != "/authorize":
+                    self._json(404, {"error": "not found"})
+                    return
+                error = issuer._request_error(form)
+                if error:
+                    self._html(400, f"<!doctype html><title>Refused</title><p>{html.escape(error)}</p>")
+                    return
+                target = issuer._signed_in(form)
+                if target is None:
+                    self._html(401, issuer._sign_in_page(form, "Wrong user name or password."))
+                else:
+                    self._send(303, b"", "text/plain", {"Location": target})
 
             def log_message(self, *args: object) -> None:
                 pass

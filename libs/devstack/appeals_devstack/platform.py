@@ -48,10 +48,11 @@ class Platform:
         self.sms.start()
         env = {**self.env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.mail.port),
                "SMS_GATEWAY_URL": self.sms.url}
-        for service in SERVICES:
+        for service in SERVICES:  # intake first: the console fetches attachments from it
+            own = {"INTAKE_URL": self.processes["intake"][0].base_url} if service.name == "inspection" else {}
             self.processes[service.name] = [
                 ServiceProcess(service, self.info, self.state_dir / "logs" / f"r{n}", http_port=free_port(),
-                               extra_env=env).start() for n in range(self.replicas)]
+                               extra_env={**env, **own}).start() for n in range(self.replicas)]
         for group in self.processes.values():
             for p in group:
                 p.wait_ready(timeout_s=180)

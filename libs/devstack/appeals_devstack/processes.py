@@ -26,8 +26,10 @@ class ServiceProcess:
         self.stack = stack
         self.http_port = http_port or free_port()
         self.log_path = log_dir / f"{service.name}.log"
-        self.env = {**os.environ, **stack.service_env(service.name, service.database),
-                    "HTTP_PORT": str(self.http_port), **(extra_env or {})}
+        own = {"HTTP_PORT": str(self.http_port)}
+        if service.name == "inspection":  # the console's sign-in comes back here
+            own["CONSOLE_URL"] = self.base_url
+        self.env = {**os.environ, **stack.service_env(service.name, service.database), **own, **(extra_env or {})}
         self._proc: subprocess.Popen | None = None
 
     @property

@@ -8,7 +8,10 @@ from appeals_contracts.reference import load_reference
 from appeals_inspection.adapters import metrics
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.config import InspectionSettings
-from appeals_inspection.entrypoints import consumers
+from appeals_inspection.adapters.oidc import OidcClient
+from appeals_inspection.domain.console import LANGUAGES
+from appeals_inspection.entrypoints import console, consumers
+from appeals_inspection.entrypoints.console import ConsoleSettings
 from appeals_inspection.entrypoints.http import InspectionContext, router
 from appeals_runtime.service import ServiceSpec, create_app
 
@@ -25,11 +28,21 @@ def build_app(settings: InspectionSettings | None = None) -> FastAPI:
     def names(table) -> dict[str, str]:
         return {code: entry.names[language] for code, entry in table.entries.items()}
 
+    def tables(lang: str) -> dict[str, dict[str, str]]:
+        return {table: {code: entry.names[lang] for code, entry in getattr(reference, attribute).entries.items()}
+                for table, attribute in (("executors", "executors"), ("categories", "categories"),
+                                         ("channels", "channels"), ("kinds", "appeal_kinds"),
+                                         ("districts", "districts"))}
+
     context = InspectionContext(
         return_reasons=chosen,
         names={"executors": names(reference.executors), "categories": names(reference.categories),
                "channels": names(reference.channels), "kinds": names(reference.appeal_kinds)},
         overdue_limit=settings.report_overdue_limit,
+        names_by_language={lang: tables(lang) for lang in LANGUAGES},
+        return_reason_names={lang: {code: entry.names[lang] for code, entry in reference.return_reasons.entries.items()}
+                             for lang in LANGUAGES},
+        report_language=language,
     )
     app = create_app(ServiceSpec(
         title="Inspection",
@@ -43,4 +56,9 @@ def build_app(settings: InspectionSettings | None = None) -> FastAPI:
         routers=[router],
     ))
     app.state.inspection = context
+    console.install(app, ConsoleSettings(
+        oidc=OidcClient(issuer=settings.oidc_issuer, client_id=settings.console_client_id,
+                        redirect_uri=f"{settings.console_url.rstrip('/')}/console/callback"),
+        session_hours=settings.console_session_hours, intake_url=settings.intake_url,
+        default_language=language))
     return app

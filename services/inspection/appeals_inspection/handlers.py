@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,6 +101,19 @@ async def on_events(uow: UnitOfWork, events: Sequence[tuple[Envelope, Event]]) -
     await _apply_facts(uow, run)
 
 
+def registration_facts(event: AppealRegistered) -> dict[str, Any]:
+    """What the read model keeps of a registration: the appeal as the answer's page shows it,
+    never who the citizen is (the contact stays with intake and notification)."""
+    return dict(registration_number=event.registration_number, channel=event.channel, kind=event.kind,
+                category=event.category, district=event.district, registered_at=event.registered_at,
+                text=event.text, language=event.language, address=event.address,
+                lat=event.location.lat if event.location else None,
+                long=event.location.long if event.location else None,
+                attributes=json.dumps(event.attributes, ensure_ascii=False) if event.attributes else None,
+                attachments=json.dumps([a.model_dump(mode="json") for a in event.attachments])
+                if event.attachments else None)
+
+
 async def _apply_facts(uow: UnitOfWork, run: Sequence[tuple[Envelope, Event]]) -> None:
     if not run:
         return
@@ -109,9 +123,7 @@ async def _apply_facts(uow: UnitOfWork, run: Sequence[tuple[Envelope, Event]]) -
         appeal_id: UUID = event.appeal_id  # type: ignore[attr-defined]
         change = changes.setdefault(appeal_id, AppealFactsChange(appeal_id))
         if isinstance(event, AppealRegistered):
-            change.registration = dict(registration_number=event.registration_number, channel=event.channel,
-                                       kind=event.kind, category=event.category, district=event.district,
-                                       registered_at=event.registered_at)
+            change.registration = registration_facts(event)
         elif isinstance(event, AppealAssigned):
             change.executor_code = event.executor_code
             assignments.append((envelope.id, appeal_id, event.executor_code, event.assigned_at))

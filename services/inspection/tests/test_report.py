@@ -76,8 +76,15 @@ NAMES = {"executors": {"medeu_akimat": "Medeu"}, "channels": {"portal": "Portal"
 
 def test_the_html_report_escapes_names_and_embeds_its_charts():
     page = html(REPORT, NAMES)
-    assert "Road &lt;repair&gt;" in page and "+200.0 %" in page and "02.10.2026 00:00" in page
+    assert "Road &lt;repair&gt;" in page and "+200.0 %" in page
+    assert "2 Oct 2026, 00:00" in page and "3 Oct 2026, 12:00" in page  # Almaty time, not the UTC instants
     assert page.count("<svg") == 3
+
+
+def test_the_html_report_speaks_the_report_language():
+    page = html(REPORT, NAMES, "kk")
+    assert '<html lang="kk">' in page and "Түскен өтініштер" in page and "2 қаз. 2026, 00:00" in page
+    assert "Appeals received" not in page
 
 
 def test_the_csv_report_has_every_section():
@@ -96,9 +103,9 @@ async def test_the_html_report_is_drawn_off_the_event_loop(monkeypatch):
 
     threads = []
 
-    def recording_html(report, names):
+    def recording_html(report, names, language="en"):
         threads.append(threading.get_ident())
-        return html(report, names)
+        return html(report, names, language)
 
     monkeypatch.setattr(report_render, "html", recording_html)
     page = await http.render_html(REPORT, NAMES)

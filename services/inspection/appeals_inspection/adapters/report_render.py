@@ -5,24 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
 from typing import Any
 
 import jinja2
 
-from appeals_inspection.domain.report import ALMATY
+from appeals_inspection.domain.console import Texts
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("appeals_inspection", "templates"),
                           autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
-
-
-def _almaty(value: datetime | str) -> str:
-    """An instant as Almaty reads it."""
-    at = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return f"{at.astimezone(ALMATY):%d.%m.%Y %H:%M}"
-
-
-_ENV.filters["almaty"] = _almaty
 
 
 def _bar_svg(labels: list[str], values: list[float], *, title: str, percent: bool = False) -> str:
@@ -47,25 +37,31 @@ def _bar_svg(labels: list[str], values: list[float], *, title: str, percent: boo
     return svg[svg.index("<svg"):]
 
 
-def charts(report: dict[str, Any], names: dict[str, dict[str, str]]) -> dict[str, str]:
+def charts(report: dict[str, Any], names: dict[str, dict[str, str]], texts: Texts | None = None) -> dict[str, str]:
+    """The report's charts as inline SVG, titled in ``texts``' language (English without)."""
+    t = texts or Texts("en")
     received = report["received"]
     channels = sorted(received["by_channel"].items(), key=lambda kv: -kv[1])
     cards = [c for c in report["scorecards"] if c["on_time_share"] is not None]
     out = {}
     if channels:
         out["channels"] = _bar_svg([names["channels"].get(c, c) for c, _ in channels], [n for _, n in channels],
-                                   title="Appeals received by channel")
+                                   title=t("by_channel_chart"))
     if report["top_categories"]:
         out["categories"] = _bar_svg([c["name"] for c in report["top_categories"]],
-                                     [c["count"] for c in report["top_categories"]], title="Top 5 categories")
+                                     [c["count"] for c in report["top_categories"]], title=t("top_categories"))
     if cards:
         out["timeliness"] = _bar_svg([c["executor_name"] for c in cards], [c["on_time_share"] for c in cards],
-                                     title="Answered on time, by executor", percent=True)
+                                     title=t("timeliness_chart"), percent=True)
     return out
 
 
-def html(report: dict[str, Any], names: dict[str, dict[str, str]]) -> str:
-    return _ENV.get_template("weekly_report.html.j2").render(r=report, names=names, charts=charts(report, names))
+def html(report: dict[str, Any], names: dict[str, dict[str, str]], language: str = "en") -> str:
+    """The report as a page of its own, in ``language`` (the console shows the same body in
+    its frame, in the user's language)."""
+    texts = Texts(language)
+    return _ENV.get_template("weekly_report.html.j2").render(r=report, names=names, t=texts,
+                                                             charts=charts(report, names, texts))
 
 
 def csv_text(report: dict[str, Any]) -> str:

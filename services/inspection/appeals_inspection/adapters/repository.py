@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -46,11 +47,14 @@ class PostgresReadModel:
 
         await self._conn.execute(
             """INSERT INTO appeals (appeal_id, registration_number, channel, kind, category, district, registered_at,
-                                    executor_code, due_at)
-               SELECT appeal_id, number, channel, kind, category, district, registered_at, executor_code, due_at
+                                    executor_code, due_at, text, language, address, lat, long, attributes, attachments)
+               SELECT appeal_id, number, channel, kind, category, district, registered_at, executor_code, due_at,
+                      text, language, address, lat, long, attributes::jsonb, attachments::jsonb
                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                           $7::timestamptz[], $8::text[], $9::timestamptz[]) WITH ORDINALITY
-                    AS u(appeal_id, number, channel, kind, category, district, registered_at, executor_code, due_at, n)
+                           $7::timestamptz[], $8::text[], $9::timestamptz[], $10::text[], $11::text[], $12::text[],
+                           $13::float8[], $14::float8[], $15::text[], $16::text[]) WITH ORDINALITY
+                    AS u(appeal_id, number, channel, kind, category, district, registered_at, executor_code, due_at,
+                         text, language, address, lat, long, attributes, attachments, n)
                ORDER BY n
                ON CONFLICT (appeal_id) DO UPDATE SET
                    registration_number = COALESCE(EXCLUDED.registration_number, appeals.registration_number),
@@ -60,10 +64,18 @@ class PostgresReadModel:
                    district = COALESCE(EXCLUDED.district, appeals.district),
                    registered_at = COALESCE(EXCLUDED.registered_at, appeals.registered_at),
                    executor_code = COALESCE(EXCLUDED.executor_code, appeals.executor_code),
-                   due_at = GREATEST(appeals.due_at, EXCLUDED.due_at)""",
+                   due_at = GREATEST(appeals.due_at, EXCLUDED.due_at),
+                   text = COALESCE(EXCLUDED.text, appeals.text),
+                   language = COALESCE(EXCLUDED.language, appeals.language),
+                   address = COALESCE(EXCLUDED.address, appeals.address),
+                   lat = COALESCE(EXCLUDED.lat, appeals.lat),
+                   long = COALESCE(EXCLUDED.long, appeals.long),
+                   attributes = COALESCE(EXCLUDED.attributes, appeals.attributes),
+                   attachments = COALESCE(EXCLUDED.attachments, appeals.attachments)""",
             [f.appeal_id for f in facts], field("registration_number"), field("channel"), field("kind"),
             field("category"), field("district"), field("registered_at"), [f.executor_code for f in facts],
-            [f.due_at for f in facts])
+            [f.due_at for f in facts], field("text"), field("language"), field("address"), field("lat"),
+            field("long"), field("attributes"), field("attachments"))
 
     async def add_assignments(self, assignments: Sequence[tuple[UUID, UUID, str, datetime]]) -> None:
         await self._conn.execute(
@@ -203,6 +215,50 @@ class PostgresReadModel:
                  AND ($5::timestamptz IS NULL OR w.submitted_at > $5)
                ORDER BY w.submitted_at LIMIT $6""", executor, category, district, older_than, after, limit))
 
+    async def count_waiting(self, *, executor: str | None, category: str | None, district: str | None,
+                            older_than: datetime | None) -> int:
+        """How many answers wait for review under the queue's filters."""
+        return await self._conn.fetchval(
+            """SELECT count(*) FROM answers w JOIN appeals a USING (appeal_id)
+               WHERE w.status = 'waiting'
+                 AND ($1::text IS NULL OR w.executor_code = $1) AND ($2::text IS NULL OR a.category = $2)
+                 AND ($3::text IS NULL OR a.district = $3) AND ($4::timestamptz IS NULL OR w.submitted_at <= $4)""",
+            executor, category, district, older_than)
+
+    async def answer(self, answer_id: UUID) -> dict[str, Any] | None:
+        row = await self._conn.fetchrow("SELECT * FROM answers WHERE answer_id = $1", answer_id)
+        return dict(row) if row else None
+
+    async def timeline(self, appeal_id: UUID) -> list[dict[str, Any]]:
+        """What happened to the appeal across the services, in order: ``event`` names it,
+        ``executor_code``, ``detail`` and ``ref`` (another appeal's number) say more."""
+        return _rows(await self._conn.fetch(
+            """SELECT * FROM (
+                 SELECT registered_at AS at, 'registered' AS event, NULL::text AS executor_code, NULL::text AS detail,
+                        NULL::text AS ref FROM appeals WHERE appeal_id = $1 AND registered_at IS NOT NULL
+                 UNION ALL SELECT assigned_at, 'assigned', executor_code, NULL, NULL FROM assignments WHERE appeal_id = $1
+                 UNION ALL SELECT submitted_at, 'answered', executor_code, employee_id, NULL FROM answers
+                           WHERE appeal_id = $1
+                 UNION ALL SELECT decided_at, status, executor_code, reason_code, NULL FROM answers
+                           WHERE appeal_id = $1 AND status IN ('accepted', 'returned')
+                 UNION ALL SELECT opened_at, 'escalated', NULL, NULL, NULL FROM escalations WHERE appeal_id = $1
+                 UNION ALL SELECT reported_at, 'forwarded_late', from_executor_code, NULL, NULL FROM forwarding_breaches
+                           WHERE appeal_id = $1
+                 UNION ALL SELECT given_at, 'verdict', executor_code,
+                                  CASE WHEN resolved THEN 'resolved' ELSE 'not_resolved' END
+                                  || COALESCE(':' || rating::text, ''), NULL FROM citizen_verdicts WHERE appeal_id = $1
+                 UNION ALL SELECT reopened_at, 'reopened', executor_code, NULL, NULL FROM reopenings WHERE appeal_id = $1
+                 UNION ALL SELECT r.linked_at, 're_appeal', NULL, r.matched_by, e.registration_number
+                           FROM re_appeals r LEFT JOIN appeals e ON e.appeal_id = r.earlier_appeal_id
+                           WHERE r.appeal_id = $1
+                 UNION ALL SELECT d.linked_at, 'duplicate', NULL, d.matched_by, o.registration_number
+                           FROM possible_duplicates d LEFT JOIN appeals o ON o.appeal_id = d.original_appeal_id
+                           WHERE d.appeal_id = $1
+                 UNION ALL SELECT a.merged_at, 'merged', NULL, NULL, o.registration_number
+                           FROM appeals a LEFT JOIN appeals o ON o.appeal_id = a.merged_into
+                           WHERE a.appeal_id = $1 AND a.merged_at IS NOT NULL
+               ) t WHERE at IS NOT NULL ORDER BY at, event""", appeal_id))
+
     async def history(self, appeal_id: UUID) -> dict[str, Any] | None:
         appeal = await self._conn.fetchrow("SELECT * FROM appeals WHERE appeal_id = $1", appeal_id)
         if appeal is None:
@@ -233,7 +289,10 @@ class PostgresReadModel:
                FROM possible_duplicates d LEFT JOIN appeals a ON a.appeal_id = d.appeal_id
                LEFT JOIN appeals o ON o.appeal_id = d.original_appeal_id
                WHERE d.appeal_id = $1 OR d.original_appeal_id = $1 ORDER BY d.linked_at""", appeal_id)
-        return {"appeal": dict(appeal), "assignments": _rows(assignments), "answers": _rows(answers),
+        facts = dict(appeal)
+        for name in ("attributes", "attachments"):  # jsonb comes as text
+            facts[name] = json.loads(facts[name]) if facts.get(name) else ({} if name == "attributes" else [])
+        return {"appeal": facts, "assignments": _rows(assignments), "answers": _rows(answers),
                 "escalation": dict(escalation) if escalation else None,
                 "re_appeal_chain": _rows(chain) if len(chain) > 1 else [],
                 "possible_duplicates": _rows(duplicates)}

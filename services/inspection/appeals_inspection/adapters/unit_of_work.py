@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from appeals_inspection.adapters import events
+from appeals_inspection.adapters.console_sessions import ConsoleStore
 from appeals_inspection.adapters.repository import PostgresReadModel
 from appeals_inspection.domain.review import Verdict
 from appeals_inspection.handlers import Decider
@@ -17,9 +18,11 @@ from appeals_runtime.unit_of_work import UnitOfWork
 
 class PostgresUnitOfWork(UnitOfWork):
     model: PostgresReadModel
+    console: ConsoleStore
 
     def bind(self, conn: asyncpg.Connection) -> None:
         self.model = PostgresReadModel(conn)
+        self.console = ConsoleStore(conn)
 
     def merged(self, duplicate_id: UUID, into: dict[str, Any], by: Decider, at: datetime) -> None:
         self.announce(events.merged(duplicate_id, into, by, at), subject=duplicate_id, time=at)

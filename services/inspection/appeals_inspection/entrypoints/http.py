@@ -4,7 +4,7 @@ and the weekly report (JSON, HTML, CSV)."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -35,6 +35,13 @@ class InspectionContext:
     return_reasons: frozenset[str]
     names: dict[str, dict[str, str]]  # executors, categories, channels, kinds in the report language
     overdue_limit: int
+    #: The same tables (and districts) in each language, for the console.
+    names_by_language: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    return_reason_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    report_language: str = "ru"
+
+    def names_in(self, language: str) -> dict[str, dict[str, str]]:
+        return self.names_by_language.get(language, self.names)
 
 
 class AcceptBody(BaseModel):
@@ -52,17 +59,22 @@ def _ctx(request: Request) -> InspectionContext:
     return request.app.state.inspection
 
 
+async def decide_in_trace(uow: PostgresUnitOfWork, runtime: Any, answer_id: UUID, verdict: Verdict,
+                          return_reasons: frozenset[str]) -> dict[str, Any]:
+    """The verdict use case, the inspector's request joining the appeal's trace so that the
+    verdict's effects are in it too (the API and the console both decide through here)."""
+    appeal_trace = await uow.model.answer_traceparent(answer_id)
+    with within_appeal_trace(appeal_trace, "inspection verdict", otel_context.get_current()):
+        return await handlers.decide(uow, answer_id, verdict, return_reasons=return_reasons, now=runtime.clock.now())
+
+
 async def _verdict(request: Request, uow: PostgresUnitOfWork, runtime: RuntimeDep, answer_id: UUID,
                    verdict: Verdict) -> dict[str, Any]:
-    appeal_trace = await uow.model.answer_traceparent(answer_id)
-    # The inspector's request joins the appeal's trace, so the verdict's effects are in it too.
-    with within_appeal_trace(appeal_trace, "inspection verdict", otel_context.get_current()):
-        try:
-            return await handlers.decide(uow, answer_id, verdict, return_reasons=_ctx(request).return_reasons,
-                                         now=runtime.clock.now())
-        except VerdictRefused as refused:
-            status = 409 if refused.conflict else (404 if refused.reason == "no such answer" else 422)
-            raise HTTPException(status, refused.reason) from None
+    try:
+        return await decide_in_trace(uow, runtime, answer_id, verdict, _ctx(request).return_reasons)
+    except VerdictRefused as refused:
+        status = 409 if refused.conflict else (404 if refused.reason == "no such answer" else 422)
+        raise HTTPException(status, refused.reason) from None
 
 
 VERDICT = {404: refusal("No such answer"), 409: refusal("The answer is no longer waiting for review"),
@@ -189,10 +201,10 @@ async def _weekly(request: Request, uow: PostgresUnitOfWork, runtime: RuntimeDep
                                 overdue_limit=ctx.overdue_limit)
 
 
-async def render_html(report: dict[str, Any], names: dict[str, dict[str, str]]) -> str:
+async def render_html(report: dict[str, Any], names: dict[str, dict[str, str]], language: str = "en") -> str:
     """The report page. Its charts take a while to draw: in a worker thread, so the consumers
     and the outbox relay of this process go on meanwhile."""
-    return await asyncio.to_thread(report_render.html, report, names)
+    return await asyncio.to_thread(report_render.html, report, names, language)
 
 
 @router.get("/reports/weekly/{week}", dependencies=[READERS], responses=INVALID)
@@ -203,7 +215,8 @@ async def weekly_json(week: str, request: Request, uow: UnitOfWork, runtime: Run
 
 @router.get("/reports/weekly/{week}/html", response_class=HTMLResponse, dependencies=[READERS], responses=INVALID)
 async def weekly_html(week: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> HTMLResponse:
-    return HTMLResponse(await render_html(await _weekly(request, uow, runtime, week), _ctx(request).names))
+    ctx = _ctx(request)
+    return HTMLResponse(await render_html(await _weekly(request, uow, runtime, week), ctx.names, ctx.report_language))
 
 
 @router.get("/reports/weekly/{week}/csv", response_class=PlainTextResponse, dependencies=[READERS],
