@@ -111,6 +111,15 @@ def text_of(driver) -> str:
     return driver.find_element(By.TAG_NAME, "main").text
 
 
+def fits_a_tablet(driver) -> bool:
+    """At a tablet's width (820 CSS pixels) the page needs no sideways scrolling."""
+    driver.set_window_size(820, 1100)
+    try:
+        return driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    finally:
+        driver.set_window_size(1280, 1000)
+
+
 def screenshot(driver, name: str, folder: Path) -> None:
     """A docs picture: the whole page's height (headless Chromium draws only the window)."""
     height = driver.execute_script("return document.documentElement.scrollHeight")
@@ -184,6 +193,7 @@ async def test_an_inspector_returns_then_accepts_an_answer_and_the_akims_office_
     assert {r.get_attribute("data-number") for r in rows} >= {number, f"OA-2026-{tag}2"}
     assert f"OA-2026-{tag}1" not in {r.get_attribute("data-number") for r in rows}  # another executor's
     screenshot(browser, "console-queue.png", downloads)
+    assert fits_a_tablet(browser)
 
     # The answer's page: the appeal, its place, the answer, the timeline across services.
     browser.find_element(By.CSS_SELECTOR, f'#queue a[data-number="{number}"]').click()
@@ -203,6 +213,7 @@ async def test_an_inspector_returns_then_accepts_an_answer_and_the_akims_office_
     assert "choose a reason" in browser.find_element(By.ID, "error").text
     assert browser.find_element(By.ID, "comment").get_attribute("value") == "Say when in the spring."
     screenshot(browser, "console-answer.png", downloads)
+    assert fits_a_tablet(browser)
 
     # Returned with a reason; the queue says so.
     Select(browser.find_element(By.ID, "reason")).select_by_value("formal_reply")
@@ -272,6 +283,7 @@ async def test_an_inspector_returns_then_accepts_an_answer_and_the_akims_office_
     body = text_of(browser)
     assert "Appeals received" in body and "Almaty time" in body and "+00:00" not in body
     screenshot(browser, "console-report.png", downloads)
+    assert fits_a_tablet(browser)
     browser.find_element(By.ID, "csv").click()
     csv_file = downloads / f"weekly-{week}.csv"
     deadline = time.monotonic() + 30
