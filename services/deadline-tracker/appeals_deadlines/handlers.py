@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -25,8 +25,9 @@ EXTENSION_NOTICE = "citizen.extended"
 
 class DeadlineRepository(Protocol):
     async def get_for_update(self, appeal_id: UUID) -> Deadline | None: ...
-    async def add(self, deadline: Deadline) -> bool:
-        """Insert; False when the appeal already has a deadline (a redelivery)."""
+    async def add_all(self, deadlines: Sequence[Deadline]) -> set[UUID]:
+        """Insert in one statement; the appeals that had no deadline yet (the others are
+        redeliveries, left alone)."""
         ...
     async def update(self, appeal_id: UUID, **fields: object) -> None: ...
     async def add_timers(self, timers: Sequence[Timer]) -> None: ...
@@ -34,11 +35,16 @@ class DeadlineRepository(Protocol):
     async def claim_due_timers(self, now: datetime, limit: int) -> list[Timer]: ...
     async def open_deadlines(self, appeal_ids: Sequence[UUID]) -> dict[UUID, Deadline]: ...
     async def defer(self, appeal_id: UUID, kind: str, args: dict[str, str]) -> None: ...
-    async def take_deferred(self, appeal_id: UUID) -> list[tuple[str, dict[str, str]]]: ...
+    async def take_deferred_all(self, appeal_ids: Sequence[UUID]) -> dict[UUID, list[tuple[str, dict[str, str]]]]:
+        """The events kept for these appeals until their deadline existed, each appeal's in the
+        order they arrived, removed."""
+        ...
 
 
 class UnitOfWork(Protocol):
     deadlines: DeadlineRepository
+    #: The trace context announcements join when none is given (the appeal's, per appeal).
+    trace_context: object
 
     def scheduled(self, deadline: Deadline, reminders: tuple[datetime, ...], at: datetime, *,
                   reopened: bool = False, resumed: bool = False) -> None: ...
@@ -65,21 +71,64 @@ def _timers(appeal_id: UUID, due: datetime, reminders: tuple[datetime, ...]) -> 
     return [Timer(appeal_id, "reminder", due, r) for r in reminders] + [Timer(appeal_id, "breach", due, due)]
 
 
+@dataclass(frozen=True)
+class Registration:
+    """A registered appeal to schedule, with the trace context its schedule is announced in."""
+
+    appeal_id: UUID
+    channel_family: str
+    registered_at: datetime
+    context: object = None
+
+
 async def schedule(uow: UnitOfWork, *, appeal_id: UUID, channel_family: str, registered_at: datetime, regime: Regime,
                    calendar: WorkingCalendar, now: datetime) -> None:
     """Compute the due time by the policy for the channel, store it with its timers, announce."""
-    policy = regime.policies[regime.by_channel_family[channel_family]]
-    counted_from = receipt_day(registered_at, calendar, regime.working_hours)
-    due = due_at(policy, counted_from, calendar)
-    reminders = reminders_at(policy, due, calendar)
-    deadline = Deadline(appeal_id, policy.code, regime.code, registered_at, due, False, "open", None,
-                        counted_from=counted_from, forwarding_due_at=forwarding_due_at(policy, counted_from, calendar))
-    if not await uow.deadlines.add(deadline):
+    await schedule_all(uow, [Registration(appeal_id, channel_family, registered_at)], regime=regime,
+                       calendar=calendar, now=now)
+
+
+async def schedule_all(uow: UnitOfWork, registrations: Sequence[Registration], *, regime: Regime,
+                       calendar: WorkingCalendar, now: datetime) -> None:
+    """A run of registrations in three statements whatever its length (deadlines, timers, the
+    events that came before them), each appeal announced in its own trace and in the run's
+    order; a registration seen before (a redelivery) changes nothing."""
+    plans: dict[UUID, tuple[Deadline, tuple[datetime, ...], Registration]] = {}
+    for r in registrations:
+        if r.appeal_id in plans:
+            continue
+        policy = regime.policies[regime.by_channel_family[r.channel_family]]
+        counted_from = receipt_day(r.registered_at, calendar, regime.working_hours)
+        due = due_at(policy, counted_from, calendar)
+        deadline = Deadline(r.appeal_id, policy.code, regime.code, r.registered_at, due, False, "open", None,
+                            counted_from=counted_from,
+                            forwarding_due_at=forwarding_due_at(policy, counted_from, calendar))
+        plans[r.appeal_id] = (deadline, reminders_at(policy, due, calendar), r)
+    if not plans:
         return
-    await uow.deadlines.add_timers(_timers(appeal_id, due, reminders))
-    uow.scheduled(deadline, reminders, now)
-    # What arrived before the registration now applies, in the order it arrived.
-    for kind, args in await uow.deadlines.take_deferred(appeal_id):
+    new = await uow.deadlines.add_all([deadline for deadline, _, _ in plans.values()])
+    if not new:
+        return
+    await uow.deadlines.add_timers([timer for appeal_id, (deadline, reminders, _) in plans.items() if appeal_id in new
+                                    for timer in _timers(appeal_id, deadline.due_at, reminders)])
+    deferred = await uow.deadlines.take_deferred_all([a for a in plans if a in new])
+    unit_context = uow.trace_context
+    try:
+        for appeal_id, (deadline, reminders, registration) in plans.items():
+            if appeal_id not in new:
+                continue
+            uow.trace_context = registration.context or unit_context
+            uow.scheduled(deadline, reminders, now)
+            await _apply_deferred(uow, appeal_id, deferred.get(appeal_id, []), regime=regime, calendar=calendar,
+                                  now=now)
+    finally:
+        uow.trace_context = unit_context
+
+
+async def _apply_deferred(uow: UnitOfWork, appeal_id: UUID, kept: list[tuple[str, dict[str, str]]], *,
+                          regime: Regime, calendar: WorkingCalendar, now: datetime) -> None:
+    """What arrived before the registration now applies, in the order it arrived."""
+    for kind, args in kept:
         if kind == "not_routed":
             await not_routed(uow, appeal_id=appeal_id)
         elif kind == "answer":

@@ -6,6 +6,9 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from appeals_contracts.reference import load_reference
 from appeals_deadlines import handlers
 from appeals_deadlines.adapters import events
@@ -28,11 +31,13 @@ class FakeDeadlines:
     async def get_for_update(self, appeal_id):
         return self.rows.get(appeal_id)
 
-    async def add(self, deadline):
-        if deadline.appeal_id in self.rows:
-            return False
-        self.rows[deadline.appeal_id] = deadline
-        return True
+    async def add_all(self, deadlines):
+        new = set()
+        for deadline in deadlines:
+            if deadline.appeal_id not in self.rows:
+                self.rows[deadline.appeal_id] = deadline
+                new.add(deadline.appeal_id)
+        return new
 
     async def update(self, appeal_id, **fields):
         extra = {k: v for k, v in fields.items() if k in ("on_time", "closed_at")}
@@ -56,10 +61,13 @@ class FakeDeadlines:
     async def defer(self, appeal_id, kind, args):
         self.deferred.append((appeal_id, kind, args))
 
-    async def take_deferred(self, appeal_id):
-        mine = [(k, a) for x, k, a in self.deferred if x == appeal_id]
-        self.deferred = [d for d in self.deferred if d[0] != appeal_id]
-        return mine
+    async def take_deferred_all(self, appeal_ids):
+        kept = {}
+        for x, k, a in self.deferred:
+            if x in appeal_ids:
+                kept.setdefault(x, []).append((k, a))
+        self.deferred = [d for d in self.deferred if d[0] not in appeal_ids]
+        return kept
 
 
 class FakeUnitOfWork:
@@ -68,6 +76,7 @@ class FakeUnitOfWork:
     def __init__(self) -> None:
         self.deadlines = FakeDeadlines()
         self.announced: list = []
+        self.trace_context = None
 
     def scheduled(self, deadline, reminders, at, *, reopened=False, resumed=False):
         self.announced.append(events.scheduled(deadline, reminders, at, reopened=reopened, resumed=resumed))
@@ -314,3 +323,32 @@ async def test_a_merged_appeal_stops_its_clock_and_an_unmerge_resumes_it():
     assert resumed.event_type == "deadline.scheduled" and resumed.resumed and resumed.due_at == uow.announced[0].due_at
     await handlers.fire_due_timers(uow, now=resumed.due_at + timedelta(seconds=1), limit=100)
     assert uow.types()[-1] == "deadline.breached"
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(sorted(FAMILIES)), st.integers(0, 400),
+                          st.sampled_from(["", "answer", "not_routed"])), max_size=12))
+async def test_a_run_of_registrations_at_once_is_the_same_as_one_at_a_time(items):
+    """The set-based path (three statements a run) against the per-event one: the same rows,
+    timers and announcements in the same order, redeliveries and early events included."""
+    ids = [uuid.UUID(int=n + 1) for n in range(6)]
+    registrations = [handlers.Registration(ids[n], family, REGISTERED + timedelta(hours=h)) for n, family, h, _ in items]
+
+    def prepared() -> FakeUnitOfWork:
+        uow = FakeUnitOfWork()
+        for n, _, h, early in items:
+            if early == "answer":
+                uow.deadlines.deferred.append((ids[n], "answer", {
+                    "submitted_at": (REGISTERED + timedelta(hours=h + 1)).isoformat()}))
+            elif early == "not_routed":
+                uow.deadlines.deferred.append((ids[n], "not_routed", {}))
+        return uow
+
+    one_by_one, at_once = prepared(), prepared()
+    for r in registrations:
+        await handlers.schedule(one_by_one, appeal_id=r.appeal_id, channel_family=r.channel_family,
+                                registered_at=r.registered_at, regime=SEED, calendar=CAL, now=REGISTERED)
+    await handlers.schedule_all(at_once, registrations, regime=SEED, calendar=CAL, now=REGISTERED)
+    assert at_once.deadlines.rows == one_by_one.deadlines.rows
+    assert sorted(at_once.deadlines.timers, key=repr) == sorted(one_by_one.deadlines.timers, key=repr)
+    assert at_once.announced == one_by_one.announced
+    assert at_once.deadlines.deferred == one_by_one.deadlines.deferred == []

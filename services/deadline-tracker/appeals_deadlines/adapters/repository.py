@@ -26,15 +26,18 @@ class PostgresDeadlineRepository:
             f"SELECT {_DEADLINE} FROM deadlines WHERE appeal_id = $1 FOR UPDATE", appeal_id)
         return Deadline(**dict(row)) if row else None
 
-    async def add(self, row: Deadline) -> bool:
-        """Insert; False when the appeal already has a deadline (a redelivery)."""
-        status = await self._conn.execute(
+    async def add_all(self, rows: Sequence[Deadline]) -> set[UUID]:
+        """Insert in one statement; the appeals that had no deadline yet."""
+        inserted = await self._conn.fetch(
             """INSERT INTO deadlines (appeal_id, policy_code, regime, registered_at, due_at, extended, status,
                    counted_from, forwarding_due_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (appeal_id) DO NOTHING""",
-            row.appeal_id, row.policy_code, row.regime, row.registered_at, row.due_at, row.extended, row.status,
-            row.counted_from, row.forwarding_due_at)
-        return status.endswith(" 1")
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[],
+                                    $6::bool[], $7::text[], $8::date[], $9::timestamptz[])
+               ON CONFLICT (appeal_id) DO NOTHING RETURNING appeal_id""",
+            [r.appeal_id for r in rows], [r.policy_code for r in rows], [r.regime for r in rows],
+            [r.registered_at for r in rows], [r.due_at for r in rows], [r.extended for r in rows],
+            [r.status for r in rows], [r.counted_from for r in rows], [r.forwarding_due_at for r in rows])
+        return {r["appeal_id"] for r in inserted}
 
     async def update(self, appeal_id: UUID, **fields: object) -> None:
         names = list(fields)
@@ -46,10 +49,14 @@ class PostgresDeadlineRepository:
         await self._conn.execute("INSERT INTO deferred_events (appeal_id, kind, args) VALUES ($1, $2, $3::jsonb)",
                                  appeal_id, kind, json.dumps(args))
 
-    async def take_deferred(self, appeal_id: UUID) -> list[tuple[str, dict[str, str]]]:
+    async def take_deferred_all(self, appeal_ids: Sequence[UUID]) -> dict[UUID, list[tuple[str, dict[str, str]]]]:
         rows = await self._conn.fetch(
-            "DELETE FROM deferred_events WHERE appeal_id = $1 RETURNING seq, kind, args", appeal_id)
-        return [(r["kind"], json.loads(r["args"])) for r in sorted(rows, key=lambda r: r["seq"])]
+            "DELETE FROM deferred_events WHERE appeal_id = ANY($1::uuid[]) RETURNING appeal_id, seq, kind, args",
+            list(appeal_ids))
+        kept: dict[UUID, list[tuple[str, dict[str, str]]]] = {}
+        for r in sorted(rows, key=lambda r: r["seq"]):
+            kept.setdefault(r["appeal_id"], []).append((r["kind"], json.loads(r["args"])))
+        return kept
 
     async def add_timers(self, timers: Sequence[Timer]) -> None:
         await self._conn.execute(
