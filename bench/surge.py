@@ -66,6 +66,28 @@ def stop_profiles(profiles: list[subprocess.Popen]) -> None:
         spy.wait(timeout=60)
 
 
+async def table_activity(platform: Platform, top: int = 4) -> dict[str, list[dict[str, Any]]]:
+    """Per service database, the tables PostgreSQL worked hardest on (rows read by sequential
+    scans, then index scans): where its share of the CPU goes, beside the services' profiles."""
+    import asyncpg
+
+    from appeals_devstack.services import DATABASES
+
+    assert platform.info is not None
+    found = {}
+    for database in DATABASES:
+        conn = await asyncpg.connect(platform.info.database_url(database))
+        try:
+            rows = await conn.fetch(
+                """SELECT relname AS table, seq_scan, seq_tup_read, idx_scan, idx_tup_fetch, n_tup_ins, n_tup_upd,
+                          n_tup_del, n_live_tup FROM pg_stat_user_tables
+                   ORDER BY seq_tup_read DESC, idx_tup_fetch DESC LIMIT $1""", top)
+            found[database] = [dict(r) for r in rows]
+        finally:
+            await conn.close()
+    return found
+
+
 async def surge(platform: Platform, n: int, timeout_s: float, profile_dir: Path | None = None) -> dict[str, Any]:
     assert platform.info is not None
     bootstrap = platform.info.bootstrap_servers
@@ -89,6 +111,7 @@ async def surge(platform: Platform, n: int, timeout_s: float, profile_dir: Path 
     messages_s = time.monotonic() - started
     usage = await resources.stop()
     stop_profiles(profiles)
+    tables = await table_activity(platform) if profile_dir else {}
     await asyncio.sleep(2.0)  # anything repeated arrives now or never: counted below
     await observer.stop()
 
@@ -128,6 +151,7 @@ async def surge(platform: Platform, n: int, timeout_s: float, profile_dir: Path 
                          "appeals_per_s": round(n / event_stages_s, 1) if event_stages_s else 0.0},
         "messages": {"count": messages, "per_s": round(messages / end_to_end_s, 1) if end_to_end_s else 0.0},
         "services": {name: {**u, "cpu_s_per_1000": round(u["cpu_s"] * 1000 / n, 2)} for name, u in usage.items()},
+        "tables": tables,
         "sinks": sinks, "expected_in_sinks": expected, "problems": problems,
         "timeline": [{"t": round(t, 2), **counts} for t, counts in observer.timeline],
     }
@@ -196,6 +220,11 @@ def main() -> int:
     print(f"\nresult: {path}\nchart:  {path.with_suffix('.png')}")
     if profile_dir:
         print(f"profiles (collapsed stacks for a flame graph): {profile_dir}/<service>.folded")
+        print("\ntables PostgreSQL worked hardest on (rows read by sequential scans / by index):")
+        for database, rows in result["tables"].items():
+            for r in rows:
+                print(f"  {database:<17} {r['table']:<24} seq {r['seq_scan']:>7} scans {r['seq_tup_read']:>11} rows"
+                      f"   idx {r['idx_scan'] or 0:>8} scans {r['idx_tup_fetch'] or 0:>10} rows   live {r['n_live_tup']}")
     return 1 if result["problems"] or not result["finished"] else 0
 
 

@@ -49,7 +49,9 @@ def surge_records(run: str, n: int, *, submitted_at: datetime | None = None) -> 
 
 def surge_submission(run: str, i: int, *, submitted_at: datetime | None = None):
     kind = i % 5
-    contact = CitizenContact(name="Bench Citizen", phone=None if kind < 2 else "+77011234567",
+    # Every citizen their own phone, as in a real surge: one phone for all would queue every SMS
+    # behind the one before (a recipient's messages keep their order), one per round.
+    contact = CitizenContact(name="Bench Citizen", phone=None if kind < 2 else f"+7701{i % 10_000_000:07d}",
                              email=f"c{i}@example.kz" if kind < 2 else None, preferred_language="ru")
     return submission(f"{run}-{i}", category=CATEGORIES[i % len(CATEGORIES)],
                       channel="portal" if kind == 4 else "contact_centre", citizen=contact,
