@@ -54,9 +54,16 @@ async def enqueue(conn: asyncpg.Connection, messages: Sequence[OutboxMessage]) -
             trace_headers.get("traceparent"),
             trace_headers.get("tracestate"),
         ))
-    await conn.executemany(
+    # One statement for the unit's messages, ids given in the order announced (the relay
+    # publishes by id, so an appeal's events keep their order). A row per statement cost the
+    # services' databases 20,000-68,000 calls per 20,000 appeals (pg_stat_statements).
+    columns = list(zip(*rows, strict=True))
+    await conn.execute(
         """INSERT INTO outbox (event_id, topic, key, headers, value, traceparent, tracestate)
-           VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7)""",
-        rows,
+           SELECT event_id, topic, key, headers::jsonb, value, traceparent, tracestate
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::text[])
+                WITH ORDINALITY AS m(event_id, topic, key, headers, value, traceparent, tracestate, n)
+           ORDER BY n""",
+        *(list(c) for c in columns),
     )
     await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)

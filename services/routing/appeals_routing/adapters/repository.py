@@ -111,26 +111,47 @@ class PostgresRoutingRepository:
                            r["rule_id"], r["rule_set_version"], r["note"]) for r in rows]
 
     async def add_appeals(self, states: Sequence[AppealState]) -> None:
-        await self._conn.executemany(
+        """New appeals and their first assignments: a statement each for the whole batch."""
+        if not states:
+            return
+        await self._conn.execute(
             """INSERT INTO appeals (appeal_id, registration_number, category, district, status, executor_code,
-                   appeal_case) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)""",
-            [(s.appeal_id, s.registration_number, s.category, s.district, s.status, s.executor,
-              json.dumps(s.case) if s.case is not None else None) for s in states])
+                   appeal_case)
+               SELECT appeal_id, number, category, district, status, executor_code, appeal_case::jsonb
+               FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                    AS s(appeal_id, number, category, district, status, executor_code, appeal_case)""",
+            [s.appeal_id for s in states], [s.registration_number for s in states], [s.category for s in states],
+            [s.district for s in states], [s.status for s in states], [s.executor for s in states],
+            [json.dumps(s.case) if s.case is not None else None for s in states])
         await self.add_assignments([(s.appeal_id, a) for s in states for a in s.history])
 
     async def remember_traces(self, traceparents: dict[UUID, str]) -> None:
-        await self._conn.executemany("UPDATE appeals SET traceparent = $2 WHERE appeal_id = $1",
-                                     list(traceparents.items()))
+        if traceparents:
+            await self._conn.execute(
+                """UPDATE appeals a SET traceparent = t.traceparent
+                   FROM unnest($1::uuid[], $2::text[]) AS t(appeal_id, traceparent) WHERE a.appeal_id = t.appeal_id""",
+                list(traceparents), list(traceparents.values()))
 
     async def traceparent(self, appeal_id: UUID) -> str | None:
         return await self._conn.fetchval("SELECT traceparent FROM appeals WHERE appeal_id = $1", appeal_id)
 
     async def add_assignments(self, rows: Sequence[tuple[UUID, Assignment]]) -> None:
-        await self._conn.executemany(
+        """In one statement, ids in the order given (an appeal's history reads by id)."""
+        if not rows:
+            return
+        await self._conn.execute(
             """INSERT INTO assignments (appeal_id, executor_code, previous_executor_code, reason, rule_id,
-                   rule_set_version, note, assigned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-            [(appeal_id, a.executor, a.previous_executor, a.reason, a.rule_id, a.rule_set_version, a.note,
-              a.assigned_at) for appeal_id, a in rows])
+                   rule_set_version, note, assigned_at)
+               SELECT appeal_id, executor_code, previous_executor_code, reason, rule_id, rule_set_version, note,
+                      assigned_at
+               FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[],
+                           $8::timestamptz[]) WITH ORDINALITY
+                    AS a(appeal_id, executor_code, previous_executor_code, reason, rule_id, rule_set_version, note,
+                         assigned_at, n)
+               ORDER BY n""",
+            [appeal_id for appeal_id, _ in rows], [a.executor for _, a in rows],
+            [a.previous_executor for _, a in rows], [a.reason for _, a in rows], [a.rule_id for _, a in rows],
+            [a.rule_set_version for _, a in rows], [a.note for _, a in rows], [a.assigned_at for _, a in rows])
 
     async def current(self, appeal_id: UUID) -> tuple[str, str | None] | None:
         """(status, executor) of an appeal, without locking it."""
