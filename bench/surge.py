@@ -88,7 +88,65 @@ async def table_activity(platform: Platform, top: int = 4) -> dict[str, list[dic
     return found
 
 
-async def surge(platform: Platform, n: int, timeout_s: float, profile_dir: Path | None = None) -> dict[str, Any]:
+def enable_statement_stats(platform: Platform) -> None:
+    """Load pg_stat_statements into the embedded server (a restart, which the services ride
+    out as they do any database restart) and start counting in every service database."""
+    import asyncpg
+
+    from appeals_devstack.services import DATABASES
+
+    assert platform.info is not None
+    info = platform.info
+
+    async def preload() -> None:
+        conn = await asyncpg.connect(info.postgres_uri)
+        try:
+            await conn.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+        finally:
+            await conn.close()
+
+    async def start_counting() -> None:
+        for database in DATABASES:
+            conn = await asyncpg.connect(info.database_url(database))
+            try:
+                await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                await conn.execute("SELECT pg_stat_statements_reset()")
+            finally:
+                await conn.close()
+
+    asyncio.run(preload())
+    platform.stack.crash_postgres()
+    platform.stack.restart_postgres()
+    for group in platform.processes.values():  # back on their feet before the surge starts
+        for process in group:
+            process.wait_ready(timeout_s=120)
+    asyncio.run(start_counting())
+
+
+async def top_statements(platform: Platform, top: int = 5) -> dict[str, list[dict[str, Any]]]:
+    """Per service database, the statements PostgreSQL spent most time executing."""
+    import asyncpg
+
+    from appeals_devstack.services import DATABASES
+
+    assert platform.info is not None
+    found = {}
+    for database in DATABASES:
+        conn = await asyncpg.connect(platform.info.database_url(database))
+        try:
+            rows = await conn.fetch(
+                """SELECT calls, round(total_exec_time)::bigint AS ms, rows,
+                          left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS statement
+                   FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                   ORDER BY total_exec_time DESC LIMIT $1""", top)
+            found[database] = [dict(r) for r in rows]
+        finally:
+            await conn.close()
+    return found
+
+
+async def surge(platform: Platform, n: int, timeout_s: float, profile_dir: Path | None = None,
+                statements: bool = False) -> dict[str, Any]:
     assert platform.info is not None
     bootstrap = platform.info.bootstrap_servers
     run = uuid.uuid4().hex[:8]
@@ -112,6 +170,7 @@ async def surge(platform: Platform, n: int, timeout_s: float, profile_dir: Path 
     usage = await resources.stop()
     stop_profiles(profiles)
     tables = await table_activity(platform) if profile_dir else {}
+    costly = await top_statements(platform) if statements else {}
     await asyncio.sleep(2.0)  # anything repeated arrives now or never: counted below
     await observer.stop()
 
@@ -152,6 +211,7 @@ async def surge(platform: Platform, n: int, timeout_s: float, profile_dir: Path 
         "messages": {"count": messages, "per_s": round(messages / end_to_end_s, 1) if end_to_end_s else 0.0},
         "services": {name: {**u, "cpu_s_per_1000": round(u["cpu_s"] * 1000 / n, 2)} for name, u in usage.items()},
         "tables": tables,
+        "statements": costly,
         "sinks": sinks, "expected_in_sinks": expected, "problems": problems,
         "timeline": [{"t": round(t, 2), **counts} for t, counts in observer.timeline],
     }
@@ -206,6 +266,8 @@ def main() -> int:
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--profile", action="store_true",
                         help="record each service with py-spy during the surge (profiles beside the result)")
+    parser.add_argument("--statements", action="store_true",
+                        help="count PostgreSQL's statements (pg_stat_statements, loaded by a restart of the server, whose CPU is then not counted) and list the costliest per database")
     args = parser.parse_args()
     profile_dir = args.results / f"surge-{args.appeals}-profiles" if args.profile else None
     timeout = args.timeout or max(300.0, args.appeals / 20)
@@ -213,7 +275,9 @@ def main() -> int:
         platform = Platform(Path(tmp), env=BENCH_ENV, sink_stall_s=15.0)
         print("starting the platform ...", flush=True)
         with running(platform):
-            result = asyncio.run(surge(platform, args.appeals, timeout, profile_dir))
+            if args.statements:
+                enable_statement_stats(platform)
+            result = asyncio.run(surge(platform, args.appeals, timeout, profile_dir, args.statements))
     path = save_json(result, args.results, f"surge-{args.appeals}")
     chart(result, path.with_suffix(".png"))
     print(report(result))
@@ -225,6 +289,11 @@ def main() -> int:
             for r in rows:
                 print(f"  {database:<17} {r['table']:<24} seq {r['seq_scan']:>7} scans {r['seq_tup_read']:>11} rows"
                       f"   idx {r['idx_scan'] or 0:>8} scans {r['idx_tup_fetch'] or 0:>10} rows   live {r['n_live_tup']}")
+    if args.statements:
+        print("\nstatements PostgreSQL spent most time on, per database:")
+        for database, rows in result["statements"].items():
+            for r in rows:
+                print(f"  {database:<17} {r['ms']:>7} ms {r['calls']:>7} calls {r['rows']:>8} rows  {r['statement']}")
     return 1 if result["problems"] or not result["finished"] else 0
 
 
