@@ -66,9 +66,9 @@ def stop_profiles(profiles: list[subprocess.Popen]) -> None:
         spy.wait(timeout=60)
 
 
-async def table_activity(platform: Platform, top: int = 4) -> dict[str, list[dict[str, Any]]]:
-    """Per service database, the tables PostgreSQL worked hardest on (rows read by sequential
-    scans, then index scans): where its share of the CPU goes, beside the services' profiles."""
+async def in_every_database(platform: Platform, *statements: str, fetch: str | None = None,
+                            args: tuple[Any, ...] = ()) -> dict[str, list[dict[str, Any]]]:
+    """Run ``statements`` in each service database, then ``fetch`` (its rows, per database)."""
     import asyncpg
 
     from appeals_devstack.services import DATABASES
@@ -78,22 +78,28 @@ async def table_activity(platform: Platform, top: int = 4) -> dict[str, list[dic
     for database in DATABASES:
         conn = await asyncpg.connect(platform.info.database_url(database))
         try:
-            rows = await conn.fetch(
-                """SELECT relname AS table, seq_scan, seq_tup_read, idx_scan, idx_tup_fetch, n_tup_ins, n_tup_upd,
-                          n_tup_del, n_live_tup FROM pg_stat_user_tables
-                   ORDER BY seq_tup_read DESC, idx_tup_fetch DESC LIMIT $1""", top)
-            found[database] = [dict(r) for r in rows]
+            for statement in statements:
+                await conn.execute(statement)
+            if fetch is not None:
+                found[database] = [dict(r) for r in await conn.fetch(fetch, *args)]
         finally:
             await conn.close()
     return found
+
+
+async def table_activity(platform: Platform, top: int = 4) -> dict[str, list[dict[str, Any]]]:
+    """Per service database, the tables PostgreSQL worked hardest on (rows read by sequential
+    scans, then index scans): where its share of the CPU goes, beside the services' profiles."""
+    return await in_every_database(platform, fetch="""
+        SELECT relname AS table, seq_scan, seq_tup_read, idx_scan, idx_tup_fetch, n_tup_ins, n_tup_upd, n_tup_del,
+               n_live_tup FROM pg_stat_user_tables ORDER BY seq_tup_read DESC, idx_tup_fetch DESC LIMIT $1""",
+                                   args=(top,))
 
 
 def enable_statement_stats(platform: Platform) -> None:
     """Load pg_stat_statements into the embedded server (a restart, which the services ride
     out as they do any database restart) and start counting in every service database."""
     import asyncpg
-
-    from appeals_devstack.services import DATABASES
 
     assert platform.info is not None
     info = platform.info
@@ -105,44 +111,23 @@ def enable_statement_stats(platform: Platform) -> None:
         finally:
             await conn.close()
 
-    async def start_counting() -> None:
-        for database in DATABASES:
-            conn = await asyncpg.connect(info.database_url(database))
-            try:
-                await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-                await conn.execute("SELECT pg_stat_statements_reset()")
-            finally:
-                await conn.close()
-
     asyncio.run(preload())
     platform.stack.crash_postgres()
     platform.stack.restart_postgres()
     for group in platform.processes.values():  # back on their feet before the surge starts
         for process in group:
             process.wait_ready(timeout_s=120)
-    asyncio.run(start_counting())
+    asyncio.run(in_every_database(platform, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+                                  "SELECT pg_stat_statements_reset()"))
 
 
 async def top_statements(platform: Platform, top: int = 5) -> dict[str, list[dict[str, Any]]]:
     """Per service database, the statements PostgreSQL spent most time executing."""
-    import asyncpg
-
-    from appeals_devstack.services import DATABASES
-
-    assert platform.info is not None
-    found = {}
-    for database in DATABASES:
-        conn = await asyncpg.connect(platform.info.database_url(database))
-        try:
-            rows = await conn.fetch(
-                """SELECT calls, round(total_exec_time)::bigint AS ms, rows,
-                          left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS statement
-                   FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-                   ORDER BY total_exec_time DESC LIMIT $1""", top)
-            found[database] = [dict(r) for r in rows]
-        finally:
-            await conn.close()
-    return found
+    return await in_every_database(platform, fetch="""
+        SELECT calls, round(total_exec_time)::bigint AS ms, rows,
+               left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS statement
+        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+        ORDER BY total_exec_time DESC LIMIT $1""", args=(top,))
 
 
 async def surge(platform: Platform, n: int, timeout_s: float, profile_dir: Path | None = None,
