@@ -79,11 +79,12 @@ def browser(downloads: Path):
 
 
 def wait_for(driver, condition, what: str, timeout_s: float = 30):
-    from selenium.common.exceptions import TimeoutException
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    try:
-        return WebDriverWait(driver, timeout_s, poll_frequency=0.2).until(condition)
+    try:  # an element read while the next page replaces it is stale: look again
+        return WebDriverWait(driver, timeout_s, poll_frequency=0.2,
+                             ignored_exceptions=(StaleElementReferenceException,)).until(condition)
     except TimeoutException:
         body = driver.execute_script("return document.body ? document.body.innerText : ''")
         raise AssertionError(f"timed out waiting for {what}; at {driver.current_url}: {body[:500]}") from None

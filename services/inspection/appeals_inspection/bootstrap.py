@@ -25,25 +25,15 @@ def build_app(settings: InspectionSettings | None = None) -> FastAPI:
         raise ValueError(f"RETURN_REASONS names unknown codes: {', '.join(sorted(chosen - known))}")
     language = settings.report_language
 
-    def names(table) -> dict[str, str]:
-        return {code: entry.names[language] for code, entry in table.entries.items()}
-
     def tables(lang: str) -> dict[str, dict[str, str]]:
         return {table: {code: entry.names[lang] for code, entry in getattr(reference, attribute).entries.items()}
                 for table, attribute in (("executors", "executors"), ("categories", "categories"),
                                          ("channels", "channels"), ("kinds", "appeal_kinds"),
-                                         ("districts", "districts"))}
+                                         ("districts", "districts"), ("return_reasons", "return_reasons"))}
 
-    context = InspectionContext(
-        return_reasons=chosen,
-        names={"executors": names(reference.executors), "categories": names(reference.categories),
-               "channels": names(reference.channels), "kinds": names(reference.appeal_kinds)},
-        overdue_limit=settings.report_overdue_limit,
-        names_by_language={lang: tables(lang) for lang in LANGUAGES},
-        return_reason_names={lang: {code: entry.names[lang] for code, entry in reference.return_reasons.entries.items()}
-                             for lang in LANGUAGES},
-        report_language=language,
-    )
+    by_language = {lang: tables(lang) for lang in LANGUAGES}
+    context = InspectionContext(return_reasons=chosen, names_by_language=by_language,
+                                overdue_limit=settings.report_overdue_limit, report_language=language)
     app = create_app(ServiceSpec(
         title="Inspection",
         description="Inspectors review every answer, see escalations and scorecards, and publish the weekly report.",

@@ -155,11 +155,8 @@ async def _link_duplicates(uow: UnitOfWork, appeals: Sequence[Appeal], *, radius
                                                                      radius_m=radius[n.category], window=window))]
     if links:
         await uow.appeals.add_duplicate_links(links, now)
-        by_id = {a.appeal_id: a for a in appeals}
-        await uow.appeals.add_timeline([(link.appeal_id, TimelineEntry(
-            str(uow.duplicate(by_id[link.appeal_id], link, now)), "appeal.duplicate_linked", now,
-            {"original_registration_number": link.original.registration_number, "matched_by": link.matched_by}))
-            for link in links])
+        await _announce_links(uow, appeals, links, uow.duplicate, "appeal.duplicate_linked", now, lambda link: {
+            "original_registration_number": link.original.registration_number, "matched_by": link.matched_by})
 
 
 async def _link_re_appeals(uow: UnitOfWork, appeals: Sequence[Appeal], *, key: bytes, period: timedelta,
@@ -174,11 +171,18 @@ async def _link_re_appeals(uow: UnitOfWork, appeals: Sequence[Appeal], *, key: b
     await uow.appeals.add_marks([(a.appeal_id, m, a.registered_at) for a, m in marked])
     if links:
         await uow.appeals.add_re_appeals(links, now)
-        by_id = {a.appeal_id: a for a in appeals}
-        await uow.appeals.add_timeline([(link.appeal_id, TimelineEntry(
-            str(uow.re_appeal(by_id[link.appeal_id], link, now)), "appeal.re_appeal_linked", now,
-            {"earlier_registration_number": link.earlier.registration_number, "matched_by": link.matched_by}))
-            for link in links])
+        await _announce_links(uow, appeals, links, uow.re_appeal, "appeal.re_appeal_linked", now, lambda link: {
+            "earlier_registration_number": link.earlier.registration_number, "matched_by": link.matched_by})
+
+
+async def _announce_links(uow: UnitOfWork, appeals: Sequence[Appeal], links: Sequence[Any],
+                          announce: Callable[[Appeal, Any, datetime], Any], event_type: str, now: datetime,
+                          details: Callable[[Any], dict[str, Any]]) -> None:
+    """Announce each link of a new appeal (``announce`` returns the event's id) and put it
+    on that appeal's status timeline, all in one statement."""
+    by_id = {a.appeal_id: a for a in appeals}
+    await uow.appeals.add_timeline([(link.appeal_id, TimelineEntry(
+        str(announce(by_id[link.appeal_id], link, now)), event_type, now, details(link))) for link in links])
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from uuid import UUID
 
 import httpx
 import jinja2
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from appeals_inspection import reports
@@ -116,8 +116,7 @@ class ConsoleAccess(Access):
 
 
 def console(*roles: str) -> Any:
-    from fastapi import Depends
-
+    """The console's counterpart of :func:`appeals_runtime.auth.allow`."""
     return Depends(ConsoleAccess(frozenset(roles)))
 
 
@@ -318,7 +317,7 @@ async def _answer_page(request: Request, user: StaffMember, uow: PostgresUnitOfW
                  appeal=history["appeal"], earlier=[a for a in history["answers"] if a["answer_id"] != answer_id],
                  timeline=await uow.model.timeline(answer["appeal_id"]),
                  audit=await uow.audit_trail(answer["appeal_id"]), error=error, form=form or {},
-                 reasons=[(code, ctx.return_reason_names[user.texts.language].get(code, code))
+                 reasons=[(code, ctx.names_in(user.texts.language)["return_reasons"].get(code, code))
                           for code in sorted(ctx.return_reasons)],
                  attachments_linked=_settings(request).intake_url is not None)
 

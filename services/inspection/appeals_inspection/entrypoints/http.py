@@ -4,7 +4,7 @@ and the weekly report (JSON, HTML, CSV)."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -33,12 +33,15 @@ class InspectionContext:
     """What the routes need besides the runtime: configuration and reference names."""
 
     return_reasons: frozenset[str]
-    names: dict[str, dict[str, str]]  # executors, categories, channels, kinds in the report language
+    #: language → table (executors, categories, channels, kinds, districts, return_reasons) → code → name
+    names_by_language: dict[str, dict[str, dict[str, str]]]
     overdue_limit: int
-    #: The same tables (and districts) in each language, for the console.
-    names_by_language: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
-    return_reason_names: dict[str, dict[str, str]] = field(default_factory=dict)
-    report_language: str = "ru"
+    report_language: str  # the API's HTML and CSV report
+
+    @property
+    def names(self) -> dict[str, dict[str, str]]:
+        """The names in the report's language."""
+        return self.names_by_language[self.report_language]
 
     def names_in(self, language: str) -> dict[str, dict[str, str]]:
         return self.names_by_language.get(language, self.names)
