@@ -22,6 +22,23 @@ _FACT_TYPES = {"appeal_id": "uuid", "registered": "boolean", "due_at": "timestam
 
 _LEDGER_COLUMNS = ", ".join(f.name for f in fields(LedgerRow))
 
+# The first key of the recipients' queue locks (the second is the recipient's hash): the
+# two-key advisory locks are a space of their own, apart from the one-key locks of the
+# migrations and the relay.
+_QUEUE_LOCKS = 1_937_007_973
+
+
+async def _lock_queues(conn: asyncpg.Connection, recipients: Sequence[str | None]) -> list[str]:
+    """Hold these recipients' queue locks to the end of the transaction, taken in one order
+    (two transactions never wait for each other in a circle); returns the recipients."""
+    named = sorted({r for r in recipients if r is not None})
+    if named:
+        await conn.execute(
+            """SELECT pg_advisory_xact_lock($2, k)
+               FROM (SELECT DISTINCT hashtext(r) AS k FROM unnest($1::text[]) AS r) keys ORDER BY k""",
+            named, _QUEUE_LOCKS)
+    return named
+
 
 def _ledger(row: asyncpg.Record) -> LedgerRow:
     values = dict(row)
@@ -84,9 +101,12 @@ class PostgresLedger:
                              skipped: Sequence[tuple[UUID, str]], at: datetime) -> None:
         """New notices go in with their outcome (waiting, pending or skipped) in one statement;
         notices that were waiting are updated in one more each for written and skipped. Each
-        written notice takes its place in its recipient's queue in the order written."""
+        written notice takes its place in its recipient's queue in the order written, and heads
+        the queue when no open notice of its recipient comes before it."""
         queue_seq: dict[UUID, int] = {}
         if written:
+            # Under the recipients' locks, places in a queue follow the order of commits.
+            await _lock_queues(self._conn, [w.route.recipient for w in written])
             seqs = sorted(r[0] for r in await self._conn.fetch(
                 "SELECT nextval('deliveries_queue_seq') FROM generate_series(1, $1)", len(written)))
             queue_seq = {w.notification_id: seq for w, seq in zip(written, seqs, strict=True)}
@@ -139,16 +159,21 @@ class PostgresLedger:
                    FROM unnest($1::uuid[], $2::text[]) AS u(notification_id, reason)
                    WHERE d.notification_id = u.notification_id""",
                 [i for i, _ in gone], [r for _, r in gone], at)
+        if written:
+            await self._conn.execute(
+                """UPDATE deliveries d SET head = true
+                   WHERE d.notification_id = ANY($1::uuid[]) AND d.status = 'pending'
+                     AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.recipient = d.recipient
+                                     AND e.status IN ('pending', 'sending') AND e.queue_seq < d.queue_seq)""",
+                list(queue_seq))
 
     async def claim_due(self, channel: str, now: datetime, limit: int) -> list[LedgerRow]:
         """Pending rows of ``channel`` that are due and head their recipient's queue, locked;
-        rows another worker holds are skipped, and so are the rows queued behind them."""
+        heads another worker holds are skipped (the rows behind a head are never read)."""
         rows = await self._conn.fetch(
-            f"""SELECT {_LEDGER_COLUMNS} FROM deliveries d
-                WHERE d.status = 'pending' AND d.delivery_channel = $1 AND d.next_attempt_at <= $2
-                  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.recipient = d.recipient
-                                  AND e.status IN ('pending', 'sending') AND e.queue_seq < d.queue_seq)
-                ORDER BY d.next_attempt_at, d.queue_seq LIMIT $3 FOR UPDATE OF d SKIP LOCKED""", channel, now, limit)
+            f"""SELECT {_LEDGER_COLUMNS} FROM deliveries
+                WHERE status = 'pending' AND head AND delivery_channel = $1 AND next_attempt_at <= $2
+                ORDER BY next_attempt_at, queue_seq LIMIT $3 FOR UPDATE SKIP LOCKED""", channel, now, limit)
         return [_ledger(r) for r in rows]
 
     async def queued_behind(self, notification_id: UUID, limit: int) -> list[LedgerRow]:
@@ -186,9 +211,11 @@ class PostgresLedger:
                                  notification_id, until)
 
     async def attempted(self, attempts: Sequence[Attempt], at: datetime) -> set[UUID]:
-        """Record attempts (two statements for the whole batch); returns the rows that changed.
+        """Record attempts (a few statements for the whole batch); returns the rows that changed.
         A final outcome is never overwritten: a late record of a row another worker already
-        resolved changes nothing (but a known outcome does replace "in doubt")."""
+        resolved changes nothing (but a known outcome does replace "in doubt"). Where a queue's
+        first open row is now pending and not marked (its head closed, or a digest's row came
+        back for a retry), it becomes the head."""
         if not attempts:
             return set()
         changed = await self._conn.fetch(
@@ -198,7 +225,7 @@ class PostgresLedger:
                FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::timestamptz[])
                     AS a(notification_id, attempt, status, error, next_attempt_at)
                WHERE d.notification_id = a.notification_id AND d.status NOT IN ('delivered', 'failed', 'skipped')
-               RETURNING d.notification_id, d.delivery_channel""",
+               RETURNING d.notification_id, d.delivery_channel, d.recipient""",
             [a.notification_id for a in attempts], [a.attempt for a in attempts],
             ["pending" if a.outcome == "retry" else a.outcome for a in attempts], [a.error for a in attempts],
             [a.next_attempt_at for a in attempts], at)
@@ -213,7 +240,21 @@ class PostgresLedger:
                ON CONFLICT DO NOTHING""",
             [a.notification_id for a in done], [a.attempt for a in done], [a.outcome for a in done],
             [a.error for a in done], at)
+        await self._next_heads([r["recipient"] for r in changed])
         return set(channels)
+
+    async def _next_heads(self, recipients: Sequence[str | None]) -> None:
+        """Mark each recipient's first open row the head when it is pending and not yet marked."""
+        locked = await _lock_queues(self._conn, recipients)
+        if locked:
+            await self._conn.execute(
+                """UPDATE deliveries d SET head = true
+                   FROM unnest($1::text[]) AS q(recipient)
+                        CROSS JOIN LATERAL (SELECT e.notification_id FROM deliveries e
+                                            WHERE e.recipient = q.recipient AND e.status IN ('pending', 'sending')
+                                            ORDER BY e.queue_seq LIMIT 1) first_open
+                   WHERE d.notification_id = first_open.notification_id AND d.status = 'pending' AND NOT d.head""",
+                locked)
 
     async def for_appeal(self, appeal_id: UUID) -> list[dict[str, Any]]:
         """The ledger of one appeal for operators: no addresses, no message bodies."""
