@@ -27,7 +27,7 @@ import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -158,9 +158,7 @@ class EventConsumer:
         started = time.monotonic()
         records: tuple[ConsumerRecord, ...] = tuple(message.raw_message)
         metrics.BATCH_SIZE.labels(consumer_name).observe(len(records))
-        deliveries, dead = self._parse(records)
-        spans = [self._start_span(d) for d in deliveries]
-        deliveries = [_with_context(d, s) for d, s in zip(deliveries, spans, strict=True)]
+        deliveries, spans, dead = self._parse(records)
         try:
             done = await self._apply_with_retries(deliveries, consumer_name, handler, dead)
             if done and dead and on_invalid is not None:
@@ -185,8 +183,12 @@ class EventConsumer:
                         type(exc).__name__)
         metrics.BATCH_SECONDS.labels(consumer_name).observe(time.monotonic() - started)
 
-    def _parse(self, records: Sequence[ConsumerRecord]) -> tuple[list[Delivery], list[tuple[ConsumerRecord, str]]]:
+    def _parse(self, records: Sequence[ConsumerRecord]) -> tuple[list[Delivery], list[trace.Span],
+                                                                 list[tuple[ConsumerRecord, str]]]:
+        """The valid events, each in its processing span (started here: the caller ends them),
+        and the records to dead-letter with the reason."""
         deliveries: list[Delivery] = []
+        spans: list[trace.Span] = []
         dead: list[tuple[ConsumerRecord, str]] = []
         for record in records:
             try:
@@ -196,23 +198,24 @@ class EventConsumer:
                 dead.append((record, str(exc)))
                 continue
             key = record.key.decode("utf-8", "replace") if record.key is not None else None
+            span = self._start_span(record.topic, envelope)
+            spans.append(span)
             deliveries.append(Delivery(envelope, event, record.topic, record.partition, record.offset, key,
-                                       otel_context.get_current(), record))
-        return deliveries, dead
+                                       trace.set_span_in_context(span), record))
+        return deliveries, spans, dead
 
-    def _start_span(self, delivery: Delivery) -> trace.Span:
-        carrier = {k: v for k, v in (("traceparent", delivery.envelope.traceparent),
-                                     ("tracestate", delivery.envelope.tracestate)) if v}
+    def _start_span(self, topic: str, envelope: Envelope) -> trace.Span:
+        carrier = {k: v for k, v in (("traceparent", envelope.traceparent), ("tracestate", envelope.tracestate)) if v}
         return tracer().start_span(
-            f"{delivery.topic} process",
+            f"{topic} process",
             context=context_from_headers(carrier),
             kind=trace.SpanKind.CONSUMER,
             attributes={
                 "messaging.system": "kafka",
-                "messaging.destination.name": delivery.topic,
-                "messaging.message.id": str(delivery.envelope.id),
-                "appeals.event_type": delivery.envelope.type,
-                "appeals.subject": delivery.envelope.subject or "",
+                "messaging.destination.name": topic,
+                "messaging.message.id": str(envelope.id),
+                "appeals.event_type": envelope.type,
+                "appeals.subject": envelope.subject or "",
                 "appeals.service": self._settings.service_name,
             },
         )
@@ -344,10 +347,6 @@ class _Poison(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def _with_context(delivery: Delivery, span: trace.Span) -> Delivery:
-    return replace(delivery, trace_context=trace.set_span_in_context(span))
 
 
 async def _raw_body(message: Any) -> Any:

@@ -48,11 +48,9 @@ from appeals_notification.domain.table import notices_for
 
 
 class AppealFactsRepository(Protocol):
-    async def get_for_update(self, appeal_id: UUID) -> AppealFacts:
-        """The appeal's facts (empty ones for an appeal not seen yet), its row locked."""
-        ...
     async def lock_many(self, appeal_ids: Sequence[UUID]) -> dict[UUID, AppealFacts]:
-        """:meth:`get_for_update` for several appeals at once."""
+        """The appeals' facts (empty ones for an appeal not seen yet), their rows locked in
+        ``appeal_ids``' order."""
         ...
     async def save_many(self, facts: Sequence[AppealFacts]) -> None: ...
 
@@ -280,8 +278,10 @@ async def deliver_in_channel(uow: UnitOfWork, *, now: datetime, retry: RetryPoli
     """In-channel replies: delivered by announcing an ``outbound notification`` through the
     outbox, in this one transaction (exactly once, like every event). Returns rows claimed."""
     rows = await uow.ledger.claim_due("outbound", now, limit)
+    # The appeals' facts in one statement, locked in one order (as the consumer locks them).
+    facts = await uow.appeals.lock_many(sorted({r.appeal_id for r in rows}))
     for row in rows:
-        await _announce_outbound(uow, row, now)
+        uow.outbound(row, facts[row.appeal_id], now)
     await record_outcomes(uow, rows, [None] * len(rows), channel="outbound", now=now, retry=retry)
     return len(rows)
 
@@ -311,10 +311,6 @@ async def resolve_in_doubt(uow: UnitOfWork, *, channel: str, now: datetime, leas
 def _outgoing(row: LedgerRow) -> Outgoing:
     return Outgoing(row.notification_id, row.appeal_id, row.template, row.address, row.language or "",
                     row.subject or "", row.body or "", row.urgent)
-
-
-async def _announce_outbound(uow: UnitOfWork, row: LedgerRow, now: datetime) -> None:
-    uow.outbound(row, await uow.appeals.get_for_update(row.appeal_id), now)
 
 
 def _attempt(row: LedgerRow, outcome: BaseException | None, *, channel: str, now: datetime,

@@ -62,9 +62,9 @@ class FakeLedger:
 
 
 class FakeAppeals:
-    async def get_for_update(self, appeal_id):
-        return AppealFacts(appeal_id=appeal_id, channel="social_network", social_network="telegram",
-                           channel_message_id="tg-1")
+    async def lock_many(self, appeal_ids):
+        return {a: AppealFacts(appeal_id=a, channel="social_network", social_network="telegram",
+                               channel_message_id="tg-1") for a in appeal_ids}
 
 
 class FakeUow:

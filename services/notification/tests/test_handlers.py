@@ -32,11 +32,8 @@ class FakeAppeals:
     def __init__(self) -> None:
         self.facts: dict[uuid.UUID, AppealFacts] = {}
 
-    async def get_for_update(self, appeal_id):
-        return self.facts.setdefault(appeal_id, AppealFacts(appeal_id))
-
     async def lock_many(self, appeal_ids):
-        return {a: await self.get_for_update(a) for a in appeal_ids}
+        return {a: self.facts.setdefault(a, AppealFacts(a)) for a in appeal_ids}
 
     async def save_many(self, facts):
         self.facts.update({f.appeal_id: f for f in facts})

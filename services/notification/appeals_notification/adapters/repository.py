@@ -50,13 +50,6 @@ class PostgresAppealFacts:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
-    async def get_for_update(self, appeal_id: UUID) -> AppealFacts:
-        """The appeal's facts, locked for this transaction (created empty when unknown): one
-        statement, as the upsert's update takes the row lock."""
-        return await self._one(
-            f"""INSERT INTO appeals (appeal_id) VALUES ($1)
-                ON CONFLICT (appeal_id) DO UPDATE SET appeal_id = EXCLUDED.appeal_id RETURNING {_FACTS}""", appeal_id)
-
     async def lock_many(self, appeal_ids: Sequence[UUID]) -> dict[UUID, AppealFacts]:
         """The appeals' facts, their rows created when unknown and locked, in one statement; in
         ``appeal_ids``' order (the caller sorts them), so two replicas never deadlock."""
@@ -76,9 +69,6 @@ class PostgresAppealFacts:
             f"""UPDATE appeals a SET {', '.join(f'{n} = u.{n}' for n in names)}
                 FROM unnest({arrays}) AS u({_FACTS}) WHERE a.appeal_id = u.appeal_id""",
             *([getattr(f, n) for f in facts] for n in _FACT_COLUMNS))
-
-    async def _one(self, sql: str, *args: Any) -> AppealFacts:
-        return AppealFacts(**dict(await self._conn.fetchrow(sql, *args)))
 
 
 class PostgresLedger:
