@@ -57,11 +57,11 @@ chaos: install tools  ## the platform under faults, checked: make chaos RUNS=100
 screenshots: install tools  ## retake the console's pictures in docs/img (the browser tests, saving there)
 	CONSOLE_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/integration/test_console.py $(PYTEST_ARGS)
 
-bench-surge: install  ## N appeals (default 100,000) through all five services vs raw Kafka: make bench-surge N=20000 PROFILE=1 STATEMENTS=1
-	$(BIN)/python bench/surge.py --appeals $(or $(N),100000) $(if $(PROFILE),--profile) $(if $(STATEMENTS),--statements)
+bench-surge: install  ## N appeals (default 100,000) through all five services vs raw Kafka: make bench-surge N=20000 PROFILE=1 STATEMENTS=1 SCALE="notification=2"
+	$(BIN)/python bench/surge.py --appeals $(or $(N),100000) $(if $(PROFILE),--profile) $(if $(STATEMENTS),--statements) $(foreach s,$(SCALE),--scale $(s))
 
-bench-latency: install  ## a steady RATE appeals/s (default 200) for 60 s: p50/p95/p99 per stage
-	$(BIN)/python bench/latency.py --rate $(or $(RATE),200) --duration $(or $(DURATION),60)
+bench-latency: install  ## a steady RATE appeals/s (default 200) for 60 s: p50/p95/p99 per stage (SCALE as for bench-surge)
+	$(BIN)/python bench/latency.py --rate $(or $(RATE),200) --duration $(or $(DURATION),60) $(foreach s,$(SCALE),--scale $(s))
 
 bench-relay: install  ## the outbox relay alone: 100,000 events from one service database vs the raw producer
 	$(BIN)/python bench/relay.py --events $(or $(N),100000)

@@ -23,7 +23,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from appeals_devstack.benchmarks import BENCH_ENV, Observer, percentiles, save_json, surge_submission
+from appeals_devstack.benchmarks import BENCH_ENV, Observer, add_scale_argument, percentiles, save_json, surge_submission
 from appeals_devstack.platform import Platform, running
 from appeals_devstack.testing import submission_record
 
@@ -69,9 +69,10 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--settle", type=float, default=300.0, help="seconds to wait for the last appeals")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    add_scale_argument(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
-        platform = Platform(Path(tmp), env=BENCH_ENV, sink_stall_s=15.0)
+        platform = Platform(Path(tmp), env=BENCH_ENV, sink_stall_s=15.0, scale=dict(args.scale))
         print("starting the platform ...", flush=True)
         with running(platform):
             result = asyncio.run(steady(platform, args.rate, args.duration, args.settle))

@@ -35,6 +35,7 @@ from appeals_devstack.benchmarks import (
     STAGES,
     Observer,
     Resources,
+    add_scale_argument,
     baseline,
     notification_settled,
     produce_all,
@@ -235,7 +236,9 @@ def report(result: dict[str, Any]) -> str:
               f"messages into the sinks: {result['messages']['count']} ({result['messages']['per_s']:.0f}/s)", "",
               f"{'service':<18}{'CPU s/1000':>12}{'peak RSS MB':>13}"]
     for name, u in result["services"].items():
-        lines.append(f"{name:<18}{u['cpu_s_per_1000']:>12.2f}{u['peak_rss_mb']:>13.0f}")
+        processes = result.get("processes", {}).get(name, 1)
+        label = f"{name} ×{processes}" if processes > 1 else name  # CPU summed, RSS the largest one's
+        lines.append(f"{label:<18}{u['cpu_s_per_1000']:>12.2f}{u['peak_rss_mb']:>13.0f}")
     sinks = result["sinks"]
     lines += ["", f"sinks: {sinks['email']} e-mails to citizens, {sinks['executor_emails_digests_included']} to "
               f"executors (digests count one), {sinks['sms']} SMS, {sinks['outbound']} in-channel replies; "
@@ -253,16 +256,18 @@ def main() -> int:
                         help="record each service with py-spy during the surge (profiles beside the result)")
     parser.add_argument("--statements", action="store_true",
                         help="count PostgreSQL's statements (pg_stat_statements, loaded by a restart of the server, whose CPU is then not counted) and list the costliest per database")
+    add_scale_argument(parser)
     args = parser.parse_args()
     profile_dir = args.results / f"surge-{args.appeals}-profiles" if args.profile else None
     timeout = args.timeout or max(300.0, args.appeals / 20)
     with tempfile.TemporaryDirectory(prefix="bench-surge-") as tmp:
-        platform = Platform(Path(tmp), env=BENCH_ENV, sink_stall_s=15.0)
+        platform = Platform(Path(tmp), env=BENCH_ENV, sink_stall_s=15.0, scale=dict(args.scale))
         print("starting the platform ...", flush=True)
         with running(platform):
             if args.statements:
                 enable_statement_stats(platform)
             result = asyncio.run(surge(platform, args.appeals, timeout, profile_dir, args.statements))
+            result["processes"] = {name: len(group) for name, group in platform.processes.items()}
     path = save_json(result, args.results, f"surge-{args.appeals}")
     chart(result, path.with_suffix(".png"))
     print(report(result))

@@ -9,6 +9,7 @@ is not faster.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import statistics
@@ -24,6 +25,7 @@ import asyncpg
 import psutil
 
 from appeals_devstack.platform import Platform
+from appeals_devstack.services import SERVICES
 from appeals_runtime.dead_letters import reader
 from appeals_devstack.testing import produce, submission, submission_record
 from appeals_contracts.events import CitizenContact
@@ -321,3 +323,18 @@ def save_json(result: dict[str, Any], directory: Path, name: str) -> Path:
     path = directory / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", "utf-8")
     return path
+
+
+def add_scale_argument(parser: argparse.ArgumentParser) -> None:
+    """``--scale SERVICE=N`` (repeatable): N processes of SERVICE, as a deployment would run replicas."""
+    parser.add_argument("--scale", action="append", default=[], metavar="SERVICE=N", type=_scale_item,
+                        help="run N processes of SERVICE, e.g. notification=2")
+
+
+def _scale_item(text: str) -> tuple[str, int]:
+    name, _, n = text.partition("=")
+    if name not in {s.name for s in SERVICES} or not n.isdigit() or int(n) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected SERVICE=N with one of "
+                                         f"{', '.join(s.name for s in SERVICES)} and N ≥ 1")
+    return name, int(n)
+

@@ -17,13 +17,15 @@ from appeals_devstack.stack import EmbeddedStack, StackInfo
 
 
 class Platform:
-    """The embedded stack, the sinks and every service (``replicas`` processes each)."""
+    """The embedded stack, the sinks and every service (``replicas`` processes each, or as
+    ``scale`` says for the services it names)."""
 
     def __init__(self, state_dir: Path, *, replicas: int = 1, env: Mapping[str, str] | None = None,
-                 sink_stall_s: float = 3.0) -> None:
+                 sink_stall_s: float = 3.0, scale: Mapping[str, int] | None = None) -> None:
         self.state_dir = state_dir
         self.stack = EmbeddedStack(state_dir, fresh=True)
         self.replicas = replicas
+        self.scale = dict(scale or {})
         self.env = dict(env or {})
         shutil.rmtree(state_dir / "mail", ignore_errors=True)  # a fresh platform, fresh sinks
         (state_dir / "sms.jsonl").unlink(missing_ok=True)
@@ -52,7 +54,8 @@ class Platform:
             own = {"INTAKE_URL": self.processes["intake"][0].base_url} if service.name == "inspection" else {}
             self.processes[service.name] = [
                 ServiceProcess(service, self.info, self.state_dir / "logs" / f"r{n}", http_port=free_port(),
-                               extra_env={**env, **own}).start() for n in range(self.replicas)]
+                               extra_env={**env, **own}).start()
+                for n in range(self.scale.get(service.name, self.replicas))]
         for group in self.processes.values():
             for p in group:
                 p.wait_ready(timeout_s=180)

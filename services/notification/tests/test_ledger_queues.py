@@ -9,6 +9,7 @@ import asyncio
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import asyncpg
@@ -71,10 +72,11 @@ async def write(conn: asyncpg.Connection, notices: list[tuple[NoticeRow, Written
                                                   [], NOW)
 
 
-async def claim(conn: asyncpg.Connection, channel: str, limit: int, digests: DigestPolicy | None = None) -> list:
+async def claim(conn: asyncpg.Connection, channel: str, limit: int, digests: DigestPolicy | None = None, *,
+                now: datetime = NOW) -> list:
     async with conn.transaction():
         uow = SimpleNamespace(ledger=PostgresLedger(conn))
-        return await handlers.claim_for_sending(uow, channel=channel, now=NOW, quiet_hours=None, limit=limit,
+        return await handlers.claim_for_sending(uow, channel=channel, now=now, quiet_hours=None, limit=limit,
                                                 digests=digests)
 
 
@@ -213,3 +215,33 @@ async def test_writers_and_workers_at_once_leave_no_queue_without_its_head(ledge
     finally:
         for conn in writers + workers:
             await conn.close()
+
+
+def _resend_statements() -> list[str]:
+    """The runbook's statements that put a failed row back in its queue (docs/notifications.md)."""
+    text = (Path(__file__).parents[3] / "docs" / "notifications.md").read_text("utf-8")
+    block = text.split("## Operating it", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
+    statements = [s.strip() for s in block.split(";") if s.strip()]
+    assert statements[0] == "BEGIN" and statements[-1] == "COMMIT"
+    return [s.replace(":'id'", "$1") for s in statements[1:-1]]
+
+
+async def test_the_runbooks_resend_puts_a_failed_row_at_the_end_of_its_queue(ledger_database):
+    conn = await asyncpg.connect(ledger_database)
+    try:
+        first, second = notice("executor:E1", "email"), notice("executor:E1", "email")
+        await write(conn, [first, second])
+        await record(conn, await claim(conn, "email", 1), "failed")  # the first fails for good
+        failed = first[0].notification_id
+        async with conn.transaction():
+            for statement in _resend_statements():
+                await conn.execute(statement, failed)
+        await assert_heads_marked(conn)  # the second still heads the queue; the resent one waits
+        claimed = await claim(conn, "email", 5)
+        assert [r.notification_id for r in claimed] == [second[0].notification_id]
+        await record(conn, claimed, "delivered")
+        # then its turn (the runbook makes it due at the database's now)
+        assert [r.notification_id for r in await claim(conn, "email", 5, now=datetime.now(UTC))] == [failed]
+        await assert_heads_marked(conn)
+    finally:
+        await conn.close()
