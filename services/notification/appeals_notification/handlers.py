@@ -66,8 +66,8 @@ class Ledger(Protocol):
         queue), and which skipped with the reason."""
         ...
     async def claim_due(self, channel: str, now: datetime, limit: int) -> list[LedgerRow]: ...
-    async def queued_behind(self, notification_id: UUID, limit: int) -> list[LedgerRow]:
-        """Pending rows queued for the same recipient behind this one, in order, locked."""
+    async def queued_behind(self, head: LedgerRow, limit: int) -> list[LedgerRow]:
+        """Pending rows queued for the head's recipient behind it, in order, locked."""
         ...
     async def digested(self, head: UUID, behind: Sequence[UUID]) -> None: ...
     async def sending(self, notification_ids: Sequence[UUID], at: datetime) -> None: ...
@@ -226,7 +226,7 @@ async def claim_for_sending(uow: UnitOfWork, *, channel: str, now: datetime, qui
         sendable.append(row)
         if digests is not None and digests.size > 1 and digest.digestible(row):
             joined = []
-            for behind in await uow.ledger.queued_behind(row.notification_id, digests.size - 1):
+            for behind in await uow.ledger.queued_behind(row, digests.size - 1):
                 if not digest.digestible(behind):
                     break
                 joined.append(behind)

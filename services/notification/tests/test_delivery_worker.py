@@ -40,8 +40,7 @@ class FakeLedger:
                 heads.append(r)
         return heads[:limit]
 
-    async def queued_behind(self, notification_id, limit):
-        head = next(r for r in self.rows if r.notification_id == notification_id)
+    async def queued_behind(self, head, limit):
         return [r for r in self.rows if r.recipient == head.recipient][1:limit + 1]
 
     async def digested(self, head, behind):

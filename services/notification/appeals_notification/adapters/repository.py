@@ -166,14 +166,17 @@ class PostgresLedger:
                 ORDER BY next_attempt_at, queue_seq LIMIT $3 FOR UPDATE SKIP LOCKED""", channel, now, limit)
         return [_ledger(r) for r in rows]
 
-    async def queued_behind(self, notification_id: UUID, limit: int) -> list[LedgerRow]:
-        """Pending rows queued for the same recipient behind this one, in queue order, locked
-        (no other worker holds them: the queue's head, ours, keeps them from being claimed)."""
+    async def queued_behind(self, head: LedgerRow, limit: int) -> list[LedgerRow]:
+        """Pending rows queued for the head's recipient behind it, in queue order, locked (no
+        other worker holds them: the queue's head, ours, keeps them from being claimed). Read
+        in the recipient index's order and no further than ``limit``: written as a join, the
+        planner sorted every row behind the head (131,599 in a 395,000-appeal surge, 0.5 s a
+        digest)."""
         rows = await self._conn.fetch(
-            f"""SELECT {', '.join('d.' + c.strip() for c in _LEDGER_COLUMNS.split(','))}
-                FROM deliveries h JOIN deliveries d ON d.recipient = h.recipient AND d.queue_seq > h.queue_seq
-                WHERE h.notification_id = $1 AND d.status = 'pending'
-                ORDER BY d.queue_seq LIMIT $2 FOR UPDATE OF d""", notification_id, limit)
+            f"""SELECT {_LEDGER_COLUMNS} FROM deliveries
+                WHERE recipient = $2 AND status = 'pending'
+                  AND queue_seq > (SELECT queue_seq FROM deliveries WHERE notification_id = $1)
+                ORDER BY queue_seq LIMIT $3 FOR UPDATE""", head.notification_id, head.recipient, limit)
         return [_ledger(r) for r in rows]
 
     async def digested(self, head: UUID, behind: Sequence[UUID]) -> None:
