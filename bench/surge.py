@@ -30,6 +30,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from appeals_devstack.benchmarks import (
     BENCH_ENV,
     STAGES,
@@ -44,6 +46,7 @@ from appeals_devstack.benchmarks import (
     surge_records,
 )
 from appeals_devstack.platform import Platform, running
+from appeals_devstack.services import DATABASES
 from appeals_devstack.testing import read_to_end
 
 RESULTS = Path(__file__).parent / "results"
@@ -70,10 +73,6 @@ def stop_profiles(profiles: list[subprocess.Popen]) -> None:
 async def in_every_database(platform: Platform, *statements: str, fetch: str | None = None,
                             args: tuple[Any, ...] = ()) -> dict[str, list[dict[str, Any]]]:
     """Run ``statements`` in each service database, then ``fetch`` (its rows, per database)."""
-    import asyncpg
-
-    from appeals_devstack.services import DATABASES
-
     assert platform.info is not None
     found = {}
     for database in DATABASES:
@@ -100,8 +99,6 @@ async def table_activity(platform: Platform, top: int = 4) -> dict[str, list[dic
 def enable_statement_stats(platform: Platform) -> None:
     """Load pg_stat_statements into the embedded server (a restart, which the services ride
     out as they do any database restart) and start counting in every service database."""
-    import asyncpg
-
     assert platform.info is not None
     info = platform.info
 

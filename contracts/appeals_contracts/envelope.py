@@ -8,11 +8,11 @@ travels as W3C ``traceparent`` / ``tracestate`` headers.
 
 from __future__ import annotations
 
-import orjson
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from appeals_contracts.base import Event

@@ -342,4 +342,3 @@ def _scale_item(text: str) -> tuple[str, int]:
         raise argparse.ArgumentTypeError(f"{text!r}: expected SERVICE=N with one of "
                                          f"{', '.join(s.name for s in SERVICES)} and N ≥ 1")
     return name, int(n)
-
