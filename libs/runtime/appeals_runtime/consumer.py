@@ -46,7 +46,7 @@ from appeals_runtime.clock import Clock
 from appeals_runtime.errors import describe, is_transient
 from appeals_runtime.publisher import Publisher, Record
 from appeals_runtime.settings import ServiceSettings
-from appeals_runtime.telemetry import context_from_headers, tracer
+from appeals_runtime.telemetry import start_span
 from appeals_runtime.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -206,11 +206,11 @@ class EventConsumer:
 
     def _start_span(self, topic: str, envelope: Envelope) -> trace.Span:
         carrier = {k: v for k, v in (("traceparent", envelope.traceparent), ("tracestate", envelope.tracestate)) if v}
-        return tracer().start_span(
+        return start_span(
             f"{topic} process",
-            context=context_from_headers(carrier),
+            carrier,
             kind=trace.SpanKind.CONSUMER,
-            attributes={
+            attributes=lambda: {
                 "messaging.system": "kafka",
                 "messaging.destination.name": topic,
                 "messaging.message.id": str(envelope.id),

@@ -30,7 +30,7 @@ from appeals_runtime.errors import is_transient
 from appeals_runtime.outbox import NOTIFY_CHANNEL
 from appeals_runtime.publisher import Publisher, Record
 from appeals_runtime.retry import RetryPolicy
-from appeals_runtime.telemetry import context_from_headers, headers_from_context, tracer
+from appeals_runtime.telemetry import headers_from_context, start_span
 
 log = logging.getLogger(__name__)
 
@@ -177,11 +177,11 @@ class OutboxRelay:
         spans, records = [], []
         for row in rows:
             stored = {k: v for k in ("traceparent", "tracestate") if (v := row[k])}
-            span = tracer().start_span(
+            span = start_span(
                 f"{row['topic']} publish",
-                context=context_from_headers(stored),
+                stored,
                 kind=trace.SpanKind.PRODUCER,
-                attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"]},
+                attributes=lambda topic=row["topic"]: {"messaging.system": "kafka", "messaging.destination.name": topic},
             )
             headers = dict(_json(row["headers"]))
             headers.update(headers_from_context(trace.set_span_in_context(span)))

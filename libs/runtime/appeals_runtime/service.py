@@ -24,7 +24,6 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_fastapi_instrumentator import Instrumentator
 from faststream.kafka import KafkaBroker
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
 from appeals_runtime import broker_history, metrics
 from appeals_runtime.auth import PUBLIC, Verifier, allow, api_routes, document_access
@@ -105,7 +104,7 @@ async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
     settings = spec.settings
     setup_logging(settings.service_name, settings.log_level)
     async with contextlib.AsyncExitStack() as stack:
-        provider = setup_tracing(settings.service_name)
+        setup_tracing(settings.service_name)
         stack.callback(shutdown_tracing)
         pool = await _connect(settings)
         stack.push_async_callback(pool.close)
@@ -123,7 +122,6 @@ async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
             client_id=settings.service_name,
             acks="all",
             enable_idempotence=settings.kafka_enable_idempotence,
-            middlewares=(KafkaTelemetryMiddleware(tracer_provider=provider),),
             logger=logging.getLogger(f"{settings.service_name}.broker"),
         )
         clock = settings.clock()
@@ -252,6 +250,9 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    """Run the service until SIGINT/SIGTERM, then shut down gracefully."""
+    """Run the service until SIGINT/SIGTERM, then shut down gracefully.
+
+    The event loop is uvloop's (libuv): asyncio's own loop and its socket transports were
+    a fifth to a third of every service's CPU in a surge (docs/operations.md, "Throughput")."""
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                access_log=False, timeout_graceful_shutdown=20)
+                access_log=False, timeout_graceful_shutdown=20, loop="uvloop")

@@ -14,28 +14,39 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from opentelemetry import context as otel_context
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.util.types import Attributes
 
 log = logging.getLogger(__name__)
 
 _provider: TracerProvider | None = None
+#: False once :func:`setup_tracing` found nowhere to send spans: this process records none.
+_recording = True
+#: Events carry ``traceparent``/``tracestate`` and nothing else of the context (the outbox has
+#: a column for each), so the W3C trace-context propagator alone reads and writes them; the
+#: global composite one (baggage too) cost as much again per event.
+_TRACE_CONTEXT = TraceContextTextMapPropagator()
+_IDS = RandomIdGenerator()
 
 
 def setup_tracing(service_name: str) -> TracerProvider:
-    """Install the process's tracer provider (once) and instrument asyncpg."""
-    global _provider
+    """Install the process's tracer provider (once) and, when spans are recorded, instrument asyncpg."""
+    global _provider, _recording
     if _provider is not None:
         return _provider
     resource = Resource.create({SERVICE_NAME: os.environ.get("OTEL_SERVICE_NAME", service_name)})
     exporter_name = os.environ.get("OTEL_TRACES_EXPORTER", "none").strip().lower()
-    if exporter_name in ("none", "") and "OTEL_TRACES_SAMPLER" not in os.environ:
+    _recording = not (exporter_name in ("none", "") and "OTEL_TRACES_SAMPLER" not in os.environ)
+    if not _recording:
         # Spans that go nowhere are not recorded: a recorded span per event and per statement
         # was a quarter of a consumer's CPU in a surge. The trace context still goes on (ids in
         # every traceparent, "not sampled"), so the appeal's trace holds together downstream.
@@ -60,9 +71,10 @@ def setup_tracing(service_name: str) -> TracerProvider:
     elif exporter_name not in ("none", ""):
         log.warning("unknown OTEL_TRACES_EXPORTER %r; tracing to nowhere", exporter_name)
     trace.set_tracer_provider(provider)
-    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    if _recording:  # a span per statement, each dropped unrecorded, is pure cost otherwise
+        from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 
-    AsyncPGInstrumentor().instrument(tracer_provider=provider)
+        AsyncPGInstrumentor().instrument(tracer_provider=provider)
     _provider = provider
     return provider
 
@@ -86,16 +98,37 @@ def tracer() -> trace.Tracer:
     return found
 
 
-def context_from_headers(headers: dict[str, str]) -> otel_context.Context:
+def context_from_headers(headers: Mapping[str, str]) -> otel_context.Context:
     """The trace context carried by W3C ``traceparent``/``tracestate`` headers."""
-    return propagate.extract(headers)
+    return _TRACE_CONTEXT.extract(headers)
 
 
 def headers_from_context(ctx: otel_context.Context | None = None) -> dict[str, str]:
     """W3C trace headers for ``ctx`` (or the current context); empty when there is no span."""
     carrier: dict[str, str] = {}
-    propagate.inject(carrier, context=ctx)
+    _TRACE_CONTEXT.inject(carrier, context=ctx)
     return carrier
+
+
+def start_span(name: str, carrier: Mapping[str, str], *, kind: trace.SpanKind,
+               attributes: Callable[[], Attributes]) -> trace.Span:
+    """Start (the caller ends it) a span that continues the trace in ``carrier``'s W3C headers.
+
+    In a process that records no spans (no exporter: :func:`setup_tracing`) it is a
+    non-recording span with a fresh id in the same trace, the parent's flags kept, which is
+    what the SDK would hand out there; made directly, as the SDK's sampling and attribute
+    handling for a span it then drops were most of a consumer's tracing cost per event. A
+    trace begins here when ``carrier`` has none. ``attributes`` is only called for a span
+    that records."""
+    parent = _TRACE_CONTEXT.extract(carrier)
+    if _recording:
+        return tracer().start_span(name, context=parent, kind=kind, attributes=attributes())
+    upstream = trace.get_current_span(parent).get_span_context()
+    if upstream.is_valid:
+        return trace.NonRecordingSpan(trace.SpanContext(upstream.trace_id, _IDS.generate_span_id(), False,
+                                                        upstream.trace_flags, upstream.trace_state))
+    return trace.NonRecordingSpan(trace.SpanContext(_IDS.generate_trace_id(), _IDS.generate_span_id(), False,
+                                                    trace.TraceFlags(trace.TraceFlags.DEFAULT)))
 
 
 def traceparent_of(ctx: otel_context.Context | None) -> str | None:

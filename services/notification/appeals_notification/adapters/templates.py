@@ -31,9 +31,11 @@ class RenderFailed(ValueError):
 class Templates:
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory or Path(str(resources.files("appeals_notification.templates")))
+        # The templates ship with the package and change with a release, so a compiled one is
+        # kept: auto_reload would stat its file on every message.
         self._env = jinja2.Environment(loader=jinja2.FileSystemLoader(self.directory),
                                        undefined=jinja2.StrictUndefined, autoescape=False,
-                                       keep_trailing_newline=False)
+                                       keep_trailing_newline=False, auto_reload=False)
 
     def missing(self, templates: Iterable[str], languages: Iterable[str]) -> list[str]:
         return sorted(f"{lang}/{name}.txt.j2" for name in templates for lang in languages

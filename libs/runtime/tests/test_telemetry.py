@@ -1,0 +1,74 @@
+"""How a span continues the trace an event carries, with and without a place to send spans."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
+
+from appeals_runtime import telemetry
+from appeals_runtime.telemetry import context_from_headers, headers_from_context, start_span
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+PARENT_ID = "00f067aa0ba902b7"
+
+
+def _no_attributes() -> dict[str, str]:
+    raise AssertionError("a span that is not recorded needs no attributes")
+
+
+@pytest.fixture
+def not_recording(monkeypatch):
+    monkeypatch.setattr(telemetry, "_recording", False)
+
+
+@pytest.mark.parametrize("flags", ["00", "01"])
+def test_a_process_that_records_nothing_continues_the_trace_with_a_fresh_span(not_recording, flags):
+    carrier = {"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-{flags}", "tracestate": "city=almaty"}
+    span = start_span("appeals.registered.v1 process", carrier, kind=trace.SpanKind.CONSUMER,
+                      attributes=_no_attributes)
+    assert not span.is_recording()
+    sent = headers_from_context(trace.set_span_in_context(span))
+    version, trace_id, span_id, sent_flags = sent["traceparent"].split("-")
+    assert (version, trace_id, sent_flags) == ("00", TRACE_ID, flags)
+    assert span_id not in (PARENT_ID, "0" * 16)
+    assert sent["tracestate"] == "city=almaty"
+
+
+@pytest.mark.parametrize("carrier", [{}, {"traceparent": "garbage"}, {"traceparent": f"00-{'0' * 32}-{PARENT_ID}-01"}])
+def test_without_a_valid_parent_a_trace_begins_unsampled(not_recording, carrier):
+    span = start_span("x publish", carrier, kind=trace.SpanKind.PRODUCER, attributes=_no_attributes)
+    context = span.get_span_context()
+    assert context.is_valid and not context.trace_flags.sampled and not span.is_recording()
+
+
+@given(st.integers(1, 2**128 - 1), st.integers(1, 2**64 - 1), st.booleans())
+def test_the_shortcut_gives_what_the_sdk_gives_where_nothing_is_exported(trace_id, parent_id, sampled):
+    """Against the SDK with the sampler setup_tracing installs when there is no exporter: the same
+    trace and flags downstream, only the (random) span id differs."""
+    carrier = {"traceparent": f"00-{trace_id:032x}-{parent_id:016x}-{'01' if sampled else '00'}"}
+    sdk = TracerProvider(sampler=ParentBased(ALWAYS_OFF)).get_tracer("test").start_span(
+        "x", context=context_from_headers(carrier))
+    saved = telemetry._recording
+    telemetry._recording = False
+    try:
+        ours = start_span("x", carrier, kind=trace.SpanKind.CONSUMER, attributes=_no_attributes)
+    finally:
+        telemetry._recording = saved
+    expected, got = sdk.get_span_context(), ours.get_span_context()
+    assert (got.trace_id, got.trace_flags, got.is_remote) == (expected.trace_id, expected.trace_flags, False)
+    assert got.span_id != parent_id
+
+
+def test_a_recording_process_makes_a_child_span_with_its_attributes(monkeypatch):
+    provider = TracerProvider()
+    monkeypatch.setattr(telemetry, "_recording", True)
+    monkeypatch.setattr(telemetry, "tracer", lambda: provider.get_tracer("test"))
+    carrier = {"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01"}
+    span = start_span("appeals.registered.v1 process", carrier, kind=trace.SpanKind.CONSUMER,
+                      attributes=lambda: {"appeals.event_type": "appeals.registered"})
+    span.end()
+    assert format(span.parent.span_id, "016x") == PARENT_ID
+    assert format(span.get_span_context().trace_id, "032x") == TRACE_ID
+    assert span.attributes["appeals.event_type"] == "appeals.registered"
