@@ -68,11 +68,13 @@ class Runtime:
 @dataclass(frozen=True)
 class PollingWorker:
     """A background loop of the service (a timer sweep, a delivery channel): ``step`` runs
-    again at once while it returns True, otherwise after ``interval_s``."""
+    again at once while it returns True, otherwise after ``interval_s`` or when ``wake`` is set
+    (set it after committing work the worker should do now)."""
 
     name: str
     step: Callable[[Runtime], Awaitable[bool]]
     interval_s: float
+    wake: asyncio.Event | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -159,7 +161,8 @@ async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
         workers_stopping = asyncio.Event()
         for worker in spec.workers:
             supervisor.start(worker.name, partial(poll, worker.name, partial(worker.step, runtime),
-                                                  interval_s=worker.interval_s, stopping=workers_stopping))
+                                                  interval_s=worker.interval_s, stopping=workers_stopping,
+                                                  wake=worker.wake))
 
         async def stop_workers() -> None:  # each ends after its current step, so what it sent is recorded
             await supervisor.finish(tuple(w.name for w in spec.workers), workers_stopping.set,

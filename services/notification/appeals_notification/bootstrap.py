@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
+
 from fastapi import FastAPI
 
 from appeals_contracts.reference import load_reference
@@ -48,13 +50,14 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
                                 timeout_s=settings.sms_timeout_s, connections=settings.sms_connections),
         "outbound": None,
     }
+    wake = {channel: asyncio.Event() for channel in senders}
     workers = [PollingWorker(f"deliver-{channel}",
                              partial(consumers.deliver, channel=channel, sender=sender, retry=settings.retry_policy(),
                                      quiet_hours=quiet_hours, batch_size=settings.delivery_batch_size,
                                      lease=settings.sending_lease(), in_doubt=settings.in_doubt_policy(channel),
                                      digests=settings.digest_policy() if channel == "email" else None,
                                      renderer=templates),
-                             settings.delivery_poll_interval_s)
+                             settings.delivery_poll_interval_s, wake[channel])
                for channel, sender in senders.items()]
 
     return create_app(ServiceSpec(
@@ -66,7 +69,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
         unit_of_work=PostgresUnitOfWork,
         publishes=("notifications.outbound.v1", "notifications.delivery.v1"),
         sample=metrics.sample,
-        subscribe=lambda runtime: consumers.subscribe_all(runtime, writer),
+        subscribe=lambda runtime: consumers.subscribe_all(runtime, writer, wake),
         routers=[router],
         workers=workers,
     ))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +18,7 @@ from appeals_contracts.reference import load_reference
 from appeals_notification import handlers
 from appeals_notification.adapters.data_files import names_from, read_recipients
 from appeals_notification.adapters.templates import RenderFailed, Templates
+from appeals_notification.domain.delivery import QuietHours
 from appeals_notification.domain.ledger import LedgerRow
 from appeals_notification.domain.messages import AppealFacts
 
@@ -112,6 +113,29 @@ async def test_notices_wait_for_their_facts_and_the_registration_notice_comes_fi
     assert citizen["route"].delivery_channel == "sms" and citizen["route"].language == "en"
     assert "OA-2026-00000042" in citizen["body"]
     assert "https://example.kz/status/OA-2026-00000042?token=tok-" in citizen["body"], "the status link opens"
+
+
+async def test_the_channels_with_a_message_due_now_are_named_so_their_workers_wake():
+    uow = FakeUnitOfWork()
+    writer = replace(WRITER, digest_period=timedelta(minutes=5), quiet_hours=QuietHours())
+    day, night = NOW, NOW.replace(hour=18)  # 11:00 and 23:00 in Almaty
+
+    async def due(*events, now):
+        return await handlers.on_events(uow, [_wrapped(e) for e in events], writer=writer, now=now)
+
+    first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    assert await due(assigned(first), scheduled(first), now=day) == set(), "nothing is written before the registration"
+    assert await due(registered(first), now=day) == {"sms"}, \
+        "the citizen's notices go now; the executor's waits for its digest"
+    assert await due(scheduled(second), registered(second), now=night) == set(), "an SMS held for the morning wakes no one"
+    by_mail = CitizenContact(name="Aigerim", email="aigerim@example.kz")
+    assert await due(scheduled(third), registered(third, citizen=by_mail), now=night) == {"email"}
+    assert {r["template"] for r in uow.ledger.rows.values() if r["status"] == "pending"} >= {
+        "citizen.registered", "executor.assigned"}
+
+
+def _wrapped(event):
+    return Envelope.wrap(event, source="/test", subject=str(event.appeal_id)), event
 
 
 async def test_a_redelivered_event_adds_no_second_notice():

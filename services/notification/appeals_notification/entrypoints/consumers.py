@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from appeals_notification import handlers
@@ -17,10 +18,14 @@ from appeals_runtime.service import Runtime
 TOPICS = ("appeals.registered.v1", "appeals.assigned.v1", "appeals.deadlines.v1", "appeals.inspections.v1")
 
 
-def subscribe_all(runtime: Runtime, writer: handlers.Writer) -> None:
+def subscribe_all(runtime: Runtime, writer: handlers.Writer, wake: Mapping[str, asyncio.Event]) -> None:
+    """``wake``: each delivery channel's worker bell, rung when a batch committed messages due now."""
+
     async def on_appeal_events(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
-        await handlers.on_events(uow, [(d.envelope, d.event) for d in deliveries], writer=writer,
-                                 now=runtime.clock.now())
+        due = await handlers.on_events(uow, [(d.envelope, d.event) for d in deliveries], writer=writer,
+                                       now=runtime.clock.now())
+        for channel in due:
+            uow.after_commit(wake[channel].set)
 
     # One subscription over the appeal's topics keeps the consumer-group joins few; a batch is
     # handled set-based (handlers.on_events).
