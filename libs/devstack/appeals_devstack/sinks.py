@@ -13,6 +13,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import uvloop
 from aiosmtpd.controller import Controller
 
 from appeals_devstack.ports import free_port
@@ -54,7 +55,9 @@ class MailSink:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self.mode, self.stall_s = "ok", stall_s
-        self._controller = Controller(_MailHandler(self), hostname="127.0.0.1", port=free_port())
+        # On uvloop, as the services run: the sink shares the machine with what it measures.
+        self._controller = Controller(_MailHandler(self), hostname="127.0.0.1", port=free_port(),
+                                      loop=uvloop.new_event_loop())
 
     @property
     def port(self) -> int:
