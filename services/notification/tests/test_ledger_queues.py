@@ -46,16 +46,6 @@ MARKED_WRONG = """
         AND e.status IN ('pending', 'sending') AND e.queue_seq < d.queue_seq)"""
 
 
-@pytest.fixture
-async def ledger_database(scratch_database: str) -> str:
-    conn = await asyncpg.connect(scratch_database)
-    try:
-        await migrate(conn, discover("notification", "appeals_notification.migrations"))
-    finally:
-        await conn.close()
-    return scratch_database
-
-
 def notice(recipient: str, channel: str, *, digestible: bool = False, send_at: datetime = NOW,
            appeal: uuid.UUID | None = None) -> tuple[NoticeRow, Written]:
     notification_id = uuid.uuid4()
