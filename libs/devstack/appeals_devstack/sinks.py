@@ -13,7 +13,6 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import uvloop
 from aiosmtpd.controller import Controller
 
 from appeals_devstack.ports import free_port
@@ -55,9 +54,9 @@ class MailSink:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self.mode, self.stall_s = "ok", stall_s
-        # On uvloop, as the services run: the sink shares the machine with what it measures.
-        self._controller = Controller(_MailHandler(self), hostname="127.0.0.1", port=free_port(),
-                                      loop=uvloop.new_event_loop())
+        # asyncio's loop, not uvloop's: a uvloop loop made here (in the main thread of
+        # `make run`) took the main thread's SIGINT, and Ctrl-C no longer stopped the platform.
+        self._controller = Controller(_MailHandler(self), hostname="127.0.0.1", port=free_port())
 
     @property
     def port(self) -> int:
