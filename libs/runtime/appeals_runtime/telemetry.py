@@ -4,9 +4,11 @@
 HTTP/protobuf), ``console``, ``file`` (JSON lines under ``APPEALS_TRACE_DIR``, read back by
 ``appeals trace``), or ``none`` (the default). ``OTEL_SERVICE_NAME`` and
 ``OTEL_RESOURCE_ATTRIBUTES`` describe the resource. ``OTEL_TRACES_SAMPLER`` (and ``_ARG``)
-choose which traces are recorded; with no exporter none is (the context still propagates). Database calls become spans through
-the asyncpg instrumentation, which records statements but never their parameters. Spans
-carry ids, types and codes only: no names, IINs, phones or e-mails.
+choose which traces are recorded; with no exporter none is (the context still propagates,
+each hop a fresh span id in the same trace: :func:`start_span`). Where spans are recorded,
+database calls become spans through the asyncpg instrumentation, which records statements
+but never their parameters. Spans carry ids, types and codes only: no names, IINs, phones
+or e-mails.
 """
 
 from __future__ import annotations
