@@ -84,6 +84,9 @@ def _quiet_console(log_file: Path) -> None:
 def _wait_for_interrupt(check=lambda: True) -> None:
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    # Ctrl-C stops everything however the launcher was started: a shell without job control
+    # starts background commands with SIGINT ignored, and Python then keeps it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         while not stop and check():
             time.sleep(0.5)

@@ -54,8 +54,6 @@ class MailSink:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self.mode, self.stall_s = "ok", stall_s
-        # asyncio's loop, not uvloop's: a uvloop loop made here (in the main thread of
-        # `make run`) took the main thread's SIGINT, and Ctrl-C no longer stopped the platform.
         self._controller = Controller(_MailHandler(self), hostname="127.0.0.1", port=free_port())
 
     @property
