@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import subprocess
 import sys
@@ -57,10 +58,12 @@ def start_profiles(platform: Platform, directory: Path) -> list[subprocess.Popen
     what flamegraph.pl, speedscope or inferno draw as flame graphs) in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     spy = Path(sys.executable).with_name("py-spy")
-    return [subprocess.Popen([str(spy), "record", "--pid", str(p.pid), "--rate", "50", "--nonblocking",
+    pids = {name: p.pid for name, group in platform.processes.items() for p in group[:1] if p.pid}
+    pids["bench"] = os.getpid()  # the bench itself: the observer and the local sinks share the cores
+    return [subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "50", "--nonblocking",
                               "--format", "raw", "--output", str(directory / f"{name}.folded")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for name, group in platform.processes.items() for p in group[:1] if p.pid]
+            for name, pid in pids.items()]
 
 
 def stop_profiles(profiles: list[subprocess.Popen]) -> None:
@@ -250,7 +253,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=None, help="seconds for all stages (default: scales with N)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--profile", action="store_true",
-                        help="record each service with py-spy during the surge (profiles beside the result)")
+                        help="record each service and the bench itself with py-spy during the surge (profiles beside the result)")
     parser.add_argument("--statements", action="store_true",
                         help="count PostgreSQL's statements (pg_stat_statements, loaded by a restart of the server, whose CPU is then not counted) and list the costliest per database")
     add_scale_argument(parser)

@@ -41,6 +41,34 @@ def safe_errors(exc: ValidationError) -> str:
     return "; ".join(f"{field or '<root>'}: {message}" for field, message in field_errors(exc))
 
 
+#: The CloudEvents attributes the envelope reads: each must be UTF-8 text.
+_ATTRIBUTES = frozenset({"ce_id", "ce_type", "ce_source", "ce_time", "ce_schemaversion", "ce_subject",
+                         "ce_correlationid"})
+#: Trace context: best effort, as W3C says of a header that cannot be read (a new trace begins).
+_TRACE_HEADERS = frozenset({"traceparent", "tracestate"})
+
+
+def _read_headers(headers: Any) -> dict[str, str]:
+    """The record's headers the envelope reads, as text; others (whatever a producer added) are
+    not looked at. Raises :class:`EnvelopeError` for an attribute that is null or not UTF-8; a
+    trace header like that is left out."""
+    read: dict[str, str] = {}
+    for key, value in headers or ():
+        if key in _ATTRIBUTES:
+            if value is None:
+                raise EnvelopeError(f"header {key} is null")
+            try:
+                read[key] = value.decode()
+            except UnicodeDecodeError:
+                raise EnvelopeError(f"header {key} is not UTF-8") from None
+        elif key in _TRACE_HEADERS and value is not None:
+            try:
+                read[key] = value.decode()
+            except UnicodeDecodeError:
+                continue
+    return read
+
+
 class Envelope(BaseModel):
     """Metadata of one event plus its payload (``data``, as sent).
 
@@ -131,7 +159,7 @@ class Envelope(BaseModel):
         Raises :class:`EnvelopeError` naming what is wrong: missing or malformed
         attributes, a value that is not a JSON object.
         """
-        h = {k: v.decode("utf-8", "replace") for k, v in (headers or ()) if v is not None}
+        h = _read_headers(headers)
         missing = [k for k in ("ce_id", "ce_type", "ce_source", "ce_time") if k not in h]
         if missing:
             raise EnvelopeError(f"missing CloudEvents headers: {', '.join(missing)}")

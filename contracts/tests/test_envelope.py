@@ -59,6 +59,27 @@ def test_malformed_records_are_refused_with_a_reason(headers, value, reason):
         Envelope.from_kafka(headers, value)
 
 
+_ATTRS = [("ce_id", str(uuid.uuid4()).encode()), ("ce_type", b"appeal.registered"), ("ce_source", b"/x"),
+          ("ce_time", b"2026-01-01T00:00:00Z")]
+
+
+@pytest.mark.parametrize(("headers", "reason"), [
+    ([*_ATTRS[:2], ("ce_source", b"\xff\xfe"), _ATTRS[3]], "header ce_source is not UTF-8"),
+    ([*_ATTRS, ("ce_subject", None)], "header ce_subject is null"),
+])
+def test_an_attribute_that_is_not_text_is_refused_with_its_name(headers, reason):
+    with pytest.raises(EnvelopeError, match=reason):
+        Envelope.from_kafka(headers, b"{}")
+
+
+def test_headers_the_envelope_does_not_read_may_hold_anything():
+    """A producer's own headers (binary, null) are not looked at; unreadable trace context is
+    dropped, as W3C says: a new trace begins."""
+    read = Envelope.from_kafka([*_ATTRS, ("x-signature", b"\x00\xff"), ("x-null", None),
+                                ("traceparent", b"\xff"), ("tracestate", None)], b"{}")
+    assert (read.type, read.source, read.traceparent, read.tracestate) == ("appeal.registered", "/x", None, None)
+
+
 def test_payload_errors_never_echo_the_input():
     envelope = Envelope.wrap(_registered(), source="/x", subject=None)
     data = {**json.loads(envelope.kafka_value()), "citizen": {"email": ["secret@example.kz"]}}

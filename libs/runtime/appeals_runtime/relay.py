@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import asyncpg
 from aiokafka.errors import KafkaError
@@ -168,9 +168,8 @@ class OutboxRelay:
                     "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", published
                 )
             self.published_total += len(published)
-            for row in rows:
-                if row["id"] in published_ids:
-                    metrics.RELAY_PUBLISHED.labels(row["topic"]).inc()
+            for topic, count in Counter(row["topic"] for row in rows if row["id"] in published_ids).items():
+                metrics.RELAY_PUBLISHED.labels(topic).inc(count)
         return len(published), bool(failed_keys)
 
     async def _publish(self, rows: list[asyncpg.Record]) -> list[BaseException | None]:

@@ -61,6 +61,40 @@ def test_the_shortcut_gives_what_the_sdk_gives_where_nothing_is_exported(trace_i
     assert got.span_id != parent_id
 
 
+_HEX = "0123456789abcdef"
+_TRACEPARENTS = st.one_of(
+    st.builds(lambda t, s, f: f"00-{t:032x}-{s:016x}-{f:02x}", st.integers(0, 2**128 - 1),
+              st.integers(0, 2**64 - 1), st.integers(0, 255)),
+    st.builds(lambda v, t, s, f, tail: f"{v}-{t}-{s}-{f}{tail}",
+              st.sampled_from(["00", "01", "ff", "0g", "0"]), st.text(_HEX + "ABCDEF", min_size=31, max_size=33),
+              st.text(_HEX + "F", min_size=15, max_size=17), st.text(_HEX + "Z", min_size=1, max_size=3),
+              st.sampled_from(["", "-", "-01", " ", "\t"])),
+    st.text(max_size=60),
+)
+
+
+@given(_TRACEPARENTS, st.none() | st.sampled_from(["city=almaty", "a=1,b=2", "bad state", ""]))
+def test_any_carrier_is_read_as_the_w3c_propagator_reads_it(traceparent, tracestate):
+    """The direct reading of the platform's own traceparent against the propagator, for any
+    header: the same trace, flags and state downstream, or a new unsampled trace where the
+    propagator finds no parent."""
+    carrier = {"traceparent": traceparent} | ({"tracestate": tracestate} if tracestate is not None else {})
+    parent = trace.get_current_span(context_from_headers(carrier)).get_span_context()
+    saved = telemetry._recording
+    telemetry._recording = False
+    try:
+        got = start_span("x", carrier, kind=trace.SpanKind.CONSUMER, attributes=_no_attributes).get_span_context()
+    finally:
+        telemetry._recording = saved
+    assert got.is_valid and not got.is_remote
+    if parent.is_valid:
+        assert (got.trace_id, got.trace_flags, got.trace_state) == (parent.trace_id, parent.trace_flags,
+                                                                     parent.trace_state)
+        assert got.span_id != parent.span_id
+    else:
+        assert not got.trace_flags.sampled and not got.trace_state
+
+
 def test_a_recording_process_makes_a_child_span_with_its_attributes(monkeypatch):
     provider = TracerProvider()
     monkeypatch.setattr(telemetry, "_recording", True)
