@@ -128,6 +128,10 @@ class Envelope(BaseModel):
 
     def kafka_headers(self, extra: dict[str, str] | None = None) -> Headers:
         """``ce_*`` headers of the binary content mode, plus trace context and ``extra``."""
+        return [(k, v.encode()) for k, v in self.header_values(extra).items()]
+
+    def header_values(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """:meth:`kafka_headers` as text, by name (what the outbox stores)."""
         headers = {
             "ce_specversion": SPEC_VERSION,
             "ce_id": str(self.id),
@@ -146,7 +150,7 @@ class Envelope(BaseModel):
         if self.tracestate:
             headers["tracestate"] = self.tracestate
         headers.update(extra or {})
-        return [(k, v.encode()) for k, v in headers.items()]
+        return headers
 
     def kafka_value(self) -> bytes:
         """The record value: the JSON payload."""

@@ -7,11 +7,11 @@ context of the span that caused it, so the trace goes on past the relay.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
+import orjson
 from opentelemetry import context as otel_context
 
 from appeals_contracts.envelope import Envelope
@@ -49,7 +49,7 @@ async def enqueue(conn: asyncpg.Connection, messages: Sequence[OutboxMessage]) -
             m.envelope.id,
             m.resolved_topic(),
             m.key,
-            json.dumps(dict((k, v.decode()) for k, v in m.envelope.kafka_headers(m.extra_headers))),
+            orjson.dumps(m.envelope.header_values(m.extra_headers)).decode(),
             m.envelope.kafka_value(),
             trace_headers.get("traceparent"),
             trace_headers.get("tracestate"),

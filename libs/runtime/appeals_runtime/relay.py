@@ -17,11 +17,11 @@ the others stand by, taking over if its connection goes away.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import Counter, defaultdict
 
 import asyncpg
+import orjson
 from aiokafka.errors import KafkaError
 from opentelemetry import trace
 
@@ -30,7 +30,7 @@ from appeals_runtime.errors import is_transient
 from appeals_runtime.outbox import NOTIFY_CHANNEL
 from appeals_runtime.publisher import Publisher, Record
 from appeals_runtime.retry import RetryPolicy
-from appeals_runtime.telemetry import headers_from_context, start_span
+from appeals_runtime.telemetry import headers_of_span, start_span
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class OutboxRelay:
                 attributes=lambda topic=row["topic"]: {"messaging.system": "kafka", "messaging.destination.name": topic},
             )
             headers = dict(_json(row["headers"]))
-            headers.update(headers_from_context(trace.set_span_in_context(span)))
+            headers.update(headers_of_span(span))
             spans.append(span)
             records.append(Record(row["topic"], row["key"].encode(), bytes(row["value"]),
                                   [(k, v.encode()) for k, v in headers.items()]))
@@ -248,4 +248,4 @@ def _waves(rows: list[asyncpg.Record]) -> list[list[asyncpg.Record]]:
 
 
 def _json(value: object) -> dict[str, str]:
-    return json.loads(value) if isinstance(value, str) else dict(value)  # type: ignore[arg-type]
+    return orjson.loads(value) if isinstance(value, str) else dict(value)  # type: ignore[arg-type]

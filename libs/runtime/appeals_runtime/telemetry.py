@@ -108,9 +108,20 @@ def context_from_headers(headers: Mapping[str, str]) -> otel_context.Context:
 
 def headers_from_context(ctx: otel_context.Context | None = None) -> dict[str, str]:
     """W3C trace headers for ``ctx`` (or the current context); empty when there is no span."""
-    carrier: dict[str, str] = {}
-    _TRACE_CONTEXT.inject(carrier, context=ctx)
-    return carrier
+    return headers_of_span(trace.get_current_span(ctx))
+
+
+def headers_of_span(span: trace.Span) -> dict[str, str]:
+    """W3C trace headers naming ``span`` as the parent, as the propagator writes them (written
+    here directly: the propagator's context round trip was a tenth of the relay's work per
+    record); empty for an invalid span."""
+    context = span.get_span_context()
+    if not context.is_valid:
+        return {}
+    headers = {"traceparent": f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"}
+    if context.trace_state:
+        headers["tracestate"] = context.trace_state.to_header()
+    return headers
 
 
 def start_span(name: str, carrier: Mapping[str, str], *, kind: trace.SpanKind,

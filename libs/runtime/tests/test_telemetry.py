@@ -95,6 +95,21 @@ def test_any_carrier_is_read_as_the_w3c_propagator_reads_it(traceparent, tracest
         assert not got.trace_flags.sampled and not got.trace_state
 
 
+@given(st.integers(0, 2**128 - 1), st.integers(0, 2**64 - 1), st.integers(0, 255),
+       st.sampled_from(["", "city=almaty", "a=1,b=2"]))
+def test_trace_headers_are_written_as_the_w3c_propagator_writes_them(trace_id, span_id, flags, state):
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    span = trace.NonRecordingSpan(trace.SpanContext(trace_id, span_id, False, trace.TraceFlags(flags),
+                                                    trace.TraceState.from_header([state]) if state else None))
+    expected: dict[str, str] = {}
+    TraceContextTextMapPropagator().inject(expected, context=trace.set_span_in_context(span))
+    if not span.get_span_context().is_valid:
+        expected = {}  # the propagator writes a traceparent no reader accepts; we write none
+    assert telemetry.headers_of_span(span) == expected
+    assert headers_from_context(trace.set_span_in_context(span)) == expected
+
+
 def test_a_recording_process_makes_a_child_span_with_its_attributes(monkeypatch):
     provider = TracerProvider()
     monkeypatch.setattr(telemetry, "_recording", True)

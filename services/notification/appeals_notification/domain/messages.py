@@ -8,6 +8,7 @@ notice waits in the ledger and is written as soon as the facts are complete.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -104,8 +105,11 @@ def route(audience: str, appeal: AppealFacts, facts: Mapping[str, Any], recipien
     raise ValueError(f"unknown audience {audience!r}")
 
 
+@functools.lru_cache(maxsize=4096)
 def format_due(due: datetime) -> str:
-    """The due instant as Almaty reads it: the end of the last day is ``24:00`` of that day."""
+    """The due instant as Almaty reads it: the end of the last day is ``24:00`` of that day.
+    (Remembered: the appeals of a day share a few due instants, and the time-zone conversion
+    and formatting were 2 % of notification in a surge.)"""
     local = due.astimezone(ALMATY)
     if (local.hour, local.minute) == (0, 0):
         return f"{(local - timedelta(days=1)):%d.%m.%Y} 24:00"
