@@ -1,7 +1,7 @@
 """Hypothesis-generated bad records on every topic a service consumes (not JSON, wrong types,
 huge strings, control characters, missing or partial headers, headers that are not text,
-unknown or mismatched event types): each ends on the dead-letter topic of every service that reads the topic, and the
-consumers go on (a valid submission after them is registered)."""
+unknown or mismatched event types): each ends on the dead-letter topic of every service that
+reads the topic, and the consumers go on (a valid submission after them is registered)."""
 
 from __future__ import annotations
 
