@@ -22,7 +22,8 @@ class AnswerAccepted(Event):
     inspector_id: str
     answer_text: str
     answer_language: str
-    answer_submitted_at: AwareDatetime
+    answer_submitted_at: AwareDatetime = Field(description="When the platform received the answer (routing's "
+                                               "clock): what the deadline tracker judges timeliness by")
     decided_at: AwareDatetime
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar, Literal
 from uuid import UUID
 
@@ -149,7 +150,15 @@ class AppealAnswered(Event):
     employee_id: str
     text: str
     language: str
-    submitted_at: AwareDatetime
+    submitted_at: AwareDatetime = Field(description="The portal's own time of the answer: information only")
+    received_at: AwareDatetime | None = Field(
+        None, description="Routing's clock when it received the answer: what timeliness is judged by")
+
+    @property
+    def answered_at(self) -> datetime:
+        """The time that decides whether the answer was on time: routing's receipt (the portal's
+        own claim only for an event written before routing stamped its receipt)."""
+        return self.received_at or self.submitted_at
 
 
 class AppealExtensionRequested(Event):
@@ -161,4 +170,11 @@ class AppealExtensionRequested(Event):
     executor_code: str
     employee_id: str
     reason: str
-    requested_at: AwareDatetime
+    requested_at: AwareDatetime = Field(description="The portal's own time of the request: information only")
+    received_at: AwareDatetime | None = Field(
+        None, description="Routing's clock when it received the request: what the due time is compared with")
+
+    @property
+    def asked_at(self) -> datetime:
+        """The time that decides whether the request came before the due time."""
+        return self.received_at or self.requested_at

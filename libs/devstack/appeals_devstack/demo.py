@@ -49,7 +49,6 @@ class Mix:
     invalid: float = 0.03
     consultation: float = 0.04
     anonymous: float = 0.03
-    late_answer: float = 0.1
     returned: float = 0.2
 
 
@@ -153,10 +152,10 @@ class Demo:
     async def _answer(self, appeal_id: str, delay_s: float) -> None:
         await asyncio.sleep(delay_s)
         executor = self.progress.executor_of[appeal_id]
+        # The platform judges timeliness by its own clock when routing receives the answer: a
+        # portal cannot report an answer as given late (or early), so the demo's answers are
+        # late only when they really come after the due time.
         submitted = datetime.now(UTC)
-        due = self.progress.due_of.get(appeal_id)
-        if due is not None and self.random.random() < self.mix.late_answer:
-            submitted = due + timedelta(hours=2)  # the portal reports an answer given after the due time
         action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(appeal_id),
                                          executor_code=executor, employee_id=f"{executor}-{self.random.randint(1, 9)}",
                                          text="The issue was resolved.", language="ru", submitted_at=submitted)

@@ -147,7 +147,7 @@ async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event) -> None:
         await uow.model.add_answer({"answer_id": event.answer_id, "appeal_id": appeal_id,
                                     "executor_code": event.executor_code, "employee_id": event.employee_id,
                                     "text": event.text, "language": event.language,
-                                    "submitted_at": event.submitted_at})
+                                    "submitted_at": event.answered_at, "portal_submitted_at": event.submitted_at})
     elif isinstance(event, DeadlineBreached):
         await uow.model.apply_facts([AppealFactsChange(appeal_id, due_at=event.due_at)])
         await uow.model.open_escalation(appeal_id, event.due_at, event.breached_at)

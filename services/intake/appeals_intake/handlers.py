@@ -89,7 +89,14 @@ class Rejected:
     reasons: list[Reason]
 
 
-Outcome = Registered | Rejected
+@dataclass(frozen=True)
+class Conflict:
+    """Another sender's idempotency key: nothing of the appeal registered under it is told."""
+
+    reason: str = "channel_message_id is taken; send a new one"
+
+
+Outcome = Registered | Rejected | Conflict
 
 
 async def submit_appeals(
@@ -99,8 +106,9 @@ async def submit_appeals(
 ) -> list[Outcome]:
     """Validate, deduplicate, number and store submissions; announce each outcome.
 
-    A repeat of a known (channel, channel message id) returns the first registration and
-    announces nothing new. Outcomes come back in the order of ``commands``.
+    A repeat of a known (channel, channel message id) by the same sender returns the first
+    registration and announces nothing new; by another sender it is a :class:`Conflict`.
+    Outcomes come back in the order of ``commands``.
     """
     known = await uow.appeals.find_by_channel_keys(sorted({c.channel_key for c in commands}))
     files = await _attachment_checks(uow, commands, known)
@@ -133,9 +141,17 @@ async def submit_appeals(
         if problems:
             uow.rejected(cmd, problems, now, announce=announce_rejections)
             outcomes.append(Rejected(problems))
+        elif id(cmd) not in new_keys and not _same_sender(appeals[cmd.channel_key].submission, cmd):
+            outcomes.append(Conflict())
         else:
             outcomes.append(Registered(appeals[cmd.channel_key], repeated=id(cmd) not in new_keys))
     return outcomes
+
+
+def _same_sender(first: SubmitAppeal, repeat: SubmitAppeal) -> bool:
+    """Whether a repeat of an idempotency key comes from the one who used it first. Only an
+    HTTP sender is known (its token's subject); a repeat on the topic is told nothing anyway."""
+    return repeat.submitted_by is None or repeat.submitted_by == first.submitted_by
 
 
 async def _link_duplicates(uow: UnitOfWork, appeals: Sequence[Appeal], *, radius: Mapping[str, float],

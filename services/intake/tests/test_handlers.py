@@ -138,6 +138,18 @@ async def test_a_resubmission_returns_the_first_registration_and_announces_nothi
     assert uow.announced == []
 
 
+async def test_an_idempotency_key_belongs_to_its_sender():
+    uow = FakeUnitOfWork()
+    [first] = await submit(uow, [replace(submission("tg-1"), submitted_by="operator-1")])
+    [own] = await submit(uow, [replace(submission("tg-1"), submitted_by="operator-1")])
+    assert own.repeated and own.appeal == first.appeal
+    [foreign] = await submit(uow, [replace(submission("tg-1", text="Another text"), submitted_by="operator-2")])
+    assert isinstance(foreign, handlers.Conflict) and not hasattr(foreign, "appeal")
+    [batch_first, batch_foreign] = await submit(uow, [replace(submission("tg-2"), submitted_by="adapter-a"),
+                                                      replace(submission("tg-2"), submitted_by="adapter-b")])
+    assert isinstance(batch_first, handlers.Registered) and isinstance(batch_foreign, handlers.Conflict)
+
+
 async def test_repeats_inside_one_batch_share_one_registration():
     uow = FakeUnitOfWork()
     outcomes = await submit(uow, [submission("a"), submission("a"), submission("b")])

@@ -55,13 +55,15 @@ class UnitOfWork(Protocol):
 
     def not_routed(self, state: AppealState, reason: str, at: datetime, *, trace_context: object = None) -> None: ...
 
-    def answered(self, action: ExecutorAnswerSubmitted) -> None: ...
+    def answered(self, action: ExecutorAnswerSubmitted, received_at: datetime) -> None:
+        """Announce the checked answer, stamped with the time routing received it."""
+        ...
 
     def reopened(self, state: AppealState, entry: Assignment, verdict: CitizenVerdict) -> None:
         """Announce the reopening (``appeal.reopened``, the executor in ``ce_executor``)."""
         ...
 
-    def extension_requested(self, action: ExecutorExtensionRequested) -> None: ...
+    def extension_requested(self, action: ExecutorExtensionRequested, received_at: datetime) -> None: ...
 
     def action_rejected(self, action_id: UUID, appeal_id: UUID | None, executor: str | None, action_type: str,
                         reason: str, at: datetime) -> None:
@@ -131,16 +133,18 @@ async def handle_action(uow: UnitOfWork, action: ExecutorAction, *, directory: D
                         not_authentic: str | None = None) -> str | None:
     """Check an executor's action and turn it into platform events; returns the refusal
     reason, if any (announced back to the portal; nothing else changes). ``not_authentic``
-    says why the action is not the named executor's own (its signature), if it is not."""
+    says why the action is not the named executor's own (its signature), if it is not.
+    ``now`` is the platform's clock as routing receives the action: the time of the act
+    that the deadline tracker, inspection and the reports judge."""
     state = await uow.routing.get_for_update(action.appeal_id)
-    refusal = _action_refusal(state, action, directory, not_authentic)
+    refusal = _action_refusal(state, action, directory, not_authentic, now)
     done = ""
     if refusal is None and isinstance(action, ExecutorAnswerSubmitted):
         await uow.routing.set_status(action.appeal_id, "answered", action.executor_code)
-        uow.answered(action)
+        uow.answered(action, now)
         done = "answered"
     elif refusal is None and isinstance(action, ExecutorExtensionRequested):
-        uow.extension_requested(action)
+        uow.extension_requested(action, now)
         done = "extension requested"
     elif refusal is None and isinstance(action, ExecutorReassignmentRequested):
         rule_set = await uow.routing.current_rule_set()
@@ -164,13 +168,16 @@ async def handle_action(uow: UnitOfWork, action: ExecutorAction, *, directory: D
 
 
 def _action_refusal(state: AppealState | None, action: ExecutorAction, directory: Directory,
-                    not_authentic: str | None) -> str | None:
+                    not_authentic: str | None, received: datetime) -> str | None:
     if action.executor_code not in directory.executors:
         return f"unknown executor {action.executor_code!r}"
     if not_authentic is not None:
         return not_authentic
     if not action.employee_id.strip():
         return "employee_id is required: answers are the responsibility of a named employee"
+    claimed = action.submitted_at if isinstance(action, ExecutorAnswerSubmitted) else action.requested_at
+    if problem := decisions.claimed_time_problem(state, claimed, received):
+        return problem
     if isinstance(action, ExecutorAnswerSubmitted):
         if not action.text.strip() or len(action.text) > MAX_ANSWER:
             return f"answer text must be 1-{MAX_ANSWER} characters"

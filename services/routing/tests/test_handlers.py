@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from appeals_contracts.events import AnswerAccepted, AnswerReturned, ExecutorAnswerSubmitted
 from appeals_contracts.reference import load_reference
 from appeals_routing import handlers
+from appeals_routing.domain import decisions
 from appeals_routing.adapters.data_files import bundled, bundled_directory, read_directory, read_rule_set
 from appeals_routing.domain.model import AppealState, RegisteredAppeal
 
@@ -72,11 +75,13 @@ class FakeUnitOfWork:
     def not_routed(self, state, reason, at, *, trace_context=None):
         self.announced.append(("appeal.not_routed", None))
 
-    def answered(self, action):
+    def answered(self, action, received_at):
         self.announced.append(("appeal.answered", None))
+        self.received_at = received_at
 
-    def extension_requested(self, action):
+    def extension_requested(self, action, received_at):
         self.announced.append(("appeal.extension_requested", None))
+        self.received_at = received_at
 
     def action_rejected(self, action_id, appeal_id, executor, action_type, reason, at):
         self.announced.append(("executor.action_rejected", None))
@@ -154,3 +159,32 @@ def test_a_malformed_action_is_identified_when_it_names_an_action_id():
     assert handlers.action_identity(f'{{"action_id": "{action_id}", "appeal_id": 7}}'.encode())[1] is None
     assert handlers.action_identity(b"{not json") is None
     assert handlers.action_identity(b'{"appeal_id": "x"}') is None
+
+
+async def test_the_platform_clock_decides_and_an_impossible_portal_time_is_refused():
+    uow = await loaded()
+    appeal = registered(case={"registered_at": "2026-11-20T09:00:00+00:00"})
+    await route(uow, appeal)
+
+    def answer(at: datetime) -> ExecutorAnswerSubmitted:
+        return ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=appeal.appeal_id,
+                                       executor_code="turksib_akimat", employee_id="t-1", text="Done.",
+                                       language="ru", submitted_at=at)
+
+    backdated = await handlers.handle_action(uow, answer(datetime(2020, 1, 1, tzinfo=UTC)), directory=DIRECTORY,
+                                             now=NOW)
+    assert backdated is not None and "before the appeal was registered" in backdated
+    future = await handlers.handle_action(uow, answer(NOW + timedelta(days=1)), directory=DIRECTORY, now=NOW)
+    assert future is not None and "later than the platform's clock" in future
+    assert uow.routing.states[appeal.appeal_id].status == "assigned"
+    assert await handlers.handle_action(uow, answer(NOW + timedelta(minutes=1)), directory=DIRECTORY, now=NOW) is None
+    assert uow.received_at == NOW  # the act's time is routing's clock, not the portal's
+
+
+@given(claimed=st.datetimes(min_value=datetime(2019, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)))
+def test_a_portal_time_is_believable_only_between_registration_and_receipt(claimed):
+    registered_at = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    state = AppealState(uuid.uuid4(), "OA-2026-00000001", "landscaping", None, "assigned", "turksib_akimat",
+                        case={"registered_at": registered_at.isoformat()})
+    problem = decisions.claimed_time_problem(state, claimed, NOW)
+    assert (problem is None) == (registered_at <= claimed <= NOW + decisions.CLOCK_TOLERANCE)

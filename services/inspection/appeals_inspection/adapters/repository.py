@@ -98,10 +98,10 @@ class PostgresReadModel:
         """Queue an answer for review; older waiting answers of the appeal are superseded."""
         status = await self._conn.execute(
             """INSERT INTO answers (answer_id, appeal_id, executor_code, employee_id, text, language, submitted_at,
-                                    status)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, 'waiting') ON CONFLICT DO NOTHING""",
+                                    portal_submitted_at, status)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting') ON CONFLICT DO NOTHING""",
             answer["answer_id"], answer["appeal_id"], answer["executor_code"], answer["employee_id"], answer["text"],
-            answer["language"], answer["submitted_at"])
+            answer["language"], answer["submitted_at"], answer.get("portal_submitted_at"))
         if not status.endswith(" 1"):
             return False
         await self._conn.execute(

@@ -26,7 +26,7 @@ from appeals_intake.domain.verdict import Judged, VerdictGiven
 
 
 def to_command(event: AppealSubmitted, *, correlation_id: str | None, context: object = None,
-               author_subject: str | None = None) -> SubmitAppeal:
+               author_subject: str | None = None, submitted_by: str | None = None) -> SubmitAppeal:
     c = event.citizen
     return SubmitAppeal(
         channel=event.channel, channel_message_id=event.channel_message_id, kind=event.kind,
@@ -38,7 +38,7 @@ def to_command(event: AppealSubmitted, *, correlation_id: str | None, context: o
         reports_crime_or_threat=event.reports_crime_or_threat,
         citizen=Contact(c.name, c.iin, c.phone, c.email, c.preferred_language) if c else None,
         submitted_at=event.submitted_at, correlation_id=correlation_id, context=context,
-        author_subject=author_subject,
+        author_subject=author_subject, submitted_by=submitted_by,
     )
 
 

@@ -19,7 +19,8 @@ from appeals_intake.domain.status import TimelineEntry
 
 _COLUMNS = ("appeal_id", "registration_number", "channel", "social_network", "channel_message_id", "kind",
             "category", "district", "address", "text", "language", "anonymous", "reports_crime_or_threat",
-            "citizen", "submitted_at", "registered_at", "correlation_id", "author_subject", "lat", "long", "attributes")
+            "citizen", "submitted_at", "registered_at", "correlation_id", "author_subject", "lat", "long", "attributes",
+            "submitted_by")
 
 
 #: A possible original's columns, and the test that it is still open (its status from the timeline).
@@ -235,7 +236,7 @@ def _row(a: Appeal) -> tuple:
             json.dumps(asdict(s.citizen)) if s.citizen else None, s.submitted_at, a.registered_at,
             s.correlation_id, s.author_subject, s.location.lat if s.location else None,
             s.location.long if s.location else None,
-            json.dumps({k: v if isinstance(v, str) else list(v) for k, v in s.attributes.items()}))
+            json.dumps({k: v if isinstance(v, str) else list(v) for k, v in s.attributes.items()}), s.submitted_by)
 
 
 def _appeal(r: asyncpg.Record) -> Appeal:
@@ -245,7 +246,7 @@ def _appeal(r: asyncpg.Record) -> Appeal:
         text=r["text"], language=r["language"], social_network=r["social_network"], district=r["district"],
         address=r["address"], anonymous=r["anonymous"], reports_crime_or_threat=r["reports_crime_or_threat"],
         citizen=citizen, submitted_at=r["submitted_at"], correlation_id=r["correlation_id"],
-        author_subject=r["author_subject"],
+        author_subject=r["author_subject"], submitted_by=r["submitted_by"],
         location=Location(r["lat"], r["long"]) if r["lat"] is not None else None,
         attributes={k: v if isinstance(v, str) else tuple(v) for k, v in json.loads(r["attributes"]).items()},
     )

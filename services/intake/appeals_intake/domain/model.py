@@ -50,6 +50,9 @@ class SubmitAppeal:
     #: The citizen's subject at the city's IdP when the citizen submitted in person, signed in
     #: (taken from the verified token, never from the body); they may then follow it by it.
     author_subject: str | None = None
+    #: Who sent it over HTTP: the verified token's subject (``None`` on the Kafka topic, whose
+    #: writers the broker's ACLs name). The idempotency key is (sender, channel, message id).
+    submitted_by: str | None = None
     context: object = field(default=None, compare=False, repr=False)  # opaque: trace context of the caller
 
     @property

@@ -124,7 +124,8 @@ def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore) -> AP
         openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "properties": _SUBMISSION_SCHEMA["properties"]}}}},
             "responses": {"200": {"description": "A repeat: the first registration"},
-                          "409": {"description": "A citizen repeated another author's channel_message_id",
+                          "409": {"description": "The channel_message_id was used by another caller; nothing of "
+                                                 "that appeal is told",
                                   "content": {"application/json": {"schema": {
                                       "type": "object", "properties": {"detail": {"type": "string"}},
                                       "required": ["detail"]}}}},
@@ -148,18 +149,18 @@ def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore) -> AP
             in_person = not caller.roles & {"operator", "adapter"}  # a citizen, signed in
             command = to_command(event, correlation_id=request.headers.get("x-correlation-id"),
                                  context=otel_context.get_current(),
-                                 author_subject=caller.subject if in_person else None)
+                                 author_subject=caller.subject if in_person else None, submitted_by=caller.subject)
             [outcome] = await handlers.submit_appeals(
                 uow, [command], catalog=catalog, now=runtime.clock.now(), announce_rejections=False,
                 **settings.registration())
-            if not isinstance(outcome, handlers.Rejected):  # ids only: `appeals trace` finds the appeal by them
+            if isinstance(outcome, handlers.Registered):  # ids only: `appeals trace` finds the appeal by them
                 span.set_attributes({"appeals.subject": str(outcome.appeal.appeal_id),
                                      "appeals.registration_number": outcome.appeal.registration_number})
         if isinstance(outcome, handlers.Rejected):
             return _refused([{"field": r.field, "message": r.message} for r in outcome.reasons])
+        if isinstance(outcome, handlers.Conflict):  # somebody else's message id: nothing of theirs is told
+            return JSONResponse({"detail": outcome.reason}, status_code=409)
         appeal = outcome.appeal
-        if in_person and appeal.submission.author_subject != caller.subject:  # somebody else's message id
-            return JSONResponse({"detail": "channel_message_id is taken; send a new one"}, status_code=409)
         token = status_token(settings.token_secret(), appeal.appeal_id)  # for the submitting channel only
         return JSONResponse(
             {"appeal_id": str(appeal.appeal_id), "registration_number": appeal.registration_number,

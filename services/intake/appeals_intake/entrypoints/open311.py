@@ -212,6 +212,7 @@ def router(catalog: Catalog, settings: IntakeSettings, clients: Open311Clients, 
         if isinstance(outcome, handlers.Rejected):
             refused = open311.refusal(outcome.reasons, command.category in catalog.categories)
             return errors(fmt, refused.status, refused.descriptions)
+        assert isinstance(outcome, handlers.Registered)  # Open311 keys carry the client: never another's
         account = dict(form).get("account_id") or None
         return render(fmt, "service_requests", [{"service_request_id": outcome.appeal.registration_number,
                                                  "service_notice": None, "account_id": account}],

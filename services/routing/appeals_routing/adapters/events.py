@@ -56,16 +56,17 @@ def not_routed(state: AppealState, reason: str, at: datetime) -> AppealNotRouted
                            reason=reason, decided_at=at)
 
 
-def answered(action: ExecutorAnswerSubmitted) -> AppealAnswered:
+def answered(action: ExecutorAnswerSubmitted, received_at: datetime) -> AppealAnswered:
     return AppealAnswered(
         appeal_id=action.appeal_id, answer_id=action.action_id, executor_code=action.executor_code,
-        employee_id=action.employee_id, text=action.text, language=action.language, submitted_at=action.submitted_at)
+        employee_id=action.employee_id, text=action.text, language=action.language, submitted_at=action.submitted_at,
+        received_at=received_at)
 
 
-def extension_requested(action: ExecutorExtensionRequested) -> AppealExtensionRequested:
+def extension_requested(action: ExecutorExtensionRequested, received_at: datetime) -> AppealExtensionRequested:
     return AppealExtensionRequested(
         appeal_id=action.appeal_id, executor_code=action.executor_code, employee_id=action.employee_id,
-        reason=action.reason, requested_at=action.requested_at)
+        reason=action.reason, requested_at=action.requested_at, received_at=received_at)
 
 
 def action_rejected(action_id: UUID, appeal_id: UUID | None, executor: str | None, action_type: str,

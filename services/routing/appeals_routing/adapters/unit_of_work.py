@@ -37,11 +37,11 @@ class PostgresUnitOfWork(UnitOfWork):
         self.announce(events.reopened(state, entry, verdict), subject=state.appeal_id, time=entry.assigned_at,
                       extra_headers={"ce_executor": entry.executor})
 
-    def answered(self, action: ExecutorAnswerSubmitted) -> None:
-        self.announce(events.answered(action), subject=action.appeal_id)
+    def answered(self, action: ExecutorAnswerSubmitted, received_at: datetime) -> None:
+        self.announce(events.answered(action, received_at), subject=action.appeal_id, time=received_at)
 
-    def extension_requested(self, action: ExecutorExtensionRequested) -> None:
-        self.announce(events.extension_requested(action), subject=action.appeal_id)
+    def extension_requested(self, action: ExecutorExtensionRequested, received_at: datetime) -> None:
+        self.announce(events.extension_requested(action, received_at), subject=action.appeal_id, time=received_at)
 
     def action_rejected(self, action_id: UUID, appeal_id: UUID | None, executor: str | None, action_type: str,
                         reason: str, at: datetime) -> None:

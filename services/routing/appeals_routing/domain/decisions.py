@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from appeals_routing.domain.model import AppealState, Assignment, Directory, RegisteredAppeal, RuleSet
 from appeals_routing.domain.rules import choose_rule
@@ -55,6 +55,24 @@ def _holder_problem(state: AppealState | None, executor: str) -> str | None:
         return "the appeal is closed"
     if state.executor != executor:
         return f"the appeal is assigned to {state.executor}, not to {executor}"
+    return None
+
+
+#: How far ahead of the platform's clock a portal's own time of an act may be (clock drift).
+CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
+def claimed_time_problem(state: AppealState | None, claimed: datetime, received: datetime) -> str | None:
+    """Why a portal's own time of an act cannot be true: later than the moment routing received
+    it, or earlier than the appeal's registration. The act is judged by ``received`` either way;
+    a claim that cannot be true is refused so nobody reads it as the time of the act."""
+    if claimed > received + CLOCK_TOLERANCE:
+        return (f"the portal's time of the act ({claimed.isoformat()}) is later than the platform's clock "
+                f"({received.isoformat()})")
+    registered = state.registered_at if state is not None else None
+    if registered is not None and claimed < registered:
+        return (f"the portal's time of the act ({claimed.isoformat()}) is before the appeal was registered "
+                f"({registered.isoformat()})")
     return None
 
 

@@ -94,6 +94,14 @@ class AppealState:
     def is_open(self) -> bool:
         return self.status in ("assigned", "answered")
 
+    @property
+    def registered_at(self) -> datetime | None:
+        """When intake registered the appeal, as the case says (``None`` without a case)."""
+        value = self.case.get("registered_at") if self.case else None
+        if isinstance(value, datetime) or value is None:
+            return value
+        return datetime.fromisoformat(str(value))
+
     def moved(self, status: str, executor: str | None, entry: Assignment | None = None) -> AppealState:
         """The same appeal, now ``status`` with ``executor`` (and ``entry`` added to its history)."""
         return replace(self, status=status, executor=executor,
