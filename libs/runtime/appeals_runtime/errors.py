@@ -15,6 +15,13 @@ class TransientError(Exception):
     """Raise from a handler for a fault that will pass (an upstream is down, a lock timed out)."""
 
 
+class NotBelieved(ValueError):
+    """Raise from a handler for an event that contradicts what the consumer already knows (an
+    answer from an executor that does not hold the appeal, a verdict on an answer that does not
+    exist): it has no effect and goes to the dead-letter topic with this reason, counted there.
+    The reason names codes and ids only, never personal data."""
+
+
 _TRANSIENT_PG = (
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.CannotConnectNowError,

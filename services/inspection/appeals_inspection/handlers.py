@@ -28,6 +28,7 @@ from appeals_contracts.events import (
 from appeals_inspection.domain.facts import AppealFactsChange
 from appeals_inspection.domain.review import Verdict, check_verdict
 from appeals_runtime.audit import AuditEntry
+from appeals_runtime.errors import NotBelieved
 
 
 class ReadModel(Protocol):
@@ -46,6 +47,9 @@ class ReadModel(Protocol):
     async def forwarded_late(self, appeal_id: UUID, executor_code: str, forwarded_at: datetime,
                              reported_at: datetime) -> None: ...
     async def lock_appeal(self, appeal_id: UUID) -> dict[str, Any]: ...
+    async def has_held(self, appeal_id: UUID, executor_code: str) -> bool:
+        """Whether an assignment of the appeal to ``executor_code`` is known."""
+        ...
     async def apply_facts(self, facts: Sequence[AppealFactsChange]) -> None:
         """Several appeals' registrations, executors and due times at once (rows created when
         unknown, locked in the order given; a due time only moves later)."""
@@ -140,10 +144,11 @@ async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event) -> None:
         await _apply_facts(uow, [(envelope, event)])  # the one way facts are kept, batch or not
         return
     appeal_id: UUID = event.appeal_id  # type: ignore[attr-defined]
-    await uow.model.lock_appeal(appeal_id)  # its events apply one at a time
+    appeal = await uow.model.lock_appeal(appeal_id)  # its events apply one at a time
     if isinstance(event, AppealNotRouted):
         await uow.model.not_routed(appeal_id)
     elif isinstance(event, AppealAnswered):
+        await _check_answerer(uow, appeal, event)
         await uow.model.add_answer({"answer_id": event.answer_id, "appeal_id": appeal_id,
                                     "executor_code": event.executor_code, "employee_id": event.employee_id,
                                     "text": event.text, "language": event.language,
@@ -159,10 +164,32 @@ async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event) -> None:
     elif isinstance(event, AppealReopened):
         await uow.model.reopen(appeal_id, event.previous_answer_id, event.executor_code, event.reopened_at)
     elif isinstance(event, CitizenVerdict):
+        await _check_verdict(uow, event)
         await uow.model.citizen_verdict(appeal_id, event.answer_id, event.executor_code, event.resolved, event.rating,
                                         event.given_at)
     elif isinstance(event, DeadlineForwardingBreached):
         await uow.model.forwarded_late(appeal_id, event.from_executor_code, event.forwarded_at, event.reported_at)
+
+
+async def _check_answerer(uow: UnitOfWork, appeal: dict[str, Any], event: AppealAnswered) -> None:
+    """An answer only from an executor the appeal was assigned to (routing lets only the holder
+    answer; an answer from anyone else was not written by routing). An appeal whose holder is
+    not known yet has nothing to contradict the answer."""
+    holder = appeal.get("executor_code")
+    if holder is not None and holder != event.executor_code \
+            and not await uow.model.has_held(event.appeal_id, event.executor_code):
+        raise NotBelieved(f"appeal.answered from executor {event.executor_code!r} for appeal {event.appeal_id}, "
+                          f"which is held by {holder!r}: routing accepts answers only from the holder")
+
+
+async def _check_verdict(uow: UnitOfWork, event: CitizenVerdict) -> None:
+    """A citizen's verdict only on an answer that exists, of the executor it names."""
+    answer = await uow.model.answer_for_update(event.answer_id)
+    if answer is None:
+        raise NotBelieved(f"appeal.citizen_verdict on answer {event.answer_id}, which inspection does not know")
+    if answer["executor_code"] != event.executor_code:
+        raise NotBelieved(f"appeal.citizen_verdict names executor {event.executor_code!r}; answer {event.answer_id} "
+                          f"is {answer['executor_code']!r}'s")
 
 
 class MergeRefused(Exception):

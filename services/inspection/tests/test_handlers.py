@@ -14,6 +14,7 @@ from appeals_contracts.events import (
     AppealAnswered,
     AppealAssigned,
     AppealRegistered,
+    CitizenVerdict,
     DeadlineBreached,
     DeadlineExtended,
     DeadlineScheduled,
@@ -21,6 +22,7 @@ from appeals_contracts.events import (
 from appeals_inspection import handlers
 from appeals_inspection.adapters import events
 from appeals_inspection.domain.review import Verdict, VerdictRefused
+from appeals_runtime.errors import NotBelieved
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 REASONS = frozenset({"formal_reply", "incomplete"})
@@ -47,6 +49,9 @@ class FakeReadModel:
                 row["executor_code"] = f.executor_code
             if f.due_at is not None:
                 row["due_at"] = max(row["due_at"], f.due_at) if row.get("due_at") else f.due_at
+
+    async def has_held(self, appeal_id, executor_code):
+        return any(a == appeal_id and e == executor_code for a, e, _ in self.assignments.values())
 
     async def add_assignments(self, assignments):
         for event_id, appeal_id, executor_code, at in assignments:
@@ -142,6 +147,43 @@ async def test_events_build_the_read_model_and_queue_the_answer():
     assert set(uow.model.locked) == {appeal}, "every event locks its appeal first (one at a time per appeal)"
 
 
+async def test_an_answer_from_an_executor_that_never_held_the_appeal_is_not_believed():
+    uow = FakeUnitOfWork()
+    appeal, answer = await answered_appeal(uow)
+    forged = AppealAnswered(appeal_id=appeal, answer_id=uuid.uuid4(), executor_code="medeu_akimat", employee_id="x",
+                            text="Done.", language="ru", submitted_at=NOW, received_at=NOW)
+    with pytest.raises(NotBelieved, match="held by 'almaly_akimat'"):
+        await apply(uow, forged)
+    assert forged.answer_id not in uow.model.answers and uow.model.answers[answer]["status"] == "waiting"
+    await apply(uow, AppealAssigned(appeal_id=appeal, registration_number="OA-2026-00000001",
+                                    executor_code="medeu_akimat", previous_executor_code="almaly_akimat",
+                                    reason="reassignment", category="landscaping", district="almaly",
+                                    assigned_at=NOW))
+    await apply(uow, forged)  # once the appeal is theirs, their answer is believed
+    assert uow.model.answers[forged.answer_id]["status"] == "waiting"
+
+
+async def test_the_answer_is_timed_by_routing_s_receipt_not_the_portal_s_claim():
+    uow = FakeUnitOfWork()
+    appeal, _ = await answered_appeal(uow)
+    answer = AppealAnswered(appeal_id=appeal, answer_id=uuid.uuid4(), executor_code="almaly_akimat", employee_id="e",
+                            text="Done.", language="ru", submitted_at=NOW, received_at=NOW + timedelta(days=9))
+    await apply(uow, answer)
+    stored = uow.model.answers[answer.answer_id]
+    assert (stored["submitted_at"], stored["portal_submitted_at"]) == (NOW + timedelta(days=9), NOW)
+
+
+async def test_a_verdict_on_an_unknown_answer_is_not_believed():
+    uow = FakeUnitOfWork()
+    appeal, answer = await answered_appeal(uow)
+    with pytest.raises(NotBelieved, match="does not know"):
+        await apply(uow, CitizenVerdict(appeal_id=appeal, answer_id=uuid.uuid4(), executor_code="almaly_akimat",
+                                        registration_number="OA-2026-00000001", resolved=False, given_at=NOW))
+    with pytest.raises(NotBelieved, match="names executor"):
+        await apply(uow, CitizenVerdict(appeal_id=appeal, answer_id=answer, executor_code="medeu_akimat",
+                                        registration_number="OA-2026-00000001", resolved=False, given_at=NOW))
+
+
 async def test_accepting_closes_the_appeal_and_announces_the_answer():
     uow = FakeUnitOfWork()
     appeal, answer = await answered_appeal(uow)
@@ -194,7 +236,7 @@ async def test_a_breach_opens_an_escalation_that_acceptance_closes():
 APPEALS = [uuid.UUID(int=i + 1) for i in range(3)]
 
 
-def _event(kind: str, appeal: uuid.UUID, n: int):
+def _event(kind: str, appeal: uuid.UUID, n: int, holder: str = "almaly_akimat"):
     at = NOW + timedelta(minutes=n)
     if kind == "registered":  # an appeal is registered once: a copy says the same (district may be unknown)
         return AppealRegistered(appeal_id=appeal, registration_number=f"OA-2026-0000000{n % 10}", channel="portal",
@@ -212,7 +254,7 @@ def _event(kind: str, appeal: uuid.UUID, n: int):
     if kind == "extended":
         return DeadlineExtended(appeal_id=appeal, previous_due_at=NOW, due_at=NOW + timedelta(days=n % 7),
                                 reason="r", extended_at=at)
-    return AppealAnswered(appeal_id=appeal, answer_id=uuid.UUID(int=1000 + n), executor_code="almaly_akimat",
+    return AppealAnswered(appeal_id=appeal, answer_id=uuid.UUID(int=1000 + n), executor_code=holder,
                           employee_id="e-1", text="Done.", language="ru", submitted_at=at)
 
 
@@ -222,8 +264,11 @@ def _event(kind: str, appeal: uuid.UUID, n: int):
        st.integers(min_value=1, max_value=6))
 async def test_a_batch_builds_the_read_model_one_event_at_a_time_would(stream, batch_size):
     items = []
+    holders: dict[uuid.UUID, str] = {}
     for n, (kind, appeal) in enumerate(stream):
-        event = _event(kind, appeal, n)
+        event = _event(kind, appeal, n, holders.get(appeal, "almaly_akimat"))  # routing lets only the holder answer
+        if isinstance(event, AppealAssigned):
+            holders[appeal] = event.executor_code
         items.append((Envelope.wrap(event, source="/test", subject=str(appeal)), event))
     one, batched = FakeUnitOfWork(), FakeUnitOfWork()
     for envelope, event in items:

@@ -18,6 +18,7 @@ from appeals_intake.domain.model import Appeal, Catalog, Reason, SubmitAppeal
 from appeals_intake.domain.status import AppealStatus, TimelineEntry, summarize
 from appeals_intake.domain.status_token import status_token, token_matches
 from appeals_intake.domain.validation import normalised, validate
+from appeals_runtime.errors import NotBelieved
 
 
 class ObjectStore(Protocol):
@@ -26,6 +27,9 @@ class ObjectStore(Protocol):
 
 
 class AppealRepository(Protocol):
+    async def holders(self, appeal_ids: Sequence[UUID]) -> dict[UUID, set[str]]:
+        """The executors each appeal's timeline shows it assigned (or reopened) to."""
+        ...
     async def find_by_channel_keys(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Appeal]: ...
     async def allocate_numbers(self, year: int, count: int) -> int: ...
     async def add(self, appeals: Sequence[Appeal]) -> None: ...
@@ -322,10 +326,26 @@ async def verdicts_from_channels(uow: UnitOfWork, given: Sequence[VerdictGiven],
             uow.verdict_refused(g.channel, g.channel_message_id, reason, now)
 
 
+_ASSIGNING = ("appeal.assigned", "appeal.reopened")
+
+
 async def record_progress(uow: UnitOfWork, entries: Sequence[tuple[UUID, TimelineEntry]]) -> None:
-    """Add other services' events to their appeals' timelines (the status read model)."""
-    if entries:
-        await uow.appeals.add_timeline(entries)
+    """Add other services' events to their appeals' timelines (the status read model). An answer
+    the citizen would read is believed only from an executor the appeal was assigned to."""
+    if not entries:
+        return
+    answered = [appeal_id for appeal_id, e in entries if e.event_type == "appeal.answered"]
+    if answered:
+        holders = await uow.appeals.holders(answered)
+        for appeal_id, entry in entries:  # in order: an assignment earlier in the batch counts
+            executor = entry.details.get("executor_code")
+            if entry.event_type in _ASSIGNING and executor:
+                holders.setdefault(appeal_id, set()).add(executor)
+            elif entry.event_type == "appeal.answered" and holders.get(appeal_id) \
+                    and executor not in holders[appeal_id]:
+                raise NotBelieved(f"appeal.answered from executor {executor!r} for appeal {appeal_id}, which was "
+                                  f"never assigned to it")
+    await uow.appeals.add_timeline(entries)
 
 
 @dataclass(frozen=True)
@@ -391,7 +411,7 @@ def timeline_details(event_type: str, payload: dict[str, Any]) -> dict[str, Any]
     keep = {
         "appeal.assigned": ("executor_code", "previous_executor_code", "reason"),
         "appeal.not_routed": ("reason",),
-        "appeal.answered": ("executor_code", "submitted_at"),
+        "appeal.answered": ("executor_code", "submitted_at", "received_at"),
         "deadline.scheduled": ("due_at", "policy_code"),
         "deadline.extended": ("due_at", "previous_due_at"),
         "deadline.extension_refused": ("due_at",),

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import uuid
+
+import pytest
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from appeals_intake import handlers
+from appeals_intake.domain.status import TimelineEntry
+from appeals_runtime.errors import NotBelieved
 from appeals_intake.bootstrap import catalog_from_reference
 from appeals_intake.domain.model import Appeal, Contact, SubmitAppeal
 from appeals_intake.domain.status_token import status_token
@@ -43,6 +47,13 @@ class FakeAppeals:
 
     async def add_timeline(self, rows):
         self.timeline_rows += rows
+
+    async def holders(self, appeal_ids):
+        found: dict = {}
+        for a, e in self.timeline_rows:
+            if a in appeal_ids and e.event_type in ("appeal.assigned", "appeal.reopened"):
+                found.setdefault(a, set()).add(e.details["executor_code"])
+        return found
 
     async def timeline(self, appeal_id):
         return [e for a, e in self.timeline_rows if a == appeal_id]
@@ -340,3 +351,18 @@ async def test_without_coordinates_the_same_address_is_a_possible_duplicate_and_
     await submit_at(uow, aid, NOW)
     assert [x[1:] for x in uow.announced if x[0] == "duplicate"] == [
         (b.appeal.registration_number, a.appeal.registration_number, "address")]
+
+
+async def test_the_timeline_believes_an_answer_only_from_an_executor_the_appeal_was_assigned_to():
+    uow = FakeUnitOfWork()
+    appeal = uuid.uuid4()
+
+    def entry(event_type, executor):
+        return appeal, TimelineEntry(str(uuid.uuid4()), event_type, NOW, {"executor_code": executor})
+
+    await handlers.record_progress(uow, [entry("appeal.assigned", "almaly_akimat")])
+    with pytest.raises(NotBelieved, match="never assigned"):
+        await handlers.record_progress(uow, [entry("appeal.answered", "medeu_akimat")])
+    await handlers.record_progress(uow, [entry("appeal.assigned", "medeu_akimat"), entry("appeal.answered", "medeu_akimat")])
+    assert [e.event_type for _, e in uow.appeals.timeline_rows] == ["appeal.assigned", "appeal.assigned",
+                                                                    "appeal.answered"]

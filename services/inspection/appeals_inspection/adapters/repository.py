@@ -33,6 +33,11 @@ class PostgresReadModel:
             """INSERT INTO appeals (appeal_id) VALUES ($1)
                ON CONFLICT (appeal_id) DO UPDATE SET appeal_id = EXCLUDED.appeal_id RETURNING *""", appeal_id))
 
+    async def has_held(self, appeal_id: UUID, executor_code: str) -> bool:
+        return bool(await self._conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM assignments WHERE appeal_id = $1 AND executor_code = $2)",
+            appeal_id, executor_code))
+
     async def apply_facts(self, facts: Sequence[AppealFactsChange]) -> None:
         """One upsert for all: the registration's fields and the executor where given (a
         registration sets every one of its fields, so keeping what is there for a missing one

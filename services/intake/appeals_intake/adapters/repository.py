@@ -68,6 +68,17 @@ class PostgresAppealRepository:
                 ORDER BY registered_at DESC, registration_number DESC LIMIT $2""", subject, limit)
         return [_appeal(r) for r in rows]
 
+    async def holders(self, appeal_ids: Sequence[UUID]) -> dict[UUID, set[str]]:
+        rows = await self._conn.fetch(
+            """SELECT DISTINCT appeal_id, details->>'executor_code' AS executor FROM appeal_timeline
+               WHERE appeal_id = ANY($1::uuid[]) AND event_type IN ('appeal.assigned', 'appeal.reopened')""",
+            list(set(appeal_ids)))
+        found: dict[UUID, set[str]] = {}
+        for r in rows:
+            if r["executor"]:
+                found.setdefault(r["appeal_id"], set()).add(r["executor"])
+        return found
+
     async def add_timeline(self, rows: Sequence[tuple[UUID, TimelineEntry]]) -> None:
         """One statement for the whole batch."""
         await self._conn.execute(

@@ -1,0 +1,152 @@
+"""Trust at every hop, replayed against the running platform: each attack of a portal, an
+adapter or a curious caller that got through before, refused now with nothing changed.
+
+Intake, routing, the deadline tracker and inspection run as processes on a stack of this
+module's own (real broker, real PostgreSQL, the local issuer's real tokens)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+import pytest
+
+from appeals_contracts.envelope import Envelope
+from appeals_contracts.events import AppealAnswered, ExecutorAnswerSubmitted, ExecutorExtensionRequested
+from appeals_devstack.processes import ServiceProcess
+from appeals_devstack.services import SERVICES
+from appeals_devstack.stack import StackInfo
+from appeals_devstack.testing import eventually, header, produce, read_topic, submission
+
+pytestmark = pytest.mark.integration
+
+NAMES = ("intake", "routing", "deadline-tracker", "inspection")
+
+
+@pytest.fixture(scope="module")
+def platform(own_stack: StackInfo, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("trust")
+    processes = {s.name: ServiceProcess(s, own_stack, logs).start() for s in SERVICES if s.name in NAMES}
+    try:
+        for p in processes.values():
+            p.wait_ready(timeout_s=120)
+        yield processes
+    finally:
+        for p in processes.values():
+            p.stop()
+
+
+@pytest.fixture(scope="module")
+async def databases(own_stack: StackInfo):
+    conns = {name: await asyncpg.connect(own_stack.database_url(name.replace("-", "_")))
+             for name in ("intake", "routing", "inspection")}
+    yield conns
+    for c in conns.values():
+        await c.close()
+
+
+async def registered_and_assigned(stack: StackInfo, platform, databases) -> tuple[str, str, datetime]:
+    """A new appeal submitted by an operator: (appeal id, its executor, registered at)."""
+    async with httpx.AsyncClient(base_url=platform["intake"].base_url, timeout=30,
+                                 headers=stack.bearer("op-trust", "operator")) as intake:
+        body = submission(f"trust-{uuid.uuid4().hex[:10]}").model_dump(mode="json")
+        created = (await intake.post("/v1/appeals", json=body)).json()
+    appeal_id = created["appeal_id"]
+    executor = await eventually(lambda: databases["routing"].fetchval(
+        "SELECT executor_code FROM appeals WHERE appeal_id = $1 AND status = 'assigned'", uuid.UUID(appeal_id)),
+        "routing to assign the appeal")
+    return appeal_id, executor, datetime.fromisoformat(created["registered_at"])
+
+
+async def rejection_of(stack: StackInfo, action_id: uuid.UUID) -> dict:
+    records = await read_topic(stack.bootstrap_servers, "appeals.executor-actions-rejected.v1",
+                               until=lambda rs: any(json.loads(r.value)["action_id"] == str(action_id) for r in rs))
+    return next(json.loads(r.value) for r in records if json.loads(r.value)["action_id"] == str(action_id))
+
+
+async def test_a_backdated_answer_and_a_late_extension_are_refused_and_the_platform_clock_decides(
+        own_stack: StackInfo, platform, databases):
+    stack = own_stack
+    appeal_id, executor, registered_at = await registered_and_assigned(stack, platform, databases)
+
+    def signed(action) -> tuple[bytes, bytes, list]:
+        return stack.signed_action(executor, Envelope.wrap(action, source="/portals/test", subject=appeal_id))
+
+    backdated = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=appeal_id, executor_code=executor,
+                                        employee_id="e-1", text="Done long ago.", language="ru",
+                                        submitted_at=datetime(2020, 1, 1, tzinfo=UTC))
+    late = ExecutorExtensionRequested(action_id=uuid.uuid4(), appeal_id=appeal_id, executor_code=executor,
+                                      employee_id="e-1", reason="An on-site inspection is needed",
+                                      requested_at=datetime(2020, 1, 1, tzinfo=UTC))
+    future = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=appeal_id, executor_code=executor,
+                                     employee_id="e-1", text="Done tomorrow.", language="ru",
+                                     submitted_at=datetime.now(UTC) + timedelta(days=3))
+    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [signed(a) for a in (backdated, late, future)])
+    assert "before the appeal was registered" in (await rejection_of(stack, backdated.action_id))["reason"]
+    assert "before the appeal was registered" in (await rejection_of(stack, late.action_id))["reason"]
+    assert "later than the platform's clock" in (await rejection_of(stack, future.action_id))["reason"]
+    assert await databases["routing"].fetchval("SELECT status FROM appeals WHERE appeal_id = $1",
+                                               uuid.UUID(appeal_id)) == "assigned"
+    assert await databases["inspection"].fetchval("SELECT count(*) FROM answers WHERE appeal_id = $1",
+                                                  uuid.UUID(appeal_id)) == 0
+
+    # A believable portal time is kept as information; the answer's time is routing's receipt.
+    claimed = registered_at + timedelta(microseconds=1)
+    honest = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=appeal_id, executor_code=executor,
+                                     employee_id="e-1", text="The benches are repaired.", language="ru",
+                                     submitted_at=claimed)
+    sent = datetime.now(UTC)
+    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [signed(honest)])
+    row = await eventually(lambda: databases["inspection"].fetchrow(
+        "SELECT submitted_at, portal_submitted_at FROM answers WHERE answer_id = $1", honest.action_id),
+        "inspection to queue the answer")
+    assert row["portal_submitted_at"] == claimed
+    assert row["submitted_at"] >= sent - timedelta(seconds=1), "judged by routing's clock, not the portal's"
+
+
+async def test_another_caller_repeating_an_idempotency_key_learns_nothing(own_stack: StackInfo, platform):
+    stack = own_stack
+    key = f"tg-{uuid.uuid4().hex[:8]}"  # guessable, as Telegram's message ids are
+    first = submission(key).model_dump(mode="json")
+    other = submission(key, anonymous=True, citizen=None, text="Someone else's text about a broken bench",
+                       category="landscaping").model_dump(mode="json")
+    async with httpx.AsyncClient(base_url=platform["intake"].base_url, timeout=30) as intake:
+        created = await intake.post("/v1/appeals", json=first, headers=stack.bearer("op-first", "operator"))
+        assert created.status_code == 201
+        foreign = await intake.post("/v1/appeals", json=other, headers=stack.bearer("op-second", "operator"))
+        assert foreign.status_code == 409
+        assert foreign.json() == {"detail": "channel_message_id is taken; send a new one"}
+        assert created.json()["status_token"] not in foreign.text
+        assert created.json()["registration_number"] not in foreign.text
+        again = await intake.post("/v1/appeals", json=first, headers=stack.bearer("op-first", "operator"))
+        assert again.status_code == 200 and again.json()["status_token"] == created.json()["status_token"]
+
+
+async def test_a_forged_answer_from_a_non_holder_is_dead_lettered_with_the_reason(own_stack: StackInfo, platform,
+                                                                                  databases):
+    stack = own_stack
+    appeal_id, executor, _ = await registered_and_assigned(stack, platform, databases)
+    await eventually(lambda: databases["inspection"].fetchval(
+        "SELECT executor_code FROM appeals WHERE appeal_id = $1", uuid.UUID(appeal_id)), "inspection to know the holder")
+    await eventually(lambda: databases["intake"].fetchval(
+        "SELECT count(*) FROM appeal_timeline WHERE appeal_id = $1 AND event_type = 'appeal.assigned'",
+        uuid.UUID(appeal_id)), "intake's timeline to show the assignment")
+    other = "medeu_akimat" if executor != "medeu_akimat" else "almaly_akimat"
+    forged = AppealAnswered(appeal_id=appeal_id, answer_id=uuid.uuid4(), executor_code=other, employee_id="x-1",
+                            text="Resolved.", language="ru", submitted_at=datetime.now(UTC),
+                            received_at=datetime.now(UTC))
+    envelope = Envelope.wrap(forged, source="/routing", subject=appeal_id)  # claims to be routing's
+    await produce(stack.bootstrap_servers, "appeals.answered.v1",
+                  [(appeal_id.encode(), envelope.kafka_value(), envelope.kafka_headers())])
+    for service in ("inspection", "intake"):
+        records = await read_topic(stack.bootstrap_servers, f"appeals.answered.v1.dlq.{service}",
+                                   until=lambda rs: any(header(r, "ce_id") == str(envelope.id) for r in rs))
+        [dead] = [r for r in records if header(r, "ce_id") == str(envelope.id)]
+        assert "NotBelieved" in header(dead, "dlq_reason") and other in header(dead, "dlq_reason"), service
+    assert await databases["inspection"].fetchval("SELECT count(*) FROM answers WHERE answer_id = $1",
+                                                  forged.answer_id) == 0
+    assert await databases["intake"].fetchval("SELECT count(*) FROM appeal_timeline WHERE event_id = $1",
+                                              envelope.id) == 0
