@@ -86,3 +86,10 @@ def test_monitoring_toggles_render_a_service_monitor_per_service_and_the_alert_r
     alerts = yaml.safe_load((CHART / "files" / "alerts.yaml").read_text("utf-8"))
     assert rule["spec"]["groups"] == alerts["groups"], "the rules promtool tests are the rules deployed"
     assert not [m for m in render(None) if m["apiVersion"].startswith("monitoring.coreos.com/")], "off by default"
+
+
+def test_the_api_documents_are_off_in_production():
+    for name, container in containers(render("values-production.yaml")).items():
+        assert {e["name"]: e for e in container["env"]}["API_DOCS"]["value"] == "false", name
+    for name, container in containers(render(None)).items():
+        assert {e["name"]: e for e in container["env"]}["API_DOCS"]["value"] == "true", name

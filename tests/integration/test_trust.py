@@ -150,3 +150,14 @@ async def test_a_forged_answer_from_a_non_holder_is_dead_lettered_with_the_reaso
                                                   forged.answer_id) == 0
     assert await databases["intake"].fetchval("SELECT count(*) FROM appeal_timeline WHERE event_id = $1",
                                               envelope.id) == 0
+
+
+async def test_a_token_with_any_characters_answers_like_any_wrong_token(own_stack: StackInfo, platform, databases):
+    _, _, _ = await registered_and_assigned(own_stack, platform, databases)
+    number = await databases["intake"].fetchval("SELECT registration_number FROM appeals ORDER BY registered_at DESC "
+                                                "LIMIT 1")
+    async with httpx.AsyncClient(base_url=platform["intake"].base_url, timeout=30) as intake:
+        replies = [await intake.get(f"/v1/status/{n}", params={"token": t})
+                   for n in (number, "OA-2099-99999999") for t in ("ключ-ü", "wrong")]
+    assert [r.status_code for r in replies] == [404, 404, 404, 404]
+    assert len({r.text.replace(number, "N").replace("OA-2099-99999999", "N") for r in replies}) == 1

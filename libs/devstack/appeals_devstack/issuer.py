@@ -145,6 +145,8 @@ def _thumbprint(jwk: dict[str, Any]) -> str:
 
 def loopback_redirect(uri: str) -> bool:
     """A redirect URI the local issuer accepts: http(s) on this machine's loopback address."""
+    if any(ord(c) < 0x21 or c == "\x7f" for c in uri):  # urlsplit drops CR/LF/tab silently; a header would not
+        return False
     parts = urlsplit(uri)
     return parts.scheme in ("http", "https") and parts.hostname in ("127.0.0.1", "localhost", "::1") \
         and not parts.fragment and not parts.username
@@ -269,6 +271,8 @@ class LocalIssuer:
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Cache-Control", "no-store")
                 for name, value in (headers or {}).items():
+                    if "\r" in value or "\n" in value:  # never split a header, whatever got this far
+                        raise ValueError(f"header {name} would carry a line break")
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)

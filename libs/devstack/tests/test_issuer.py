@@ -76,10 +76,14 @@ def test_a_wrong_password_gets_the_form_again(issuer):
     ({"redirect_uri": "https://attacker.example/cb"}, "loopback"),
     ({"code_challenge_method": "plain"}, "S256"),
     ({"response_type": "token"}, "response_type"),
+    ({"redirect_uri": REDIRECT + "\r\nSet-Cookie: session=stolen"}, "loopback"),
+    ({"redirect_uri": REDIRECT + "\nLocation: https://attacker.example/"}, "loopback"),
 ])
 def test_a_request_it_cannot_trust_is_refused_without_redirecting(issuer, overrides, why):
     page = httpx.get(f"{issuer.url}/authorize", params=authorize(issuer, **overrides), follow_redirects=False)
     assert page.status_code == 400 and why in page.text and "location" not in page.headers
+    posted = sign_in(issuer, **overrides) if "redirect_uri" in overrides else page
+    assert posted.status_code == 400 and "location" not in posted.headers and "set-cookie" not in posted.headers
 
 
 def test_the_code_needs_the_verifier_and_the_same_redirect(issuer):

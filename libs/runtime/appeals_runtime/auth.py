@@ -52,6 +52,15 @@ class Unauthenticated(Exception):
     """No token, or one that does not verify."""
 
 
+class IdentityProviderUnavailable(Exception):
+    """The identity provider's discovery document or keys cannot be fetched: nobody can be
+    verified for now, which is the platform's fault, not the caller's (503, try again)."""
+
+
+#: Seconds a caller is asked to wait when the identity provider cannot be reached.
+IDP_RETRY_AFTER_S = 30
+
+
 class Verifier:
     """Verifies bearer tokens of one issuer for one audience."""
 
@@ -86,7 +95,7 @@ class Verifier:
                                 options={"require": ["exp", "iss", "aud", "sub"]})
         except jwt.PyJWKClientConnectionError as exc:
             log.warning("the identity provider's keys could not be fetched: %s", type(exc).__name__)
-            raise Unauthenticated("the identity provider's keys are unavailable") from None
+            raise IdentityProviderUnavailable("the identity provider's keys cannot be fetched") from None
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("the token has expired") from None
         except jwt.InvalidAudienceError:
@@ -106,8 +115,12 @@ class Verifier:
 
 
 def _discover_jwks(issuer: str) -> str:
-    with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration", timeout=10) as reply:  # noqa: S310
-        return str(json.load(reply)["jwks_uri"])
+    try:
+        with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration", timeout=10) as reply:  # noqa: S310
+            return str(json.load(reply)["jwks_uri"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # URLError and timeouts are OSErrors
+        log.warning("the identity provider's discovery document could not be read: %s", type(exc).__name__)
+        raise IdentityProviderUnavailable("the identity provider's discovery document cannot be read") from None
 
 
 def _claim(claims: dict[str, Any], path: str) -> Any:
@@ -165,6 +178,9 @@ class Access:
             return await verifier.verify_async(_bearer(request))
         except Unauthenticated as refused:
             raise _challenge(str(refused)) from None
+        except IdentityProviderUnavailable as down:
+            raise HTTPException(503, f"{down}; try again shortly",
+                                headers={"Retry-After": str(IDP_RETRY_AFTER_S)}) from None
 
 
 def allow(*roles: str) -> Any:

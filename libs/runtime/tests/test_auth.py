@@ -62,3 +62,33 @@ def test_roles_can_come_from_a_nested_claim(issuer):
     token = issuer.keys.mint("kc-user", realm_access={"roles": ["inspector", "offline_access"]})
     caller = verifier(issuer, roles_claim="realm_access.roles").verify(token)
     assert caller.roles == frozenset({"inspector", "offline_access"})
+
+
+def test_an_unreachable_identity_provider_is_a_503_with_retry_after(issuer, tmp_path):
+    from types import SimpleNamespace
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from appeals_runtime.auth import IDP_RETRY_AFTER_S, IdentityProviderUnavailable, allow
+
+    token = issuer.keys.mint("insp-1", "inspector")
+    down = verifier(issuer)
+    issuer.stop()  # discovery and JWKS now refuse connections
+    with pytest.raises(IdentityProviderUnavailable):
+        down.verify(token)
+    app = FastAPI()
+    app.state.runtime = SimpleNamespace(verifier=down)
+
+    @app.get("/queue", dependencies=[allow("inspector")])
+    def queue() -> dict:
+        return {}
+
+    reply = TestClient(app).get("/queue", headers={"Authorization": f"Bearer {token}"})
+    assert reply.status_code == 503 and reply.headers["Retry-After"] == str(IDP_RETRY_AFTER_S)
+    assert "identity provider" in reply.json()["detail"]
+    restarted = LocalIssuer(tmp_path / "issuer", issuer.port).start()  # the same keys, back again
+    try:
+        assert down.verify(token).subject == "insp-1"  # a failed discovery was not remembered
+    finally:
+        restarted.stop()

@@ -47,3 +47,14 @@ def test_returned_answer_is_in_rework_and_breach_marks_overdue():
 def test_a_late_assignment_never_reopens_an_accepted_answer():
     s = summarize(LIFECYCLE[:7] + [at(40, "appeal.assigned", executor_code="medeu_akimat")])
     assert s.status == "answered"
+
+
+@given(st.text())
+def test_any_presented_token_is_merely_wrong_never_an_error(presented):
+    from uuid import UUID
+
+    from appeals_intake.domain.status_token import status_token, token_matches
+
+    appeal_id = UUID(int=7)
+    assert token_matches(b"secret", appeal_id, presented) is (presented == status_token(b"secret", appeal_id))
+    assert token_matches(b"secret", appeal_id, status_token(b"secret", appeal_id))

@@ -19,5 +19,7 @@ def status_token(secret: bytes, appeal_id: UUID) -> str:
 
 
 def token_matches(secret: bytes, appeal_id: UUID, token: str | None) -> bool:
-    """Constant-time check of a presented token."""
-    return bool(token) and hmac.compare_digest(status_token(secret, appeal_id), token or "")
+    """Constant-time check of a presented token; any text at all is merely wrong, never an error
+    (``compare_digest`` refuses non-ASCII ``str``, so bytes are compared)."""
+    return bool(token) and hmac.compare_digest(status_token(secret, appeal_id).encode(),
+                                               (token or "").encode("utf-8", "surrogatepass"))
