@@ -161,3 +161,32 @@ async def test_a_token_with_any_characters_answers_like_any_wrong_token(own_stac
                    for n in (number, "OA-2099-99999999") for t in ("ключ-ü", "wrong")]
     assert [r.status_code for r in replies] == [404, 404, 404, 404]
     assert len({r.text.replace(number, "N").replace("OA-2099-99999999", "N") for r in replies}) == 1
+
+
+def post_routes(service: str) -> list[str]:
+    """Every POST path of a running service's app, its parameters filled in."""
+    import importlib
+    import re
+
+    from appeals_runtime.auth import api_routes
+
+    spec = next(s for s in SERVICES if s.name == service)
+    app = importlib.import_module(spec.module.replace("entrypoints.main", "bootstrap")).build_app()
+    return [re.sub(r"\{fmt\}", "json", re.sub(r"\{(?!fmt)[^}]+\}", "OA-2026-00000001", r.path))
+            for r in api_routes(app.routes) if "POST" in r.methods]
+
+
+async def test_a_100_mb_body_is_refused_on_every_route_before_it_is_read(platform):
+    import asyncio
+
+    for service in ("intake", "inspection"):
+        port = int(platform[service].base_url.rsplit(":", 1)[1])
+        for path in post_routes(service):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: 100000000\r\n\r\n{{".encode())
+            await writer.drain()
+            reply = await asyncio.wait_for(reader.read(), 30)  # answered at once: nobody waits for 100 MB
+            writer.close()
+            assert reply.startswith(b"HTTP/1.1 413 "), (service, path, reply[:200])
+            assert b"the request body is larger than" in reply, (service, path)

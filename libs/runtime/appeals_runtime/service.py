@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Annotated, Any
@@ -27,6 +27,7 @@ from faststream.kafka import KafkaBroker
 
 from appeals_runtime import broker_history, metrics
 from appeals_runtime.auth import PUBLIC, Verifier, allow, api_routes, document_access
+from appeals_runtime.body_limit import BodyLimit
 from appeals_runtime.clock import Clock
 from appeals_runtime.consumer import EventConsumer
 from appeals_runtime.db import create_pool
@@ -91,6 +92,8 @@ class ServiceSpec:
     on_start: Callable[[Runtime], Awaitable[None]] | None = None  # after migrations, before consumers
     workers: Sequence[PollingWorker] = ()
     publishes: Sequence[str] = ()  # topics its outbox writes to (for the AsyncAPI document)
+    #: Path prefix → the largest body taken there, above HTTP_MAX_BODY_BYTES (upload routes).
+    body_limits: Mapping[str, int] = field(default_factory=dict)
     sample: metrics.OwnSample | None = None  # the service's own gauges, read from its database
 
 
@@ -221,6 +224,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     Instrumentator(excluded_handlers=["/metrics", "/health/live", "/health/ready"]).instrument(app)
     document_access(api_routes(app.routes))
     app.add_exception_handler(asyncpg.exceptions.DataError, _unstorable_input)
+    app.add_middleware(BodyLimit, default=settings.http_max_body_bytes, larger=spec.body_limits)
     return app
 
 

@@ -80,6 +80,9 @@ class ServiceSettings(BaseSettings):
     oidc_roles_claim: str = Field("roles", description="OIDC_ROLES_CLAIM: where the roles are, dotted (e.g. realm_access.roles)")
     oidc_executor_claim: str = Field("executor_code", description="OIDC_EXECUTOR_CLAIM: the executor's code in an executor's token")
     api_docs: bool = Field(True, description="API_DOCS: serve /docs and /openapi.json")
+    http_max_body_bytes: int = Field(1024 * 1024, ge=1, description="HTTP_MAX_BODY_BYTES: the largest request body "
+                                     "any route reads (413 with the reason, before reading, above it); a service "
+                                     "may allow more on its upload routes")
     metrics_public: bool = Field(False, description="METRICS_PUBLIC: /metrics without a token (else the sre role)")
     inbox_retention_s: float = Field(14 * 86400.0, description="INBOX_RETENTION_S: processed-event ids kept this "
                                                                "long; longer than Kafka's retention")

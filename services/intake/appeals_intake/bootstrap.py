@@ -53,5 +53,6 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
         routers=[http.router(catalog, settings, store),
                  open311.router(catalog, settings, Open311Clients.from_file(settings.open311_clients_file), store)],
         on_start=on_start,
+        body_limits={"/v1/attachments": settings.attachment_max_bytes + 1},  # its own 413 names the file's limit
     )
     return create_app(spec)
