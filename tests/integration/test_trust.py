@@ -190,3 +190,20 @@ async def test_a_100_mb_body_is_refused_on_every_route_before_it_is_read(platfor
             writer.close()
             assert reply.startswith(b"HTTP/1.1 413 "), (service, path, reply[:200])
             assert b"the request body is larger than" in reply, (service, path)
+
+
+async def test_an_executor_cannot_merge_appeals_the_platform_did_not_link(own_stack: StackInfo, platform, databases):
+    stack = own_stack
+    (first, executor, _), (second, executor_2, _) = [await registered_and_assigned(stack, platform, databases)
+                                                     for _ in range(2)]
+    assert executor == executor_2  # the same category and district: the same executor holds both
+    for appeal_id in (first, second):
+        await eventually(lambda a=appeal_id: databases["inspection"].fetchval(
+            "SELECT executor_code FROM appeals WHERE appeal_id = $1 AND status = 'open'", uuid.UUID(a)),
+            "inspection to know the appeal")
+    async with httpx.AsyncClient(base_url=platform["inspection"].base_url, timeout=30,
+                                 headers=stack.bearer("emp-1", "executor", executor_code=executor)) as inspection:
+        refused = await inspection.post(f"/v1/appeals/{second}/merge", json={"into": first})
+    assert refused.status_code == 403 and "linked as a possible duplicate" in refused.json()["detail"]
+    assert await databases["inspection"].fetchval("SELECT status FROM appeals WHERE appeal_id = $1",
+                                                  uuid.UUID(second)) == "open"

@@ -36,6 +36,9 @@ class ReadModel(Protocol):
     async def merge(self, duplicate_id: UUID, into_id: UUID, at: datetime) -> None: ...
     async def unmerge(self, duplicate_id: UUID) -> None: ...
     async def merged_into(self, original_id: UUID) -> list[UUID]: ...
+    async def linked_as_duplicate(self, duplicate_id: UUID, original_id: UUID) -> bool:
+        """Whether intake linked ``duplicate_id`` as a possible duplicate of ``original_id``."""
+        ...
     async def possible_duplicate(self, appeal_id: UUID, original_appeal_id: UUID, matched_by: str,
                                  distance_m: float | None, linked_at: datetime) -> None: ...
     async def re_appeal(self, appeal_id: UUID, earlier_appeal_id: UUID, matched_by: str,
@@ -212,8 +215,9 @@ class Decider:
 
 async def merge(uow: UnitOfWork, duplicate_id: UUID, into_id: UUID, *, by: Decider, now: datetime) -> dict[str, str]:
     """Merge a duplicate into its original: both open, the same category, and an executor only
-    for appeals it holds; the duplicate closes as merged (its deadline stops, never late) and
-    its citizen later receives the original's answer."""
+    for appeals it holds that intake linked as duplicates (a merge stops the duplicate's clock,
+    so an executor may not stop an overdue appeal's clock by merging it into any other); the
+    duplicate closes as merged (never late) and its citizen later receives the original's answer."""
     if duplicate_id == into_id:
         raise MergeRefused(422, "an appeal cannot be merged into itself")
     found = await uow.model.appeals_for_update([duplicate_id, into_id])
@@ -222,6 +226,9 @@ async def merge(uow: UnitOfWork, duplicate_id: UUID, into_id: UUID, *, by: Decid
         raise MergeRefused(404, "no such appeal")
     if by.role == "executor" and not (dup["executor_code"] == into["executor_code"] == by.executor_code):
         raise MergeRefused(403, "an executor merges only appeals it holds")
+    if by.role == "executor" and not await uow.model.linked_as_duplicate(duplicate_id, into_id):
+        raise MergeRefused(403, "an executor merges only an appeal the platform linked as a possible duplicate of "
+                                "the original; ask an inspector for any other merge")
     if dup["status"] != "open":
         raise MergeRefused(409, f"only an open appeal can be merged (this one is {dup['status']})")
     if into["status"] != "open":

@@ -35,6 +35,7 @@ class FakeReadModel:
         self.escalations: dict[uuid.UUID, dict] = {}
         self.locked: list[uuid.UUID] = []
         self.assignments: dict[uuid.UUID, tuple] = {}
+        self.duplicate_links: set[tuple[uuid.UUID, uuid.UUID]] = set()
 
     async def lock_appeal(self, appeal_id):
         self.locked.append(appeal_id)
@@ -88,6 +89,12 @@ class FakeReadModel:
 
     async def unmerge(self, duplicate_id):
         self.appeals[duplicate_id].update(status="open", merged_into=None, merged_at=None)
+
+    async def possible_duplicate(self, appeal_id, original_appeal_id, matched_by, distance_m, linked_at):
+        self.duplicate_links.add((appeal_id, original_appeal_id))
+
+    async def linked_as_duplicate(self, duplicate_id, original_id):
+        return (duplicate_id, original_id) in self.duplicate_links
 
     async def merged_into(self, original_id):
         return [a for a, row in self.appeals.items() if row.get("merged_into") == original_id and row["status"] == "merged"]
@@ -322,6 +329,10 @@ async def test_merging_is_refused_with_the_reason():
         else:
             raise AssertionError(f"merged {d} into {into}")
     executor = handlers.Decider("e-1", "executor", "medeu_akimat")
+    with pytest.raises(handlers.MergeRefused, match="linked as a possible duplicate") as refused:
+        await handlers.merge(uow, dup, original, by=executor, now=NOW)  # both its own, but never linked
+    assert refused.value.status == 403 and uow.model.appeals[dup]["status"] == "open"
+    await uow.model.possible_duplicate(dup, original, "place", 12.0, NOW)
     await handlers.merge(uow, dup, original, by=executor, now=NOW)
     assert (await handlers.unmerge(uow, dup, by=executor, now=NOW))["status"] == "open"
     await handlers.merge(uow, dup, original, by=executor, now=NOW)

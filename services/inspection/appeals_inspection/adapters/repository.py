@@ -172,6 +172,11 @@ class PostgresReadModel:
                VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
             appeal_id, original_appeal_id, matched_by, distance_m, linked_at)
 
+    async def linked_as_duplicate(self, duplicate_id: UUID, original_id: UUID) -> bool:
+        return bool(await self._conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM possible_duplicates WHERE appeal_id = $1 AND original_appeal_id = $2)",
+            duplicate_id, original_id))
+
     async def re_appeal(self, appeal_id: UUID, earlier_appeal_id: UUID, matched_by: str, linked_at: datetime) -> None:
         await self._conn.execute(
             """INSERT INTO re_appeals (appeal_id, earlier_appeal_id, matched_by, linked_at)
