@@ -207,3 +207,26 @@ async def test_an_executor_cannot_merge_appeals_the_platform_did_not_link(own_st
     assert refused.status_code == 403 and "linked as a possible duplicate" in refused.json()["detail"]
     assert await databases["inspection"].fetchval("SELECT status FROM appeals WHERE appeal_id = $1",
                                                   uuid.UUID(second)) == "open"
+
+
+async def test_a_replayed_or_relabelled_signed_action_is_refused(own_stack: StackInfo, platform, databases):
+    stack = own_stack
+    appeal_id, executor, _ = await registered_and_assigned(stack, platform, databases)
+
+    def answer() -> ExecutorAnswerSubmitted:
+        return ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=appeal_id, executor_code=executor,
+                                       employee_id="e-1", text="Done.", language="ru", submitted_at=datetime.now(UTC))
+
+    captured = answer()  # signed two hours ago, as if captured then and replayed now
+    key, value, headers = stack.signed_action(executor, Envelope.wrap(
+        captured, source="/portals/test", subject=appeal_id, time=datetime.now(UTC) - timedelta(hours=2)))
+    freshened = answer()  # the same trick with its time set to now after signing
+    f_key, f_value, f_headers = stack.signed_action(executor, Envelope.wrap(
+        freshened, source="/portals/test", subject=appeal_id, time=datetime.now(UTC) - timedelta(hours=2)))
+    f_headers = [(n, datetime.now(UTC).isoformat().encode() if n == "ce_time" else v) for n, v in f_headers]
+    await produce(stack.bootstrap_servers, "appeals.executor-actions.v1",
+                  [(key, value, headers), (f_key, f_value, f_headers)])
+    assert "older than 3600 s" in (await rejection_of(stack, captured.action_id))["reason"]
+    assert "does not verify" in (await rejection_of(stack, freshened.action_id))["reason"]
+    assert await databases["routing"].fetchval("SELECT status FROM appeals WHERE appeal_id = $1",
+                                               uuid.UUID(appeal_id)) == "assigned"

@@ -47,7 +47,7 @@ class PortalKeys:
     def signed_record(self, executor_code: str, envelope: Envelope, key: str) -> tuple[bytes, bytes, list]:
         """(key, value, headers) of an action as ``executor_code``'s portal publishes it."""
         value = envelope.kafka_value()
-        signature = self._key(executor_code).sign(signed_message(str(envelope.id), value))
+        signature = self._key(executor_code).sign(signed_message(envelope.header_values(), value))
         headers = list(envelope.kafka_headers()) + [
             (SIGNATURE_HEADER, base64.urlsafe_b64encode(signature).rstrip(b"=")),
             (KEY_ID_HEADER, f"{executor_code}-1".encode())]

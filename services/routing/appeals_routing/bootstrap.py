@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -54,7 +55,7 @@ def build_app(settings: RoutingSettings | None = None) -> FastAPI:
         unit_of_work=PostgresUnitOfWork,
         publishes=("appeals.assigned.v1", "appeals.answered.v1", "appeals.extension-requested.v1",
                    "appeals.executor-actions-rejected.v1"),
-        subscribe=lambda runtime: consumers.subscribe_all(runtime, kinds, keys),
+        subscribe=lambda runtime: consumers.subscribe_all(runtime, kinds, keys, timedelta(seconds=settings.signed_action_max_age_s)),
         routers=[http.router()],
         on_start=on_start,
     ))

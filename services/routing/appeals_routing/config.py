@@ -13,4 +13,7 @@ class RoutingSettings(ServiceSettings):
     executors_file: OptionalPath = Field(None, description="EXECUTORS_FILE: directory loaded on first start (default: bundled)")
     executor_keys_file: OptionalPath = Field(None, description="EXECUTOR_KEYS_FILE: executors' public keys for "
                                                                "signed actions (none: every action is refused)")
+    signed_action_max_age_s: float = Field(3600.0, gt=0, description="SIGNED_ACTION_MAX_AGE_S: an executor action "
+                                           "signed longer ago than this is refused (a replay); well below "
+                                           "INBOX_RETENTION_S, so a replay is caught by one or the other")
     rules_file: OptionalPath = Field(None, description="RULES_FILE: rules loaded on first start (default: bundled)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from aiokafka import ConsumerRecord
 
@@ -27,7 +28,8 @@ from appeals_runtime.service import Runtime
 from appeals_runtime.telemetry import traceparent_of, within_appeal_trace
 
 
-def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str], keys: ExecutorKeys) -> None:
+def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str], keys: ExecutorKeys,
+                  max_signed_age: timedelta) -> None:
     async def on_appeals_registered(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
         appeals = [RegisteredAppeal(e.appeal_id, e.registration_number, e.kind, e.category, e.district, e.anonymous,
                                     e.reports_crime_or_threat, case=case_of(e), context=d.trace_context)
@@ -46,9 +48,10 @@ def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str], keys
                                  {"appeals.subject": str(action.appeal_id)}):  # type: ignore[attr-defined]
             directory = await uow.routing.directory()
             record = delivery.record
+            now = runtime.clock.now()
             not_authentic = keys.problem(action.executor_code, dict(record.headers or ()),  # type: ignore[attr-defined]
-                                         record.value or b"")
-            await handlers.handle_action(uow, action, directory=directory, now=runtime.clock.now(),  # type: ignore[arg-type]
+                                         record.value or b"", now=now, max_age=max_signed_age)
+            await handlers.handle_action(uow, action, directory=directory, now=now,  # type: ignore[arg-type]
                                          not_authentic=not_authentic)
 
     async def on_malformed_action(uow: PostgresUnitOfWork, record: ConsumerRecord, reason: str) -> None:
