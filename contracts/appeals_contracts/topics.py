@@ -23,6 +23,17 @@ class Topic:
 
 _PARTITIONS = 4
 
+#: Channels whose adapter posts the platform's replies itself (``replies_in_channel`` in the
+#: reference data); each has a replies topic of its own, so an adapter's principal reads only
+#: its own channel's replies (status links with tokens, answers).
+REPLY_CHANNELS = ("portal", "mobile_app", "social_network")
+
+
+def outbound_topic(channel: str) -> str:
+    """The topic of the replies a channel's adapter posts: ``notifications.outbound.<channel>.v1``."""
+    return f"notifications.outbound.{channel}.v1"
+
+
 TOPICS: dict[str, Topic] = {
     t.name: t
     for t in (
@@ -61,8 +72,9 @@ TOPICS: dict[str, Topic] = {
               ("inspection.answer_accepted", "inspection.answer_returned", "inspection.appeal_merged",
                "inspection.appeal_unmerged", "inspection.answer_shared"),
               "Inspectors' verdicts on answers, merges of duplicates, answers shared with merged duplicates"),
-        Topic("notifications.outbound.v1", 1, "appeal_id", _PARTITIONS,
-              ("notification.outbound",), "Replies for channel adapters to post"),
+        *(Topic(outbound_topic(channel), 1, "appeal_id", _PARTITIONS, ("notification.outbound",),
+                f"Replies for the {channel} channel's adapter to post (only that adapter's principal reads it)")
+          for channel in REPLY_CHANNELS),
         Topic("notifications.delivery.v1", 1, "appeal_id", _PARTITIONS,
               ("notification.delivered", "notification.delivery_failed"),
               "Delivery results, for audit"),

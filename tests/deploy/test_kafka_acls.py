@@ -30,3 +30,19 @@ def test_only_platform_services_read_what_carries_contact_details():
     assert readers and all(r.startswith("appeals-") for r in readers)
     portal = principals()["portal-medeu-akimat"]
     assert not any("Write" in a.operations and a.name != "appeals.executor-actions.v1" for a in portal)
+
+
+def test_an_adapter_reads_only_its_own_channel_s_replies():
+    from appeals_contracts.reference import load_reference
+    from appeals_contracts.topics import REPLY_CHANNELS, outbound_topic
+
+    replying = {c for c, e in load_reference().channels.entries.items() if e.attributes.get("replies_in_channel")}
+    assert set(REPLY_CHANNELS) == replying, "a replies topic for each channel whose adapter posts replies"
+    adapter = principals()["adapter-telegram"]
+    readable = {a.name for a in adapter if a.kind == "topic" and "Read" in a.operations}
+    assert outbound_topic("social_network") in readable
+    assert not readable & {outbound_topic(c) for c in REPLY_CHANNELS if c != "social_network"}
+    assert not any(a.pattern == "prefix" and a.kind == "topic" for a in adapter)
+    writers = {user for user, acls in principals().items()
+               if any(a.name.startswith("notifications.outbound.") and "Write" in a.operations for a in acls)}
+    assert writers == {"appeals-notification"}

@@ -66,6 +66,16 @@ async def test_a_re_appeal_by_the_same_iin_is_linked_without_plain_personal_data
     assert link["appeal_id"] == second["appeal_id"] and link["earlier_appeal_id"] == first["appeal_id"]
     assert link["matched_by"] == "iin" and link["earlier_registration_number"] == first["registration_number"]
 
+    # Whoever submitted the second appeal (with the first one's IIN, say) learns nothing of the
+    # first from its status; staff see the link.
+    async def staff_sees_the_link():
+        r = await intake.get(f"/v1/appeals/{second['registration_number']}")
+        return any(e["event_type"] == "appeal.re_appeal_linked" for e in r.json()["timeline"])
+    await eventually(staff_sees_the_link, "the link on the staff's timeline")
+    citizen = await intake.get(second["status_url"], headers={"Authorization": ""})
+    assert citizen.status_code == 200, citizen.text
+    assert first["registration_number"] not in citizen.text and "re_appeal" not in citizen.text
+
     plain = (iin, phone, email, phone.removeprefix("+"))
     for record in records:
         assert not any(p in (record.value or b"").decode() for p in plain)

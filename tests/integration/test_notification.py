@@ -212,7 +212,7 @@ async def test_lifecycle_outage_and_redelivery(stack: StackInfo, providers, tmp_
         ] * 2)
         await produce(bootstrap, "appeals.deadlines.v1", [record(scheduled(x), x) for x in (a, b, c, d)] * 2)
         await eventually(lambda: mailbox.to(a_mail) and sms.to(b_phone), timeout_s=120, what="registration notices")
-        outbound = await read_topic(bootstrap, "notifications.outbound.v1",
+        outbound = await read_topic(bootstrap, "notifications.outbound.social_network.v1",
                                     until=lambda rs: any(r.key == str(c).encode() for r in rs), timeout_s=60)
 
         async def step(topic: str, event, appeal: uuid.UUID, done: Callable[[], object], what: str) -> None:
@@ -341,7 +341,7 @@ async def test_lifecycle_outage_and_redelivery(stack: StackInfo, providers, tmp_
         await marker_appeal("almaly_akimat")
         await eventually(lambda: ours() == (counts[0] + 3, counts[1]), what="end marker")  # registered, assigned x2
         assert {x: ledger(service, x) for x in ledgers} == ledgers
-        outbound = await read_to_end(bootstrap, "notifications.outbound.v1")
+        outbound = await read_to_end(bootstrap, "notifications.outbound.social_network.v1")
         assert sum(r.key == str(c).encode() for r in outbound) == 1
     finally:
         service.stop()

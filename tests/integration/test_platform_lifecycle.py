@@ -181,7 +181,8 @@ async def test_a_surge_converges(platform_stack: StackInfo, platform):
     assert counts["submitted"] > len(demo.progress.sent_ids), "some duplicates were sent"
     assert counts["not_routed"] + counts["closed"] == counts["registered"]
     assert counts["assigned"] == counts["closed"] == counts["accepted"] and counts["returned"] > 0
-    assert 0 < counts["late"] < counts["closed"] and counts["notified"] > 0
+    # The platform's clock judges timeliness, and every answer comes within the half minute.
+    assert counts["late"] == 0 and counts["notified"] > 0
 
 
 async def test_the_citizen_reopens_then_rates_and_the_reports_count_it(platform_stack: StackInfo, platform):

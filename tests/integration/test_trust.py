@@ -230,3 +230,33 @@ async def test_a_replayed_or_relabelled_signed_action_is_refused(own_stack: Stac
     assert "does not verify" in (await rejection_of(stack, freshened.action_id))["reason"]
     assert await databases["routing"].fetchval("SELECT status FROM appeals WHERE appeal_id = $1",
                                                uuid.UUID(appeal_id)) == "assigned"
+
+
+async def test_a_decompression_bomb_is_cleaned_off_the_event_loop_while_probes_answer(own_stack: StackInfo, platform):
+    """A 60-megapixel PNG of a few dozen KB (just under the pixel cap, so it is decoded and
+    re-encoded): the health probe and another request answer while it is being worked on."""
+    import asyncio
+    import io
+
+    from PIL import Image
+
+    from appeals_intake.adapters.images import MAX_PIXELS
+
+    side = int(MAX_PIXELS ** 0.5) - 1
+    out = io.BytesIO()
+    Image.new("L", (side, side)).save(out, "PNG", optimize=True)
+    bomb = out.getvalue()
+    assert len(bomb) < 200_000 and side * side <= MAX_PIXELS
+    async with httpx.AsyncClient(base_url=platform["intake"].base_url, timeout=120) as intake:
+        upload = asyncio.ensure_future(intake.post("/v1/attachments", content=bomb, headers={
+            "Content-Type": "image/png", **own_stack.bearer("op-bomb", "operator")}))
+        answered_meanwhile = 0
+        while not upload.done():
+            probe = await intake.get("/health/live")
+            assert probe.status_code == 200
+            if not upload.done():
+                answered_meanwhile += 1
+            await asyncio.sleep(0.05)
+        stored = await upload
+    assert stored.status_code == 201, stored.text
+    assert answered_meanwhile >= 2, "the probe waited for the picture: the event loop was busy decoding it"

@@ -60,7 +60,9 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Read --operation Describe --topic appeals.inspections.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Read --operation Describe --topic appeals.registered.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Write --operation Describe --topic notifications.delivery.v1 --resource-pattern-type literal
-"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Write --operation Describe --topic notifications.outbound.v1 --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Write --operation Describe --topic notifications.outbound.mobile_app.v1 --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Write --operation Describe --topic notifications.outbound.portal.v1 --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Write --operation Describe --topic notifications.outbound.social_network.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Write --operation Create --operation Describe --topic appeals.assigned.v1.dlq.notification --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Write --operation Create --operation Describe --topic appeals.deadlines.v1.dlq.notification --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Write --operation Create --operation Describe --topic appeals.inspections.v1.dlq.notification --resource-pattern-type literal
@@ -84,7 +86,7 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --alter --entity-type users --entity-name adapter-telegram --add-config 'SCRAM-SHA-512=[iterations=8192,password=trial-only-adapter-telegram]'
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:adapter-telegram --operation Write --operation Describe --topic appeals.intake.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:adapter-telegram --operation Read --operation Describe --topic appeals.intake-rejected.v1 --resource-pattern-type literal
-"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:adapter-telegram --operation Read --operation Describe --topic notifications.outbound.v1 --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:adapter-telegram --operation Read --operation Describe --topic notifications.outbound.social_network.v1 --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:adapter-telegram --operation Read --group adapter-telegram --resource-pattern-type prefixed
 "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --alter --entity-type users --entity-name portal-medeu-akimat --add-config 'SCRAM-SHA-512=[iterations=8192,password=trial-only-portal-medeu-akimat]'
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:portal-medeu-akimat --operation Read --operation Describe --topic appeals.assigned.v1 --resource-pattern-type literal

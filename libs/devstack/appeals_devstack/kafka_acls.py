@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from appeals_contracts.topics import TOPICS, dead_letter_topic
+from appeals_contracts.topics import TOPICS, dead_letter_topic, outbound_topic
 from appeals_devstack.services import SERVICES
 
 ROOT = Path(__file__).parents[3]
@@ -53,7 +53,7 @@ def principals(docs: Path = ROOT / "docs" / "asyncapi") -> dict[str, list[Acl]]:
     users["adapter-telegram"] = [
         Acl("topic", "appeals.intake.v1", "literal", ("Write", "Describe")),
         Acl("topic", "appeals.intake-rejected.v1", "literal", ("Read", "Describe")),
-        Acl("topic", "notifications.outbound.v1", "literal", ("Read", "Describe")),
+        Acl("topic", outbound_topic("social_network"), "literal", ("Read", "Describe")),  # its channel's only
         Acl("group", "adapter-telegram", "prefix", ("Read",))]
     users["portal-medeu-akimat"] = [
         Acl("topic", "appeals.assigned.v1", "literal", ("Read", "Describe")),

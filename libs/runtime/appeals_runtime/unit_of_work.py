@@ -92,8 +92,9 @@ class UnitOfWork:
 
     def announce(self, event: Event, *, subject: UUID | str | None, key: str | None = None,
                  correlation_id: str | None = None, time: object = None, extra_headers: dict[str, str] | None = None,
-                 trace_context: otel_context.Context | None = None) -> Envelope:
-        """Queue ``event`` for the outbox, keyed by ``key`` or else its subject (the appeal id).
+                 trace_context: otel_context.Context | None = None, topic: str = "") -> Envelope:
+        """Queue ``event`` for the outbox, keyed by ``key`` or else its subject (the appeal id), on
+        ``topic`` or else the one topic of its event type.
 
         The event carries the trace context it was announced in (``trace_context``, else the
         unit's own, else the current one), so its trace goes on past the relay.
@@ -102,7 +103,7 @@ class UnitOfWork:
                                  correlation_id=correlation_id,
                                  time=time or self.clock.now())  # type: ignore[arg-type]
         self._messages.append(OutboxMessage(
-            envelope, key=key or envelope.subject or str(envelope.id), extra_headers=extra_headers or {},
+            envelope, key=key or envelope.subject or str(envelope.id), topic=topic, extra_headers=extra_headers or {},
             trace_context=trace_context or self.trace_context or otel_context.get_current()))
         return envelope
 

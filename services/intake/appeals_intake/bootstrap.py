@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import partial
+
 from fastapi import FastAPI
 
 from appeals_contracts.reference import load_reference
+from appeals_intake.adapters.images import ImageCleaner
 from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_intake.config import IntakeSettings
 from appeals_intake.domain import fields
@@ -12,7 +16,7 @@ from appeals_intake.domain.model import Catalog
 from appeals_intake.domain.places import Places
 from appeals_intake.adapters.open311_clients import Open311Clients
 from appeals_intake.entrypoints import consumers, http, open311
-from appeals_runtime.service import Runtime, ServiceSpec, create_app
+from appeals_runtime.service import PollingWorker, Runtime, ServiceSpec, create_app
 
 
 def catalog_from_reference(places: Places | None = None) -> Catalog:
@@ -39,6 +43,7 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     catalog = catalog_from_reference(settings.places(load_reference().districts.codes))
     store = settings.object_store()
+    images = ImageCleaner(settings.image_workers)
 
     async def on_start(runtime: Runtime) -> None:
         settings.token_secret()  # no secret, no start: citizens' tokens would be forgeable or void
@@ -50,9 +55,13 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
         unit_of_work=PostgresUnitOfWork,
         publishes=("appeals.registered.v1", "appeals.intake-rejected.v1", "appeals.verdicts.v1", "appeals.links.v1"),
         subscribe=lambda runtime: consumers.subscribe_all(runtime, catalog, settings),
-        routers=[http.router(catalog, settings, store),
-                 open311.router(catalog, settings, Open311Clients.from_file(settings.open311_clients_file), store)],
+        routers=[http.router(catalog, settings, store, images),
+                 open311.router(catalog, settings, Open311Clients.from_file(settings.open311_clients_file), store,
+                                images)],
         on_start=on_start,
         body_limits={"/v1/attachments": settings.attachment_max_bytes + 1},  # its own 413 names the file's limit
+        workers=[PollingWorker("orphan-attachments", partial(
+            consumers.sweep_orphan_attachments, store=store, ttl=timedelta(seconds=settings.attachment_orphan_ttl_s),
+            batch_size=100), interval_s=min(600.0, settings.attachment_orphan_ttl_s / 4))],
     )
     return create_app(spec)

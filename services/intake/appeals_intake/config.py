@@ -44,6 +44,12 @@ class IntakeSettings(ServiceSettings):
     s3_access_key_id: OptionalName = Field(None, description="S3_ACCESS_KEY_ID (default: the SDK's credential chain)")
     s3_secret_access_key: OptionalSecret = Field(None, description="S3_SECRET_ACCESS_KEY")
     attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1, description="ATTACHMENT_MAX_BYTES: the largest file taken")
+    attachment_quota_per_hour: int = Field(60, ge=1, description="ATTACHMENT_QUOTA_PER_HOUR: files one caller (a "
+                                           "token's subject, an Open311 client) may upload in an hour; more is 429")
+    attachment_orphan_ttl_s: float = Field(86400.0, gt=0, description="ATTACHMENT_ORPHAN_TTL_S: an uploaded file "
+                                           "no submission named within this long is removed (row and bytes)")
+    image_workers: int = Field(2, ge=1, description="IMAGE_WORKERS: pictures cleaned of metadata at once, in "
+                                "worker threads off the event loop")
     open311_media_hosts: CommaList = Field([], description="OPEN311_MEDIA_HOSTS: hosts an Open311 media_url may point "
                                            "to; intake fetches the file from them and stores it as an attachment. "
                                            "Empty: media_url is refused (intake fetches from nowhere else)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -15,7 +15,7 @@ from appeals_intake.domain.reappeals import Earlier, Marks, ReAppeal
 from appeals_intake.domain.verdict import Judged, VerdictGiven
 from appeals_intake.domain.attachments import AttachmentRef, Stored
 from appeals_intake.domain.model import Appeal, Catalog, Reason, SubmitAppeal
-from appeals_intake.domain.status import AppealStatus, TimelineEntry, summarize
+from appeals_intake.domain.status import AppealStatus, TimelineEntry, for_citizen, summarize
 from appeals_intake.domain.status_token import status_token, token_matches
 from appeals_intake.domain.validation import normalised, validate
 from appeals_runtime.errors import NotBelieved
@@ -24,6 +24,9 @@ from appeals_runtime.errors import NotBelieved
 class ObjectStore(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
     async def get(self, key: str) -> bytes | None: ...
+    async def delete(self, key: str) -> None:
+        """Remove the object (nothing when it is not there)."""
+        ...
 
 
 class AppealRepository(Protocol):
@@ -45,6 +48,17 @@ class AppealRepository(Protocol):
     async def add_verdict(self, appeal_id: UUID, answer_id: UUID, resolved: bool, rating: int | None, via: str,
                           at: datetime) -> str | None: ...
     async def attachments(self, ids: Sequence[UUID]) -> dict[UUID, Stored]: ...
+    async def uploads_since(self, uploaded_by: str, since: datetime) -> int:
+        """Files ``uploaded_by`` uploaded since ``since``."""
+        ...
+    async def expire_orphans(self, uploaded_before: datetime, limit: int) -> list[str]:
+        """Mark up to ``limit`` files no appeal named, uploaded before ``uploaded_before``, as
+        expiring (no submission can name them any more); their storage keys, with any marked
+        before whose bytes are still to be removed."""
+        ...
+    async def forget_attachments(self, storage_keys: Sequence[str]) -> None:
+        """Remove expiring files' rows once their bytes are gone."""
+        ...
     async def link_attachments(self, links: Sequence[tuple[UUID, UUID]]) -> None: ...
     async def attachment_key(self, attachment_id: UUID) -> tuple[Stored, str] | None: ...
     async def timeline(self, appeal_id: UUID) -> list[TimelineEntry]: ...
@@ -241,19 +255,22 @@ class Refused:
 
 
 async def upload_attachment(uow: UnitOfWork, store: ObjectStore, data: bytes, declared_type: str, *,
-                            uploaded_by: str, now: datetime, max_bytes: int,
-                            strip: Callable[[bytes, str], bytes], new_id: Callable[[], UUID] = uuid4,
+                            uploaded_by: str, now: datetime, max_bytes: int, quota: int,
+                            strip: Callable[[bytes, str], Awaitable[bytes]], new_id: Callable[[], UUID] = uuid4,
                             ) -> AttachmentRef | Refused:
     """Check, clean (an image loses its metadata), store and record one file; it belongs to no
     appeal until a submission names it. The bytes are in the store before the row commits: a
-    failed commit leaves an orphan object, never a row without its bytes."""
+    failed commit leaves an orphan object, never a row without its bytes. A caller who uploaded
+    ``quota`` files in the last hour is refused (429) before anything is decoded."""
+    if await uow.appeals.uploads_since(uploaded_by, now - timedelta(hours=1)) >= quota:
+        return Refused(429, f"at most {quota} files an hour may be uploaded; try again later")
     content_type = declared_type.split(";")[0].strip().lower()
     if problem := attachments.upload_problem(content_type, data, max_bytes):
         status = 415 if "content type" in problem else 413 if "larger" in problem else 422
         return Refused(status, problem)
     if content_type in attachments.IMAGES:
         try:
-            data = strip(data, content_type)
+            data = await strip(data, content_type)
         except ValueError as unreadable:
             return Refused(422, str(unreadable))
     ref = AttachmentRef(new_id(), content_type, len(data), hashlib.sha256(data).hexdigest())
@@ -261,6 +278,26 @@ async def upload_attachment(uow: UnitOfWork, store: ObjectStore, data: bytes, de
     await store.put(key, data, content_type)
     await uow.appeals.add_attachment(Stored(ref, None, uploaded_by), key, now)
     return ref
+
+
+async def expire_orphan_attachments(uow: UnitOfWork, *, now: datetime, ttl: timedelta, limit: int) -> list[str]:
+    """Files no submission named within ``ttl``: marked expiring (none can be named from now
+    on); the storage keys whose bytes are to be deleted, then forgotten."""
+    return await uow.appeals.expire_orphans(now - ttl, limit)
+
+
+async def delete_objects(store: ObjectStore, keys: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Delete each object, outside any transaction: (the keys deleted, the names of the faults
+    of those that were not). A key not deleted stays expiring and is tried again next round."""
+    deleted, faults = [], []
+    for key in keys:
+        try:
+            await store.delete(key)
+        except Exception as exc:  # noqa: BLE001 - whatever the store says, the next round tries again
+            faults.append(type(exc).__name__)
+            continue
+        deleted.append(key)
+    return deleted, faults
 
 
 async def attachment_for(uow: UnitOfWork, store: ObjectStore, attachment_id: UUID, *, executor: str | None,
@@ -367,12 +404,13 @@ async def appeal_status(uow: UnitOfWork, registration_number: str, *, token: str
             token_matches(token_secret, appeal.appeal_id, token)
             or (author is not None and appeal.submission.author_subject == author)):
         return None
-    return StatusView(appeal, summarize(await uow.appeals.timeline(appeal.appeal_id)))
+    timeline = await uow.appeals.timeline(appeal.appeal_id)
+    return StatusView(appeal, summarize(timeline if token_secret is None else for_citizen(timeline)))
 
 
 async def authored_appeals(uow: UnitOfWork, subject: str, *, limit: int = 100) -> list[StatusView]:
     """The appeals a signed-in citizen submitted in person, newest first."""
-    return [StatusView(a, summarize(await uow.appeals.timeline(a.appeal_id)))
+    return [StatusView(a, summarize(for_citizen(await uow.appeals.timeline(a.appeal_id))))
             for a in await uow.appeals.by_author(subject, limit)]
 
 
@@ -386,7 +424,7 @@ async def public_requests(uow: UnitOfWork, *, numbers: Sequence[str] = (), categ
     if numbers:
         appeals = await uow.appeals.by_numbers(numbers)
         timelines = await uow.appeals.timelines([a.appeal_id for a in appeals])
-        return [StatusView(a, summarize(timelines.get(a.appeal_id, []))) for a in appeals][:limit]
+        return [StatusView(a, summarize(for_citizen(timelines.get(a.appeal_id, [])))) for a in appeals][:limit]
     found: list[StatusView] = []
     before: tuple[datetime, str] | None = None
     while len(found) < limit:
@@ -395,7 +433,7 @@ async def public_requests(uow: UnitOfWork, *, numbers: Sequence[str] = (), categ
             break
         timelines = await uow.appeals.timelines([a.appeal_id for a in appeals])
         for a in appeals:
-            view = StatusView(a, summarize(timelines.get(a.appeal_id, [])))
+            view = StatusView(a, summarize(for_citizen(timelines.get(a.appeal_id, []))))
             if statuses(view.status):
                 found.append(view)
         last = appeals[-1]

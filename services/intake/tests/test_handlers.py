@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from appeals_intake import handlers
 from appeals_intake.domain.status import TimelineEntry
@@ -26,6 +26,8 @@ class FakeAppeals:
         self.counters: dict[int, int] = {}
         self.timeline_rows: list = []
         self.files: dict = {}  # attachment id → (stored, key)
+        self.uploaded_at: dict = {}
+        self.expiring: set = set()
         self.marks: list = []  # (appeal id, marks, registered at)
         self.links: list = []
 
@@ -83,9 +85,23 @@ class FakeAppeals:
 
     async def add_attachment(self, stored, key, at):
         self.files[stored.ref.attachment_id] = (stored, key)
+        self.uploaded_at[stored.ref.attachment_id] = at
+
+    async def uploads_since(self, uploaded_by, since):
+        return sum(1 for i, (s, _) in self.files.items() if s.uploaded_by == uploaded_by and self.uploaded_at[i] >= since)
+
+    async def expire_orphans(self, uploaded_before, limit):
+        due = [i for i, (s, _) in self.files.items() if s.appeal_id is None and self.uploaded_at[i] < uploaded_before]
+        self.expiring.update(due[:limit])
+        return [self.files[i][1] for i in sorted(self.expiring)][:limit]
+
+    async def forget_attachments(self, keys):
+        for i in [i for i in self.expiring if self.files[i][1] in keys]:
+            del self.files[i]
+            self.expiring.discard(i)
 
     async def attachments(self, ids):
-        return {i: self.files[i][0] for i in ids if i in self.files}
+        return {i: self.files[i][0] for i in ids if i in self.files and i not in self.expiring}
 
     async def link_attachments(self, links):
         for appeal_id, i in links:
@@ -223,13 +239,45 @@ class MemoryStore:
     async def get(self, key):
         return self.objects.get(key)
 
+    async def delete(self, key):
+        self.objects.pop(key, None)
+
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 
 
-async def upload(uow, store, data=PNG, content_type="image/png"):
-    return await handlers.upload_attachment(uow, store, data, content_type, uploaded_by="portal-1", now=NOW,
-                                            max_bytes=1000, strip=lambda d, t: d[:8] + b"clean")
+async def strip(data, content_type):
+    return data[:8] + b"clean"
+
+
+async def upload(uow, store, data=PNG, content_type="image/png", *, quota=60, now=NOW):
+    return await handlers.upload_attachment(uow, store, data, content_type, uploaded_by="portal-1", now=now,
+                                            max_bytes=1000, quota=quota, strip=strip)
+
+
+async def test_a_caller_over_the_hourly_quota_is_refused_before_anything_is_decoded():
+    uow, store = FakeUnitOfWork(), MemoryStore()
+    for _ in range(3):
+        assert isinstance(await upload(uow, store, quota=3), handlers.AttachmentRef)
+    refused = await upload(uow, store, quota=3)
+    assert refused.status == 429 and "3 files an hour" in refused.reason and len(store.objects) == 3
+    assert isinstance(await upload(uow, store, quota=3, now=NOW + timedelta(hours=1, seconds=1)), handlers.AttachmentRef)
+
+
+async def test_files_nobody_named_in_time_are_removed_and_can_no_longer_be_named():
+    uow, store = FakeUnitOfWork(), MemoryStore()
+    named, orphan = await upload(uow, store), await upload(uow, store)
+    [done] = await submit(uow, [submission("o-1", attachments=(named.attachment_id,))])
+    assert isinstance(done, handlers.Registered)
+    later = NOW + timedelta(days=2)
+    keys = await handlers.expire_orphan_attachments(uow, now=later, ttl=timedelta(days=1), limit=10)
+    assert keys == [f"attachments/{orphan.attachment_id}"]
+    [late] = await submit(uow, [submission("o-2", attachments=(orphan.attachment_id,))])
+    assert isinstance(late, handlers.Rejected)  # expiring: as if it never existed
+    deleted, faults = await handlers.delete_objects(store, keys)
+    await uow.appeals.forget_attachments(deleted)
+    assert faults == [] and list(store.objects) == [f"attachments/{named.attachment_id}"]
+    assert list(uow.appeals.files) == [named.attachment_id]
 
 
 async def test_an_upload_is_cleaned_stored_and_then_belongs_to_the_appeal_that_names_it():

@@ -8,6 +8,7 @@ from functools import partial
 from fastapi import FastAPI
 
 from appeals_contracts.reference import load_reference
+from appeals_contracts.topics import REPLY_CHANNELS, outbound_topic
 from appeals_notification.adapters import metrics
 from appeals_notification.adapters.data_files import names_from, read_recipients
 from appeals_notification.adapters.senders import SmsGatewaySender, SmtpSender
@@ -67,7 +68,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
         settings=settings,
         migrations_package="appeals_notification.migrations",
         unit_of_work=PostgresUnitOfWork,
-        publishes=("notifications.outbound.v1", "notifications.delivery.v1"),
+        publishes=(*(outbound_topic(c) for c in REPLY_CHANNELS), "notifications.delivery.v1"),
         sample=metrics.sample,
         subscribe=lambda runtime: consumers.subscribe_all(runtime, writer, wake),
         routers=[router],

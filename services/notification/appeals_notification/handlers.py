@@ -83,7 +83,7 @@ class UnitOfWork(Protocol):
     ledger: Ledger
 
     def outbound(self, row: LedgerRow, appeal: AppealFacts, at: datetime) -> None:
-        """Hand a reply to the citizen's channel adapter (``notifications.outbound.v1``)."""
+        """Hand a reply to the citizen's channel adapter (``notifications.outbound.<channel>.v1``)."""
         ...
 
     def delivered(self, row: LedgerRow, channel: str, attempts: int, at: datetime) -> None: ...

@@ -8,6 +8,7 @@ does not cost quality; a rotated one is re-encoded at quality 92. The colour pro
 
 from __future__ import annotations
 
+import asyncio
 import io
 import warnings
 
@@ -52,3 +53,16 @@ def without_metadata(data: bytes, content_type: str) -> bytes:
         clean.info = {}
         clean.save(out, "PNG", optimize=False, **options)
     return out.getvalue()
+
+
+class ImageCleaner:
+    """:func:`without_metadata` off the event loop: in worker threads (Pillow releases the GIL
+    while it decodes and encodes), at most ``workers`` pictures at once; the others wait their
+    turn, and health probes, other requests and consumers go on meanwhile."""
+
+    def __init__(self, workers: int) -> None:
+        self._slots = asyncio.Semaphore(workers)
+
+    async def __call__(self, data: bytes, content_type: str) -> bytes:
+        async with self._slots:
+            return await asyncio.to_thread(without_metadata, data, content_type)

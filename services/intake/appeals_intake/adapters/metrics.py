@@ -13,3 +13,7 @@ REJECTIONS = Counter("appeals_intake_rejections_total", "Submissions refused", [
 
 def channel_label(channel: str) -> str:
     return channel if channel in load_reference().channels else "other"
+ORPHANS_REMOVED = Counter("appeals_intake_orphan_attachments_removed_total",
+                          "Uploaded files no submission named within ATTACHMENT_ORPHAN_TTL_S, removed")
+ORPHAN_DELETE_FAULTS = Counter("appeals_intake_orphan_attachment_delete_faults_total",
+                               "Deletions of an orphan file's bytes the object store refused (tried again)")

@@ -1,6 +1,6 @@
 """Where attachments' bytes live: an object store through the S3 API (aiobotocore: MinIO,
 Ceph, AWS S3, the city's own), or, on the embedded default, a directory on local disk behind
-the same two calls. Keys are ``attachments/<attachment id>``; nothing personal is in a key."""
+the same three calls. Keys are ``attachments/<attachment id>``; nothing personal is in a key."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 class ObjectStore(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
     async def get(self, key: str) -> bytes | None: ...
+    async def delete(self, key: str) -> None: ...
 
 
 class LocalDiskStore:
@@ -56,6 +57,9 @@ class LocalDiskStore:
         except FileNotFoundError:
             return None
 
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+
 
 class S3Store:
     """One bucket of an S3-compatible store. A client per call: attachments are not a hot path."""
@@ -85,3 +89,7 @@ class S3Store:
                 raise
             async with response["Body"] as body:
                 return await body.read()
+
+    async def delete(self, key: str) -> None:
+        async with self._client() as s3:  # S3 answers 204 whether or not the key was there
+            await s3.delete_object(Bucket=self.bucket, Key=key)

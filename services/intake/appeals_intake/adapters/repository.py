@@ -211,8 +211,27 @@ class PostgresAppealRepository:
             r.attachment_id, r.content_type, r.size, r.sha256, storage_key, stored.uploaded_by, at)
 
     async def attachments(self, ids: Sequence[UUID]) -> dict[UUID, Stored]:
-        rows = await self._conn.fetch("SELECT * FROM attachments WHERE attachment_id = ANY($1::uuid[])", list(ids))
+        rows = await self._conn.fetch("SELECT * FROM attachments WHERE attachment_id = ANY($1::uuid[]) AND NOT expiring",
+                                      list(ids))
         return {r["attachment_id"]: _stored(r) for r in rows}
+
+    async def uploads_since(self, uploaded_by: str, since: datetime) -> int:
+        return await self._conn.fetchval(
+            "SELECT count(*) FROM attachments WHERE uploaded_by = $1 AND uploaded_at >= $2", uploaded_by, since)
+
+    async def expire_orphans(self, uploaded_before: datetime, limit: int) -> list[str]:
+        await self._conn.execute(
+            """WITH due AS (SELECT attachment_id FROM attachments
+                            WHERE appeal_id IS NULL AND NOT expiring AND uploaded_at < $1
+                            ORDER BY uploaded_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+               UPDATE attachments a SET expiring = true FROM due WHERE a.attachment_id = due.attachment_id""",
+            uploaded_before, limit)
+        return [r["storage_key"] for r in await self._conn.fetch(
+            "SELECT storage_key FROM attachments WHERE expiring ORDER BY uploaded_at LIMIT $1", limit)]
+
+    async def forget_attachments(self, storage_keys: Sequence[str]) -> None:
+        await self._conn.execute("DELETE FROM attachments WHERE expiring AND storage_key = ANY($1::text[])",
+                                 list(storage_keys))
 
     async def link_attachments(self, links: Sequence[tuple[UUID, UUID]]) -> None:
         """(appeal id, attachment id): the file now belongs to the appeal (only a free one)."""
@@ -220,7 +239,7 @@ class PostgresAppealRepository:
             await self._conn.execute(
                 """UPDATE attachments a SET appeal_id = l.appeal_id
                    FROM unnest($1::uuid[], $2::uuid[]) AS l(appeal_id, attachment_id)
-                   WHERE a.attachment_id = l.attachment_id AND a.appeal_id IS NULL""",
+                   WHERE a.attachment_id = l.attachment_id AND a.appeal_id IS NULL AND NOT a.expiring""",
                 [a for a, _ in links], [i for _, i in links])
 
     async def attachment_key(self, attachment_id: UUID) -> tuple[Stored, str] | None:

@@ -47,6 +47,17 @@ class AppealStatus:
     timeline: list[TimelineEntry]
 
 
+#: Timeline entries only staff see. A re-appeal link on a new appeal says that the person whose
+#: IIN or phone the submission carried appealed before, in which category and under which
+#: number: whoever submits with somebody else's IIN must not learn that.
+STAFF_ONLY = frozenset({"appeal.re_appeal_linked"})
+
+
+def for_citizen(entries: Sequence[TimelineEntry]) -> list[TimelineEntry]:
+    """The timeline as the appeal's citizen sees it: without :data:`STAFF_ONLY` entries."""
+    return [e for e in entries if e.event_type not in STAFF_ONLY]
+
+
 def summarize(entries: Sequence[TimelineEntry]) -> AppealStatus:
     """Fold the timeline into the current status."""
     ordered = sorted(entries, key=lambda e: (e.occurred_at, e.event_id))

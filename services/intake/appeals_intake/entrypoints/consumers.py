@@ -1,20 +1,25 @@
-"""Intake's Kafka subscriptions: submissions, and other services' events for the timeline."""
+"""Intake's Kafka subscriptions: submissions, and other services' events for the timeline;
+and its background sweep of uploaded files nobody named."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-
 from datetime import timedelta
 
 from appeals_contracts.events import AppealSubmitted, VerdictSubmitted
 from appeals_intake import handlers
+from appeals_intake.adapters import metrics
 from appeals_intake.adapters.events import to_command, verdict_given
+from appeals_intake.adapters.object_store import ObjectStore
 from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_intake.config import IntakeSettings
 from appeals_intake.domain.model import Catalog
 from appeals_intake.domain.status import TimelineEntry
 from appeals_runtime.consumer import Delivery
 from appeals_runtime.service import Runtime
+
+log = logging.getLogger(__name__)
 
 #: Topics whose events only add to an appeal's timeline.
 PROGRESS_TOPICS = ("appeals.assigned.v1", "appeals.answered.v1", "appeals.deadlines.v1", "appeals.inspections.v1")
@@ -47,3 +52,24 @@ def subscribe_all(runtime: Runtime, catalog: Catalog, settings: IntakeSettings) 
 
     runtime.consumer.subscribe_batch(runtime.broker, "appeals.intake.v1", on_appeals_intake)
     runtime.consumer.subscribe_batch(runtime.broker, PROGRESS_TOPICS, on_progress, name="progress")
+
+
+async def sweep_orphan_attachments(runtime: Runtime, *, store: ObjectStore, ttl: timedelta, batch_size: int) -> bool:
+    """Remove one batch of uploaded files no submission named in time: marked expiring in one
+    transaction, the bytes deleted outside any, the rows forgotten in another. True when a full
+    batch suggests more are due."""
+    async with runtime.unit_of_work() as uow:
+        keys = await handlers.expire_orphan_attachments(uow, now=runtime.clock.now(), ttl=ttl, limit=batch_size)
+    if not keys:
+        return False
+    deleted, faults = await handlers.delete_objects(store, keys)
+    if deleted:
+        async with runtime.unit_of_work() as uow:
+            await uow.appeals.forget_attachments(deleted)
+        metrics.ORPHANS_REMOVED.inc(len(deleted))
+    if faults:
+        metrics.ORPHAN_DELETE_FAULTS.inc(len(faults))
+        log.warning("the object store refused %d deletions of orphan files (%s); tried again next round",
+                    len(faults), ", ".join(sorted(set(faults))))
+        return False
+    return len(keys) == batch_size

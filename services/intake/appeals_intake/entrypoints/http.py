@@ -15,7 +15,7 @@ from appeals_contracts.envelope import field_errors
 from appeals_contracts.events import AppealSubmitted
 from appeals_intake import handlers
 from appeals_intake.adapters.events import to_command
-from appeals_intake.adapters.images import without_metadata
+from appeals_intake.adapters.images import ImageCleaner
 from appeals_intake.adapters.object_store import ObjectStore
 from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_intake.config import IntakeSettings
@@ -71,7 +71,7 @@ async def read_capped(request: Request, limit: int) -> bytes | None:
 _UPLOAD_TYPES = {t: {"schema": {"type": "string", "format": "binary"}} for t in SIGNATURES}
 
 
-def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore) -> APIRouter:
+def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore, images: ImageCleaner) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["appeals"])
 
     @api.post("/attachments", status_code=201,
@@ -81,6 +81,7 @@ def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore) -> AP
                           "device). Name the returned attachment_id in the submission's `attachments`.",
               openapi_extra={"requestBody": {"required": True, "content": _UPLOAD_TYPES}},
               responses={413: refusal("Larger than ATTACHMENT_MAX_BYTES"), 415: refusal("Not JPEG, PNG or PDF"),
+                         429: refusal("The caller uploaded ATTACHMENT_QUOTA_PER_HOUR files in the last hour"),
                          422: refusal("The bytes are not what the content type says, or not a readable image")})
     async def upload(caller: Annotated[Caller, allow("operator", "adapter", "citizen")], request: Request,
                      uow: UnitOfWork, runtime: RuntimeDep) -> JSONResponse:
@@ -89,7 +90,8 @@ def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore) -> AP
             return JSONResponse({"detail": f"the file is larger than {settings.attachment_max_bytes} bytes"}, 413)
         stored = await handlers.upload_attachment(
             uow, store, data, request.headers.get("content-type", ""), uploaded_by=caller.subject,
-            now=runtime.clock.now(), max_bytes=settings.attachment_max_bytes, strip=without_metadata)
+            now=runtime.clock.now(), max_bytes=settings.attachment_max_bytes,
+            quota=settings.attachment_quota_per_hour, strip=images)
         if isinstance(stored, handlers.Refused):
             return JSONResponse({"detail": stored.reason}, stored.status)
         return JSONResponse({"attachment_id": str(stored.attachment_id), "content_type": stored.content_type,

@@ -22,7 +22,7 @@ from opentelemetry import context as otel_context
 from appeals_contracts.reference import load_reference
 from appeals_intake import handlers
 from appeals_intake.adapters import media
-from appeals_intake.adapters.images import without_metadata
+from appeals_intake.adapters.images import ImageCleaner
 from appeals_intake.adapters.object_store import ObjectStore
 from appeals_intake.adapters.open311_clients import Open311Clients
 from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
@@ -142,7 +142,8 @@ def _fmt(fmt: str) -> str:
     return fmt
 
 
-def router(catalog: Catalog, settings: IntakeSettings, clients: Open311Clients, store: ObjectStore) -> APIRouter:
+def router(catalog: Catalog, settings: IntakeSettings, clients: Open311Clients, store: ObjectStore,
+           images: ImageCleaner) -> APIRouter:
     api = APIRouter(prefix="/open311", tags=["open311"], route_class=Open311Route,
                     default_response_class=Response)
     ref = load_reference()
@@ -264,7 +265,7 @@ def router(catalog: Catalog, settings: IntakeSettings, clients: Open311Clients, 
             raise Open311Refused(400, f"media_url: {refused}") from None
         stored = await handlers.upload_attachment(
             uow, store, data, content_type, uploaded_by=caller.subject, now=runtime.clock.now(),
-            max_bytes=settings.attachment_max_bytes, strip=without_metadata)
+            max_bytes=settings.attachment_max_bytes, quota=settings.attachment_quota_per_hour, strip=images)
         if isinstance(stored, handlers.Refused):
             raise Open311Refused(400, f"media_url: {stored.reason}")
         return stored.attachment_id
