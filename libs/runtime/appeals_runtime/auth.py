@@ -27,6 +27,7 @@ from typing import Any
 
 import jwt
 from fastapi import Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ class Access:
                 request.state.caller = caller
                 return caller
             return None
-        caller = await self._verified(request)
+        caller = getattr(request.state, "verified_caller", None) or await self._verified(request)
         if not caller.roles & self.roles:
             raise HTTPException(403, f"this needs one of the roles: {', '.join(sorted(self.roles))}")
         if "executor" in caller.roles and caller.executor_code is None and caller.roles & self.roles == {"executor"}:
@@ -181,6 +182,44 @@ class Access:
         except IdentityProviderUnavailable as down:
             raise HTTPException(503, f"{down}; try again shortly",
                                 headers={"Retry-After": str(IDP_RETRY_AFTER_S)}) from None
+
+
+class AuthenticateFirst:
+    """ASGI middleware: a route declared with :func:`allow` has its caller verified, and refused
+    when not admitted, before the application reads or parses any of the request body (FastAPI
+    parses a declared body before it resolves a route's dependencies, so an unauthenticated
+    caller's malformed body would otherwise be answered 422, not 401). The verified caller is
+    kept in the request's state for the route's own declaration, which checks it again."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._access: dict[int, Access | None] = {}
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and (access := self._route_access(scope)) is not None:
+            request = Request(scope)
+            try:
+                caller = await access(request)
+            except HTTPException as refused:
+                response = JSONResponse({"detail": refused.detail}, refused.status_code, headers=refused.headers)
+                await response(scope, receive, send)
+                return
+            request.state.verified_caller = caller
+        await self.app(scope, receive, send)
+
+    def _route_access(self, scope: dict[str, Any]) -> Access | None:
+        """The bearer-token declaration of the route the request goes to (``None`` for a public,
+        a citizen's, a console or an Open311 route, each checked by its own declaration)."""
+        from fastapi.routing import APIRoute
+        from starlette.routing import Match
+
+        for route in scope["app"].router.routes:
+            if isinstance(route, APIRoute) and route.matches(scope)[0] == Match.FULL:
+                if id(route) not in self._access:
+                    access = declared_access(route.dependant.dependencies)
+                    self._access[id(route)] = access if type(access) is Access and access.roles else None
+                return self._access[id(route)]
+        return None
 
 
 def allow(*roles: str) -> Any:

@@ -26,7 +26,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from faststream.kafka import KafkaBroker
 
 from appeals_runtime import broker_history, metrics
-from appeals_runtime.auth import PUBLIC, Verifier, allow, api_routes, document_access
+from appeals_runtime.auth import PUBLIC, AuthenticateFirst, Verifier, allow, api_routes, document_access
 from appeals_runtime.body_limit import BodyLimit
 from appeals_runtime.clock import Clock
 from appeals_runtime.consumer import EventConsumer
@@ -224,7 +224,8 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     Instrumentator(excluded_handlers=["/metrics", "/health/live", "/health/ready"]).instrument(app)
     document_access(api_routes(app.routes))
     app.add_exception_handler(asyncpg.exceptions.DataError, _unstorable_input)
-    app.add_middleware(BodyLimit, default=settings.http_max_body_bytes, larger=spec.body_limits)
+    app.add_middleware(AuthenticateFirst)
+    app.add_middleware(BodyLimit, default=settings.http_max_body_bytes, larger=spec.body_limits)  # outermost
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import BaseModel
 
 from appeals_devstack.issuer import LocalIssuer
 from appeals_devstack.ports import free_port
@@ -92,3 +93,38 @@ def test_an_unreachable_identity_provider_is_a_503_with_retry_after(issuer, tmp_
         assert down.verify(token).subject == "insp-1"  # a failed discovery was not remembered
     finally:
         restarted.stop()
+
+
+class Decision(BaseModel):
+    reason: str
+
+
+def test_the_caller_is_verified_before_a_declared_body_is_parsed(issuer):
+    from types import SimpleNamespace
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from appeals_runtime.auth import AuthenticateFirst, allow
+
+    counting = verifier(issuer)
+    calls = []
+    original = counting.verify
+    counting.verify = lambda token: calls.append(token) or original(token)  # type: ignore[method-assign]
+    app = FastAPI()
+    app.state.runtime = SimpleNamespace(verifier=counting)
+
+    @app.post("/answers/{answer_id}/return", dependencies=[allow("inspector")])
+    def decide(answer_id: str, decision: Decision) -> dict:
+        return {"reason": decision.reason}
+
+    app.add_middleware(AuthenticateFirst)
+    client = TestClient(app)
+    malformed = {"content": b"{not json", "headers": {"Content-Type": "application/json"}}
+    assert client.post("/answers/a-1/return", **malformed).status_code == 401  # not 422: the body was not read
+    sre = {"Authorization": f"Bearer {issuer.keys.mint('s-1', 'sre')}"}
+    assert client.post("/answers/a-1/return", **{**malformed, "headers": {**malformed["headers"], **sre}}).status_code == 403
+    inspector = {"Authorization": f"Bearer {issuer.keys.mint('i-1', 'inspector')}"}
+    assert client.post("/answers/a-1/return", headers=inspector, content=b"{not json").status_code == 422
+    calls.clear()
+    assert client.post("/answers/a-1/return", headers=inspector, json={"reason": "formal"}).json() == {"reason": "formal"}
+    assert len(calls) == 1, "verified once, by the middleware; the route's declaration reuses it"
