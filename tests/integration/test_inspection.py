@@ -269,3 +269,4 @@ async def test_scorecards_weekly_report_escalations_and_stale_verdicts(stack: St
     csv_text = api.get("/v1/reports/weekly/2026-W40/csv").text
     assert "received,total,,153" in csv_text and "growth_percent,,,206.0" in csv_text
     assert api.get("/v1/reports/weekly/2026-W60").status_code == 422
+    assert api.get("/v1/reports/weekly/2025-W53").status_code == 404  # 2025 has 52 ISO weeks

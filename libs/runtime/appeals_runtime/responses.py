@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 
 def refusal(description: str) -> dict[str, Any]:
     """A JSON refusal with a ``detail`` (a reason, or FastAPI's list of field errors)."""
@@ -13,3 +15,25 @@ def refusal(description: str) -> dict[str, Any]:
 
 NOT_FOUND = {404: refusal("Not found")}
 INVALID = {422: refusal("Refused, with the reason")}
+
+
+def inline_schema(model: type[BaseModel], *, optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``model``'s JSON Schema with every ``$ref`` replaced by the definition it names, for a
+    route that reads its body itself (``openapi_extra``): the document then refers to nothing it
+    lacks. ``optional`` fields are left out of ``required`` (the route fills them in)."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def resolved(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolved(definitions[node["$ref"].rsplit("/", 1)[1]])
+            return {k: resolved(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolved(v) for v in node]
+        return node
+
+    inlined = resolved(schema)
+    if "required" in inlined:
+        inlined["required"] = [f for f in inlined["required"] if f not in optional]
+    return inlined

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from opentelemetry import context as otel_context
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +25,10 @@ from appeals_runtime.service import RuntimeDep, UnitOfWorkDep
 from appeals_runtime.telemetry import within_appeal_trace
 
 router = APIRouter(prefix="/v1", tags=["inspection"])
+#: A reference-data code (executor, category, district): an unknown one matches nothing.
+Code = Annotated[str | None, Query(pattern="^[a-z][a-z0-9_]{0,63}$", description="A code of the reference data")]
+#: An ISO week, e.g. 2026-W48.
+Week = Annotated[str, Path(pattern="^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$", description="An ISO week, e.g. 2026-W48")]
 UnitOfWork = Annotated[PostgresUnitOfWork, UnitOfWorkDep]
 
 
@@ -144,8 +148,8 @@ async def return_reasons(request: Request) -> list[str]:
 
 
 @router.get("/queue", dependencies=[STAFF])
-async def queue(uow: UnitOfWork, runtime: RuntimeDep, executor: str | None = None, category: str | None = None,
-                district: str | None = None,
+async def queue(uow: UnitOfWork, runtime: RuntimeDep, executor: Code = None, category: Code = None,
+                district: Code = None,
                 min_age_hours: Annotated[float | None, Query(ge=0, le=100_000, description="At most about 11 years")] = None,
                 after: datetime | None = Query(None, description="submitted_at of the last row of the previous page"),
                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
@@ -189,7 +193,7 @@ async def scorecards(request: Request, uow: UnitOfWork, runtime: RuntimeDep, sta
                      end: date = Query(alias="to")) -> list[dict[str, Any]]:
     """Per executor for the Almaty days ``from`` … ``to`` (inclusive), best timeliness first."""
     if end < start:
-        raise HTTPException(422, "'to' is before 'from'")
+        return []  # an empty period: no executor has anything in it
     return await reports.scorecards(uow.model, Period(day_start(start), day_start(end + timedelta(days=1))),
                                     runtime.clock.now(), _ctx(request).names["executors"])
 
@@ -197,8 +201,8 @@ async def scorecards(request: Request, uow: UnitOfWork, runtime: RuntimeDep, sta
 async def _weekly(request: Request, uow: PostgresUnitOfWork, runtime: RuntimeDep, week: str) -> dict[str, Any]:
     try:
         year, number = iso_week(week)
-    except ValueError as exc:
-        raise HTTPException(422, f"week: {exc}") from None
+    except ValueError:  # the form is checked by the path's pattern: a week 53 the year does not have
+        raise HTTPException(404, f"{week[:4]} has no week {week[6:]}") from None
     ctx = _ctx(request)
     return await reports.weekly(uow.model, year, number, now=runtime.clock.now(), names=ctx.names,
                                 overdue_limit=ctx.overdue_limit)
@@ -210,20 +214,25 @@ async def render_html(report: dict[str, Any], names: dict[str, dict[str, str]], 
     return await asyncio.to_thread(report_render.html, report, names, language)
 
 
-@router.get("/reports/weekly/{week}", dependencies=[READERS], responses=INVALID)
-async def weekly_json(week: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> dict[str, Any]:
+@router.get("/reports/weekly/{week}", dependencies=[READERS], responses={**INVALID, **NOT_FOUND})
+async def weekly_json(week: Week, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> dict[str, Any]:
     """The weekly report for an ISO week, e.g. ``2026-W48``."""
     return await _weekly(request, uow, runtime, week)
 
 
-@router.get("/reports/weekly/{week}/html", response_class=HTMLResponse, dependencies=[READERS], responses=INVALID)
-async def weekly_html(week: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> HTMLResponse:
+@router.get("/reports/weekly/{week}/html", response_class=HTMLResponse, dependencies=[READERS],
+            responses={**INVALID, **NOT_FOUND})
+async def weekly_html(week: Week, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> HTMLResponse:
     ctx = _ctx(request)
     return HTMLResponse(await render_html(await _weekly(request, uow, runtime, week), ctx.names, ctx.report_language))
 
 
-@router.get("/reports/weekly/{week}/csv", response_class=PlainTextResponse, dependencies=[READERS],
-            responses=INVALID)
-async def weekly_csv(week: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> PlainTextResponse:
-    return PlainTextResponse(report_render.csv_text(await _weekly(request, uow, runtime, week)), media_type="text/csv",
-                             headers={"Content-Disposition": f'attachment; filename="weekly-{week}.csv"'})
+class CsvResponse(PlainTextResponse):
+    media_type = "text/csv"
+
+
+@router.get("/reports/weekly/{week}/csv", response_class=CsvResponse, dependencies=[READERS],
+            responses={**INVALID, **NOT_FOUND})
+async def weekly_csv(week: Week, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> CsvResponse:
+    return CsvResponse(report_render.csv_text(await _weekly(request, uow, runtime, week)),
+                       headers={"Content-Disposition": f'attachment; filename="weekly-{week}.csv"'})

@@ -23,13 +23,15 @@ from appeals_intake.domain.attachments import SIGNATURES
 from appeals_intake.domain.model import Catalog
 from appeals_intake.domain.status_token import status_token
 from appeals_runtime.auth import CITIZEN, Caller, allow
-from appeals_runtime.responses import NOT_FOUND, refusal
+from appeals_runtime.responses import NOT_FOUND, inline_schema, refusal
 from appeals_runtime.service import RuntimeDep, UnitOfWorkDep
 from appeals_runtime.telemetry import tracer
 
 UnitOfWork = Annotated[PostgresUnitOfWork, UnitOfWorkDep]
 
-_SUBMISSION_SCHEMA = AppealSubmitted.model_json_schema(ref_template="#/components/schemas/{model}")
+#: The submission's schema, whole (no reference to a component the document lacks); the route
+#: generates a channel_message_id when none comes.
+_SUBMISSION_SCHEMA = inline_schema(AppealSubmitted, optional=("channel_message_id",))
 
 
 def _refused(reasons: list[dict[str, str]]) -> JSONResponse:
@@ -123,8 +125,8 @@ def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore, image
                     "A citizen signed in with the city's IdP may submit in person through a "
                     "self-service channel (portal, mobile_app) and then follow the appeal with "
                     "the same token.",
-        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "properties": _SUBMISSION_SCHEMA["properties"]}}}},
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+            "schema": _SUBMISSION_SCHEMA}}},
             "responses": {"200": {"description": "A repeat: the first registration"},
                           "409": {"description": "The channel_message_id was used by another caller; nothing of "
                                                  "that appeal is told",
@@ -216,12 +218,15 @@ def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore, image
             body: Any = await request.json()
         except ValueError:
             body = None
+        rating = body.get("rating") if isinstance(body, dict) else None
+        if isinstance(rating, float) and rating.is_integer():  # JSON Schema's integer admits 1.0
+            rating = int(rating)
         if not isinstance(body, dict) or not isinstance(body.get("resolved"), bool) or not (
-                body.get("rating") is None or (type(body["rating"]) is int and 1 <= body["rating"] <= 5)):
+                rating is None or (type(rating) is int and 1 <= rating <= 5)):
             return JSONResponse({"detail": "send {\"resolved\": true|false, \"rating\": 1-5 or null}"}, 422)
         author = caller.subject if caller is not None and "citizen" in caller.roles else None
         outcome = await handlers.give_verdict(
-            uow, registration_number, resolved=body["resolved"], rating=body.get("rating"),
+            uow, registration_number, resolved=body["resolved"], rating=rating,
             via="http", now=runtime.clock.now(), window=timedelta(days=settings.verdict_window_days),
             token=token, token_secret=settings.token_secret(), author=author)
         if isinstance(outcome, handlers.Refused):
