@@ -72,3 +72,36 @@ def test_no_request_breaks_the_api(fuzz_stack: StackInfo, services, service):
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collected, so one run shows every broken operation
             failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:1500]}")
     assert failures == []
+
+
+@pytest.mark.parametrize("service", ["intake", "inspection"])
+def test_call_sequences_keep_the_api_s_promises(fuzz_stack: StackInfo, services, service):
+    """The stateful phase: Schemathesis chains operations (a created attachment is then
+    fetched, say) from the links it infers, with every check on each response."""
+    process = services[service]
+    schema = schemathesis.openapi.from_url(f"{process.base_url}/openapi.json")
+    declared = {(method, path): roles for (svc, method, path), roles in routes().items() if svc == service}
+    machine = schema.as_state_machine()
+    created: set[str] = set()  # ids the run's POSTs answered 201 with
+    fetched: list[str] = []  # GETs of such an id
+
+    class Sequences(machine):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case):
+            roles = declared[case.operation.method.upper(), case.operation.path]
+            return {"base_url": process.base_url, "headers": headers_for(fuzz_stack, roles)}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            checks = checks_for(case.operation.method.upper(), case.operation.path)
+            case.validate_response(response, checks=checks, additional_checks=additional_checks, transport_kwargs=kwargs)
+            method, path_values = case.operation.method.upper(), {str(v) for v in (case.path_parameters or {}).values()}
+            if method == "GET" and path_values and path_values <= created:
+                assert response.status_code != 404, f"{case.operation.path}: a resource just created is not found"
+                fetched.append(case.operation.path)
+            if method == "POST" and response.status_code == 201:
+                body = response.json()
+                created.update(str(v) for k, v in body.items() if k.endswith("_id")) if isinstance(body, dict) else None
+
+    Sequences.run(settings=settings(max_examples=40, stateful_step_count=6, deadline=None, database=None,
+                                    derandomize=True, suppress_health_check=list(HealthCheck)))
+    if service == "intake":  # the one producer-consumer pair the links give: an upload, then its file
+        assert "/v1/attachments/{attachment_id}" in fetched

@@ -302,9 +302,11 @@ async def delete_objects(store: ObjectStore, keys: Sequence[str]) -> tuple[list[
 
 async def attachment_for(uow: UnitOfWork, store: ObjectStore, attachment_id: UUID, *, executor: str | None,
                          staff: bool) -> tuple[AttachmentRef, bytes] | Refused:
-    """A file of an appeal, for staff or for the executor holding the appeal (``executor``)."""
+    """A file of an appeal, for staff or for the executor holding the appeal (``executor``); a
+    file no submission has named yet, for staff only (an operator checks the photo just uploaded
+    on a call)."""
     found = await uow.appeals.attachment_key(attachment_id)
-    if found is None or found[0].appeal_id is None:
+    if found is None or (found[0].appeal_id is None and not staff):
         return Refused(404, f"no attachment {attachment_id}")
     stored, key = found
     if not staff:

@@ -314,8 +314,9 @@ async def test_uploads_are_refused_with_the_status_that_says_why():
 async def test_only_staff_and_the_executor_holding_the_appeal_fetch_its_files():
     uow, store = FakeUnitOfWork(), MemoryStore()
     ref = await upload(uow, store)
-    pending = await handlers.attachment_for(uow, store, ref.attachment_id, executor=None, staff=True)
-    assert pending.status == 404  # belongs to no appeal yet
+    pending = await handlers.attachment_for(uow, store, ref.attachment_id, executor="medeu_akimat", staff=False)
+    assert pending.status == 404  # belongs to no appeal yet: no executor holds it
+    assert (await handlers.attachment_for(uow, store, ref.attachment_id, executor=None, staff=True))[0] == ref
     [done] = await submit(uow, [submission("f-1", attachments=(ref.attachment_id,))])
     from appeals_intake.domain.status import TimelineEntry
     await uow.appeals.add_timeline([(done.appeal.appeal_id, TimelineEntry(

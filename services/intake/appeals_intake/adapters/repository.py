@@ -243,7 +243,7 @@ class PostgresAppealRepository:
                 [a for a, _ in links], [i for _, i in links])
 
     async def attachment_key(self, attachment_id: UUID) -> tuple[Stored, str] | None:
-        row = await self._conn.fetchrow("SELECT * FROM attachments WHERE attachment_id = $1", attachment_id)
+        row = await self._conn.fetchrow("SELECT * FROM attachments WHERE attachment_id = $1 AND NOT expiring", attachment_id)
         return (_stored(row), row["storage_key"]) if row else None
 
     async def timeline(self, appeal_id: UUID) -> list[TimelineEntry]:
