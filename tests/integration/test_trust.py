@@ -260,3 +260,13 @@ async def test_a_decompression_bomb_is_cleaned_off_the_event_loop_while_probes_a
         stored = await upload
     assert stored.status_code == 201, stored.text
     assert answered_meanwhile >= 2, "the probe waited for the picture: the event loop was busy decoding it"
+
+
+async def test_the_caller_is_refused_before_a_body_is_parsed_and_405_names_every_method(platform):
+    async with httpx.AsyncClient(base_url=platform["inspection"].base_url, timeout=30) as inspection:
+        refused = await inspection.post(f"/v1/answers/{uuid.uuid4()}/return", content=b"{not json",
+                                        headers={"Content-Type": "application/json"})
+    assert refused.status_code == 401, refused.text  # not 422: nothing of the body was parsed
+    async with httpx.AsyncClient(base_url=platform["intake"].base_url, timeout=30) as intake:
+        wrong = await intake.put("/open311/v2/requests.json")
+    assert wrong.status_code == 405 and wrong.headers["Allow"] == "GET, POST"

@@ -194,6 +194,7 @@ class AuthenticateFirst:
     def __init__(self, app: Any) -> None:
         self.app = app
         self._access: dict[int, Access | None] = {}
+        self._routes: list[Any] | None = None  # the app's API routes, through included routers
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and (access := self._route_access(scope)) is not None:
@@ -213,8 +214,10 @@ class AuthenticateFirst:
         from fastapi.routing import APIRoute
         from starlette.routing import Match
 
-        for route in scope["app"].router.routes:
-            if isinstance(route, APIRoute) and route.matches(scope)[0] == Match.FULL:
+        if self._routes is None:
+            self._routes = [r for r in api_routes(scope["app"].routes) if isinstance(r, APIRoute)]
+        for route in self._routes:
+            if route.matches(scope)[0] == Match.FULL:
                 if id(route) not in self._access:
                     access = declared_access(route.dependant.dependencies)
                     self._access[id(route)] = access if type(access) is Access and access.roles else None

@@ -224,6 +224,7 @@ def create_app(spec: ServiceSpec) -> FastAPI:
     Instrumentator(excluded_handlers=["/metrics", "/health/live", "/health/ready"]).instrument(app)
     document_access(api_routes(app.routes))
     app.add_exception_handler(asyncpg.exceptions.DataError, _unstorable_input)
+    app.add_exception_handler(405, _method_not_allowed)
     app.add_middleware(AuthenticateFirst)
     app.add_middleware(BodyLimit, default=settings.http_max_body_bytes, larger=spec.body_limits)  # outermost
     return app
@@ -236,6 +237,15 @@ async def _unstorable_input(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": [{"loc": ["request"], "type": "value_error",
                                      "msg": "a value the database cannot store or compare (e.g. a NUL character)"}]},
                         status_code=422)
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    """405 whose ``Allow`` names every method of the path: Starlette names only those of the
+    first route that matched it (Open311's requests path has a GET and a POST route)."""
+    methods = sorted({method for route in api_routes(request.app.routes)
+                      if getattr(route, "path_regex", None) is not None and route.path_regex.match(request.url.path)
+                      for method in (getattr(route, "methods", None) or ())})
+    return JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"Allow": ", ".join(methods)})
 
 
 async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
