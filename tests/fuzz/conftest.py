@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from appeals_devstack.choice import test_stack as fresh_stack
-from appeals_devstack.processes import ServiceProcess
-from appeals_devstack.services import SERVICES
+from appeals_devstack.processes import services_running
 from appeals_devstack.stack import StackInfo
 
 
@@ -26,12 +25,5 @@ def services(fuzz_stack: StackInfo, tmp_path_factory):
     # The fuzzers upload thousands of files under one subject: the hourly quota (tested on its own)
     # would turn their later uploads into 429s.
     env = {"intake": {"ATTACHMENT_QUOTA_PER_HOUR": "1000000"}}
-    processes = {s.name: ServiceProcess(s, fuzz_stack, tmp_path_factory.mktemp("fuzz"),
-                                        extra_env=env.get(s.name, {})).start() for s in SERVICES}
-    try:
-        for p in processes.values():
-            p.wait_ready(timeout_s=120)
+    with services_running(fuzz_stack, tmp_path_factory.mktemp("fuzz"), env=env) as processes:
         yield processes
-    finally:
-        for p in processes.values():
-            p.stop()

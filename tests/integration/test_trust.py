@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -16,7 +17,7 @@ import pytest
 
 from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import AppealAnswered, ExecutorAnswerSubmitted, ExecutorExtensionRequested
-from appeals_devstack.processes import ServiceProcess
+from appeals_devstack.processes import services_running
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
 from appeals_devstack.testing import eventually, header, produce, read_topic, submission
@@ -27,16 +28,16 @@ NAMES = ("intake", "routing", "deadline-tracker", "inspection")
 
 
 @pytest.fixture(scope="module")
-def platform(own_stack: StackInfo, tmp_path_factory):
-    logs = tmp_path_factory.mktemp("trust")
-    processes = {s.name: ServiceProcess(s, own_stack, logs).start() for s in SERVICES if s.name in NAMES}
-    try:
-        for p in processes.values():
-            p.wait_ready(timeout_s=120)
+def attachments_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("trust-attachments")
+
+
+@pytest.fixture(scope="module")
+def platform(own_stack: StackInfo, tmp_path_factory, attachments_dir: Path):
+    # Files nobody names are removed after 3 s here (a day by default), so the sweep is seen.
+    env = {"intake": {"ATTACHMENTS_DIR": str(attachments_dir), "ATTACHMENT_ORPHAN_TTL_S": "3"}}
+    with services_running(own_stack, tmp_path_factory.mktemp("trust"), NAMES, env=env) as processes:
         yield processes
-    finally:
-        for p in processes.values():
-            p.stop()
 
 
 @pytest.fixture(scope="module")
@@ -270,3 +271,25 @@ async def test_the_caller_is_refused_before_a_body_is_parsed_and_405_names_every
     async with httpx.AsyncClient(base_url=platform["intake"].base_url, timeout=30) as intake:
         wrong = await intake.put("/open311/v2/requests.json")
     assert wrong.status_code == 405 and wrong.headers["Allow"] == "GET, POST"
+
+
+async def test_a_file_nobody_names_is_removed_with_its_bytes_and_counted(own_stack: StackInfo, platform,
+                                                                         attachments_dir: Path):
+    operator = own_stack.bearer("op-orphan", "operator")
+    async with httpx.AsyncClient(base_url=platform["intake"].base_url, timeout=30) as intake:
+        uploaded = await intake.post("/v1/attachments", content=b"%PDF-1.7\n% an orphan\n",
+                                     headers={"Content-Type": "application/pdf", **operator})
+        assert uploaded.status_code == 201, uploaded.text
+        attachment_id = uploaded.json()["attachment_id"]
+        stored = attachments_dir / "attachments" / attachment_id
+        assert stored.exists()
+        assert (await intake.get(f"/v1/attachments/{attachment_id}", headers=operator)).status_code == 200
+
+        async def gone():
+            r = await intake.get(f"/v1/attachments/{attachment_id}", headers=operator)
+            return r.status_code == 404 and not stored.exists()
+        await eventually(gone, "the orphan file removed, row and bytes", timeout_s=60)
+        metrics = (await intake.get("/metrics", headers=own_stack.bearer("sre-1", "sre"))).text
+    removed = [line for line in metrics.splitlines()
+               if line.startswith("appeals_intake_orphan_attachments_removed_total ")]
+    assert removed and float(removed[0].split()[1]) >= 1

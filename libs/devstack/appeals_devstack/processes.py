@@ -9,6 +9,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from appeals_devstack.children import die_with_parent
@@ -93,3 +95,23 @@ class ServiceProcess:
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+
+@contextmanager
+def services_running(stack: StackInfo, log_dir: Path, names: Iterable[str] | None = None, *,
+                     env: Mapping[str, Mapping[str, str]] | None = None,
+                     timeout_s: float = 120.0) -> Iterator[dict[str, ServiceProcess]]:
+    """The services named (every one by default) as processes on ``stack``, each with its own
+    ``env`` entries, all ready; stopped when the block ends, however it ends."""
+    from appeals_devstack.services import SERVICES
+
+    wanted = set(names) if names is not None else {s.name for s in SERVICES}
+    processes = {s.name: ServiceProcess(s, stack, log_dir, extra_env=dict((env or {}).get(s.name, {}))).start()
+                 for s in SERVICES if s.name in wanted}
+    try:
+        for p in processes.values():
+            p.wait_ready(timeout_s=timeout_s)
+        yield processes
+    finally:
+        for p in processes.values():
+            p.stop()
