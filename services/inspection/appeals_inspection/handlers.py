@@ -96,6 +96,9 @@ async def on_events(uow: UnitOfWork, events: Sequence[tuple[Envelope, Event]]) -
     statements whatever its length, every other event one at a time where it stands, so
     nothing overtakes an event of the same appeal."""
     run: list[tuple[Envelope, Event]] = []
+    # Records of different topics come in no set order within a batch: an answer may stand before
+    # the assignment that made its executor the holder.
+    assigned = {(e.appeal_id, e.executor_code) for _, e in events if isinstance(e, (AppealAssigned, AppealReopened))}
     for envelope, event in events:
         if not hasattr(event, "appeal_id"):
             continue
@@ -104,7 +107,7 @@ async def on_events(uow: UnitOfWork, events: Sequence[tuple[Envelope, Event]]) -
             continue
         await _apply_facts(uow, run)
         run = []
-        await on_event(uow, envelope, event)
+        await on_event(uow, envelope, event, assigned_in_batch=assigned)
     await _apply_facts(uow, run)
 
 
@@ -141,8 +144,10 @@ async def _apply_facts(uow: UnitOfWork, run: Sequence[tuple[Envelope, Event]]) -
         await uow.model.add_assignments(assignments)
 
 
-async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event) -> None:
-    """Keep the read model: facts, assignments, answers into the queue, escalations on breach."""
+async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event, *,
+                   assigned_in_batch: frozenset[tuple[UUID, str]] | set[tuple[UUID, str]] = frozenset()) -> None:
+    """Keep the read model: facts, assignments, answers into the queue, escalations on breach.
+    ``assigned_in_batch``: (appeal, executor) of the assignments in the same batch, wherever."""
     if isinstance(event, FACT_EVENTS):
         await _apply_facts(uow, [(envelope, event)])  # the one way facts are kept, batch or not
         return
@@ -151,7 +156,8 @@ async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event) -> None:
     if isinstance(event, AppealNotRouted):
         await uow.model.not_routed(appeal_id)
     elif isinstance(event, AppealAnswered):
-        await _check_answerer(uow, appeal, event)
+        if (appeal_id, event.executor_code) not in assigned_in_batch:
+            await _check_answerer(uow, appeal, event)
         await uow.model.add_answer({"answer_id": event.answer_id, "appeal_id": appeal_id,
                                     "executor_code": event.executor_code, "employee_id": event.employee_id,
                                     "text": event.text, "language": event.language,

@@ -343,3 +343,16 @@ async def test_merging_is_refused_with_the_reason():
         assert refused.status == 409
     else:
         raise AssertionError("unmerged after the answer")
+
+
+async def test_an_answer_before_its_assignment_in_one_batch_is_believed():
+    uow = FakeUnitOfWork()
+    appeal, _ = await answered_appeal(uow)  # held by almaly_akimat
+    moved = AppealAssigned(appeal_id=appeal, registration_number="OA-2026-00000001", executor_code="medeu_akimat",
+                           previous_executor_code="almaly_akimat", reason="reassignment", category="landscaping",
+                           district="almaly", assigned_at=NOW)
+    answer = AppealAnswered(appeal_id=appeal, answer_id=uuid.uuid4(), executor_code="medeu_akimat", employee_id="m",
+                            text="Done.", language="ru", submitted_at=NOW, received_at=NOW)
+    batch = [(Envelope.wrap(e, source="/test", subject=str(appeal)), e) for e in (answer, moved)]
+    await handlers.on_events(uow, batch)  # another topic's record, later in the batch
+    assert uow.model.answers[answer.answer_id]["status"] == "waiting"

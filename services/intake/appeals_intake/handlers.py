@@ -376,11 +376,12 @@ async def record_progress(uow: UnitOfWork, entries: Sequence[tuple[UUID, Timelin
     answered = [appeal_id for appeal_id, e in entries if e.event_type == "appeal.answered"]
     if answered:
         holders = await uow.appeals.holders(answered)
-        for appeal_id, entry in entries:  # in order: an assignment earlier in the batch counts
+        for appeal_id, entry in entries:  # anywhere in the batch: topics come in no set order
+            if entry.event_type in _ASSIGNING and entry.details.get("executor_code"):
+                holders.setdefault(appeal_id, set()).add(entry.details["executor_code"])
+        for appeal_id, entry in entries:
             executor = entry.details.get("executor_code")
-            if entry.event_type in _ASSIGNING and executor:
-                holders.setdefault(appeal_id, set()).add(executor)
-            elif entry.event_type == "appeal.answered" and holders.get(appeal_id) \
+            if entry.event_type == "appeal.answered" and holders.get(appeal_id) \
                     and executor not in holders[appeal_id]:
                 raise NotBelieved(f"appeal.answered from executor {executor!r} for appeal {appeal_id}, which was "
                                   f"never assigned to it")

@@ -415,3 +415,16 @@ async def test_the_timeline_believes_an_answer_only_from_an_executor_the_appeal_
     await handlers.record_progress(uow, [entry("appeal.assigned", "medeu_akimat"), entry("appeal.answered", "medeu_akimat")])
     assert [e.event_type for _, e in uow.appeals.timeline_rows] == ["appeal.assigned", "appeal.assigned",
                                                                     "appeal.answered"]
+
+
+async def test_an_answer_before_its_assignment_in_one_batch_reaches_the_timeline():
+    uow = FakeUnitOfWork()
+    appeal = uuid.uuid4()
+
+    def entry(event_type, executor):
+        return appeal, TimelineEntry(str(uuid.uuid4()), event_type, NOW, {"executor_code": executor})
+
+    await handlers.record_progress(uow, [entry("appeal.assigned", "almaly_akimat")])
+    await handlers.record_progress(uow, [entry("appeal.answered", "medeu_akimat"),
+                                         entry("appeal.assigned", "medeu_akimat")])
+    assert [e.event_type for _, e in uow.appeals.timeline_rows][-2:] == ["appeal.answered", "appeal.assigned"]
