@@ -10,14 +10,15 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 
 from appeals_contracts.envelope import Envelope
-from appeals_contracts.events import AnswerAccepted, AppealExtensionRequested, AppealRegistered
+from appeals_contracts.events import AnswerAccepted, AppealAnswered, AppealExtensionRequested, AppealRegistered
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
-from appeals_devstack.testing import header, produce, read_to_end, read_topic
+from appeals_devstack.testing import eventually, header, produce, read_to_end, read_topic
 
 pytestmark = pytest.mark.integration
 TRACKER = next(s for s in SERVICES if s.name == "deadline-tracker")
@@ -87,10 +88,28 @@ async def test_deadline_lifecycle_with_two_replicas(stack: StackInfo, replicas):
     await read_topic(stack.bootstrap_servers, "appeals.deadlines.v1", until=lambda rs: (
         Counter(t for t, _ in events_of(rs, extended))["deadline.extension_refused"] == 1
         and "deadline.extended" in {t for t, _ in events_of(rs, extended)}), timeout_s=60)
-    accepted = AnswerAccepted(appeal_id=extended, answer_id=uuid.uuid4(), executor_code="mobility_dept",
+    def acceptance(answered_at: datetime) -> AnswerAccepted:
+        return AnswerAccepted(appeal_id=extended, answer_id=uuid.uuid4(), executor_code="mobility_dept",
                               employee_id="md-1", inspector_id="i-1", answer_text="Repaired", answer_language="ru",
-                              answer_submitted_at=now + timedelta(minutes=1), decided_at=now + timedelta(minutes=2))
-    await produce(stack.bootstrap_servers, "appeals.inspections.v1", [record(accepted, extended)] * 2)
+                              answer_submitted_at=answered_at, decided_at=now + timedelta(minutes=2))
+
+    # An acceptance of an answer routing never passed on (forged by a writer of the topic) stops
+    # no clock: it waits for its answer, which never comes.
+    await produce(stack.bootstrap_servers, "appeals.inspections.v1", [record(acceptance(now - timedelta(days=9)),
+                                                                             extended)])
+    tracker_db = await asyncpg.connect(stack.database_url("deadline_tracker"))
+    try:
+        await eventually(lambda: tracker_db.fetchval(
+            "SELECT count(*) FROM deferred_events WHERE appeal_id = $1 AND kind = 'accepted'", extended),
+            "the forged acceptance held back")
+        assert await tracker_db.fetchval("SELECT status FROM deadlines WHERE appeal_id = $1", extended) == "open"
+    finally:
+        await tracker_db.close()
+    answered_at = now + timedelta(minutes=1)
+    await produce(stack.bootstrap_servers, "appeals.answered.v1", [record(AppealAnswered(
+        appeal_id=extended, answer_id=uuid.uuid4(), executor_code="mobility_dept", employee_id="md-1", text="Repaired",
+        language="ru", submitted_at=answered_at, received_at=answered_at), extended)])
+    await produce(stack.bootstrap_servers, "appeals.inspections.v1", [record(acceptance(answered_at), extended)] * 2)
     deadlines = await read_topic(stack.bootstrap_servers, "appeals.deadlines.v1", until=lambda rs: (
         "deadline.closed" in {t for t, _ in events_of(rs, extended)}), timeout_s=60)
     await produce(stack.bootstrap_servers, "appeals.extension-requested.v1", [ask(extended, now + timedelta(minutes=3))])

@@ -35,6 +35,12 @@ class DeadlineRepository(Protocol):
     async def claim_due_timers(self, now: datetime, limit: int) -> list[Timer]: ...
     async def open_deadlines(self, appeal_ids: Sequence[UUID]) -> dict[UUID, Deadline]: ...
     async def defer(self, appeal_id: UUID, kind: str, args: dict[str, str]) -> None: ...
+    async def add_answer_time(self, appeal_id: UUID, answered_at: datetime) -> None:
+        """Remember an answer's time (the last one's, and among all of them)."""
+        ...
+    async def take_deferred(self, appeal_id: UUID, kind: str) -> list[dict[str, str]]:
+        """The events of ``kind`` kept for the appeal, in the order they arrived, removed."""
+        ...
     async def take_deferred_all(self, appeal_ids: Sequence[UUID]) -> dict[UUID, list[tuple[str, dict[str, str]]]]:
         """The events kept for these appeals until their deadline existed, each appeal's in the
         order they arrived, removed."""
@@ -132,7 +138,8 @@ async def _apply_deferred(uow: UnitOfWork, appeal_id: UUID, kept: list[tuple[str
         if kind == "not_routed":
             await not_routed(uow, appeal_id=appeal_id)
         elif kind == "answer":
-            await record_answer(uow, appeal_id=appeal_id, submitted_at=datetime.fromisoformat(args["submitted_at"]))
+            await record_answer(uow, appeal_id=appeal_id, submitted_at=datetime.fromisoformat(args["submitted_at"]),
+                                now=now)
         elif kind == "accepted":
             await accept_answer(uow, appeal_id=appeal_id,
                                 answer_submitted_at=datetime.fromisoformat(args["answer_submitted_at"]), now=now)
@@ -186,22 +193,31 @@ async def request_extension(uow: UnitOfWork, *, appeal_id: UUID, reason: str, re
     uow.extended(row, new_due, reason, now, notice_due)
 
 
-async def record_answer(uow: UnitOfWork, *, appeal_id: UUID, submitted_at: datetime) -> None:
-    """An answer was submitted: remembered, but the clock keeps running until it is accepted."""
+async def record_answer(uow: UnitOfWork, *, appeal_id: UUID, submitted_at: datetime, now: datetime) -> None:
+    """An answer was submitted: remembered, but the clock keeps running until it is accepted
+    (an acceptance that came before it now applies)."""
     row = await uow.deadlines.get_for_update(appeal_id)
     if row is None:
         await uow.deadlines.defer(appeal_id, "answer", {"submitted_at": submitted_at.isoformat()})
     elif row.status == "open":
-        await uow.deadlines.update(appeal_id, last_answer_submitted_at=submitted_at)
+        await uow.deadlines.add_answer_time(appeal_id, submitted_at)
+        for early in await uow.deadlines.take_deferred(appeal_id, "accepted"):
+            await accept_answer(uow, appeal_id=appeal_id,
+                                answer_submitted_at=datetime.fromisoformat(early["answer_submitted_at"]), now=now)
 
 
 async def accept_answer(uow: UnitOfWork, *, appeal_id: UUID, answer_submitted_at: datetime, now: datetime) -> None:
-    """The accepted answer stops the clock: on time when it was submitted before the due time."""
+    """The accepted answer stops the clock: on time when routing received it before the due
+    time. Only an answer the tracker heard of (from routing's ``appeal.answered``) can be
+    accepted: an acceptance of any other waits for it, and has no effect until then."""
     row = await uow.deadlines.get_for_update(appeal_id)
     if row is None:
         await uow.deadlines.defer(appeal_id, "accepted", {"answer_submitted_at": answer_submitted_at.isoformat()})
         return
     if row.status != "open":
+        return
+    if not row.has_answer_at(answer_submitted_at):
+        await uow.deadlines.defer(appeal_id, "accepted", {"answer_submitted_at": answer_submitted_at.isoformat()})
         return
     on_time = is_on_time(answer_submitted_at, row.due_at)
     await uow.deadlines.cancel_timers(appeal_id)
@@ -258,7 +274,8 @@ async def reopen(uow: UnitOfWork, *, appeal_id: UUID, reopened_at: datetime, reg
     await uow.deadlines.add_timers(_timers(appeal_id, due, reminders))
     await uow.deadlines.update(appeal_id, status="open", due_at=due, extended=False, policy_code=policy.code,
                                counted_from=counted_from, on_time=None, closed_at=None, notice_due_at=None,
-                               notice_delivered_at=None)
+                               notice_delivered_at=None, last_answer_submitted_at=None,
+                               answer_times=[])  # the accepted answer no longer counts
     uow.scheduled(replace(row, policy_code=policy.code, due_at=due, extended=False, status="open",
                           counted_from=counted_from, forwarding_due_at=None), reminders, now, reopened=True)
 

@@ -61,6 +61,16 @@ class FakeDeadlines:
     async def defer(self, appeal_id, kind, args):
         self.deferred.append((appeal_id, kind, args))
 
+    async def add_answer_time(self, appeal_id, answered_at):
+        row = self.rows[appeal_id]
+        self.rows[appeal_id] = replace(row, last_answer_submitted_at=answered_at,
+                                       answer_times=(*row.answer_times, answered_at))
+
+    async def take_deferred(self, appeal_id, kind):
+        taken = [a for x, k, a in self.deferred if x == appeal_id and k == kind]
+        self.deferred = [d for d in self.deferred if not (d[0] == appeal_id and d[1] == kind)]
+        return taken
+
     async def take_deferred_all(self, appeal_ids):
         kept = {}
         for x, k, a in self.deferred:
@@ -155,7 +165,7 @@ async def test_what_comes_before_the_registration_applies_once_the_deadline_is_s
     quiet, answered = uuid.uuid4(), uuid.uuid4()
     await handlers.not_routed(uow, appeal_id=quiet)
     submitted = REGISTERED + timedelta(days=1)
-    await handlers.record_answer(uow, appeal_id=answered, submitted_at=submitted)
+    await handlers.record_answer(uow, appeal_id=answered, submitted_at=submitted, now=submitted)
     await handlers.accept_answer(uow, appeal_id=answered, answer_submitted_at=submitted, now=submitted)
     assert uow.announced == [] and uow.deadlines.rows == {}
     for appeal in (quiet, answered):
@@ -173,7 +183,7 @@ async def test_an_accepted_answer_closes_the_deadline_and_silences_its_timers():
     appeal = await scheduled(uow)
     due = uow.deadlines.rows[appeal].due_at
     submitted = due - timedelta(hours=1)
-    await handlers.record_answer(uow, appeal_id=appeal, submitted_at=submitted)
+    await handlers.record_answer(uow, appeal_id=appeal, submitted_at=submitted, now=submitted)
     await handlers.accept_answer(uow, appeal_id=appeal, answer_submitted_at=submitted, now=due + timedelta(hours=2))
     await handlers.accept_answer(uow, appeal_id=appeal, answer_submitted_at=submitted, now=due + timedelta(hours=3))
     assert uow.types() == ["deadline.scheduled", "deadline.closed"]
@@ -293,6 +303,7 @@ async def test_a_reopened_appeal_gets_a_new_deadline_from_the_reopening_and_clos
     uow = FakeUnitOfWork()
     appeal = await scheduled(uow)
     answered = REGISTERED + timedelta(days=2)
+    await handlers.record_answer(uow, appeal_id=appeal, submitted_at=answered, now=answered)
     await handlers.accept_answer(uow, appeal_id=appeal, answer_submitted_at=answered, now=answered)
     reopened_at = REGISTERED + timedelta(days=10)
     for _ in range(2):  # a repeat changes nothing
@@ -303,7 +314,10 @@ async def test_a_reopened_appeal_gets_a_new_deadline_from_the_reopening_and_clos
     assert again.reopened and again.due_at > reopened_at + timedelta(days=14)
     assert uow.deadlines.rows[appeal].status == "open"
     assert {t.due_at for t in uow.deadlines.timers if t not in uow.deadlines.fired} == {again.due_at}
+    await handlers.accept_answer(uow, appeal_id=appeal, answer_submitted_at=answered, now=reopened_at)
+    assert uow.deadlines.rows[appeal].status == "open", "the answer the citizen found wanting closes nothing again"
     late = reopened_at + timedelta(days=20)
+    await handlers.record_answer(uow, appeal_id=appeal, submitted_at=late, now=late)
     await handlers.accept_answer(uow, appeal_id=appeal, answer_submitted_at=late, now=late)
     assert uow.announced[-1].event_type == "deadline.closed" and uow.announced[-1].on_time is False
 
@@ -352,3 +366,26 @@ async def test_a_run_of_registrations_at_once_is_the_same_as_one_at_a_time(items
     assert sorted(at_once.deadlines.timers, key=repr) == sorted(one_by_one.deadlines.timers, key=repr)
     assert at_once.announced == one_by_one.announced
     assert at_once.deadlines.deferred == one_by_one.deadlines.deferred == []
+
+
+async def test_only_an_answer_the_tracker_heard_of_can_be_accepted():
+    """A forged acceptance (of an answer routing never passed on) stops no clock; an acceptance
+    that overtook its answer applies when the answer comes; an earlier answer of the appeal can
+    be the accepted one (a newer one was still on its way to the inspectors)."""
+    uow = FakeUnitOfWork()
+    appeal = await scheduled(uow)
+    due = uow.deadlines.rows[appeal].due_at
+    first, second = due - timedelta(days=2), due - timedelta(days=1)
+    await handlers.accept_answer(uow, appeal_id=appeal, answer_submitted_at=due - timedelta(days=3), now=due)
+    assert uow.deadlines.rows[appeal].status == "open" and uow.types() == ["deadline.scheduled"]
+    await handlers.accept_answer(uow, appeal_id=appeal, answer_submitted_at=first, now=due)  # before its answer
+    assert uow.deadlines.rows[appeal].status == "open"
+    await handlers.record_answer(uow, appeal_id=appeal, submitted_at=first, now=due)
+    assert uow.deadlines.rows[appeal].status == "closed" and uow.types()[-1] == "deadline.closed"
+    assert [k for _, k, _ in uow.deadlines.deferred] == ["accepted"]  # the forged one, still without effect
+
+    later = await scheduled(uow)
+    await handlers.record_answer(uow, appeal_id=later, submitted_at=first, now=due)
+    await handlers.record_answer(uow, appeal_id=later, submitted_at=second, now=due)
+    await handlers.accept_answer(uow, appeal_id=later, answer_submitted_at=first, now=due)
+    assert uow.deadlines.rows[later].status == "closed"

@@ -14,7 +14,7 @@ from appeals_deadlines.domain.model import Deadline, Timer
 
 
 _DEADLINE = ("appeal_id, policy_code, regime, registered_at, due_at, extended, status, last_answer_submitted_at, "
-             "counted_from, forwarding_due_at, notice_due_at, notice_delivered_at")
+             "counted_from, forwarding_due_at, notice_due_at, notice_delivered_at, answer_times")
 
 
 class PostgresDeadlineRepository:
@@ -24,7 +24,7 @@ class PostgresDeadlineRepository:
     async def get_for_update(self, appeal_id: UUID) -> Deadline | None:
         row = await self._conn.fetchrow(
             f"SELECT {_DEADLINE} FROM deadlines WHERE appeal_id = $1 FOR UPDATE", appeal_id)
-        return Deadline(**dict(row)) if row else None
+        return Deadline(**{**dict(row), "answer_times": tuple(row["answer_times"])}) if row else None
 
     async def add_all(self, rows: Sequence[Deadline]) -> set[UUID]:
         """Insert in one statement; the appeals that had no deadline yet."""
@@ -44,6 +44,16 @@ class PostgresDeadlineRepository:
         sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
         await self._conn.execute(f"UPDATE deadlines SET {sets} WHERE appeal_id = $1", appeal_id,
                                  *(fields[n] for n in names))
+
+    async def add_answer_time(self, appeal_id: UUID, answered_at: datetime) -> None:
+        await self._conn.execute(
+            """UPDATE deadlines SET last_answer_submitted_at = $2, answer_times = array_append(answer_times, $2)
+               WHERE appeal_id = $1""", appeal_id, answered_at)
+
+    async def take_deferred(self, appeal_id: UUID, kind: str) -> list[dict[str, str]]:
+        rows = await self._conn.fetch(
+            "DELETE FROM deferred_events WHERE appeal_id = $1 AND kind = $2 RETURNING seq, args", appeal_id, kind)
+        return [json.loads(r["args"]) for r in sorted(rows, key=lambda r: r["seq"])]
 
     async def defer(self, appeal_id: UUID, kind: str, args: dict[str, str]) -> None:
         await self._conn.execute("INSERT INTO deferred_events (appeal_id, kind, args) VALUES ($1, $2, $3::jsonb)",

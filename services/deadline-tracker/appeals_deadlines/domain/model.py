@@ -21,6 +21,12 @@ class Deadline:
     forwarding_due_at: datetime | None = None
     notice_due_at: datetime | None = None
     notice_delivered_at: datetime | None = None
+    answer_times: tuple[datetime, ...] = ()  # routing's receipt of each answer heard of
+
+    def has_answer_at(self, answered_at: datetime) -> bool:
+        """Whether the tracker heard of an answer received at ``answered_at`` (an acceptance
+        accepts one of them; a row kept before the times were kept has only the last one)."""
+        return answered_at in self.answer_times or answered_at == self.last_answer_submitted_at
 
 
 @dataclass(frozen=True)

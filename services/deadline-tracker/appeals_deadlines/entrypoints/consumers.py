@@ -55,7 +55,7 @@ def subscribe_all(runtime: Runtime, regime: Regime, calendar: WorkingCalendar, f
             await handlers.request_extension(uow, appeal_id=e.appeal_id, reason=e.reason,
                                              requested_at=e.asked_at, regime=regime, calendar=calendar, now=now)
         elif isinstance(e, AppealAnswered):
-            await handlers.record_answer(uow, appeal_id=e.appeal_id, submitted_at=e.answered_at)
+            await handlers.record_answer(uow, appeal_id=e.appeal_id, submitted_at=e.answered_at, now=now)
         elif isinstance(e, AnswerAccepted):
             await handlers.accept_answer(uow, appeal_id=e.appeal_id, answer_submitted_at=e.answer_submitted_at,
                                          now=now)
