@@ -23,6 +23,7 @@ from appeals_routing.domain import decisions
 from appeals_routing.domain.model import AppealState, Assignment, Directory, RegisteredAppeal, RuleSet
 from appeals_routing.domain.rules import directory_problems, rule_set_problems
 from appeals_runtime.audit import AuditEntry
+from appeals_runtime.errors import NotBelieved
 
 LANGUAGES = frozenset({"kk", "ru", "en"})
 MAX_ANSWER = 20_000
@@ -226,8 +227,12 @@ async def reopen(uow: UnitOfWork, verdict: CitizenVerdict, *, directory: Directo
         return
     rule_set = await uow.routing.current_rule_set()
     assert rule_set is not None
-    state = decisions.reopen(await uow.routing.get_for_update(verdict.appeal_id), verdict.executor_code, directory,
-                             rule_set, now)
+    current = await uow.routing.get_for_update(verdict.appeal_id)
+    if current is not None and current.status == "closed" \
+            and verdict.executor_code not in {entry.executor for entry in current.history}:
+        raise NotBelieved(f"appeal.citizen_verdict names executor {verdict.executor_code!r}, which never held appeal "
+                          f"{verdict.appeal_id}: it would reopen the appeal with an executor chosen by the sender")
+    state = decisions.reopen(current, verdict.executor_code, directory, rule_set, now)
     if state is None:
         return
     entry = state.history[-1]

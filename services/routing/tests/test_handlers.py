@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appeals_contracts.events import AnswerAccepted, AnswerReturned, ExecutorAnswerSubmitted
+from appeals_contracts.events import AnswerAccepted, AnswerReturned, CitizenVerdict, ExecutorAnswerSubmitted
 from appeals_contracts.reference import load_reference
 from appeals_routing import handlers
 from appeals_routing.domain import decisions
+from appeals_runtime.errors import NotBelieved
 from appeals_routing.adapters.data_files import bundled, bundled_directory, read_directory, read_rule_set
 from appeals_routing.domain.model import AppealState, RegisteredAppeal
 
@@ -85,6 +86,9 @@ class FakeUnitOfWork:
 
     def action_rejected(self, action_id, appeal_id, executor, action_type, reason, at):
         self.announced.append(("executor.action_rejected", None))
+
+    def reopened(self, state, entry, verdict):
+        self.announced.append(("appeal.reopened", entry.executor))
 
 
 async def loaded() -> FakeUnitOfWork:
@@ -188,3 +192,24 @@ def test_a_portal_time_is_believable_only_between_registration_and_receipt(claim
                         case={"registered_at": registered_at.isoformat()})
     problem = decisions.claimed_time_problem(state, claimed, NOW)
     assert (problem is None) == (registered_at <= claimed <= NOW + decisions.CLOCK_TOLERANCE)
+
+
+async def test_a_verdict_naming_an_executor_that_never_held_the_appeal_reopens_nothing():
+    uow = await loaded()
+    appeal = registered()
+    await route(uow, appeal)
+    await handlers.apply_verdict(uow, AnswerAccepted(
+        appeal_id=appeal.appeal_id, answer_id=uuid.uuid4(), executor_code="turksib_akimat", employee_id="t-1",
+        inspector_id="i-1", decided_at=NOW, answer_text="x", answer_language="kk", answer_submitted_at=NOW))
+    assert uow.routing.states[appeal.appeal_id].status == "closed"
+
+    def verdict(executor: str) -> CitizenVerdict:
+        return CitizenVerdict(appeal_id=appeal.appeal_id, registration_number="OA-2026-00000007",
+                              answer_id=uuid.uuid4(), executor_code=executor, resolved=False, given_at=NOW)
+
+    with pytest.raises(NotBelieved, match="never held"):
+        await handlers.reopen(uow, verdict("medeu_akimat"), directory=DIRECTORY, now=NOW)
+    assert uow.routing.states[appeal.appeal_id].status == "closed"
+    await handlers.reopen(uow, verdict("turksib_akimat"), directory=DIRECTORY, now=NOW)
+    assert uow.routing.states[appeal.appeal_id].status == "assigned"
+    assert uow.announced[-1] == ("appeal.reopened", "turksib_akimat")
