@@ -193,8 +193,7 @@ class AuthenticateFirst:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self._access: dict[int, Access | None] = {}
-        self._routes: list[Any] | None = None  # the app's API routes, through included routers
+        self._guarded: list[tuple[Any, Access]] | None = None  # (route, its bearer-token declaration)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and (access := self._route_access(scope)) is not None:
@@ -211,17 +210,14 @@ class AuthenticateFirst:
     def _route_access(self, scope: dict[str, Any]) -> Access | None:
         """The bearer-token declaration of the route the request goes to (``None`` for a public,
         a citizen's, a console or an Open311 route, each checked by its own declaration)."""
-        from fastapi.routing import APIRoute
         from starlette.routing import Match
 
-        if self._routes is None:
-            self._routes = [r for r in api_routes(scope["app"].routes) if isinstance(r, APIRoute)]
-        for route in self._routes:
+        if self._guarded is None:  # the app's routes, through included routers, read once
+            self._guarded = [(r, a) for r in api_routes(scope["app"].routes)
+                             if type(a := declared_access(r.dependant.dependencies)) is Access and a.roles]
+        for route, access in self._guarded:
             if route.matches(scope)[0] == Match.FULL:
-                if id(route) not in self._access:
-                    access = declared_access(route.dependant.dependencies)
-                    self._access[id(route)] = access if type(access) is Access and access.roles else None
-                return self._access[id(route)]
+                return access
         return None
 
 

@@ -59,7 +59,7 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
                  open311.router(catalog, settings, Open311Clients.from_file(settings.open311_clients_file), store,
                                 images)],
         on_start=on_start,
-        body_limits={"/v1/attachments": settings.attachment_max_bytes + 1},  # its own 413 names the file's limit
+        body_limits={"/v1/attachments": settings.attachment_max_bytes},
         workers=[PollingWorker("orphan-attachments", partial(
             consumers.sweep_orphan_attachments, store=store, ttl=timedelta(seconds=settings.attachment_orphan_ttl_s),
             batch_size=100), interval_s=min(600.0, settings.attachment_orphan_ttl_s / 4))],

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
-
-import pytest
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import pytest
 
 from appeals_intake import handlers
-from appeals_intake.domain.status import TimelineEntry
-from appeals_runtime.errors import NotBelieved
 from appeals_intake.bootstrap import catalog_from_reference
 from appeals_intake.domain.model import Appeal, Contact, SubmitAppeal
+from appeals_intake.domain.status import TimelineEntry
 from appeals_intake.domain.status_token import status_token
+from appeals_runtime.errors import NotBelieved
 
 CATALOG = catalog_from_reference()
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -318,7 +319,6 @@ async def test_only_staff_and_the_executor_holding_the_appeal_fetch_its_files():
     assert pending.status == 404  # belongs to no appeal yet: no executor holds it
     assert (await handlers.attachment_for(uow, store, ref.attachment_id, executor=None, staff=True))[0] == ref
     [done] = await submit(uow, [submission("f-1", attachments=(ref.attachment_id,))])
-    from appeals_intake.domain.status import TimelineEntry
     await uow.appeals.add_timeline([(done.appeal.appeal_id, TimelineEntry(
         str(uuid.uuid4()), "appeal.assigned", NOW, {"executor_code": "medeu_akimat"}))])
     holder = await handlers.attachment_for(uow, store, ref.attachment_id, executor="medeu_akimat", staff=False)
@@ -336,7 +336,6 @@ async def submit_at(uow, commands, now):
 
 
 async def test_the_same_citizen_on_the_same_matter_is_a_re_appeal_recognised_without_plain_data():
-    from datetime import timedelta
     uow = FakeUnitOfWork()
     citizen = Contact(name="Dana", iin=IIN, email="dana@example.kz")
     first = submission("r-1", citizen=citizen, category="road_repair", district="medeu")
@@ -373,7 +372,6 @@ async def test_two_appeals_of_one_batch_link_the_later_to_the_earlier():
 
 
 async def test_three_reports_of_one_pothole_link_to_the_first_and_a_far_one_does_not():
-    from datetime import timedelta
 
     from appeals_intake.domain.places import Location
     uow = FakeUnitOfWork()
@@ -402,12 +400,15 @@ async def test_without_coordinates_the_same_address_is_a_possible_duplicate_and_
         (b.appeal.registration_number, a.appeal.registration_number, "address")]
 
 
+def timeline_entry(appeal: uuid.UUID, event_type: str, executor: str) -> tuple:
+    return appeal, TimelineEntry(str(uuid.uuid4()), event_type, NOW, {"executor_code": executor})
+
+
 async def test_the_timeline_believes_an_answer_only_from_an_executor_the_appeal_was_assigned_to():
     uow = FakeUnitOfWork()
     appeal = uuid.uuid4()
 
-    def entry(event_type, executor):
-        return appeal, TimelineEntry(str(uuid.uuid4()), event_type, NOW, {"executor_code": executor})
+    entry = partial(timeline_entry, appeal)
 
     await handlers.record_progress(uow, [entry("appeal.assigned", "almaly_akimat")])
     with pytest.raises(NotBelieved, match="never assigned"):
@@ -421,8 +422,7 @@ async def test_an_answer_before_its_assignment_in_one_batch_reaches_the_timeline
     uow = FakeUnitOfWork()
     appeal = uuid.uuid4()
 
-    def entry(event_type, executor):
-        return appeal, TimelineEntry(str(uuid.uuid4()), event_type, NOW, {"executor_code": executor})
+    entry = partial(timeline_entry, appeal)
 
     await handlers.record_progress(uow, [entry("appeal.assigned", "almaly_akimat")])
     await handlers.record_progress(uow, [entry("appeal.answered", "medeu_akimat"),
