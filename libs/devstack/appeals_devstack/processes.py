@@ -15,7 +15,7 @@ from pathlib import Path
 
 from appeals_devstack.children import die_with_parent
 from appeals_devstack.ports import free_port
-from appeals_devstack.services import ServiceDef
+from appeals_devstack.services import SERVICES, ServiceDef
 from appeals_devstack.stack import StackInfo
 
 
@@ -103,8 +103,6 @@ def services_running(stack: StackInfo, log_dir: Path, names: Iterable[str] | Non
                      timeout_s: float = 120.0) -> Iterator[dict[str, ServiceProcess]]:
     """The services named (every one by default) as processes on ``stack``, each with its own
     ``env`` entries, all ready; stopped when the block ends, however it ends."""
-    from appeals_devstack.services import SERVICES
-
     wanted = set(names) if names is not None else {s.name for s in SERVICES}
     processes = {s.name: ServiceProcess(s, stack, log_dir, extra_env=dict((env or {}).get(s.name, {}))).start()
                  for s in SERVICES if s.name in wanted}

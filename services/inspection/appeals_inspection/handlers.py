@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Sequence, Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -145,7 +145,7 @@ async def _apply_facts(uow: UnitOfWork, run: Sequence[tuple[Envelope, Event]]) -
 
 
 async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event, *,
-                   assigned_in_batch: frozenset[tuple[UUID, str]] | set[tuple[UUID, str]] = frozenset()) -> None:
+                   assigned_in_batch: AbstractSet[tuple[UUID, str]] = frozenset()) -> None:
     """Keep the read model: facts, assignments, answers into the queue, escalations on breach.
     ``assigned_in_batch``: (appeal, executor) of the assignments in the same batch, wherever."""
     if isinstance(event, FACT_EVENTS):

@@ -38,7 +38,6 @@ from appeals_notification.domain.messages import (
     AppealFacts,
     Names,
     Recipients,
-    Route,
     context,
     is_ready,
     route,
