@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e services/intake -e services/routing -e "services/deadline-tracker[calendar-tools]" -e services/notification -e services/inspection
+PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e services/intake -e services/routing -e "services/deadline-tracker[calendar-tools]" -e services/notification -e services/inspection -e apps/portal
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 install: $(STAMP)
 
-$(STAMP): constraints.txt requirements-dev.txt contracts/pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml
+$(STAMP): constraints.txt requirements-dev.txt contracts/pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml apps/*/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt $(PACKAGES) -r requirements-dev.txt
 	touch $(STAMP)

@@ -170,7 +170,7 @@ async def surge(platform: Platform, n: int, timeout_s: float, profile_dir: Path 
         stages[name] = {"count": len(stage.first), "repeated": stage.repeated, "all_after_s": round(last, 2),
                         "rate_per_s": round(len(stage.first) / last, 1)}
     end_to_end_s = max((s.get("all_after_s", 0) for s in stages.values()), default=0)
-    outbound = await read_to_end(bootstrap, "notifications.outbound.portal.v1")  # the surge's replying channel
+    outbound = await read_to_end(bootstrap, "notifications.outbound.mobile_app.v1")  # the surge's replying channel
     sinks = sink_counts(platform, outbound)
     executor_mails = sinks.pop("executor_emails")
     sinks["email"] -= executor_mails

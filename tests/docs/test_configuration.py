@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from appeals_devstack.services import SERVICES
+from appeals_devstack.services import EVERYTHING, SERVICES
 
 DOC = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text("utf-8")
 SECRETS = {"KAFKA_SASL_PASSWORD", "SMTP_PASSWORD", "SMS_GATEWAY_TOKEN"}
@@ -20,7 +20,7 @@ def _section(title: str) -> str:
     return match.group(1)
 
 
-@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+@pytest.mark.parametrize("service", EVERYTHING, ids=lambda s: s.name)
 def test_every_setting_of_the_service_is_documented(service):
     settings = service.settings_class()
     shared = _section("Every service")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from appeals_devstack.services import SERVICES
+from appeals_devstack.services import EVERYTHING
 from appeals_runtime.auth import api_routes, declared_access
 
 DOC = (Path(__file__).parents[2] / "docs" / "security.md").read_text("utf-8")
@@ -18,7 +18,7 @@ DOC = (Path(__file__).parents[2] / "docs" / "security.md").read_text("utf-8")
 def routes() -> dict[tuple[str, str, str], frozenset[str]]:
     """(service, method, path) → the roles its declaration admits (empty: public)."""
     found = {}
-    for service in SERVICES:
+    for service in EVERYTHING:
         bootstrap = importlib.import_module(service.module.replace("entrypoints.main", "bootstrap"))
         for route in api_routes(bootstrap.build_app().routes):
             access = declared_access(route.dependant.dependencies)
@@ -62,9 +62,23 @@ OPEN311_PUBLIC = {"/open311/discovery.{fmt}", "/open311/v2/services.{fmt}", "/op
 CONSOLE_PUBLIC = {"/console/", "/console/sign-in", "/console/callback"}
 
 
+#: The public figures the citizen's portal shows everyone (counts only).
+FIGURES_PUBLIC = {"/v1/public/weekly/{week}"}
+
+
 @pytest.mark.parametrize("path", ["/health/live", "/health/ready"])
 def test_only_the_probes_open311_reads_and_the_sign_in_are_public(path):
-    public = {k for k, v in routes().items() if not v}
-    assert {p for _, _, p in public} == {"/health/live", "/health/ready"} | OPEN311_PUBLIC | CONSOLE_PUBLIC
+    public = {k for k, v in routes().items() if not v and k[0] != "portal"}
+    assert {p for _, _, p in public} == {"/health/live", "/health/ready"} | OPEN311_PUBLIC | CONSOLE_PUBLIC \
+        | FIGURES_PUBLIC
     assert {(s, m) for s, m, p in public if p in OPEN311_PUBLIC} == {("intake", "GET")}
-    assert {(s, m) for s, m, p in public if p in CONSOLE_PUBLIC} == {("inspection", "GET")}
+    assert {(s, m) for s, m, p in public if p in CONSOLE_PUBLIC | FIGURES_PUBLIC} == {("inspection", "GET")}
+
+
+def test_the_citizens_portal_is_for_everyone_but_a_citizens_own_pages():
+    """The portal's pages are public (a status page needs its token, which intake checks); the
+    signed-in citizen's pages need the session's citizen role."""
+    portal = {(m, p): v for (s, m, p), v in routes().items() if s == "portal"}
+    assert {k for k, v in portal.items() if v} == {("GET", "/my"), ("GET", "/my/{number}"),
+                                                   ("POST", "/my/{number}/verdict"), ("GET", "/metrics")}
+    assert {portal[k] for k in portal if k[1].startswith("/my")} == {frozenset({"citizen"})}

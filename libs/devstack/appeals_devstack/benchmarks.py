@@ -45,7 +45,7 @@ BENCH_ENV = {"SMS_QUIET_HOURS": "", "OTEL_TRACES_EXPORTER": "none", "LOG_LEVEL":
 
 def surge_records(run: str, n: int, *, submitted_at: datetime | None = None) -> list[tuple[bytes, bytes, list]]:
     """``n`` valid submissions as a channel adapter publishes them. The mix: two in five reach
-    the citizen by e-mail, two by SMS, one by a reply in the channel (the portal)."""
+    the citizen by e-mail, two by SMS, one by a reply in the channel (the mobile app)."""
     return [submission_record(surge_submission(run, i, submitted_at=submitted_at)) for i in range(n)]
 
 
@@ -56,7 +56,7 @@ def surge_submission(run: str, i: int, *, submitted_at: datetime | None = None):
     contact = CitizenContact(name="Bench Citizen", phone=None if kind < 2 else f"+7701{i % 10_000_000:07d}",
                              email=f"c{i}@example.kz" if kind < 2 else None, preferred_language="ru")
     return submission(f"{run}-{i}", category=CATEGORIES[i % len(CATEGORIES)],
-                      channel="portal" if kind == 4 else "contact_centre", citizen=contact,
+                      channel="mobile_app" if kind == 4 else "contact_centre", citizen=contact,
                       submitted_at=submitted_at or datetime.now(UTC))
 
 

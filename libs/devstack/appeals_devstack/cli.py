@@ -12,8 +12,8 @@ import threading
 import time
 from pathlib import Path
 
-from appeals_devstack.processes import ServiceProcess
-from appeals_devstack.services import SERVICES
+from appeals_devstack.processes import ServiceProcess, wire
+from appeals_devstack.services import APPS, SERVICES
 from appeals_devstack.sinks import MailSink, SmsSink
 from appeals_devstack.issuer import DEFAULT_PORT, IssuerKeys, LocalIssuer
 from appeals_devstack.portal_keys import PortalKeys
@@ -173,17 +173,20 @@ def main(argv: list[str] | None = None) -> int:
             sms.start()
             print(f"Mail sink: SMTP 127.0.0.1:{mail.port}, messages in {mail.directory}/*.eml")
             print(f"SMS sink: {sms.url}, messages in {sms.path}")
-            intake_port = next(s.http_port for s in SERVICES if s.name == "intake")
             sinks = {"notification": {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mail.port),
-                                      "SMS_GATEWAY_URL": sms.url, "SMS_QUIET_HOURS": ""},
-                     "inspection": {"INTAKE_URL": f"http://127.0.0.1:{intake_port}"}}
+                                      "SMS_GATEWAY_URL": sms.url, "SMS_QUIET_HOURS": ""}}
             tracing = trace_env(args.state_dir / "traces")
-            processes = [ServiceProcess(s, info, args.state_dir / "logs", http_port=s.http_port,
-                                        extra_env={**tracing, **sinks.get(s.name, {})}).start()
-                         for s in SERVICES]
+            named = {s.name: ServiceProcess(s, info, args.state_dir / "logs", http_port=s.http_port,
+                                            extra_env={**tracing, **sinks.get(s.name, {})})
+                     for s in (*SERVICES, *APPS)}
+            wire(named)  # the console and the portal call intake; messages link to the portal
+            processes = [p.start() for p in named.values()]
             for p in processes:
                 p.wait_ready()
-                print(f"{p.service.name:<18} ready  API {p.base_url}/docs   health {p.base_url}/health/ready   log {p.log_path}")
+                where = "pages" if p.service in APPS else "API"
+                page = "/" if p.service in APPS else "/docs"
+                print(f"{p.service.name:<18} ready  {where} {p.base_url}{page}   health {p.base_url}/health/ready   "
+                      f"log {p.log_path}")
         if args.command == "run":
             print("Traces: `make trace N=<registration number>` (or `.venv/bin/appeals trace …`)")
             print("Metrics: GET <API>/metrics with an sre token (.venv/bin/appeals-stack token --role sre --sub sre-1); "
@@ -195,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
             inspection = next(p for p in processes if p.service.name == "inspection")
             print(f"Staff console: {inspection.base_url}/console/ (demo users inspector, akim and executor; "
                   f"passwords in {args.state_dir / 'issuer' / 'demo-users.json'})")
+            portal = next(p for p in processes if p.service.name == "portal")
+            print(f"Citizen's portal: {portal.base_url}/ (the links in SMS and e-mails open it; demo user citizen, "
+                  f"password in {args.state_dir / 'issuer' / 'demo-users.json'})")
             IssuerKeys(args.state_dir / "issuer").demo_users()
         if args.command == "run" and args.demo:
             demo = _DemoThread(info, processes, args.demo_rate, args.demo_seconds)

@@ -6,9 +6,11 @@ verify its tokens exactly as they verify the IdP's: only ``OIDC_ISSUER`` differs
 minted with :meth:`IssuerKeys.mint` or ``appeals-stack token``, or got by a person through the
 authorization code flow with PKCE (RFC 7636): ``/authorize`` shows a sign-in page for the
 stack's demo users (``demo-users.json``, passwords made on first use), ``/token`` exchanges
-the code. Only the public client ``staff-console`` is known, and only with a redirect URI on
-this machine's loopback address (as RFC 8252 allows native apps): a development issuer,
-never a city's.
+the code. It knows the public clients ``staff-console`` and ``citizen-portal``, only with a
+redirect URI on this machine's loopback address (as RFC 8252 allows native apps), and one
+confidential client, ``citizen-portal-service`` (the client credentials grant: the citizen's
+portal calling intake as the portal channel's adapter; its secret made on first use): a
+development issuer, never a city's.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ DEFAULT_PORT = 8090
 #: The one client the local issuer knows: the staff console of inspection (a public client,
 #: so PKCE is what binds the code to the browser that asked for it).
 CONSOLE_CLIENT_ID = "staff-console"
+#: The citizen's portal: a public client for citizens' sign-in, a confidential one for itself.
+PORTAL_CLIENT_ID = "citizen-portal"
+PORTAL_SERVICE_CLIENT_ID = "citizen-portal-service"
+#: The roles of each confidential client's own tokens (the client credentials grant).
+SERVICE_CLIENTS = {PORTAL_SERVICE_CLIENT_ID: ("adapter",)}
 #: A code is good for one exchange within this many seconds.
 CODE_TTL_S = 60
 
@@ -45,6 +52,7 @@ DEMO_USERS = (
     ("inspector", "inspector-demo", ("inspector",), None, "Aigerim Inspector"),
     ("akim", "akim-office-demo", ("akim_office",), None, "Akim's Office"),
     ("executor", "employee-demo", ("executor",), "medeu_akimat", "Medeu Employee"),
+    ("citizen", "citizen-demo", ("citizen",), None, "Aruzhan Demo"),
 )
 
 
@@ -110,6 +118,18 @@ class IssuerKeys:
         return {name: DemoUser(name, passwords[name], subject, roles, executor, full)
                 for name, subject, roles, executor, full in DEMO_USERS}
 
+    def client_secret(self, client_id: str) -> str:
+        """A confidential client's secret (``<client>.secret``, made on first use)."""
+        return self.secret(client_id)
+
+    def secret(self, name: str) -> str:
+        """A random secret of the stack kept in ``<name>.secret`` (made on first use)."""
+        path = self.directory / f"{name}.secret"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(32), "utf-8")
+            path.chmod(0o600)
+        return path.read_text("utf-8").strip()
+
     def open311_demo_key(self) -> str:
         """The demo client's api_key."""
         self.open311_clients_file()
@@ -160,8 +180,8 @@ label{{display:block;margin-top:1rem}}input{{width:100%;padding:.5rem;font-size:
 button{{margin-top:1.2rem;padding:.6rem 1.2rem;font-size:1rem}}.error{{color:#a40000}}
 .note{{color:#5b6775;font-size:.9rem}}</style></head>
 <body><main><h1>Sign in</h1>
-<p class="note">The embedded stack's issuer, for development: demo users <code>inspector</code>, <code>akim</code>
-and <code>executor</code>; their passwords are in <code>{users_file}</code>.</p>
+<p class="note">The embedded stack's issuer, for development: demo users <code>inspector</code>, <code>akim</code>,
+<code>executor</code> and <code>citizen</code>; their passwords are in <code>{users_file}</code>.</p>
 {error}
 <form method="post" action="/authorize">
 {hidden}
@@ -195,8 +215,10 @@ class LocalIssuer:
                 "issuer": self.url, "jwks_uri": f"{self.url}/jwks.json",
                 "authorization_endpoint": f"{self.url}/authorize", "token_endpoint": f"{self.url}/token",
                 "id_token_signing_alg_values_supported": ["RS256"], "subject_types_supported": ["public"],
-                "response_types_supported": ["code"], "grant_types_supported": ["authorization_code"],
-                "code_challenge_methods_supported": ["S256"], "token_endpoint_auth_methods_supported": ["none"],
+                "response_types_supported": ["code"],
+                "grant_types_supported": ["authorization_code", "client_credentials"],
+                "code_challenge_methods_supported": ["S256"],
+                "token_endpoint_auth_methods_supported": ["none", "client_secret_post"],
                 "scopes_supported": ["openid"]},
             "/jwks.json": self.keys.jwks,
         }.get(path)
@@ -204,7 +226,7 @@ class LocalIssuer:
     @staticmethod
     def _request_error(params: dict[str, str]) -> str | None:
         """Why an authorization request is refused, before anything is redirected anywhere."""
-        if params.get("client_id") != CONSOLE_CLIENT_ID:
+        if params.get("client_id") not in (CONSOLE_CLIENT_ID, PORTAL_CLIENT_ID):
             return "unknown client_id"
         if not loopback_redirect(params.get("redirect_uri", "")):
             return "redirect_uri must be on the loopback address"
@@ -240,6 +262,8 @@ class LocalIssuer:
     def _token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         """The token endpoint: one exchange per code, for the same client and redirect URI,
         with the verifier whose S256 is the challenge."""
+        if form.get("grant_type") == "client_credentials":
+            return self._client_token(form)
         if form.get("grant_type") != "authorization_code":
             return 400, {"error": "unsupported_grant_type"}
         with self._lock:
@@ -260,6 +284,17 @@ class LocalIssuer:
                                   name=user.name, **({"nonce": grant["nonce"]} if grant["nonce"] else {}))
         return 200, {"access_token": access, "token_type": "Bearer", "expires_in": ttl, "id_token": id_token,
                      "scope": "openid"}
+
+    def _client_token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """The client credentials grant: a confidential client's own token, its roles fixed here."""
+        client = form.get("client_id", "")
+        roles = SERVICE_CLIENTS.get(client)
+        if roles is None or not hmac.compare_digest(self.keys.client_secret(client).encode(),
+                                                   form.get("client_secret", "").encode()):
+            return 401, {"error": "invalid_client"}
+        ttl = 900
+        return 200, {"access_token": self.keys.mint(f"client:{client}", *roles, ttl_s=ttl, issuer=self.url),
+                     "token_type": "Bearer", "expires_in": ttl}
 
     def start(self) -> LocalIssuer:
         issuer = self

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from appeals_devstack.children import die_with_parent
 from appeals_devstack.ports import free_port
-from appeals_devstack.services import SERVICES, ServiceDef
+from appeals_devstack.issuer import PORTAL_SERVICE_CLIENT_ID, IssuerKeys
+from appeals_devstack.services import APPS, SERVICES, ServiceDef
 from appeals_devstack.stack import StackInfo
 
 
@@ -31,7 +32,12 @@ class ServiceProcess:
         own = {"HTTP_PORT": str(self.http_port)}
         if service.name == "inspection":  # the console's sign-in comes back here
             own["CONSOLE_URL"] = self.base_url
-        self.env = {**os.environ, **stack.service_env(service.name, service.database), **own, **(extra_env or {})}
+        if service.name == "portal":  # citizens' sign-in comes back here; its own keys from the stack's issuer
+            keys = IssuerKeys(Path(stack.issuer_dir))
+            own.update(PORTAL_URL=self.base_url, PORTAL_SECRET_KEY=keys.secret("portal-secret-key"),
+                       PORTAL_SERVICE_CLIENT_SECRET=keys.client_secret(PORTAL_SERVICE_CLIENT_ID))
+        self.extra_env = dict(extra_env or {})
+        self.env = {**os.environ, **stack.service_env(service.name, service.database), **own, **self.extra_env}
         self._proc: subprocess.Popen | None = None
 
     @property
@@ -97,6 +103,21 @@ class ServiceProcess:
         return self._proc is not None and self._proc.poll() is None
 
 
+def wire(processes: Mapping[str, ServiceProcess]) -> None:
+    """Point the processes at each other before they start: the console and the portal at
+    intake's (and inspection's) API, and the links in citizens' messages at the portal."""
+    urls = {name: p.base_url for name, p in processes.items()}
+    for name, p in processes.items():
+        own = {}
+        if name in ("inspection", "portal") and "intake" in urls:
+            own["INTAKE_URL"] = urls["intake"]
+        if name == "portal" and "inspection" in urls:
+            own["INSPECTION_URL"] = urls["inspection"]
+        if name == "notification" and "portal" in urls:
+            own["TRACK_URL"] = f"{urls['portal']}/s/{{number}}/{{token}}"
+        p.env = {**p.env, **own, **p.extra_env}  # what the caller gave wins
+
+
 @contextmanager
 def services_running(stack: StackInfo, log_dir: Path, names: Iterable[str] | None = None, *,
                      env: Mapping[str, Mapping[str, str]] | None = None,
@@ -104,8 +125,11 @@ def services_running(stack: StackInfo, log_dir: Path, names: Iterable[str] | Non
     """The services named (every one by default) as processes on ``stack``, each with its own
     ``env`` entries, all ready; stopped when the block ends, however it ends."""
     wanted = set(names) if names is not None else {s.name for s in SERVICES}
-    processes = {s.name: ServiceProcess(s, stack, log_dir, extra_env=dict((env or {}).get(s.name, {}))).start()
-                 for s in SERVICES if s.name in wanted}
+    processes = {s.name: ServiceProcess(s, stack, log_dir, extra_env=dict((env or {}).get(s.name, {})))
+                 for s in (*SERVICES, *APPS) if s.name in wanted}
+    wire(processes)
+    for p in processes.values():
+        p.start()
     try:
         for p in processes.values():
             p.wait_ready(timeout_s=timeout_s)

@@ -1,4 +1,5 @@
-"""The services the launcher knows: name, module to run, default HTTP port."""
+"""The services and the people's applications the launcher knows: name, module to run,
+default HTTP port."""
 
 from __future__ import annotations
 
@@ -30,6 +31,15 @@ SERVICES: tuple[ServiceDef, ...] = (
                "appeals_notification.config:NotificationSettings"),
     ServiceDef("inspection", "appeals_inspection.entrypoints.main", 8005, "appeals_inspection.config:InspectionSettings"),
 )
+
+#: The people's applications (apps/): no database and no broker of their own; they call the
+#: services' HTTP APIs.
+APPS: tuple[ServiceDef, ...] = (
+    ServiceDef("portal", "appeals_portal.entrypoints.main", 8006, "appeals_portal.config:PortalSettings"),
+)
+
+#: Every process with HTTP routes and settings (the docs' route and setting tables cover them all).
+EVERYTHING: tuple[ServiceDef, ...] = SERVICES + APPS
 
 #: Databases created by the stack: one per service of the platform, present or coming.
 DATABASES: tuple[str, ...] = ("intake", "routing", "deadline_tracker", "notification", "inspection")

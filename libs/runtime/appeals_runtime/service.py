@@ -210,12 +210,25 @@ def create_app(spec: ServiceSpec) -> FastAPI:
             yield
         log.info("%s stopped", settings.service_name)
 
-    docs = {} if settings.api_docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
-    app = FastAPI(title=spec.title, description=spec.description, lifespan=lifespan, **docs)
+    app = assemble(spec.title, spec.description, settings, spec.routers, lifespan, body_limits=spec.body_limits)
     app.state.spec = spec  # read by the AsyncAPI generator
+    app.add_exception_handler(asyncpg.exceptions.DataError, _unstorable_input)
+    return app
+
+
+def assemble(title: str, description: str, settings: ServiceSettings, routers: Sequence[APIRouter],
+             lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]], *,
+             body_limits: Mapping[str, int] | None = None) -> FastAPI:
+    """What every HTTP process of the platform has, a service or one of the people's
+    applications: the probes, ``/metrics`` (for the ``sre`` role unless METRICS_PUBLIC), request
+    metrics, every route's declared roles checked first, the body limit, a 405 naming every
+    method of the path."""
+    docs = {} if settings.api_docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
+    app = FastAPI(title=title, description=description, lifespan=lifespan, **docs)
     app.include_router(Health.router_for(app))
-    for router in spec.routers:
+    for router in routers:
         app.include_router(router)
+
     @app.get("/metrics", include_in_schema=False,
              dependencies=[PUBLIC if settings.metrics_public else allow("sre")])
     async def prometheus_metrics() -> Response:
@@ -223,10 +236,9 @@ def create_app(spec: ServiceSpec) -> FastAPI:
 
     Instrumentator(excluded_handlers=["/metrics", "/health/live", "/health/ready"]).instrument(app)
     document_access(api_routes(app.routes))
-    app.add_exception_handler(asyncpg.exceptions.DataError, _unstorable_input)
     app.add_exception_handler(405, _method_not_allowed)
     app.add_middleware(AuthenticateFirst)
-    app.add_middleware(BodyLimit, default=settings.http_max_body_bytes, larger=spec.body_limits)  # outermost
+    app.add_middleware(BodyLimit, default=settings.http_max_body_bytes, larger=body_limits or {})  # outermost
     return app
 
 

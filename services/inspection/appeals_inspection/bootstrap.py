@@ -8,7 +8,7 @@ from appeals_contracts.reference import load_reference
 from appeals_inspection.adapters import metrics
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.config import InspectionSettings
-from appeals_inspection.adapters.oidc import OidcClient
+from appeals_runtime.oidc import OidcClient
 from appeals_inspection.domain.console import LANGUAGES
 from appeals_inspection.entrypoints import console, consumers
 from appeals_inspection.entrypoints.console import ConsoleSettings

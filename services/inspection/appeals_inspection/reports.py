@@ -54,3 +54,26 @@ async def weekly(model, year: int, week: int, *, now: datetime, names: dict[str,
         "scorecards": await scorecards(model, period, now, names["executors"]),
         "longest_overdue": overdue,
     }
+
+
+#: What the public figures keep of a scorecard: counts per organisation, never a person.
+_PUBLIC_CARD = ("executor_code", "executor_name", "assigned", "answered", "answered_on_time", "on_time_share",
+                "overdue_now")
+
+
+async def public_week(model, year: int, week: int, *, now: datetime,
+                      names: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """The week as the city publishes it: how many appeals by category, kind and channel, the
+    top categories, and each organisation's share answered on time. No appeal, no person."""
+    period = week_period(year, week)
+    received = await model.received(period.start, period.end)
+    top = sorted(received["by_category"].items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    cards = await scorecards(model, period, now, names["executors"])
+    return {
+        "week": f"{year}-W{week:02d}",
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat(), "label": period.label},
+        "as_of": min(now, period.end).isoformat(),
+        "received": received,
+        "top_categories": [{"category": c, "name": names["categories"].get(c, c), "count": n} for c, n in top],
+        "organisations": [{k: card.get(k) for k in _PUBLIC_CARD} for card in cards],
+    }

@@ -15,8 +15,8 @@ class NotificationSettings(ServiceSettings):
     service_name: str = "notification"
     http_port: int = 8004
     default_language: str = Field("ru", description="DEFAULT_LANGUAGE: when neither the citizen nor the appeal names one")
-    track_url: str = Field("http://localhost:8001/v1/status/{number}?token={token}",
-                           description="TRACK_URL: where a citizen follows the appeal; {number} and {token} "
+    track_url: str = Field("http://127.0.0.1:8006/s/{number}/{token}",
+                           description="TRACK_URL: the citizen's portal's status page, where a citizen follows the appeal; {number} and {token} "
                                        "(the appeal's status token) are replaced")
     verdict_window_days: int = Field(30, ge=1, description="VERDICT_WINDOW_DAYS: the days the answer's message gives "
                                      "the citizen to say whether the matter was resolved (set it as intake's)")

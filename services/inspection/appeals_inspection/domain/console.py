@@ -10,12 +10,9 @@ from importlib import resources
 import yaml
 from babel.dates import format_datetime
 
-from appeals_inspection.domain.report import ALMATY
+from appeals_runtime.i18n import ALMATY, LANGUAGE_NAMES, LANGUAGES, LOCALES, choose_language
 
-LANGUAGES = ("kk", "ru", "en")
-#: Babel's locale per language: the date format a reader of that language expects.
-LOCALES = {"kk": "kk_KZ", "ru": "ru_RU", "en": "en_GB"}
-LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+__all__ = ["LANGUAGES", "LANGUAGE_NAMES", "LOCALES", "Texts", "catalogue", "choose_language"]
 
 
 @functools.cache
@@ -48,16 +45,3 @@ class Texts:
         if hours < 48:
             return f"{hours:.0f} {self('hours_short')}"
         return f"{hours / 24:.1f} {self('days_short')}"
-
-
-def choose_language(*wishes: str | None, default: str = "ru") -> str:
-    """The first supported language among ``wishes`` (a stored preference, a form's choice, an
-    ``Accept-Language`` header in order of preference), else ``default``."""
-    for wish in wishes:
-        if not wish:
-            continue
-        for part in wish.split(","):
-            code = part.split(";")[0].strip().lower()[:2]
-            if code in LANGUAGES:
-                return code
-    return default if default in LANGUAGES else "ru"

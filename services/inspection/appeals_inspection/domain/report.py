@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-ALMATY = ZoneInfo("Asia/Almaty")
+from appeals_runtime.i18n import ALMATY
+
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 

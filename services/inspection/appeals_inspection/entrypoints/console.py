@@ -29,7 +29,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from appeals_inspection import reports
 from appeals_inspection.adapters import report_render
-from appeals_inspection.adapters.oidc import OidcClient, SignInFailed, new_state, new_verifier
+from appeals_runtime.oidc import OidcClient, SignInFailed, new_state, new_verifier
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.domain.console import LANGUAGE_NAMES, LANGUAGES, Texts, choose_language
 from appeals_inspection.domain.report import ALMATY, Period, day_start, iso_week

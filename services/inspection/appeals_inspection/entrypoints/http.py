@@ -19,7 +19,7 @@ from appeals_inspection.adapters import report_render
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.domain.report import Period, day_start, iso_week
 from appeals_inspection.domain.review import Verdict, VerdictRefused
-from appeals_runtime.auth import Caller, allow
+from appeals_runtime.auth import PUBLIC, Caller, allow
 from appeals_runtime.responses import INVALID, NOT_FOUND, refusal
 from appeals_runtime.service import RuntimeDep, UnitOfWorkDep
 from appeals_runtime.telemetry import within_appeal_trace
@@ -198,11 +198,15 @@ async def scorecards(request: Request, uow: UnitOfWork, runtime: RuntimeDep, sta
                                     runtime.clock.now(), _ctx(request).names["executors"])
 
 
-async def _weekly(request: Request, uow: PostgresUnitOfWork, runtime: RuntimeDep, week: str) -> dict[str, Any]:
+def _iso_week(week: str) -> tuple[int, int]:
     try:
-        year, number = iso_week(week)
+        return iso_week(week)
     except ValueError:  # the form is checked by the path's pattern: a week 53 the year does not have
         raise HTTPException(404, f"{week[:4]} has no week {week[6:]}") from None
+
+
+async def _weekly(request: Request, uow: PostgresUnitOfWork, runtime: RuntimeDep, week: str) -> dict[str, Any]:
+    year, number = _iso_week(week)
     ctx = _ctx(request)
     return await reports.weekly(uow.model, year, number, now=runtime.clock.now(), names=ctx.names,
                                 overdue_limit=ctx.overdue_limit)
@@ -218,6 +222,15 @@ async def render_html(report: dict[str, Any], names: dict[str, dict[str, str]], 
 async def weekly_json(week: Week, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> dict[str, Any]:
     """The weekly report for an ISO week, e.g. ``2026-W48``."""
     return await _weekly(request, uow, runtime, week)
+
+
+@router.get("/public/weekly/{week}", dependencies=[PUBLIC], responses={**INVALID, **NOT_FOUND},
+            summary="The week's figures as the city publishes them (no appeal, no person)")
+async def public_weekly(week: Week, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> dict[str, Any]:
+    """Appeals received by category, kind and channel, the top five categories, and each
+    organisation's answers on time: what the citizen's portal shows everyone."""
+    year, number = _iso_week(week)
+    return await reports.public_week(uow.model, year, number, now=runtime.clock.now(), names=_ctx(request).names)
 
 
 @router.get("/reports/weekly/{week}/html", response_class=HTMLResponse, dependencies=[READERS],

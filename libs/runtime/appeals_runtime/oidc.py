@@ -1,11 +1,14 @@
-"""The console's side of OpenID Connect's authorization code flow with PKCE (RFC 7636): the
-authorization request's URL, and the code's exchange at the token endpoint. The endpoints
-come from the issuer's discovery document; the access token that comes back is verified like
-every bearer token (:class:`appeals_runtime.auth.Verifier`) before anyone is signed in."""
+"""A client's side of OpenID Connect: the authorization code flow with PKCE (RFC 7636) for the
+people's pages (the staff console, the citizen's portal), and the client credentials grant
+(RFC 6749 §4.4) for an application that calls the platform's APIs under its own name. The
+endpoints come from the issuer's discovery document; an access token that comes back is
+verified like every bearer token (:class:`appeals_runtime.auth.Verifier`) before anyone is
+signed in."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -29,6 +32,7 @@ class Endpoints:
 class Grant:
     access_token: str
     expires_in: int | None
+    refresh_token: str | None = None
 
 
 def new_state() -> str:
@@ -71,8 +75,11 @@ class OidcClient:
         return f"{(await self.endpoints()).authorization}?{urlencode(query)}"
 
     async def exchange(self, code: str, verifier: str) -> Grant:
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri,
-                "client_id": self.client_id, "code_verifier": verifier}
+        return await self.grant({"grant_type": "authorization_code", "code": code,
+                                  "redirect_uri": self.redirect_uri, "client_id": self.client_id,
+                                  "code_verifier": verifier})
+
+    async def grant(self, form: dict[str, str]) -> Grant:
         try:
             async with httpx.AsyncClient(timeout=self._timeout) as http:
                 reply = await http.post((await self.endpoints()).token, data=form,
@@ -82,5 +89,34 @@ class OidcClient:
             raise SignInFailed(f"token endpoint unreachable: {type(exc).__name__}") from None
         if reply.status_code != 200 or not isinstance(body.get("access_token"), str):
             raise SignInFailed(f"token endpoint refused: {reply.status_code} {body.get('error', '')}")
-        expires = body.get("expires_in")
-        return Grant(body["access_token"], int(expires) if isinstance(expires, int | float) else None)
+        expires, refresh = body.get("expires_in"), body.get("refresh_token")
+        return Grant(body["access_token"], int(expires) if isinstance(expires, int | float) else None,
+                     refresh if isinstance(refresh, str) else None)
+
+
+class ServiceAccount:
+    """A confidential client's own access token (the client credentials grant), fetched when
+    first needed and again when less than a minute of it is left; ``forget`` drops it after the
+    API refused it (a key rotated, a role changed)."""
+
+    def __init__(self, *, issuer: str, client_id: str, client_secret: str, timeout_s: float = 10.0,
+                 monotonic=time.monotonic) -> None:
+        self._client = OidcClient(issuer=issuer, client_id=client_id, redirect_uri="", timeout_s=timeout_s)
+        self._secret = client_secret
+        self._monotonic = monotonic
+        self._token: str | None = None
+        self._until = 0.0
+        self._lock = asyncio.Lock()
+
+    async def token(self) -> str:
+        async with self._lock:
+            if self._token is None or self._monotonic() >= self._until:
+                grant = await self._client.grant({"grant_type": "client_credentials",
+                                                   "client_id": self._client.client_id,
+                                                   "client_secret": self._secret})
+                self._token = grant.access_token
+                self._until = self._monotonic() + max((grant.expires_in or 300) - 60, 1)
+            return self._token
+
+    def forget(self) -> None:
+        self._token = None

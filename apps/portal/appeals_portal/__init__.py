@@ -1,0 +1,1 @@
+"""The citizen's portal: submit, follow and judge an appeal from a phone's browser."""

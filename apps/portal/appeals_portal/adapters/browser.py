@@ -1,0 +1,76 @@
+"""What the portal keeps in a citizen's browser, and nowhere else (it has no database):
+
+- a signed-in citizen's session: the IdP's access token and the name, sealed (Fernet:
+  AES-128-CBC with HMAC-SHA256) in a ``__Host-`` cookie that expires with the token;
+- the sign-in's state and PKCE verifier for the minutes of the round trip to the IdP, sealed;
+- a random browser id, to which each form's CSRF token is bound (an HMAC under the portal's key).
+
+Every replica with the same PORTAL_SECRET_KEY reads every cookie."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+
+SESSION_COOKIE = "__Host-portal-session"
+SIGN_IN_COOKIE = "__Host-portal-sign-in"
+BROWSER_COOKIE = "__Host-portal-browser"
+LANGUAGE_COOKIE = "portal-lang"
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in citizen: the token's subject, name and the token itself."""
+
+    subject: str
+    name: str | None
+    access_token: str
+    expires_at: float
+
+
+class Keys:
+    """Seals and signs with keys derived from the one secret (a different key per use)."""
+
+    def __init__(self, secret: str) -> None:
+        def derive(purpose: bytes) -> bytes:
+            return hmac.new(secret.encode(), purpose, hashlib.sha256).digest()
+
+        self._fernet = Fernet(base64.urlsafe_b64encode(derive(b"open-appeals/portal/seal/v1")))
+        self._csrf = derive(b"open-appeals/portal/csrf/v1")
+
+    def seal(self, value: dict[str, Any]) -> str:
+        return self._fernet.encrypt(json.dumps(value, separators=(",", ":")).encode()).decode()
+
+    def open(self, sealed: str | None, *, max_age_s: int) -> dict[str, Any] | None:
+        """The sealed value, or None when absent, forged, or older than ``max_age_s``."""
+        if not sealed:
+            return None
+        try:
+            value = json.loads(self._fernet.decrypt(sealed.encode(), ttl=max_age_s))
+        except (InvalidToken, ValueError):
+            return None
+        return value if isinstance(value, dict) else None
+
+    def session(self, sealed: str | None, *, now: float, max_age_s: int) -> Session | None:
+        value = self.open(sealed, max_age_s=max_age_s)
+        if value is None or not isinstance(value.get("exp"), int | float) or value["exp"] <= now:
+            return None
+        return Session(str(value.get("sub", "")), value.get("name"), str(value.get("token", "")), float(value["exp"]))
+
+    def csrf_token(self, browser_id: str) -> str:
+        return hmac.new(self._csrf, browser_id.encode(), hashlib.sha256).hexdigest()
+
+    def csrf_ok(self, browser_id: str | None, token: str | None) -> bool:
+        return bool(browser_id) and hmac.compare_digest(self.csrf_token(browser_id or "").encode(),
+                                                        (token or "").encode("utf-8", "replace"))
+
+
+def new_browser_id() -> str:
+    return secrets.token_urlsafe(24)

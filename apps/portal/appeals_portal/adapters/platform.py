@@ -1,0 +1,153 @@
+"""The platform's public interfaces as the portal uses them: intake's HTTP API (photos,
+submissions, a citizen's status and verdict, a signed-in citizen's appeals, Open311's public
+requests) and inspection's public figures.
+
+Who calls: a signed-in citizen's own bearer token, so intake knows the author; otherwise the
+portal's own token (the client credentials grant, role ``adapter``) for submissions and
+photos, and the appeal's status token for its status and verdict. The trace goes along
+(``traceparent``); nothing the citizen wrote is logged here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from opentelemetry.propagate import inject
+
+from appeals_runtime.oidc import ServiceAccount, SignInFailed
+
+log = logging.getLogger(__name__)
+
+
+class Unavailable(Exception):
+    """A service of the platform did not answer, or answered with a fault (5xx); the reason is
+    for the log and never carries what the citizen sent."""
+
+
+@dataclass(frozen=True)
+class Registered:
+    number: str
+    token: str
+    repeated: bool
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Intake said no: its status, and its reasons (``field``, ``message``) or its detail."""
+
+    status: int
+    reasons: list[dict[str, str]]
+
+
+def _headers(bearer: str | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    headers = {"Accept": "application/json", **(extra or {})}
+    if bearer:
+        headers["Authorization"] = f"Bearer {bearer}"
+    inject(headers)
+    return headers
+
+
+def _reasons(reply: httpx.Response) -> list[dict[str, str]]:
+    try:
+        body = reply.json()
+    except ValueError:
+        return [{"field": "", "message": f"HTTP {reply.status_code}"}]
+    if isinstance(body, dict) and isinstance(body.get("reasons"), list):
+        return [r for r in body["reasons"] if isinstance(r, dict)]
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return [{"field": "", "message": detail if isinstance(detail, str) else f"HTTP {reply.status_code}"}]
+
+
+class Platform:
+    """One HTTP client for the portal's life; every call times out."""
+
+    def __init__(self, *, intake_url: str, inspection_url: str, account: ServiceAccount,
+                 timeout_s: float = 15.0) -> None:
+        self._intake = intake_url.rstrip("/")
+        self._inspection = inspection_url.rstrip("/")
+        self._account = account
+        self._http = httpx.AsyncClient(timeout=timeout_s)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _call(self, method: str, url: str, *, bearer: str | None, own: bool = False,
+                    **kwargs: Any) -> httpx.Response:
+        """One request; ``own``: with the portal's token (fetched again once if refused)."""
+        for attempt in (1, 2):
+            try:
+                token = await self._account.token() if own else bearer
+                reply = await self._http.request(method, url, headers=_headers(token, kwargs.pop("headers", None)),
+                                                 **kwargs)
+            except SignInFailed as failed:
+                raise Unavailable(f"the portal's own token: {failed}") from None
+            except httpx.HTTPError as exc:
+                raise Unavailable(f"{method} {url.split('?')[0]}: {type(exc).__name__}") from None
+            if own and reply.status_code == 401 and attempt == 1:
+                self._account.forget()
+                continue
+            if reply.status_code >= 500:
+                raise Unavailable(f"{method} {url.split('?')[0]}: HTTP {reply.status_code}")
+            return reply
+        raise AssertionError("unreachable")
+
+    async def upload(self, data: bytes, content_type: str, *, bearer: str | None) -> str | Refused:
+        reply = await self._call("POST", f"{self._intake}/v1/attachments", bearer=bearer, own=bearer is None,
+                                 content=data, headers={"Content-Type": content_type})
+        if reply.status_code == 201:
+            return str(reply.json()["attachment_id"])
+        return Refused(reply.status_code, _reasons(reply))
+
+    async def submit(self, body: dict[str, Any], *, bearer: str | None) -> Registered | Refused:
+        reply = await self._call("POST", f"{self._intake}/v1/appeals", bearer=bearer, own=bearer is None, json=body)
+        if reply.status_code in (200, 201):
+            made = reply.json()
+            return Registered(made["registration_number"], made["status_token"], reply.status_code == 200)
+        if reply.status_code in (401, 403):
+            raise Unavailable(f"intake refused the portal's credentials: HTTP {reply.status_code}")
+        return Refused(reply.status_code, _reasons(reply))
+
+    async def status(self, number: str, *, token: str = "", bearer: str | None = None) -> dict[str, Any] | None:
+        """The citizen's view, or None for an unknown number or a wrong token (the same answer)."""
+        reply = await self._call("GET", f"{self._intake}/v1/status/{quote(number, safe='')}", bearer=bearer,
+                                 params={"token": token} if token else None)
+        if reply.status_code == 200:
+            return reply.json()
+        if reply.status_code in (401, 404, 422):
+            return None
+        raise Unavailable(f"status: HTTP {reply.status_code}")
+
+    async def verdict(self, number: str, *, resolved: bool, rating: int | None, token: str = "",
+                      bearer: str | None = None) -> Refused | None:
+        reply = await self._call("POST", f"{self._intake}/v1/status/{quote(number, safe='')}/verdict", bearer=bearer,
+                                 params={"token": token} if token else None,
+                                 json={"resolved": resolved, "rating": rating})
+        return None if reply.status_code == 201 else Refused(reply.status_code, _reasons(reply))
+
+    async def my_appeals(self, *, bearer: str) -> list[dict[str, Any]] | None:
+        """The signed-in citizen's appeals, or None when the token no longer verifies."""
+        reply = await self._call("GET", f"{self._intake}/v1/my/appeals", bearer=bearer)
+        return reply.json() if reply.status_code == 200 else None
+
+    async def recent(self, *, language: str, category: str | None) -> list[dict[str, Any]]:
+        """Open311's public requests of the last week (no text, no place, nobody's data)."""
+        params = {"locale": language, **({"service_code": category} if category else {})}
+        reply = await self._call("GET", f"{self._intake}/open311/v2/requests.json", bearer=None, params=params)
+        body = reply.json() if reply.status_code == 200 else []
+        return body if isinstance(body, list) else []
+
+    async def week(self, week: str) -> dict[str, Any] | None:
+        reply = await self._call("GET", f"{self._inspection}/v1/public/weekly/{week}", bearer=None)
+        return reply.json() if reply.status_code == 200 else None
+
+    async def ready(self) -> bool:
+        """Intake answers (the portal can do nothing without it)."""
+        try:
+            reply = await self._http.get(f"{self._intake}/health/live", timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return reply.status_code == 200
