@@ -454,7 +454,7 @@ def timeline_details(event_type: str, payload: dict[str, Any]) -> dict[str, Any]
         "appeal.not_routed": ("reason",),
         "appeal.answered": ("executor_code", "submitted_at", "received_at"),
         "deadline.scheduled": ("due_at", "policy_code"),
-        "deadline.extended": ("due_at", "previous_due_at"),
+        "deadline.extended": ("due_at", "previous_due_at", "reason"),  # the executor's reason, for the citizen
         "deadline.extension_refused": ("due_at",),
         "deadline.breached": ("due_at",),
         "deadline.closed": ("due_at", "on_time", "answered_at"),

@@ -198,7 +198,8 @@ def _write_ready(appeal: AppealFacts, waiting: list[LedgerRow], *, writer: Write
             continue
         message = writer.templates.render(row.template, where.language,
                                           context(appeal, row.facts, where.language, writer.names, writer.track_url,
-                                                  verdict_days=writer.verdict_days))
+                                                  verdict_days=writer.verdict_days),
+                                          sms=where.delivery_channel == "sms")
         send_at = now
         if where.delivery_channel == "sms" and writer.quiet_hours is not None:
             send_at = writer.quiet_hours.earliest_send(now, urgent=row.urgent)

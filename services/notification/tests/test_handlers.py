@@ -158,7 +158,7 @@ async def test_a_citizen_without_an_address_is_skipped_with_the_reason():
 
 async def test_a_template_that_cannot_render_fails_the_event():
     class Broken:
-        def render(self, template, language, context):
+        def render(self, template, language, context, *, sms=False):
             raise RenderFailed(f"{language}/{template}: 'executor_name' is undefined")
 
     uow, appeal = FakeUnitOfWork(), uuid.uuid4()

@@ -380,6 +380,14 @@ async def status(request: Request, number: str, token: str, portal: PortalDep, v
                               base=f"/s/{quote(number, safe='')}/{quote(token[:200], safe='')}", notice=_notice(done))
 
 
+@router.get("/s/{number}", dependencies=[PUBLIC])
+async def status_without_token(request: Request, number: str, portal: PortalDep, visitor: VisitorDep) -> Response:
+    """A link cut short: the same page as an unknown number (nothing tells whether it exists)."""
+    if (wait := portal.limits.lookup(_address(request))) is not None:
+        return _too_many(request, portal, visitor, wait)
+    return _not_found(request, portal, visitor)
+
+
 @router.post("/s/{number}/{token}/verdict", dependencies=[PUBLIC])
 async def verdict(request: Request, number: str, token: str, portal: PortalDep, visitor: VisitorDep) -> Response:
     if (wait := portal.limits.lookup(_address(request))) is not None:

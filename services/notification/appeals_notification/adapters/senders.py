@@ -149,7 +149,7 @@ class SmsGatewaySender:
             raise DeliveryError("no SMS gateway configured (SMS_GATEWAY_URL)")
         if not message.address:
             raise DeliveryError("no phone number", permanent=True)
-        body = {"id": str(message.notification_id), "to": message.address, "text": f"{message.subject}\n{message.body}"}
+        body = {"id": str(message.notification_id), "to": message.address, "text": "\n".join(p for p in (message.subject, message.body) if p)}
         try:
             try:
                 status = await self._post(body)

@@ -1,6 +1,8 @@
 """Message templates: versioned Jinja2 files, ``templates/<language>/<template>.txt.j2``.
 
-The first line is the subject, then a blank line, then the body. Rendering is strict: a
+The first line is the subject, then a blank line, then the body. A citizen's notice has an
+SMS form too, ``<template>.sms.j2``: one short text with the status link and no subject, to
+fit two SMS parts in every language (the status page tells the rest; a test checks the length). Rendering is strict: a
 variable the context lacks is an error (:class:`RenderFailed`), so a message is either
 whole or not produced at all. :meth:`Templates.check_complete` runs at start-up, so a
 missing template stops the service instead of surprising it at run time.
@@ -37,21 +39,27 @@ class Templates:
                                        undefined=jinja2.StrictUndefined, autoescape=False,
                                        keep_trailing_newline=False, auto_reload=False)
 
-    def missing(self, templates: Iterable[str], languages: Iterable[str]) -> list[str]:
-        return sorted(f"{lang}/{name}.txt.j2" for name in templates for lang in languages
-                      if not (self.directory / lang / f"{name}.txt.j2").is_file())
+    def missing(self, templates: Iterable[str], languages: Iterable[str], form: str = "txt") -> list[str]:
+        return sorted(f"{lang}/{name}.{form}.j2" for name in templates for lang in languages
+                      if not (self.directory / lang / f"{name}.{form}.j2").is_file())
 
     def check_complete(self, templates: Iterable[str], languages: Iterable[str]) -> None:
-        missing = self.missing(list(templates), list(languages))
+        """Every template in every language, and the SMS form of every citizen's notice."""
+        templates, languages = list(templates), list(languages)
+        missing = self.missing(templates, languages) + self.missing(
+            [t for t in templates if t.startswith("citizen.")], languages, "sms")
         if missing:
             raise TemplateMissing("missing templates: " + ", ".join(missing))
 
-    def render(self, template: str, language: str, context: Mapping[str, Any]) -> Message:
+    def render(self, template: str, language: str, context: Mapping[str, Any], *, sms: bool = False) -> Message:
+        """The message; with ``sms``, the short SMS form as the body and no subject."""
         try:
-            text = self._env.get_template(f"{language}/{template}.txt.j2").render(**context)
+            text = self._env.get_template(f"{language}/{template}.{'sms' if sms else 'txt'}.j2").render(**context)
         except jinja2.TemplateNotFound as exc:
             raise TemplateMissing(f"no template {language}/{template}") from exc
         except jinja2.UndefinedError as exc:
             raise RenderFailed(f"{language}/{template}: {exc.message}") from exc
+        if sms:
+            return Message(template, language, "", " ".join(text.split()))
         subject, _, body = text.partition("\n\n")
         return Message(template, language, subject.strip(), body.strip())

@@ -21,7 +21,7 @@ class Message:
 class Renderer(Protocol):
     """Turns a template and its context into a message; raises on a missing variable."""
 
-    def render(self, template: str, language: str, context: Mapping[str, Any]) -> Message: ...
+    def render(self, template: str, language: str, context: Mapping[str, Any], *, sms: bool = False) -> Message: ...
 
 
 @dataclass(frozen=True)
