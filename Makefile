@@ -16,9 +16,10 @@ $(STAMP): constraints.txt requirements-dev.txt contracts/pyproject.toml libs/*/p
 	touch $(STAMP)
 
 # System tools the tests use, from Debian's packages: promtool (package prometheus) checks and
-# unit-tests the alert rules; chromium and chromium-driver run the console's browser tests.
+# unit-tests the alert rules; chromium and chromium-driver run the console's and the portal's
+# browser tests; npm installs axe-core (pinned, under .state/npm) for their accessibility audits.
 # Installed when missing and running as root (CI); otherwise named.
-TOOLS := promtool:prometheus chromium:chromium chromedriver:chromium-driver
+TOOLS := promtool:prometheus chromium:chromium chromedriver:chromium-driver npm:npm
 tools:
 	@missing=""; for pair in $(TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then \
@@ -54,8 +55,8 @@ test-integration: install
 chaos: install tools  ## the platform under faults, checked: make chaos RUNS=100 (default 6, one per scenario)
 	$(BIN)/python -m appeals_devstack.chaos --runs $(or $(RUNS),6)
 
-screenshots: install tools  ## retake the console's pictures in docs/img (the browser tests, saving there)
-	CONSOLE_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/integration/test_console.py $(PYTEST_ARGS)
+screenshots: install tools  ## retake the console's and the portal's pictures in docs/img (the browser tests, saving there)
+	CONSOLE_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/integration/test_console.py tests/integration/test_portal.py $(PYTEST_ARGS)
 
 bench-surge: install  ## N appeals (default 100,000) through all five services vs raw Kafka: make bench-surge N=20000 PROFILE=1 STATEMENTS=1 SCALE="notification=2"
 	$(BIN)/python bench/surge.py --appeals $(or $(N),100000) $(if $(PROFILE),--profile) $(if $(STATEMENTS),--statements) $(foreach s,$(SCALE),--scale $(s))

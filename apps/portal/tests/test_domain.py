@@ -25,6 +25,7 @@ def test_every_text_is_in_every_language_and_fills_the_same_blanks():
     import string
 
     for key, texts in catalogue().items():
+        assert isinstance(key, str), key  # YAML reads a bare yes/no key as a boolean
         assert set(texts) == set(LANGUAGES), key
         blanks = {lang: {f for _, f, _, _ in string.Formatter().parse(text) if f} for lang, text in texts.items()}
         assert len({frozenset(b) for b in blanks.values()}) == 1, key

@@ -13,3 +13,6 @@ def setup_logging(service_name: str, level: str = "INFO") -> None:
         force=True,
     )
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # httpx logs every request's URL at INFO: a citizen's status token travels in one
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -13,12 +13,13 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 from opentelemetry.propagate import inject
 
 from appeals_runtime.oidc import ServiceAccount, SignInFailed
+from appeals_runtime.telemetry import tracer
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +76,16 @@ class Platform:
     async def close(self) -> None:
         await self._http.aclose()
 
-    async def _call(self, method: str, url: str, *, bearer: str | None, own: bool = False,
+    async def _call(self, method: str, url: str, *, bearer: str | None, own: bool = False, route: str,
                     **kwargs: Any) -> httpx.Response:
-        """One request; ``own``: with the portal's token (fetched again once if refused)."""
+        """One request in a span named by its ``route`` (the path's template: never a number or
+        a token); ``own``: with the portal's token (fetched again once if refused)."""
+        with tracer().start_as_current_span(f"{method} {route}", attributes={"http.route": route}) as span:
+            reply = await self._request(method, url, bearer=bearer, own=own, **kwargs)
+            span.set_attribute("http.status_code", reply.status_code)
+            return reply
+
+    async def _request(self, method: str, url: str, *, bearer: str | None, own: bool, **kwargs: Any) -> httpx.Response:
         for attempt in (1, 2):
             try:
                 token = await self._account.token() if own else bearer
@@ -86,24 +94,24 @@ class Platform:
             except SignInFailed as failed:
                 raise Unavailable(f"the portal's own token: {failed}") from None
             except httpx.HTTPError as exc:
-                raise Unavailable(f"{method} {url.split('?')[0]}: {type(exc).__name__}") from None
+                raise Unavailable(f"{method} {urlsplit(url).netloc}: {type(exc).__name__}") from None
             if own and reply.status_code == 401 and attempt == 1:
                 self._account.forget()
                 continue
             if reply.status_code >= 500:
-                raise Unavailable(f"{method} {url.split('?')[0]}: HTTP {reply.status_code}")
+                raise Unavailable(f"{method} {urlsplit(url).netloc}: HTTP {reply.status_code}")
             return reply
         raise AssertionError("unreachable")
 
     async def upload(self, data: bytes, content_type: str, *, bearer: str | None) -> str | Refused:
-        reply = await self._call("POST", f"{self._intake}/v1/attachments", bearer=bearer, own=bearer is None,
+        reply = await self._call("POST", f"{self._intake}/v1/attachments", route="/v1/attachments", bearer=bearer, own=bearer is None,
                                  content=data, headers={"Content-Type": content_type})
         if reply.status_code == 201:
             return str(reply.json()["attachment_id"])
         return Refused(reply.status_code, _reasons(reply))
 
     async def submit(self, body: dict[str, Any], *, bearer: str | None) -> Registered | Refused:
-        reply = await self._call("POST", f"{self._intake}/v1/appeals", bearer=bearer, own=bearer is None, json=body)
+        reply = await self._call("POST", f"{self._intake}/v1/appeals", route="/v1/appeals", bearer=bearer, own=bearer is None, json=body)
         if reply.status_code in (200, 201):
             made = reply.json()
             return Registered(made["registration_number"], made["status_token"], reply.status_code == 200)
@@ -113,7 +121,8 @@ class Platform:
 
     async def status(self, number: str, *, token: str = "", bearer: str | None = None) -> dict[str, Any] | None:
         """The citizen's view, or None for an unknown number or a wrong token (the same answer)."""
-        reply = await self._call("GET", f"{self._intake}/v1/status/{quote(number, safe='')}", bearer=bearer,
+        reply = await self._call("GET", f"{self._intake}/v1/status/{quote(number, safe='')}", route="/v1/status/{number}",
+                                 bearer=bearer,
                                  params={"token": token} if token else None)
         if reply.status_code == 200:
             return reply.json()
@@ -123,25 +132,28 @@ class Platform:
 
     async def verdict(self, number: str, *, resolved: bool, rating: int | None, token: str = "",
                       bearer: str | None = None) -> Refused | None:
-        reply = await self._call("POST", f"{self._intake}/v1/status/{quote(number, safe='')}/verdict", bearer=bearer,
+        reply = await self._call("POST", f"{self._intake}/v1/status/{quote(number, safe='')}/verdict",
+                                 route="/v1/status/{number}/verdict", bearer=bearer,
                                  params={"token": token} if token else None,
                                  json={"resolved": resolved, "rating": rating})
         return None if reply.status_code == 201 else Refused(reply.status_code, _reasons(reply))
 
     async def my_appeals(self, *, bearer: str) -> list[dict[str, Any]] | None:
         """The signed-in citizen's appeals, or None when the token no longer verifies."""
-        reply = await self._call("GET", f"{self._intake}/v1/my/appeals", bearer=bearer)
+        reply = await self._call("GET", f"{self._intake}/v1/my/appeals", route="/v1/my/appeals", bearer=bearer)
         return reply.json() if reply.status_code == 200 else None
 
     async def recent(self, *, language: str, category: str | None) -> list[dict[str, Any]]:
         """Open311's public requests of the last week (no text, no place, nobody's data)."""
         params = {"locale": language, **({"service_code": category} if category else {})}
-        reply = await self._call("GET", f"{self._intake}/open311/v2/requests.json", bearer=None, params=params)
+        reply = await self._call("GET", f"{self._intake}/open311/v2/requests.json", route="/open311/v2/requests.json",
+                                 bearer=None, params=params)
         body = reply.json() if reply.status_code == 200 else []
         return body if isinstance(body, list) else []
 
     async def week(self, week: str) -> dict[str, Any] | None:
-        reply = await self._call("GET", f"{self._inspection}/v1/public/weekly/{week}", bearer=None)
+        reply = await self._call("GET", f"{self._inspection}/v1/public/weekly/{quote(week)}", route="/v1/public/weekly/{week}",
+                                 bearer=None)
         return reply.json() if reply.status_code == 200 else None
 
     async def ready(self) -> bool:

@@ -115,17 +115,20 @@ def read(view: Mapping[str, Any], t: Texts, names: Names) -> StatusPage:
     executor = name(names, "executors", view.get("executor_code"), lang) if view.get("executor_code") else None
     due = t.day(view["due_at"]) if view.get("due_at") else None
     status = str(view.get("status") or "registered")
-    accepted = [e for e in timeline if e.get("event_type") in ("inspection.answer_accepted", "inspection.answer_shared")]
+    # as intake judges it: the last accepted answer of an answered or closed appeal, not yet judged
+    accepted = [e for e in timeline if e.get("event_type") == "inspection.answer_accepted" and e.get("answer_id")]
     last_answer = accepted[-1].get("answer_id") if accepted else None
     judged = [e for e in timeline if e.get("event_type") == "appeal.citizen_verdict"]
     verdict = next((e for e in reversed(judged) if e.get("answer_id") == last_answer), None) if last_answer else None
+    judgeable = status in ("answered", "closed") and last_answer is not None and verdict is None
     merged = next((e.get("into_registration_number") for e in reversed(timeline)
                    if e.get("event_type") == "inspection.appeal_merged"), None)
     return StatusPage(
         number=str(view.get("registration_number", "")), status=status, status_text=t(f"status_{status}") if t.has(f"status_{status}") else status,
         category=name(names, "categories", view.get("category"), lang),
         kind=name(names, "appeal_kinds", view.get("kind"), lang), executor=executor, due=due,
-        overdue=bool(view.get("overdue")), steps=steps, next_step=_next_step(t, status, executor, due),
+        overdue=bool(view.get("overdue")), steps=steps,
+        next_step=t("next_answered") if judgeable else _next_step(t, status, executor, due),
         answer=view.get("answer"), merged_into=merged if status == "merged" else None,
-        judgeable_answer=str(last_answer) if status == "answered" and last_answer and verdict is None else None,
+        judgeable_answer=str(last_answer) if judgeable else None,
         verdict=Step(t.when(verdict.get("at")), _verdict_sentence(t, verdict)) if verdict else None)
