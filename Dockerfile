@@ -1,5 +1,5 @@
-# One image for every service; the container's command picks the service, e.g.
-#   python -m appeals_intake.entrypoints.main
+# One image for every service and the people's applications; the container's command picks
+# one, e.g. python -m appeals_intake.entrypoints.main or python -m appeals_portal.entrypoints.main
 # The default target is what production runs: contracts, the runtime and the services, nothing
 # of the development stack. `--target dev` adds it (the compose trial's OpenID issuer).
 FROM python:3.11-slim AS base
@@ -10,9 +10,10 @@ COPY constraints.txt ./
 COPY contracts contracts
 COPY libs/runtime libs/runtime
 COPY services services
+COPY apps apps
 RUN pip install --no-cache-dir -c constraints.txt \
         ./contracts ./libs/runtime ./services/intake ./services/routing \
-        ./services/deadline-tracker ./services/notification ./services/inspection \
+        ./services/deadline-tracker ./services/notification ./services/inspection ./apps/portal \
     && useradd --system --uid 10001 appeals
 
 FROM base AS dev

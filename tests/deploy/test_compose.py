@@ -106,3 +106,13 @@ def test_the_compose_client_accepts_it_when_there_is_one():
         pytest.skip("no compose client on this machine; the schema test above stands in for it")
     done = subprocess.run([*client, "config", "-q"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_citizens_portal_is_there_and_the_messages_link_to_it():
+    services = COMPOSE["services"]
+    portal = services["portal"]
+    assert portal["command"][-1].endswith("python -m appeals_portal.entrypoints.main") and "healthcheck" in portal
+    env = portal["environment"]
+    assert not {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"} & set(env), "the portal has no database and no broker"
+    assert env["INTAKE_URL"] == "http://intake:8000" and len(env["PORTAL_SECRET_KEY"]) >= 32
+    assert services["notification"]["environment"]["TRACK_URL"] == f"{env['PORTAL_URL']}/s/{{number}}/{{token}}"

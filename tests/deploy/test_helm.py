@@ -10,7 +10,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from appeals_devstack.services import SERVICES
+from appeals_devstack.services import EVERYTHING, SERVICES
 
 CHART = Path(__file__).parents[2] / "deploy" / "helm" / "open-appeals"
 KUBERNETES = "1.31"
@@ -29,7 +29,7 @@ def test_the_chart_renders_valid_manifests_for_every_service(values_file):
     for manifest in manifests:
         kubernetes_validate.validate(manifest, KUBERNETES, strict=True)
     kinds = {(m["kind"], m["metadata"]["name"]) for m in manifests}
-    for service in SERVICES:
+    for service in EVERYTHING:
         for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"):
             assert (kind, f"appeals-{service.name}") in kinds
 
@@ -45,6 +45,11 @@ def test_probes_secrets_and_resources():
         assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
         assert container["resources"]["requests"]["cpu"]
         env = {e["name"]: e for e in container["env"]}
+        if name == "appeals-portal":  # no database, no broker: the services' APIs
+            assert not {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"} & set(env)
+            assert env["INTAKE_URL"]["value"] == "http://appeals-intake:8000"
+            assert env["PORTAL_SECRET_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "secret-key"
+            continue
         assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == name.removeprefix("appeals-")
         assert "value" not in env["DATABASE_URL"]
 
@@ -64,6 +69,9 @@ def test_production_values_use_sasl_tls_and_otlp():
     notification = {e["name"]: e for e in prod["appeals-notification"]["env"]}
     assert notification["SMS_GATEWAY_TOKEN"]["valueFrom"]["secretKeyRef"]["key"] == "sms-token"
     assert prod["appeals-intake"]["resources"]["limits"]["memory"] == "1Gi"
+    portal = {e["name"]: e for e in prod["appeals-portal"]["env"]}
+    track = notification["TRACK_URL"]["value"]
+    assert track == portal["PORTAL_URL"]["value"] + "/s/{number}/{token}", "the SMS link opens the portal"
 
 
 def test_monitoring_toggles_render_a_service_monitor_per_service_and_the_alert_rules():
@@ -74,7 +82,7 @@ def test_monitoring_toggles_render_a_service_monitor_per_service_and_the_alert_r
         kubernetes_validate.validate(manifest, KUBERNETES, strict=True)
     services = {m["metadata"]["name"]: m for m in manifests if m["kind"] == "Service"}
     monitors = {m["metadata"]["name"]: m for m in manifests if m["kind"] == "ServiceMonitor"}
-    assert set(monitors) == set(services) == {f"appeals-{s.name}" for s in SERVICES}
+    assert set(monitors) == set(services) == {f"appeals-{s.name}" for s in EVERYTHING}
     for name, monitor in monitors.items():
         assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
         assert monitor["spec"]["selector"]["matchLabels"].items() <= services[name]["metadata"]["labels"].items()

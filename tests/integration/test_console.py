@@ -13,7 +13,6 @@ the console. The screenshots in docs/img/ are taken here.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ import pytest
 
 from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import AppealAnswered, AppealAssigned, AppealRegistered, DeadlineScheduled, Location
+from appeals_devstack.browser import chromium, wait_for
 from appeals_devstack.issuer import IssuerKeys
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
@@ -35,7 +35,6 @@ pytestmark = pytest.mark.integration
 INSPECTION = next(s for s in SERVICES if s.name == "inspection")
 #: ``make screenshots`` saves the pictures into docs/img; otherwise they go to a temporary folder.
 IMAGES = Path(os.environ["CONSOLE_SCREENSHOTS"]) if os.environ.get("CONSOLE_SCREENSHOTS") else None
-CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 
 def record(event, appeal_id: uuid.UUID) -> tuple:
@@ -58,36 +57,8 @@ def downloads(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(downloads: Path):
-    if not (CHROMIUM and DRIVER):
-        pytest.fail("Debian's chromium and chromium-driver are needed (make test installs them as root)")
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never fetch a browser or a driver
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000",
-                     "--lang=en-GB", "--disable-gpu"):
-        options.add_argument(argument)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False,
-                                              "intl.accept_languages": "en-GB,en"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.implicitly_wait(0)
-    yield driver
-    driver.quit()
-
-
-def wait_for(driver, condition, what: str, timeout_s: float = 30):
-    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    try:  # an element read while the next page replaces it is stale: look again
-        return WebDriverWait(driver, timeout_s, poll_frequency=0.2,
-                             ignored_exceptions=(StaleElementReferenceException,)).until(condition)
-    except TimeoutException:
-        body = driver.execute_script("return document.body ? document.body.innerText : ''")
-        raise AssertionError(f"timed out waiting for {what}; at {driver.current_url}: {body[:500]}") from None
+    with chromium(downloads=downloads, language="en-GB,en") as driver:
+        yield driver
 
 
 def sign_in(driver, console: str, user, *, fresh: bool = True) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from appeals_devstack.processes import ServiceProcess, wire
 from appeals_devstack.services import APPS, SERVICES
 from appeals_devstack.sinks import MailSink, SmsSink
-from appeals_devstack.issuer import DEFAULT_PORT, IssuerKeys, LocalIssuer
+from appeals_devstack.issuer import DEFAULT_PORT, PORTAL_SERVICE_CLIENT_ID, IssuerKeys, LocalIssuer
 from appeals_devstack.portal_keys import PortalKeys
 from appeals_devstack.stack import EmbeddedStack, StackInfo, create_topics
 
@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         issuer = LocalIssuer(args.state_dir / "issuer", args.issuer_port, host=args.issuer_host,
                              public_url=args.issuer_url).start()
         keys = PortalKeys(args.state_dir / "portal-keys").ensure()
+        IssuerKeys(args.state_dir / "issuer").client_secret(PORTAL_SERVICE_CLIENT_ID)  # the portal reads it at start
         if args.metrics_token:  # for compose's Prometheus: /metrics needs the sre role
             args.metrics_token.write_text(IssuerKeys(args.state_dir / "issuer").mint(
                 "prometheus", "sre", ttl_s=365 * 24 * 3600), "ascii")
