@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from PIL import Image
@@ -287,6 +288,7 @@ async def test_a_resident_submits_in_kazakh_follows_the_sms_and_reopens_the_appe
     # "not resolved", rating 2: the appeal reopens
     driver.find_element(By.CSS_SELECTOR, "input[name=resolved][value=no]").click()
     driver.find_element(By.CSS_SELECTOR, "input[name=rating][value='2']").click()
+    fill(driver, "comment", "Шұңқыр әлі де бар.")
     driver.find_element(By.CSS_SELECTOR, "form[action$='/verdict'] button[type=submit]").click()
     wait_for(driver, lambda d: "done=reopened" in d.current_url, "the verdict taken")
     assert "қайта ашылды" in main_text(driver).lower()
@@ -303,6 +305,13 @@ async def test_a_resident_submits_in_kazakh_follows_the_sms_and_reopens_the_appe
     await eventually(told_inspectors, "the inspectors told of the reopening", timeout_s=60)
     history = (await inspection.get(f"/v1/appeals/{held['appeal_id']}")).json()
     assert history["answers"][-1]["status"] == "accepted"
+    database = await asyncpg.connect(own_stack.database_url("inspection"))  # the inspectors' read model
+    try:
+        said = await database.fetchrow("SELECT resolved, rating, comment FROM citizen_verdicts WHERE appeal_id = $1",
+                                       uuid.UUID(held["appeal_id"]))
+    finally:
+        await database.close()
+    assert dict(said) == {"resolved": False, "rating": 2, "comment": "Шұңқыр әлі де бар."}
     await routing.aclose()
     await inspection.aclose()
 

@@ -141,6 +141,8 @@ class VerdictSubmitted(Event):
     resolved: bool = Field(description="Whether the citizen says the matter is resolved")
     rating: int | None = Field(None, ge=1, le=5, description="The citizen's rating of the answer, 1-5")
     submitted_at: AwareDatetime | None = None
+    comment: str | None = Field(None, max_length=2000, description="The citizen's own words on the answer "
+                                "(personal data: never logged)")
 
 
 class CitizenVerdict(Event):
@@ -156,6 +158,8 @@ class CitizenVerdict(Event):
     resolved: bool
     rating: int | None = Field(None, ge=1, le=5)
     given_at: AwareDatetime
+    comment: str | None = Field(None, max_length=2000, description="The citizen's own words on the answer, for "
+                                "the inspectors (personal data: never logged)")
 
 
 class ReAppealLinked(Event):

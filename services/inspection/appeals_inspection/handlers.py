@@ -46,7 +46,7 @@ class ReadModel(Protocol):
     async def reopen(self, appeal_id: UUID, previous_answer_id: UUID, executor_code: str,
                      reopened_at: datetime) -> None: ...
     async def citizen_verdict(self, appeal_id: UUID, answer_id: UUID, executor_code: str, resolved: bool,
-                              rating: int | None, given_at: datetime) -> None: ...
+                              rating: int | None, given_at: datetime, comment: str | None = None) -> None: ...
     async def forwarded_late(self, appeal_id: UUID, executor_code: str, forwarded_at: datetime,
                              reported_at: datetime) -> None: ...
     async def lock_appeal(self, appeal_id: UUID) -> dict[str, Any]: ...
@@ -175,7 +175,7 @@ async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event, *,
     elif isinstance(event, CitizenVerdict):
         await _check_verdict(uow, event)
         await uow.model.citizen_verdict(appeal_id, event.answer_id, event.executor_code, event.resolved, event.rating,
-                                        event.given_at)
+                                        event.given_at, event.comment)
     elif isinstance(event, DeadlineForwardingBreached):
         await uow.model.forwarded_late(appeal_id, event.from_executor_code, event.forwarded_at, event.reported_at)
 

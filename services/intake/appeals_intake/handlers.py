@@ -329,7 +329,8 @@ class VerdictTaken:
 
 async def give_verdict(uow: UnitOfWork, registration_number: str, *, resolved: bool, rating: int | None,
                        via: str, now: datetime, window: timedelta, token: str | None = None,
-                       token_secret: bytes | None = None, author: str | None = None) -> VerdictTaken | Refused:
+                       token_secret: bytes | None = None, author: str | None = None,
+                       comment: str | None = None) -> VerdictTaken | Refused:
     """The citizen's verdict on the accepted answer, proven by the status token (or the author's
     own sign-in): recorded once per answer, announced, and kept in the timeline. 404 for an
     unknown number or a wrong token (alike), 409 when there is nothing to judge now."""
@@ -346,7 +347,7 @@ async def give_verdict(uow: UnitOfWork, registration_number: str, *, resolved: b
         if earlier == via:  # the adapter's own message again
             return VerdictTaken(view.appeal, resolved, rating, repeated=True)
         return Refused(409, "a verdict on this answer was already given")
-    event_id = uow.verdict(view.appeal, judged, resolved, rating, now)
+    event_id = uow.verdict(view.appeal, judged, resolved, rating, now, (comment or "").strip()[:2000] or None)
     await uow.appeals.add_timeline([(view.appeal.appeal_id, TimelineEntry(
         str(event_id), "appeal.citizen_verdict", now,
         {"answer_id": str(judged.answer_id), "resolved": resolved, "rating": rating}))])
@@ -359,7 +360,7 @@ async def verdicts_from_channels(uow: UnitOfWork, given: Sequence[VerdictGiven],
     for g in given:
         outcome = await give_verdict(uow, g.registration_number, resolved=g.resolved, rating=g.rating,
                                      via=f"{g.channel}:{g.channel_message_id}", now=now, window=window,
-                                     token=g.status_token, token_secret=token_secret)
+                                     token=g.status_token, token_secret=token_secret, comment=g.comment)
         if isinstance(outcome, Refused):
             reason = "unknown appeal, or a wrong status token" if outcome.status == 404 else outcome.reason
             uow.verdict_refused(g.channel, g.channel_message_id, reason, now)

@@ -130,12 +130,12 @@ class Platform:
             return None
         raise Unavailable(f"status: HTTP {reply.status_code}")
 
-    async def verdict(self, number: str, *, resolved: bool, rating: int | None, token: str = "",
-                      bearer: str | None = None) -> Refused | None:
+    async def verdict(self, number: str, *, resolved: bool, rating: int | None, comment: str | None = None,
+                      token: str = "", bearer: str | None = None) -> Refused | None:
         reply = await self._call("POST", f"{self._intake}/v1/status/{quote(number, safe='')}/verdict",
                                  route="/v1/status/{number}/verdict", bearer=bearer,
                                  params={"token": token} if token else None,
-                                 json={"resolved": resolved, "rating": rating})
+                                 json={"resolved": resolved, "rating": rating, "comment": comment})
         return None if reply.status_code == 201 else Refused(reply.status_code, _reasons(reply))
 
     async def my_appeals(self, *, bearer: str) -> list[dict[str, Any]] | None:

@@ -57,6 +57,8 @@ NUMBER = re.compile(r"^[A-Z]{1,10}-\d{4}-\d{1,12}$")
 #: Photos a phone's camera makes and intake takes.
 PHOTO_TYPES = ("image/jpeg", "image/png")
 TEXT_MAX = 5000
+#: A verdict's comment, as intake takes it.
+COMMENT_MAX = 2000
 
 
 @dataclass
@@ -403,11 +405,13 @@ async def _judge(request: Request, portal: Portal, visitor: Visitor, number: str
         return _expired(request, portal, visitor)
     resolved = {"yes": True, "no": False}.get(form.get("resolved", ""))
     rating = int(form["rating"]) if form.get("rating", "") in ("1", "2", "3", "4", "5") else None
+    comment = form.get("comment", "").strip()[:COMMENT_MAX] or None
     if resolved is None or not NUMBER.fullmatch(number):
         return await _status_page(request, portal, visitor, number, token=token, bearer=bearer, base=base,
                                   error=visitor.texts("verdict_choose"), status=422)
     try:
-        refused = await portal.platform.verdict(number, resolved=resolved, rating=rating, token=token, bearer=bearer)
+        refused = await portal.platform.verdict(number, resolved=resolved, rating=rating, comment=comment, token=token,
+                                                bearer=bearer)
     except Unavailable as down:
         log.warning("a verdict could not reach intake: %s", down)
         return _unavailable(request, portal, visitor)

@@ -121,11 +121,11 @@ class PostgresReadModel:
         return await self._conn.fetchval("SELECT traceparent FROM answers WHERE answer_id = $1", answer_id)
 
     async def citizen_verdict(self, appeal_id: UUID, answer_id: UUID, executor_code: str, resolved: bool,
-                              rating: int | None, given_at: datetime) -> None:
+                              rating: int | None, given_at: datetime, comment: str | None = None) -> None:
         await self._conn.execute(
-            """INSERT INTO citizen_verdicts (answer_id, appeal_id, executor_code, resolved, rating, given_at)
-               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
-            answer_id, appeal_id, executor_code, resolved, rating, given_at)
+            """INSERT INTO citizen_verdicts (answer_id, appeal_id, executor_code, resolved, rating, given_at, comment)
+               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING""",
+            answer_id, appeal_id, executor_code, resolved, rating, given_at, comment)
 
     async def reopen(self, appeal_id: UUID, previous_answer_id: UUID, executor_code: str, reopened_at: datetime) -> None:
         """Open again: the accepted answer no longer closes the appeal (it counts as a
@@ -241,7 +241,7 @@ class PostgresReadModel:
 
     async def timeline(self, appeal_id: UUID) -> list[dict[str, Any]]:
         """What happened to the appeal across the services, in order: ``event`` names it,
-        ``executor_code``, ``detail`` and ``ref`` (another appeal's number) say more."""
+        ``executor_code``, ``detail`` and ``ref`` (another appeal's number; a verdict's comment) say more."""
         return _rows(await self._conn.fetch(
             """SELECT * FROM (
                  SELECT registered_at AS at, 'registered' AS event, NULL::text AS executor_code, NULL::text AS detail,
@@ -256,7 +256,7 @@ class PostgresReadModel:
                            WHERE appeal_id = $1
                  UNION ALL SELECT given_at, 'verdict', executor_code,
                                   CASE WHEN resolved THEN 'resolved' ELSE 'not_resolved' END
-                                  || COALESCE(':' || rating::text, ''), NULL FROM citizen_verdicts WHERE appeal_id = $1
+                                  || COALESCE(':' || rating::text, ''), comment FROM citizen_verdicts WHERE appeal_id = $1
                  UNION ALL SELECT reopened_at, 'reopened', executor_code, NULL, NULL FROM reopenings WHERE appeal_id = $1
                  UNION ALL SELECT r.linked_at, 're_appeal', NULL, r.matched_by, e.registration_number
                            FROM re_appeals r LEFT JOIN appeals e ON e.appeal_id = r.earlier_appeal_id

@@ -65,10 +65,11 @@ def rejected(cmd: SubmitAppeal, reasons: list[Reason], at: datetime) -> AppealIn
     )
 
 
-def verdict(appeal: Appeal, judged: Judged, resolved: bool, rating: int | None, at: datetime) -> CitizenVerdict:
+def verdict(appeal: Appeal, judged: Judged, resolved: bool, rating: int | None, at: datetime,
+            comment: str | None = None) -> CitizenVerdict:
     return CitizenVerdict(appeal_id=appeal.appeal_id, registration_number=appeal.registration_number,
                           answer_id=judged.answer_id, executor_code=judged.executor_code, resolved=resolved,
-                          rating=rating, given_at=at)
+                          rating=rating, given_at=at, comment=comment)
 
 
 def duplicate(appeal: Appeal, link: DuplicateLink, at: datetime) -> DuplicateLinked:
@@ -93,7 +94,7 @@ def verdict_refused(channel: str, channel_message_id: str, reason: str, at: date
 
 def verdict_given(event: VerdictSubmitted) -> VerdictGiven:
     return VerdictGiven(event.channel, event.channel_message_id, event.registration_number, event.status_token,
-                        event.resolved, event.rating)
+                        event.resolved, event.rating, event.comment)
 
 
 def channel_key(channel: str, channel_message_id: str) -> str:

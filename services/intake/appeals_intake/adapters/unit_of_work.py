@@ -36,8 +36,9 @@ class PostgresUnitOfWork(UnitOfWork):
     def re_appeal(self, appeal: Appeal, link: ReAppeal, at: datetime) -> UUID:
         return self.announce(events.re_appeal(appeal, link, at), subject=appeal.appeal_id, time=at).id  # type: ignore[arg-type]
 
-    def verdict(self, appeal: Appeal, judged: Judged, resolved: bool, rating: int | None, at: datetime) -> UUID:
-        return self.announce(events.verdict(appeal, judged, resolved, rating, at), subject=appeal.appeal_id,
+    def verdict(self, appeal: Appeal, judged: Judged, resolved: bool, rating: int | None, at: datetime,
+                comment: str | None = None) -> UUID:
+        return self.announce(events.verdict(appeal, judged, resolved, rating, at, comment), subject=appeal.appeal_id,
                              time=at).id  # type: ignore[arg-type]
 
     def verdict_refused(self, channel: str, channel_message_id: str, reason: str, at: datetime) -> None:

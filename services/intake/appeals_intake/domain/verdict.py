@@ -48,3 +48,4 @@ class VerdictGiven:
     status_token: str = field(repr=False)
     resolved: bool = False
     rating: int | None = None
+    comment: str | None = field(default=None, repr=False)

@@ -193,11 +193,14 @@ def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore, image
               openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
                   "type": "object", "required": ["resolved"], "properties": {
                       "resolved": {"type": "boolean"},
-                      "rating": {"type": ["integer", "null"], "minimum": 1, "maximum": 5}}}}}}},
+                      "rating": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
+                      "comment": {"type": ["string", "null"], "maxLength": 2000,
+                                  "description": "The citizen's own words, for the inspectors"}}}}}}},
               responses={401: refusal("A bearer token came and does not verify"),
                          404: refusal("Unknown number, or a missing or wrong token (the same answer)"),
                          409: refusal("No accepted answer to judge, the window has passed, or already judged"),
-                         422: refusal("resolved missing, or a rating outside 1-5")})
+                         422: refusal("resolved missing, a rating outside 1-5, or a comment that is no text or "
+                                      "longer than 2,000 characters")})
     async def give_verdict(registration_number: str, request: Request, uow: UnitOfWork, runtime: RuntimeDep,
                            caller: Annotated[Caller | None, CITIZEN],
                            token: str = Query("", max_length=200, description="The status token")) -> JSONResponse:
@@ -208,14 +211,17 @@ def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore, image
         rating = body.get("rating") if isinstance(body, dict) else None
         if isinstance(rating, float) and rating.is_integer():  # JSON Schema's integer admits 1.0
             rating = int(rating)
+        comment = body.get("comment") if isinstance(body, dict) else None
         if not isinstance(body, dict) or not isinstance(body.get("resolved"), bool) or not (
-                rating is None or (type(rating) is int and 1 <= rating <= 5)):
-            return JSONResponse({"detail": "send {\"resolved\": true|false, \"rating\": 1-5 or null}"}, 422)
+                rating is None or (type(rating) is int and 1 <= rating <= 5)) or not (
+                comment is None or (isinstance(comment, str) and len(comment) <= 2000)):
+            return JSONResponse({"detail": "send {\"resolved\": true|false, \"rating\": 1-5 or null, "
+                                           "\"comment\": at most 2,000 characters or null}"}, 422)
         author = caller.subject if caller is not None and "citizen" in caller.roles else None
         outcome = await handlers.give_verdict(
             uow, registration_number, resolved=body["resolved"], rating=rating,
             via="http", now=runtime.clock.now(), window=timedelta(days=settings.verdict_window_days),
-            token=token, token_secret=settings.token_secret(), author=author)
+            token=token, token_secret=settings.token_secret(), author=author, comment=comment)
         if isinstance(outcome, handlers.Refused):
             return JSONResponse({"detail": outcome.reason}, outcome.status)
         return JSONResponse({"registration_number": registration_number, "resolved": outcome.resolved,
