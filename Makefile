@@ -6,7 +6,7 @@ PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e servi
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install tools screenshots chaos run demo stack trace asyncapi test test-unit test-integration bench-surge bench-latency bench-relay bench-intake bench-deadlines schemas constraints routing-rules calendar clean
+.PHONY: install tools screenshots chaos run demo stack trace asyncapi test test-unit test-integration bench-surge bench-latency bench-relay bench-portal bench-intake bench-deadlines schemas constraints routing-rules calendar clean
 
 install: $(STAMP)
 
@@ -66,6 +66,9 @@ bench-latency: install  ## a steady RATE appeals/s (default 200) for 60 s: p50/p
 
 bench-relay: install  ## the outbox relay alone: 100,000 events from one service database vs the raw producer
 	$(BIN)/python bench/relay.py --events $(or $(N),100000)
+
+bench-portal: install  ## N status pages (default 1,000) through the citizen's portal vs intake's own status JSON
+	$(BIN)/python bench/portal.py --appeals $(or $(N),1000)
 
 bench-intake: install  ## 50,000 appeals through intake vs a raw aiokafka baseline
 	$(BIN)/python bench/intake_throughput.py --appeals 50000

@@ -79,6 +79,7 @@ def test_unknown_pages_and_malformed_numbers_are_pages_not_faults(portal):
     assert odd.status_code == 404 and "Обращение не найдено" in odd.text and "<script>" not in odd.text
     assert portal.get("/submit?category=no-such-thing").status_code == 200  # the taxonomy again
     assert portal.get("/stats?week=2026-W99").status_code == 200
+    assert portal.get("/stats?week=0001-W01").status_code == 200
     assert portal.get("/my", follow_redirects=False).headers["location"] == "/sign-in"
     assert portal.get("/static/../config.py").status_code == 404
 

@@ -531,7 +531,7 @@ async def stats(request: Request, portal: PortalDep, visitor: VisitorDep, week: 
     runtime: EdgeRuntime[Portal] = request.app.state.runtime
     t, ref = visitor.texts, portal.reference
     today = runtime.clock.now().astimezone(UTC)
-    if not re.fullmatch(r"\d{4}-W\d{2}", week):
+    if not re.fullmatch(r"20\d{2}-W\d{2}", week):  # the platform's years, as inspection takes them
         year, number, _ = today.isocalendar()
         week = f"{year}-W{number:02d}"
     district = district if district in ref.districts.entries else ""

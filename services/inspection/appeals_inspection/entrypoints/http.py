@@ -28,7 +28,10 @@ router = APIRouter(prefix="/v1", tags=["inspection"])
 #: A reference-data code (executor, category, district): an unknown one matches nothing.
 Code = Annotated[str | None, Query(pattern="^[a-z][a-z0-9_]{0,63}$", description="A code of the reference data")]
 #: An ISO week, e.g. 2026-W48.
-Week = Annotated[str, Path(pattern="^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$", description="An ISO week, e.g. 2026-W48")]
+#: The platform's years: a week of year 0002 began in year 0001, before anything PostgreSQL and
+#: Python can both hold in Almaty's time (and before any appeal).
+Week = Annotated[str, Path(pattern="^20[0-9]{2}-W(0[1-9]|[1-4][0-9]|5[0-3])$",
+                           description="An ISO week of 2000-2099, e.g. 2026-W48")]
 UnitOfWork = Annotated[PostgresUnitOfWork, UnitOfWorkDep]
 
 
