@@ -37,7 +37,8 @@ from appeals_portal.adapters.browser import (
     Session,
     new_browser_id,
 )
-from appeals_portal.adapters.platform import Platform, Refused, Unavailable
+from appeals_portal import handlers
+from appeals_portal.adapters.platform import Platform, Unavailable
 from appeals_portal.adapters.rate_limits import RateLimits
 from appeals_portal.config import PortalSettings
 from appeals_portal.domain import form as forms
@@ -54,11 +55,7 @@ router = APIRouter(include_in_schema=False)
 
 #: Registration numbers as intake writes them; anything else is not looked up.
 NUMBER = re.compile(r"^[A-Z]{1,10}-\d{4}-\d{1,12}$")
-#: Photos a phone's camera makes and intake takes.
-PHOTO_TYPES = ("image/jpeg", "image/png")
 TEXT_MAX = 5000
-#: A verdict's comment, as intake takes it.
-COMMENT_MAX = 2000
 
 
 @dataclass
@@ -300,42 +297,21 @@ async def submit(request: Request, portal: PortalDep, visitor: VisitorDep) -> Re
         return _too_many(request, portal, visitor, wait)
     bearer = visitor.session.access_token if visitor.session else None
     kept = [a for a in posted.getlist("attachment") if isinstance(a, str) and _is_uuid(a)][:settings.max_photos]
-    photos = [f for f in posted.getlist("photos") if isinstance(f, UploadFile) and f.filename]
-    details = forms.details_of(portal.reference, category, t)
-    errors: dict[str, str] = {}
+    photos = [handlers.Photo(await f.read(settings.photo_max_bytes + 1), f.content_type or "")
+              for f in posted.getlist("photos") if isinstance(f, UploadFile) and f.filename]
     try:
-        if len(kept) + len(photos) > settings.max_photos:
-            errors["photos"] = t("err_too_many_photos", count=settings.max_photos)
-        else:
-            for photo in photos:
-                data = await photo.read(settings.photo_max_bytes + 1)
-                if photo.content_type not in PHOTO_TYPES:
-                    errors["photos"] = t("err_photo_type")
-                elif len(data) > settings.photo_max_bytes:
-                    errors["photos"] = t("err_photo_size", mb=settings.photo_max_bytes // (1024 * 1024))
-                else:
-                    stored = await portal.platform.upload(data, photo.content_type or "", bearer=bearer)
-                    if isinstance(stored, Refused):
-                        errors["photos"] = t("err_photo_size", mb=settings.photo_max_bytes // (1024 * 1024)) \
-                            if stored.status == 413 else t("err_photo_type") if stored.status in (415, 422) \
-                            else t("err_photos")
-                    else:
-                        kept.append(stored)
-        if errors:
-            return _form_page(request, portal, visitor, category=category, values=values, errors=errors, status=422,
-                              banner=t("refused_summary"), attachments=kept)
-        body = forms.submission(values, lists, details, page_language=t.language,
-                                message_id=values["message_id"], attachments=kept)
-        outcome = await portal.platform.submit(body, bearer=bearer)
+        outcome = await handlers.submit(
+            portal.platform, t, values=values, lists=lists, details=forms.details_of(portal.reference, category, t),
+            photos=photos, kept=kept, limits=handlers.Limits(settings.max_photos, settings.photo_max_bytes),
+            bearer=bearer)
     except Unavailable as down:
-        log.warning("a submission could not reach intake: %s", down)
+        log.warning("a submission could not reach the platform: %s", down)
         return _form_page(request, portal, visitor, category=category, values=values, errors={}, status=503,
                           banner=t("unavailable_form"), attachments=kept)
-    if isinstance(outcome, Refused):
-        errors = forms.refusals(outcome.reasons, t)
-        log.info("a submission was refused on %s", ", ".join(sorted(r.get("field", "") for r in outcome.reasons)))
-        return _form_page(request, portal, visitor, category=category, values=values, errors=errors, status=422,
-                          banner=t("refused_summary"), attachments=kept)
+    if isinstance(outcome, handlers.NotTaken):
+        log.info("a submission was refused on %s", ", ".join(sorted(outcome.errors)) or "the whole form")
+        return _form_page(request, portal, visitor, category=category, values=values, errors=outcome.errors,
+                          status=422, banner=t("refused_summary"), attachments=outcome.attachments)
     return _see_other(f"/s/{quote(outcome.number, safe='')}/{quote(outcome.token, safe='')}?new=1", visitor)
 
 
@@ -403,15 +379,12 @@ async def _judge(request: Request, portal: Portal, visitor: Visitor, number: str
     form = await _posted(request, visitor)
     if form is None:
         return _expired(request, portal, visitor)
-    resolved = {"yes": True, "no": False}.get(form.get("resolved", ""))
-    rating = int(form["rating"]) if form.get("rating", "") in ("1", "2", "3", "4", "5") else None
-    comment = form.get("comment", "").strip()[:COMMENT_MAX] or None
-    if resolved is None or not NUMBER.fullmatch(number):
+    verdict = handlers.verdict_from(form)
+    if verdict is None or not NUMBER.fullmatch(number):
         return await _status_page(request, portal, visitor, number, token=token, bearer=bearer, base=base,
                                   error=visitor.texts("verdict_choose"), status=422)
     try:
-        refused = await portal.platform.verdict(number, resolved=resolved, rating=rating, comment=comment, token=token,
-                                                bearer=bearer)
+        refused = await handlers.judge(portal.platform, number, verdict, token=token, bearer=bearer)
     except Unavailable as down:
         log.warning("a verdict could not reach intake: %s", down)
         return _unavailable(request, portal, visitor)
@@ -420,7 +393,7 @@ async def _judge(request: Request, portal: Portal, visitor: Visitor, number: str
             return _not_found(request, portal, visitor)
         return await _status_page(request, portal, visitor, number, token=token, bearer=bearer, base=base,
                                   error=visitor.texts("verdict_refused"), status=409)
-    return _see_other(f"{base}?done={'resolved' if resolved else 'reopened'}", visitor)
+    return _see_other(f"{base}?done={'resolved' if verdict.resolved else 'reopened'}", visitor)
 
 
 # -- signed-in citizens ------------------------------------------------------------------------
