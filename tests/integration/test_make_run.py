@@ -4,7 +4,9 @@ appeal over HTTP and sees it through to closed, and Ctrl-C stops everything clea
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -93,6 +95,14 @@ async def test_make_run_brings_the_platform_up_and_an_appeal_through(tmp_path: P
             assert closed["answer"] == "Шамдар жөнделді."
         sms = tmp_path / "state" / "sms.jsonl"
         await eventually(lambda: sms.is_file() and number in sms.read_text(), "the citizen's SMS")
+        # the SMS links to the citizen's portal, whose address make run printed, and the page opens
+        assert "Citizen's portal: http://127.0.0.1:8006/" in (tmp_path / "run.out").read_text()
+        link = next(re.search(r"http://\S+", m["text"]).group(0) for m in map(json.loads, sms.read_text().splitlines())
+                    if number in m["text"])
+        assert link.startswith(f"http://127.0.0.1:8006/s/{number}/")
+        async with httpx.AsyncClient(timeout=30) as browser:
+            page = await browser.get(link, headers={"Accept-Language": "kk"})
+        assert page.status_code == 200 and number in page.text and '<html lang="kk">' in page.text
         await eventually(lambda: "[demo " in (tmp_path / "run.out").read_text(), "the demo's progress line")
     finally:
         launcher.send_signal(signal.SIGINT)
