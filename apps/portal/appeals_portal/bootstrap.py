@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from appeals_contracts.reference import LANGUAGES, load_reference
-from appeals_portal.adapters.browser import Keys
 from appeals_portal.adapters.platform import Platform
 from appeals_portal.adapters.rate_limits import RateLimits
 from appeals_portal.config import PortalSettings
 from appeals_portal.entrypoints import web
 from appeals_runtime.clock import Clock
+from appeals_runtime.cookies import Keys
 from appeals_runtime.edge import EdgeSpec, create_edge_app
 from appeals_runtime.oidc import OidcClient, ServiceAccount
 from appeals_runtime.settings import ServiceSettings

@@ -28,15 +28,6 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
 from appeals_contracts.reference import Reference
-from appeals_portal.adapters.browser import (
-    BROWSER_COOKIE,
-    LANGUAGE_COOKIE,
-    SESSION_COOKIE,
-    SIGN_IN_COOKIE,
-    Keys,
-    Session,
-    new_browser_id,
-)
 from appeals_portal import handlers
 from appeals_portal.adapters.platform import Platform, Unavailable
 from appeals_portal.adapters.rate_limits import RateLimits
@@ -45,6 +36,7 @@ from appeals_portal.domain import form as forms
 from appeals_portal.domain.status import Names, read
 from appeals_portal.domain.words import Texts
 from appeals_runtime.auth import PUBLIC, Access, Unauthenticated
+from appeals_runtime.cookies import CookieNames, Keys, Session, new_browser_id
 from appeals_runtime.edge import EdgeRuntime
 from appeals_runtime.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language
 from appeals_runtime.oidc import OidcClient, SignInFailed, new_state, new_verifier
@@ -52,6 +44,7 @@ from appeals_runtime.oidc import OidcClient, SignInFailed, new_state, new_verifi
 log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
+COOKIES = CookieNames("portal")
 
 #: Registration numbers as intake writes them; anything else is not looked up.
 NUMBER = re.compile(r"^[A-Z]{1,10}-\d{4}-\d{1,12}$")
@@ -110,13 +103,13 @@ class Visitor:
 def _visitor(request: Request, portal: Portal) -> Visitor:
     chosen = request.query_params.get("lang")
     chosen = chosen if chosen in LANGUAGES else None
-    language = choose_language(chosen, request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"),
+    language = choose_language(chosen, request.cookies.get(COOKIES.language), request.headers.get("accept-language"),
                                default=portal.settings.default_language)
-    browser_id = request.cookies.get(BROWSER_COOKIE) or ""
+    browser_id = request.cookies.get(COOKIES.browser) or ""
     new = not re.fullmatch(r"[A-Za-z0-9_-]{32}", browser_id)
     if new:
         browser_id = new_browser_id()
-    session = portal.keys.session(request.cookies.get(SESSION_COOKIE), now=time.time(),
+    session = portal.keys.session(request.cookies.get(COOKIES.session), now=time.time(),
                                   max_age_s=int(portal.settings.session_hours * 3600))
     return Visitor(Texts(language), browser_id, new, portal.keys.csrf_token(browser_id), session, chosen)
 
@@ -138,7 +131,7 @@ class CitizenSession(Access):
 
     async def __call__(self, request: Request) -> Session:  # type: ignore[override]
         portal = _portal(request)
-        session = portal.keys.session(request.cookies.get(SESSION_COOKIE), now=time.time(),
+        session = portal.keys.session(request.cookies.get(COOKIES.session), now=time.time(),
                                       max_age_s=int(portal.settings.session_hours * 3600))
         if session is None:
             raise SignInNeeded()
@@ -164,10 +157,10 @@ def _page(request: Request, portal: Portal, visitor: Visitor, template: str, *, 
 
 def _remember(response: Response, visitor: Visitor) -> None:
     if visitor.new_browser:
-        response.set_cookie(BROWSER_COOKIE, visitor.browser_id, max_age=365 * 86400, path="/", secure=True,
+        response.set_cookie(COOKIES.browser, visitor.browser_id, max_age=365 * 86400, path="/", secure=True,
                             httponly=True, samesite="lax")
     if visitor.language_chosen:
-        response.set_cookie(LANGUAGE_COOKIE, visitor.language_chosen, max_age=365 * 86400, path="/", secure=True,
+        response.set_cookie(COOKIES.language, visitor.language_chosen, max_age=365 * 86400, path="/", secure=True,
                             httponly=True, samesite="lax")
 
 
@@ -439,7 +432,7 @@ async def sign_in(portal: PortalDep, visitor: VisitorDep) -> Response:
         log.warning("citizen sign-in cannot start: %s", failed)
         return _see_other("/?failed=1", visitor)
     response = _see_other(target, visitor)
-    response.set_cookie(SIGN_IN_COOKIE, portal.keys.seal({"state": state, "verifier": verifier}), max_age=600,
+    response.set_cookie(COOKIES.sign_in, portal.keys.seal({"state": state, "verifier": verifier}), max_age=600,
                         path="/", secure=True, httponly=True, samesite="lax")
     return response
 
@@ -449,7 +442,7 @@ async def callback(request: Request, portal: PortalDep, visitor: VisitorDep, cod
                    state: str = "") -> Response:
     """The IdP's redirect back: the state must be this browser's, the code redeems once with the
     verifier, and the access token must verify and carry the citizen role."""
-    pending = portal.keys.open(request.cookies.get(SIGN_IN_COOKIE), max_age_s=600) or {}
+    pending = portal.keys.open(request.cookies.get(COOKIES.sign_in), max_age_s=600) or {}
     expected = str(pending.get("state", ""))
     if not (code and state and expected and hmac.compare_digest(expected.encode(), state.encode("utf-8", "replace"))):
         log.warning("citizen sign-in refused: unknown or foreign state")
@@ -472,20 +465,20 @@ async def callback(request: Request, portal: PortalDep, visitor: VisitorDep, cod
     sealed = portal.keys.seal({"sub": caller.subject, "name": name if isinstance(name, str) else None,
                                "token": grant.access_token, "exp": expires.timestamp()})
     response = _see_other("/my", visitor)
-    response.set_cookie(SESSION_COOKIE, sealed, max_age=max(int((expires - now).total_seconds()), 1), path="/",
+    response.set_cookie(COOKIES.session, sealed, max_age=max(int((expires - now).total_seconds()), 1), path="/",
                         secure=True, httponly=True, samesite="lax")
-    response.delete_cookie(SIGN_IN_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+    response.delete_cookie(COOKIES.sign_in, path="/", secure=True, httponly=True, samesite="lax")
     return response
 
 
 def _failed(visitor: Visitor) -> Response:
     response = _see_other("/?failed=1", visitor)
-    response.delete_cookie(SIGN_IN_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+    response.delete_cookie(COOKIES.sign_in, path="/", secure=True, httponly=True, samesite="lax")
     return response
 
 
 def _signed_out(response: Response) -> Response:
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+    response.delete_cookie(COOKIES.session, path="/", secure=True, httponly=True, samesite="lax")
     return response
 
 

@@ -1,11 +1,13 @@
-"""What the portal keeps in a citizen's browser, and nowhere else (it has no database):
+"""What one of the people's applications keeps in a browser, and nowhere else (it has no
+database): the citizen's portal today, the executors' workspace and the operators' desk next.
 
-- a signed-in citizen's session: the IdP's access token and the name, sealed (Fernet:
+- a signed-in user's session: the IdP's access token and the name, sealed (Fernet:
   AES-128-CBC with HMAC-SHA256) in a ``__Host-`` cookie that expires with the token;
 - the sign-in's state and PKCE verifier for the minutes of the round trip to the IdP, sealed;
-- a random browser id, to which each form's CSRF token is bound (an HMAC under the portal's key).
+- a random browser id, to which each form's CSRF token is bound (an HMAC under the key).
 
-Every replica with the same PORTAL_SECRET_KEY reads every cookie."""
+Every replica with the same secret reads every cookie; each application names its cookies
+after itself (:class:`CookieNames`)."""
 
 from __future__ import annotations
 
@@ -19,10 +21,29 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
-SESSION_COOKIE = "__Host-portal-session"
-SIGN_IN_COOKIE = "__Host-portal-sign-in"
-BROWSER_COOKIE = "__Host-portal-browser"
-LANGUAGE_COOKIE = "portal-lang"
+
+
+@dataclass(frozen=True)
+class CookieNames:
+    """One application's cookies: ``CookieNames("portal")`` → ``__Host-portal-session`` …"""
+
+    app: str
+
+    @property
+    def session(self) -> str:
+        return f"__Host-{self.app}-session"
+
+    @property
+    def sign_in(self) -> str:
+        return f"__Host-{self.app}-sign-in"
+
+    @property
+    def browser(self) -> str:
+        return f"__Host-{self.app}-browser"
+
+    @property
+    def language(self) -> str:
+        return f"{self.app}-lang"
 
 
 @dataclass(frozen=True)
