@@ -106,6 +106,6 @@ def test_compose_runs_prometheus_and_grafana_with_the_rules_and_the_dashboard(tm
     done = promtool("check", "config", str(tmp_path / "prometheus.yml"))
     assert done.returncode == 0, done.stdout + done.stderr
     jobs = {j["job_name"] for j in yaml.safe_load(config)["scrape_configs"]}
-    from appeals_devstack.services import SERVICES
+    from appeals_devstack.services import EVERYTHING
 
-    assert jobs == {f"appeals-{s.name}" for s in SERVICES}, "job names the alerts and the chart's monitors share"
+    assert jobs == {f"appeals-{s.name}" for s in EVERYTHING}, "job names the alerts and the chart's monitors share"

@@ -405,6 +405,7 @@ async def test_planted_personal_data_is_in_no_log_span_or_metric_of_the_portal(o
     logs = processes["portal"].log_path.read_text("utf-8")
     spans = "".join(p.read_text("utf-8") for p in (root / "traces").glob("*portal*"))
     assert "portal started" in logs and spans
+    assert "appeals_ready 1.0" in metrics  # the not-ready alert covers the portal as it does the services
     assert " ERROR " not in logs  # no crash behind any page
     planted = [MARK, PHONE_NUMBER, PHONE_NUMBER[2:], VALID_IIN, "Жақсылықова", "Абай"]
     for where, text in (("logs", logs), ("spans", spans), ("metrics", metrics)):

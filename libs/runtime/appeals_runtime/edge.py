@@ -4,27 +4,32 @@ services only through their public APIs, so its state is the application's conte
 clients, keys), opened when the process starts and closed when it stops.
 
 It shares with the services everything an operator relies on (:func:`appeals_runtime.service.assemble`):
-settings from the same environment variables, JSON logs, traces, ``/metrics``, the probes, each
-route's declared roles checked first, the body limit.
+settings from the same environment variables, JSON logs, traces, ``/metrics`` (with
+``appeals_ready``, so the not-ready alert covers it), the probes, each route's declared roles
+checked first, the body limit.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from functools import partial
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 
+from appeals_runtime import metrics
 from appeals_runtime.auth import Verifier
 from appeals_runtime.clock import Clock
 from appeals_runtime.health import Health
 from appeals_runtime.logs import setup_logging
 from appeals_runtime.service import assemble
 from appeals_runtime.settings import ServiceSettings
+from appeals_runtime.supervisor import Supervisor
 from appeals_runtime.telemetry import setup_tracing, shutdown_tracing
+from appeals_runtime.workers import poll
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,7 @@ class EdgeRuntime(Generic[C]):
     verifier: Verifier
     health: Health
     context: C
+    supervisor: Supervisor = field(default_factory=Supervisor)
 
 
 @dataclass
@@ -74,9 +80,15 @@ def create_edge_app(spec: EdgeSpec[Any]) -> FastAPI:
                 health = Health()
                 for name, check in spec.readiness(context).items():
                     health.add(name, check)
-                app.state.runtime = EdgeRuntime(settings, clock, settings.verifier(), health, context)
+                runtime = EdgeRuntime(settings, clock, settings.verifier(), health, context)
+                runtime.supervisor.start("metrics-sampler", partial(
+                    poll, "metrics-sampler", partial(metrics.sample_ready, health), interval_s=5.0))
+                app.state.runtime = runtime
                 log.info("%s started", settings.service_name)
-                yield
+                try:
+                    yield
+                finally:
+                    await runtime.supervisor.stop()
         finally:
             shutdown_tracing()
         log.info("%s stopped", settings.service_name)

@@ -48,11 +48,18 @@ CONSUMER_LAG = Gauge("appeals_consumer_lag_records",
 OwnSample = Callable[[asyncpg.Connection, datetime], Awaitable[None]]
 
 
+async def sample_ready(health: Any) -> bool:
+    """``appeals_ready`` from the readiness checks (a polling-worker step of a process without
+    a database: the people's applications)."""
+    READY.set(1 if all((await health.results()).values()) else 0)
+    return False
+
+
 async def sample(pool: asyncpg.Pool, relay: object, *, clock: Clock | None = None, own: OwnSample | None = None,
                  broker: Any = None, health: Any = None) -> bool:
     """Refresh the gauges read from the database and the consumers (a polling-worker step)."""
     if health is not None:
-        READY.set(1 if all((await health.results()).values()) else 0)
+        await sample_ready(health)
     async with pool.acquire() as conn:
         row = await conn.fetchrow(
             """SELECT count(*) AS rows, extract(epoch FROM now() - min(created_at)) AS oldest
