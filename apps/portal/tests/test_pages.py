@@ -56,6 +56,9 @@ def test_a_form_posted_without_this_browsers_token_is_refused_in_words(portal):
     token = csrf(portal.get("/submit?category=road_repair").text)
     assert other.post("/submit", data=form(csrf_token=token), files=NO_FILE).status_code == 403
     assert portal.post("/s/OA-2026-00000001/x/verdict", data={"resolved": "yes"}).status_code == 403
+    # the switch on a page answering a form leads to a page, not to the form's POST route
+    assert 'href="/s/OA-2026-00000001/x?lang=kk"' in portal.post("/s/OA-2026-00000001/x/verdict",
+                                                                   data={"resolved": "yes"}).text
 
 
 def test_a_service_down_keeps_what_was_typed_and_too_many_gets_a_readable_429(portal):

@@ -145,6 +145,8 @@ def _page(request: Request, portal: Portal, visitor: Visitor, template: str, *, 
           title: str = "", headers: dict[str, str] | None = None, **values: Any) -> HTMLResponse:
     t = visitor.texts
     here = request.url.path
+    if request.method != "GET":  # a page answering a form: the switch leads to the page the form is on
+        here = here.removesuffix("/verdict")
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
     switch = {code: f"{here}?{urlencode([*query, ('lang', code)])}" for code in LANGUAGES}
     body = _ENV.get_template(template).render(
