@@ -266,6 +266,12 @@ async def record_outcomes(uow: UnitOfWork, rows: Sequence[LedgerRow], outcomes: 
     delivered or finally failed (only those this record changed: no second announcement)."""
     attempts = [_attempt(row, outcome, channel=channel, now=now, retry=retry)
                 for row, outcome in zip(rows, outcomes, strict=True)]
+    # The appeals locked in one order (as the consumer locks them) until this commits: the
+    # e-mail and the SMS workers announce one appeal's outcomes one transaction after the
+    # other, so the outbox's order of an appeal's events is the order they are published in.
+    # (Unlocked, two workers' rows of one appeal could commit against their ids' order: the
+    # chaos suite saw it once.)
+    await uow.appeals.lock_many(sorted({r.appeal_id for r in rows}))
     changed = await uow.ledger.attempted(attempts, now)
     for row, attempt in zip(rows, attempts, strict=True):
         if attempt.notification_id not in changed:
