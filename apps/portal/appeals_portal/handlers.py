@@ -58,6 +58,10 @@ async def submit(platform: PlatformApi, t: Texts, *, values: Mapping[str, str], 
     intake's refusals come back as sentences by field."""
     attachments = list(kept)
     megabytes = limits.photo_max_bytes // (1024 * 1024)
+    try:
+        forms.location(values)
+    except ValueError:  # the hidden fields were changed by hand: said, not dropped
+        return NotTaken({"location": t("err_location_unreadable")}, attachments)
     if len(kept) + len(photos) > limits.max_photos:
         return NotTaken({"photos": t("err_too_many_photos", count=limits.max_photos)}, attachments)
     for photo in photos:

@@ -67,6 +67,17 @@ async def test_too_many_too_large_or_not_a_photo_is_said_before_anything_is_sent
     assert platform.submitted == []
 
 
+async def test_a_location_that_is_no_point_is_refused_in_words_not_dropped():
+    platform = FakePlatform(upload=["p-1"])
+    for broken in ({"lat": "43.2"}, {"lat": "north", "long": "76.9"}):
+        outcome = await handlers.submit(platform, T, values={**VALUES, **broken}, lists={}, details=DETAILS,
+                                        photos=[handlers.Photo(b"x", "image/jpeg")], kept=[], limits=LIMITS,
+                                        bearer=None)
+        assert isinstance(outcome, handlers.NotTaken) and outcome.errors["location"].startswith("Не удалось прочитать")
+    assert platform.submitted == [] and platform.uploads == ["p-1"], "nothing sent before the form is whole"
+    assert isinstance(await run(FakePlatform(), []), Registered)  # no location at all: fine
+
+
 async def test_intakes_refusal_comes_back_by_field():
     platform = FakePlatform(submit=Refused(422, [{"field": "citizen.phone", "message": "not a valid phone number"}]))
     outcome = await run(platform, [])

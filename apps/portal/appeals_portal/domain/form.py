@@ -97,12 +97,8 @@ def submission(form: Mapping[str, str], lists: Mapping[str, Sequence[str]], deta
         "attachments": list(attachments),
         "attributes": {},
     }
-    lat, long = _text(form, "lat"), _text(form, "long")
-    if lat and long:
-        try:
-            body["location"] = {"lat": float(lat), "long": float(long)}
-        except ValueError:
-            pass  # the browser's own fields: a value that is no number is left out, the address stays
+    if (point := location(form)) is not None:
+        body["location"] = point
     for d in details:
         if d.datatype == "multivaluelist":
             values = [v for v in lists.get(d.form_name, ()) if v]
@@ -114,6 +110,17 @@ def submission(form: Mapping[str, str], lists: Mapping[str, Sequence[str]], deta
         body["citizen"] = {"name": _text(form, "name"), "iin": _text(form, "iin"), "phone": _text(form, "phone"),
                            "email": _text(form, "email"), "preferred_language": reply_language}
     return body
+
+
+def location(form: Mapping[str, str]) -> dict[str, float] | None:
+    """The point the browser gave, or None when it gave none. ValueError when the hidden
+    fields hold something else (one without the other, or no number)."""
+    lat, long = _text(form, "lat"), _text(form, "long")
+    if lat is None and long is None:
+        return None
+    if lat is None or long is None:
+        raise ValueError("a location needs both lat and long")
+    return {"lat": float(lat), "long": float(long)}
 
 
 #: Intake's field (dotted) → the form's field the sentence stands next to.
