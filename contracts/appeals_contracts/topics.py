@@ -45,9 +45,9 @@ TOPICS: dict[str, Topic] = {
         Topic("appeals.registered.v1", 1, "appeal_id", _PARTITIONS,
               ("appeal.registered",), "Registered, numbered appeals"),
         Topic("appeals.assigned.v1", 1, "appeal_id", _PARTITIONS,
-              ("appeal.assigned", "appeal.not_routed", "appeal.reopened"),
+              ("appeal.assigned", "appeal.not_routed", "appeal.reopened", "appeal.assignee_changed"),
               "Assignments to executors (executor code also in the ce_executor header), decisions not to route, "
-              "and appeals reopened by their citizens"),
+              "appeals reopened by their citizens, and the employee responsible within the executor"),
         Topic("appeals.links.v1", 1, "appeal_id", _PARTITIONS,
               ("appeal.re_appeal_linked", "appeal.duplicate_linked"),
               "Links between appeals: re-appeals of the same citizen, possible duplicates"),

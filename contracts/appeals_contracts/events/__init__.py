@@ -33,6 +33,7 @@ from appeals_contracts.events.notification import (
 from appeals_contracts.events.routing import (
     AppealAnswered,
     AppealAssigned,
+    AppealAssigneeChanged,
     AppealCase,
     AppealExtensionRequested,
     AppealNotRouted,
@@ -51,6 +52,7 @@ __all__ = [
     "AppealUnmerged",
     "AppealAnswered",
     "AppealAssigned",
+    "AppealAssigneeChanged",
     "AppealCase",
     "AppealExtensionRequested",
     "AppealIntakeRejected",

@@ -72,6 +72,22 @@ class AppealReopened(Event):
     case: AppealCase | None = None
 
 
+class AppealAssigneeChanged(Event):
+    """An employee of the executor holding the appeal became responsible for it: took it, or was
+    given it by the organisation's head. Checked by routing against the verified token of the
+    employee who acted; the executor in the ``ce_executor`` header too."""
+
+    event_type: ClassVar[str] = "appeal.assignee_changed"
+
+    appeal_id: UUID
+    registration_number: str
+    executor_code: str
+    employee_id: str = Field(description="The responsible employee (the subject of their token)")
+    employee_name: str | None = None
+    assigned_by: str = Field(description="Who decided: the same employee (took it) or the head")
+    changed_at: AwareDatetime
+
+
 class AppealNotRouted(Event):
     """Routing decided not to assign the appeal to an executor for an answer, and why."""
 
@@ -93,9 +109,13 @@ class ExecutorAnswerSubmitted(Event):
     action_id: UUID
     appeal_id: UUID
     executor_code: str
-    employee_id: str = Field(description="Staff id of the answering employee (not a name)")
+    employee_id: str = Field(description="Staff id of the answering employee: the subject of the employee's token")
+    employee_name: str | None = Field(None, max_length=200, description="The employee's name as the IdP gives it, "
+                                      "for the inspectors' figures per employee")
     text: str
     language: str
+    attachments: list[AttachmentRef] = Field(default_factory=list, max_length=10, description="Photos of the "
+                                             "completed work, uploaded to intake by the same employee beforehand")
     submitted_at: AwareDatetime
 
 
@@ -148,8 +168,10 @@ class AppealAnswered(Event):
     answer_id: UUID
     executor_code: str
     employee_id: str
+    employee_name: str | None = Field(None, description="The answering employee's name, when the portal gave it")
     text: str
     language: str
+    attachments: list[AttachmentRef] = Field(default_factory=list, description="Photos of the completed work")
     submitted_at: AwareDatetime = Field(description="The portal's own time of the answer: information only")
     received_at: AwareDatetime | None = Field(
         None, description="Routing's clock when it received the answer: what timeliness is judged by")

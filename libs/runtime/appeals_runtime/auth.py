@@ -32,7 +32,7 @@ from fastapi.responses import JSONResponse
 log = logging.getLogger(__name__)
 
 #: The roles of the platform (docs/security.md has the route × role table).
-ROLES = frozenset({"citizen", "operator", "adapter", "executor", "inspector", "akim_office", "sre"})
+ROLES = frozenset({"citizen", "operator", "adapter", "executor", "executor_head", "inspector", "akim_office", "sre"})
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,12 @@ class Caller:
 
     def is_executor_of(self, executor_code: str | None) -> bool:
         return "executor" in self.roles and executor_code is not None and self.executor_code == executor_code
+
+    @property
+    def name(self) -> str | None:
+        """The person's name as the token gives it (``name``), if it does."""
+        value = self.claims.get("name")
+        return value[:200] if isinstance(value, str) and value.strip() else None
 
 
 class Unauthenticated(Exception):

@@ -14,6 +14,7 @@ from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import (
     AppealAnswered,
     AppealAssigned,
+    AppealAssigneeChanged,
     AppealNotRouted,
     AppealRegistered,
     AppealReopened,
@@ -62,6 +63,9 @@ class ReadModel(Protocol):
         ...
     async def not_routed(self, appeal_id: UUID) -> None: ...
     async def add_answer(self, answer: dict[str, Any]) -> bool: ...
+    async def set_assignee(self, appeal_id: UUID, executor_code: str, employee_id: str, name: str | None) -> None:
+        """The employee of ``executor_code`` responsible for the appeal (while it holds it)."""
+        ...
     async def open_escalation(self, appeal_id: UUID, due_at: datetime, at: datetime) -> None: ...
     async def answer_for_update(self, answer_id: UUID) -> dict[str, Any] | None: ...
     async def decide(self, answer_id: UUID, status: str, inspector_id: str, reason_code: str | None, comment: str,
@@ -161,7 +165,11 @@ async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event, *,
         await uow.model.add_answer({"answer_id": event.answer_id, "appeal_id": appeal_id,
                                     "executor_code": event.executor_code, "employee_id": event.employee_id,
                                     "text": event.text, "language": event.language,
-                                    "submitted_at": event.answered_at, "portal_submitted_at": event.submitted_at})
+                                    "submitted_at": event.answered_at, "portal_submitted_at": event.submitted_at,
+                                    "employee_name": event.employee_name,
+                                    "attachments": [a.model_dump(mode="json") for a in event.attachments]})
+    elif isinstance(event, AppealAssigneeChanged):
+        await uow.model.set_assignee(appeal_id, event.executor_code, event.employee_id, event.employee_name)
     elif isinstance(event, DeadlineBreached):
         await uow.model.apply_facts([AppealFactsChange(appeal_id, due_at=event.due_at)])
         await uow.model.open_escalation(appeal_id, event.due_at, event.breached_at)

@@ -25,9 +25,18 @@ def _card(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 
 
 async def scorecards(model, period: Period, now: datetime, names: dict[str, str]) -> list[dict[str, Any]]:
-    """Every executor with activity in the period, best timeliness first."""
-    rows = await model.scorecards(period.start, period.end, min(now, period.end))
-    return sorted((_card(r, names) for r in rows), key=rank_key)
+    """Every executor with activity in the period, best timeliness first; each with its
+    employees' own figures (``employees``)."""
+    as_of = min(now, period.end)
+    rows = await model.scorecards(period.start, period.end, as_of)
+    people: dict[str, list[dict[str, Any]]] = {}
+    for row in await model.employee_scorecards(period.start, period.end, as_of):
+        mean = row["mean_rating"]
+        people.setdefault(row["executor_code"], []).append(
+            {**{k: v for k, v in row.items() if k != "executor_code"},
+             "mean_rating": None if mean is None else round(float(mean), 2)})
+    return sorted(({**_card(r, names), "employees": people.get(r["executor_code"], [])} for r in rows),
+                  key=rank_key)
 
 
 async def weekly(model, year: int, week: int, *, now: datetime, names: dict[str, dict[str, str]],

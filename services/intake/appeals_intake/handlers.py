@@ -60,6 +60,7 @@ class AppealRepository(Protocol):
         """Remove expiring files' rows once their bytes are gone."""
         ...
     async def link_attachments(self, links: Sequence[tuple[UUID, UUID]]) -> None: ...
+    async def link_uploads(self, links: Sequence[tuple[UUID, UUID, str]]) -> None: ...
     async def attachment_key(self, attachment_id: UUID) -> tuple[Stored, str] | None: ...
     async def timeline(self, appeal_id: UUID) -> list[TimelineEntry]: ...
     async def timelines(self, appeal_ids: Sequence[UUID]) -> dict[UUID, list[TimelineEntry]]: ...
@@ -367,6 +368,19 @@ async def verdicts_from_channels(uow: UnitOfWork, given: Sequence[VerdictGiven],
 
 
 _ASSIGNING = ("appeal.assigned", "appeal.reopened")
+
+
+#: Events of the progress topics the citizen's timeline leaves out: who inside the executor is
+#: responsible is the executor's and the inspectors' business.
+NOT_IN_TIMELINE = frozenset({"appeal.assignee_changed"})
+
+
+async def link_answer_photos(uow: UnitOfWork, photos: Sequence[tuple[UUID, UUID, str]]) -> None:
+    """(appeal, attachment, employee): the photos an answer names belong to its appeal from now
+    on (so the executor holding it and staff may fetch them, and they do not expire), each only
+    if that employee uploaded it and no appeal has it yet."""
+    if photos:
+        await uow.appeals.link_uploads(photos)
 
 
 async def record_progress(uow: UnitOfWork, entries: Sequence[tuple[UUID, TimelineEntry]]) -> None:

@@ -110,6 +110,12 @@ class FakeAppeals:
             if stored.appeal_id is None:
                 self.files[i] = (replace(stored, appeal_id=appeal_id), key)
 
+    async def link_uploads(self, links):
+        for appeal_id, i, uploader in links:
+            stored, key = self.files[i]
+            if stored.appeal_id is None and stored.uploaded_by == uploader and i not in self.expiring:
+                self.files[i] = (replace(stored, appeal_id=appeal_id), key)
+
     async def attachment_key(self, attachment_id):
         return self.files.get(attachment_id)
 
@@ -428,3 +434,14 @@ async def test_an_answer_before_its_assignment_in_one_batch_reaches_the_timeline
     await handlers.record_progress(uow, [entry("appeal.answered", "medeu_akimat"),
                                          entry("appeal.assigned", "medeu_akimat")])
     assert [e.event_type for _, e in uow.appeals.timeline_rows][-2:] == ["appeal.answered", "appeal.assigned"]
+
+
+async def test_an_answers_photos_belong_to_its_appeal_only_when_the_answering_employee_uploaded_them():
+    uow, store = FakeUnitOfWork(), MemoryStore()
+    mine = await upload(uow, store)  # uploaded by "portal-1"
+    theirs = await upload(uow, store)
+    appeal_id = uuid.uuid4()
+    await handlers.link_answer_photos(uow, [(appeal_id, mine.attachment_id, "portal-1"),
+                                            (appeal_id, theirs.attachment_id, "someone-else")])
+    assert uow.appeals.files[mine.attachment_id][0].appeal_id == appeal_id
+    assert uow.appeals.files[theirs.attachment_id][0].appeal_id is None

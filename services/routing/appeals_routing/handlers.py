@@ -18,9 +18,10 @@ from appeals_contracts.events import (
     ExecutorAnswerSubmitted,
     ExecutorExtensionRequested,
     ExecutorReassignmentRequested,
+    ReAppealLinked,
 )
 from appeals_routing.domain import decisions
-from appeals_routing.domain.model import AppealState, Assignment, Directory, RegisteredAppeal, RuleSet
+from appeals_routing.domain.model import AppealState, Assignment, Directory, Employee, RegisteredAppeal, RuleSet
 from appeals_routing.domain.rules import directory_problems, rule_set_problems
 from appeals_runtime.audit import AuditEntry
 from appeals_runtime.errors import NotBelieved
@@ -43,8 +44,14 @@ class RoutingRepository(Protocol):
     async def add_appeals(self, states: Sequence[AppealState]) -> None: ...
     async def add_assignments(self, rows: Sequence[tuple[UUID, Assignment]]) -> None: ...
     async def set_status(self, appeal_id: UUID, status: str, executor: str | None) -> None: ...
-    async def set_due_times(self, due: dict[UUID, datetime]) -> None: ...
+    async def set_due_times(self, due: dict[UUID, tuple[datetime, str | None]]) -> None: ...
     async def add_possible_duplicates(self, links: Sequence[tuple[UUID, UUID, str, float | None]]) -> None: ...
+    async def add_re_appeals(self, links: Sequence[tuple[UUID, UUID, str]]) -> None: ...
+    async def employee(self, executor_code: str, employee_id: str) -> Employee | None: ...
+    async def save_employee(self, employee: Employee, seen_at: datetime) -> None: ...
+    async def set_assignee(self, appeal_id: UUID, employee: Employee, at: datetime) -> None: ...
+    async def add_answer(self, action: ExecutorAnswerSubmitted, received_at: datetime) -> None: ...
+    async def decide_answer(self, verdict: AnswerAccepted | AnswerReturned) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -73,6 +80,10 @@ class UnitOfWork(Protocol):
 
     def audit(self, entry: AuditEntry) -> None:
         """Record an employee's decision in the audit trail, in this transaction."""
+        ...
+
+    def assignee_changed(self, state: AppealState, employee: Employee, by: str, at: datetime) -> None:
+        """Announce the employee now responsible for the appeal (``appeal.assignee_changed``)."""
         ...
 
 
@@ -142,6 +153,7 @@ async def handle_action(uow: UnitOfWork, action: ExecutorAction, *, directory: D
     done = ""
     if refusal is None and isinstance(action, ExecutorAnswerSubmitted):
         await uow.routing.set_status(action.appeal_id, "answered", action.executor_code)
+        await uow.routing.add_answer(action, now)
         uow.answered(action, now)
         done = "answered"
     elif refusal is None and isinstance(action, ExecutorExtensionRequested):
@@ -252,15 +264,46 @@ async def apply_merge(uow: UnitOfWork, event: AppealMerged | AppealUnmerged) -> 
         await uow.routing.set_status(state.appeal_id, "assigned", state.executor)
 
 
-async def record_possible_duplicates(uow: UnitOfWork, links: Sequence[DuplicateLinked]) -> None:
-    """Keep intake's possible-duplicate links, shown to the executor with the case."""
-    if links:
-        await uow.routing.add_possible_duplicates(
-            [(e.appeal_id, e.original_appeal_id, e.matched_by, e.distance_m) for e in links])
+async def record_links(uow: UnitOfWork, links: Sequence[DuplicateLinked | ReAppealLinked]) -> None:
+    """Keep intake's links between appeals (possible duplicates, re-appeals), shown to the
+    executor with the case."""
+    duplicates = [(e.appeal_id, e.original_appeal_id, e.matched_by, e.distance_m)
+                  for e in links if isinstance(e, DuplicateLinked)]
+    if duplicates:
+        await uow.routing.add_possible_duplicates(duplicates)
+    re_appeals = [(e.appeal_id, e.earlier_appeal_id, e.matched_by) for e in links if isinstance(e, ReAppealLinked)]
+    if re_appeals:
+        await uow.routing.add_re_appeals(re_appeals)
 
 
-async def record_due_times(uow: UnitOfWork, due: dict[UUID, datetime]) -> None:
-    """Keep each appeal's latest due time, for the case handed to its executor."""
+async def employee_seen(uow: UnitOfWork, employee: Employee, *, now: datetime) -> None:
+    """An employee signed in to the workspace: known from now on (the head gives appeals to
+    the employees it knows), named as their token names them."""
+    await uow.routing.save_employee(employee, now)
+
+
+async def set_assignee(uow: UnitOfWork, appeal_id: UUID, executor_code: str, *, actor: Employee, employee_id: str,
+                       now: datetime) -> str | None:
+    """Make an employee responsible for an open appeal of their executor: an employee takes it,
+    the head gives it. Returns the refusal, if any; otherwise it is stored, audited and announced."""
+    state = await uow.routing.get_for_update(appeal_id)
+    assignee = actor if employee_id == actor.employee_id else await uow.routing.employee(executor_code, employee_id)
+    refusal = decisions.assignee_refusal(state, executor_code, actor, assignee)
+    if refusal is None:
+        assert state is not None and assignee is not None
+        if state.assignee_id == assignee.employee_id:
+            return None  # already theirs: nothing changes, nothing is announced again
+        await uow.routing.set_assignee(appeal_id, assignee, now)
+        uow.assignee_changed(state, assignee, actor.employee_id, now)
+    uow.audit(AuditEntry(actor=actor.employee_id, role="executor", action="assignee", appeal_id=appeal_id,
+                         outcome=f"refused: {refusal}" if refusal else f"responsible: {employee_id}", at=now,
+                         details={"executor_code": executor_code, "employee_id": employee_id}))
+    return refusal
+
+
+async def record_due_times(uow: UnitOfWork, due: dict[UUID, tuple[datetime, str | None]]) -> None:
+    """Keep each appeal's latest due time (and its policy, when scheduled), for the case
+    handed to its executor."""
     if due:
         await uow.routing.set_due_times(due)
 
@@ -270,6 +313,7 @@ async def apply_verdict(uow: UnitOfWork, verdict: AnswerAccepted | AnswerReturne
     state = await uow.routing.get_for_update(verdict.appeal_id)
     if state is None or state.status == "closed":
         return
+    await uow.routing.decide_answer(verdict)
     if isinstance(verdict, AnswerAccepted):
         await uow.routing.set_status(state.appeal_id, "closed", state.executor)
     elif state.status == "answered":

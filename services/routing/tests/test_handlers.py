@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from appeals_routing import handlers
 from appeals_routing.domain import decisions
 from appeals_runtime.errors import NotBelieved
 from appeals_routing.adapters.data_files import bundled, bundled_directory, read_directory, read_rule_set
-from appeals_routing.domain.model import AppealState, RegisteredAppeal
+from appeals_routing.domain.model import AppealState, Employee, RegisteredAppeal
 
 DIRECTORY = read_directory(bundled_directory())
 RULE_SET, CHECKSUM = read_rule_set(bundled("rules.yaml"), DIRECTORY)
@@ -28,6 +29,9 @@ class FakeRouting:
         self.rule_sets: dict[int, tuple] = {}
         self.states: dict[uuid.UUID, AppealState] = {}
         self.history: list = []
+        self.answers: list = []
+        self.verdicts: list = []
+        self.employees: dict = {}
 
     async def current_rule_set(self):
         return self.rule_sets[max(self.rule_sets)][0] if self.rule_sets else None
@@ -57,8 +61,26 @@ class FakeRouting:
 
     async def set_status(self, appeal_id, status, executor):
         s = self.states[appeal_id]
+        keep = executor == s.executor  # another executor: nobody of it is responsible yet
         self.states[appeal_id] = AppealState(s.appeal_id, s.registration_number, s.category, s.district, status,
-                                             executor, s.history)
+                                             executor, s.history, assignee_id=s.assignee_id if keep else None,
+                                             assignee_name=s.assignee_name if keep else None)
+
+    async def add_answer(self, action, received_at):
+        self.answers.append((action.action_id, received_at))
+
+    async def decide_answer(self, verdict):
+        self.verdicts.append(verdict.answer_id)
+
+    async def employee(self, executor_code, employee_id):
+        return self.employees.get((executor_code, employee_id))
+
+    async def save_employee(self, employee, seen_at):
+        self.employees[(employee.executor_code, employee.employee_id)] = employee
+
+    async def set_assignee(self, appeal_id, employee, at):
+        self.states[appeal_id] = replace(self.states[appeal_id], assignee_id=employee.employee_id,
+                                         assignee_name=employee.name)
 
 
 class FakeUnitOfWork:
@@ -89,6 +111,9 @@ class FakeUnitOfWork:
 
     def reopened(self, state, entry, verdict):
         self.announced.append(("appeal.reopened", entry.executor))
+
+    def assignee_changed(self, state, employee, by, at):
+        self.announced.append(("appeal.assignee_changed", employee.employee_id))
 
 
 async def loaded() -> FakeUnitOfWork:
@@ -213,3 +238,41 @@ async def test_a_verdict_naming_an_executor_that_never_held_the_appeal_reopens_n
     await handlers.reopen(uow, verdict("turksib_akimat"), directory=DIRECTORY, now=NOW)
     assert uow.routing.states[appeal.appeal_id].status == "assigned"
     assert uow.announced[-1] == ("appeal.reopened", "turksib_akimat")
+
+
+async def test_an_employee_takes_an_appeal_and_only_the_head_gives_one_to_another():
+    uow = await loaded()
+    appeal = registered()
+    await route(uow, appeal)
+    me = Employee("turksib_akimat", "emp-1", "Dana")
+    other = Employee("turksib_akimat", "emp-2", "Erlan")
+    head = Employee("turksib_akimat", "head-1", "Head", head=True)
+    for e in (me, other, head):
+        await handlers.employee_seen(uow, e, now=NOW)
+    assert await handlers.set_assignee(uow, appeal.appeal_id, "turksib_akimat", actor=me, employee_id="emp-2",
+                                       now=NOW) == "only the organisation's head gives an appeal to another employee"
+    assert await handlers.set_assignee(uow, appeal.appeal_id, "turksib_akimat", actor=me, employee_id="emp-1",
+                                       now=NOW) is None
+    assert await handlers.set_assignee(uow, appeal.appeal_id, "turksib_akimat", actor=head, employee_id="emp-2",
+                                       now=NOW) is None
+    assert uow.routing.states[appeal.appeal_id].assignee_id == "emp-2"
+    assert await handlers.set_assignee(uow, appeal.appeal_id, "turksib_akimat", actor=head, employee_id="ghost",
+                                       now=NOW) == ("that employee of the executor is not known: they sign in to "
+                                                    "the workspace once first")
+    stranger = Employee("medeu_akimat", "emp-9", "Other", head=True)
+    assert await handlers.set_assignee(uow, appeal.appeal_id, "medeu_akimat", actor=stranger, employee_id="emp-9",
+                                       now=NOW) == "the appeal is assigned to turksib_akimat, not to medeu_akimat"
+    assert [a for a in uow.announced if a[0] == "appeal.assignee_changed"] == [
+        ("appeal.assignee_changed", "emp-1"), ("appeal.assignee_changed", "emp-2")]
+    assert [e.outcome for e in uow.audited][-1].startswith("refused: ")
+
+
+async def test_a_reassignment_to_another_executor_leaves_nobody_responsible():
+    uow = await loaded()
+    appeal = registered()
+    await route(uow, appeal)
+    me = Employee("turksib_akimat", "emp-1", "Dana")
+    await handlers.employee_seen(uow, me, now=NOW)
+    await handlers.set_assignee(uow, appeal.appeal_id, "turksib_akimat", actor=me, employee_id="emp-1", now=NOW)
+    await uow.routing.set_status(appeal.appeal_id, "assigned", "medeu_akimat")
+    assert uow.routing.states[appeal.appeal_id].assignee_id is None

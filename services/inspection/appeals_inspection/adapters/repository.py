@@ -13,9 +13,14 @@ import asyncpg
 from appeals_inspection.domain.facts import AppealFactsChange
 
 
-#: The employee who last answered the appeal for its current executor: the person responsible.
-_LAST_EMPLOYEE = """(SELECT w.employee_id FROM answers w WHERE w.appeal_id = a.appeal_id
-                     AND w.executor_code = a.executor_code ORDER BY w.submitted_at DESC LIMIT 1)"""
+#: The person responsible for an appeal: the employee of its current executor who took it (or was
+#: given it by the head), else the one who last answered it for that executor.
+_LAST_ANSWER = """(SELECT w.{column} FROM answers w WHERE w.appeal_id = a.appeal_id
+                   AND w.executor_code = a.executor_code ORDER BY w.submitted_at DESC LIMIT 1)"""
+_LAST_EMPLOYEE = f"""COALESCE(CASE WHEN a.assignee_executor = a.executor_code THEN a.assignee_id END,
+                             {_LAST_ANSWER.format(column="employee_id")})"""
+_RESPONSIBLE_NAME = f"""CASE WHEN a.assignee_executor = a.executor_code THEN a.assignee_name
+                        ELSE {_LAST_ANSWER.format(column="employee_name")} END"""
 
 
 def _rows(records: list[asyncpg.Record]) -> list[dict[str, Any]]:
@@ -99,14 +104,20 @@ class PostgresReadModel:
         await self._conn.execute("UPDATE appeals SET status = 'not_routed' WHERE appeal_id = $1 AND status = 'open'",
                                  appeal_id)
 
+    async def set_assignee(self, appeal_id: UUID, executor_code: str, employee_id: str, name: str | None) -> None:
+        await self._conn.execute(
+            "UPDATE appeals SET assignee_id = $2, assignee_name = $3, assignee_executor = $4 WHERE appeal_id = $1",
+            appeal_id, employee_id, name, executor_code)
+
     async def add_answer(self, answer: dict[str, Any]) -> bool:
         """Queue an answer for review; older waiting answers of the appeal are superseded."""
         status = await self._conn.execute(
             """INSERT INTO answers (answer_id, appeal_id, executor_code, employee_id, text, language, submitted_at,
-                                    portal_submitted_at, status)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting') ON CONFLICT DO NOTHING""",
+                                    portal_submitted_at, status, employee_name, attachments)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9, $10::jsonb) ON CONFLICT DO NOTHING""",
             answer["answer_id"], answer["appeal_id"], answer["executor_code"], answer["employee_id"], answer["text"],
-            answer["language"], answer["submitted_at"], answer.get("portal_submitted_at"))
+            answer["language"], answer["submitted_at"], answer.get("portal_submitted_at"),
+            answer.get("employee_name"), json.dumps(answer.get("attachments") or []))
         if not status.endswith(" 1"):
             return False
         await self._conn.execute(
@@ -237,7 +248,9 @@ class PostgresReadModel:
 
     async def answer(self, answer_id: UUID) -> dict[str, Any] | None:
         row = await self._conn.fetchrow("SELECT * FROM answers WHERE answer_id = $1", answer_id)
-        return dict(row) if row else None
+        if row is None:
+            return None
+        return {**dict(row), "attachments": json.loads(row["attachments"]) if row["attachments"] else []}
 
     async def timeline(self, appeal_id: UUID) -> list[dict[str, Any]]:
         """What happened to the appeal across the services, in order: ``event`` names it,
@@ -276,7 +289,8 @@ class PostgresReadModel:
         assignments = await self._conn.fetch(
             "SELECT executor_code, assigned_at FROM assignments WHERE appeal_id = $1 ORDER BY assigned_at", appeal_id)
         answers = await self._conn.fetch(
-            """SELECT answer_id, executor_code, employee_id, text, language, submitted_at, status, inspector_id,
+            """SELECT answer_id, executor_code, employee_id, employee_name, attachments, text, language, submitted_at,
+                      status, inspector_id,
                       reason_code, comment, decided_at FROM answers WHERE appeal_id = $1 ORDER BY submitted_at""",
             appeal_id)
         escalation = await self._conn.fetchrow("SELECT * FROM escalations WHERE appeal_id = $1", appeal_id)
@@ -302,7 +316,9 @@ class PostgresReadModel:
         facts = dict(appeal)
         for name in ("attributes", "attachments"):  # jsonb comes as text
             facts[name] = json.loads(facts[name]) if facts.get(name) else ({} if name == "attributes" else [])
-        return {"appeal": facts, "assignments": _rows(assignments), "answers": _rows(answers),
+        answers = [{**dict(r), "attachments": json.loads(r["attachments"]) if r["attachments"] else []}
+                   for r in answers]
+        return {"appeal": facts, "assignments": _rows(assignments), "answers": answers,
                 "escalation": dict(escalation) if escalation else None,
                 "re_appeal_chain": _rows(chain) if len(chain) > 1 else [],
                 "possible_duplicates": _rows(duplicates)}
@@ -310,6 +326,7 @@ class PostgresReadModel:
     async def escalations(self, *, open_only: bool, now: datetime) -> list[dict[str, Any]]:
         return _rows(await self._conn.fetch(
             f"""SELECT e.appeal_id, a.registration_number, a.executor_code, {_LAST_EMPLOYEE} AS employee_id,
+                      {_RESPONSIBLE_NAME} AS employee_name,
                       e.due_at, e.opened_at, e.closed_at,
                       EXTRACT(EPOCH FROM COALESCE(e.closed_at, $2) - e.opened_at) / 3600 AS age_hours
                FROM escalations e JOIN appeals a USING (appeal_id)
@@ -365,6 +382,50 @@ class PostgresReadModel:
                LEFT JOIN rated ra USING (executor_code) LEFT JOIN re_appealed rp USING (executor_code)
                WHERE e.executor_code IS NOT NULL""", start, end, as_of))
 
+    async def employee_scorecards(self, start: datetime, end: datetime, as_of: datetime) -> list[dict[str, Any]]:
+        """Per employee of each executor: answers given in the period, answers returned in it,
+        accepted answers (accepted in it) and of those late, appeals overdue at ``as_of`` they
+        are responsible for, and citizens' ratings given in it of their answers."""
+        return _rows(await self._conn.fetch(
+            f"""WITH answered AS (
+                   SELECT executor_code, employee_id, count(*) AS n FROM answers
+                   WHERE submitted_at >= $1 AND submitted_at < $2 GROUP BY 1, 2),
+               returned AS (
+                   SELECT executor_code, employee_id, count(*) AS n FROM answers
+                   WHERE status = 'returned' AND decided_at >= $1 AND decided_at < $2 GROUP BY 1, 2),
+               accepted AS (
+                   SELECT w.executor_code, w.employee_id, count(*) AS n,
+                          count(*) FILTER (WHERE w.submitted_at >= a.due_at) AS late
+                   FROM answers w JOIN appeals a USING (appeal_id)
+                   WHERE w.status = 'accepted' AND w.decided_at >= $1 AND w.decided_at < $2 GROUP BY 1, 2),
+               overdue AS (
+                   SELECT a.executor_code, {_LAST_EMPLOYEE} AS employee_id, count(*) AS n FROM appeals a
+                   WHERE a.due_at < $3 AND a.status NOT IN ('not_routed', 'merged') AND a.registered_at < $3
+                     AND (a.accepted_at IS NULL OR a.accepted_at > $3) GROUP BY 1, 2),
+               rated AS (
+                   SELECT w.executor_code, w.employee_id, count(v.rating) AS n, avg(v.rating) AS mean
+                   FROM citizen_verdicts v JOIN answers w USING (answer_id)
+                   WHERE v.given_at >= $1 AND v.given_at < $2 GROUP BY 1, 2),
+               people AS (
+                   SELECT executor_code, employee_id FROM answered UNION SELECT executor_code, employee_id FROM returned
+                   UNION SELECT executor_code, employee_id FROM accepted
+                   UNION SELECT executor_code, employee_id FROM overdue WHERE employee_id IS NOT NULL
+                   UNION SELECT executor_code, employee_id FROM rated)
+               SELECT p.executor_code, p.employee_id,
+                      COALESCE((SELECT w.employee_name FROM answers w WHERE w.executor_code = p.executor_code
+                                  AND w.employee_id = p.employee_id AND w.employee_name IS NOT NULL
+                                ORDER BY w.submitted_at DESC LIMIT 1),
+                               (SELECT a.assignee_name FROM appeals a WHERE a.assignee_executor = p.executor_code
+                                  AND a.assignee_id = p.employee_id AND a.assignee_name IS NOT NULL LIMIT 1))
+                          AS employee_name,
+                      COALESCE(w.n, 0) AS answered, COALESCE(r.n, 0) AS returned, COALESCE(c.n, 0) AS accepted,
+                      COALESCE(c.late, 0) AS accepted_late, COALESCE(o.n, 0) AS overdue_now,
+                      COALESCE(ra.n, 0) AS rated, ra.mean AS mean_rating
+               FROM people p LEFT JOIN answered w USING (executor_code, employee_id)
+               LEFT JOIN returned r USING (executor_code, employee_id) LEFT JOIN accepted c USING (executor_code, employee_id)
+               LEFT JOIN overdue o USING (executor_code, employee_id) LEFT JOIN rated ra USING (executor_code, employee_id)
+               ORDER BY p.executor_code, p.employee_id""", start, end, as_of))
+
     async def received(self, start: datetime, end: datetime) -> dict[str, Any]:
         rows = await self._conn.fetch(
             """SELECT channel, kind, category, count(*) AS n FROM appeals
@@ -388,7 +449,8 @@ class PostgresReadModel:
     async def longest_overdue(self, as_of: datetime, limit: int) -> list[dict[str, Any]]:
         return _rows(await self._conn.fetch(
             f"""SELECT a.appeal_id, a.registration_number, a.executor_code, a.category, a.district, a.due_at,
-                      {_LAST_EMPLOYEE} AS employee_id, EXTRACT(EPOCH FROM $1 - a.due_at) / 86400 AS days_overdue
+                      {_LAST_EMPLOYEE} AS employee_id, {_RESPONSIBLE_NAME} AS employee_name,
+                      EXTRACT(EPOCH FROM $1 - a.due_at) / 86400 AS days_overdue
                FROM appeals a
                WHERE a.due_at < $1 AND a.status NOT IN ('not_routed', 'merged') AND a.registered_at < $1
                  AND (a.accepted_at IS NULL OR a.accepted_at > $1)

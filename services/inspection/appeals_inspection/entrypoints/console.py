@@ -364,8 +364,9 @@ async def attachment(appeal_id: UUID, attachment_id: UUID, request: Request, use
     """A photo or document of the appeal, fetched from intake with the inspector's own token
     (intake decides again who may see it), served so that a browser never runs it."""
     history = await uow.model.history(appeal_id)
-    files = (history or {}).get("appeal", {}).get("attachments") or []
-    known = {str(f["attachment_id"]): f for f in (files if isinstance(files, list) else [])}
+    files = list((history or {}).get("appeal", {}).get("attachments") or [])
+    files += [f for answer in (history or {}).get("answers", []) for f in answer.get("attachments") or []]
+    known = {str(f["attachment_id"]): f for f in files}
     intake = _settings(request).intake_url
     if str(attachment_id) not in known or intake is None:
         return _page(request, "not_found.html.j2", user.texts, user=user, status=404)

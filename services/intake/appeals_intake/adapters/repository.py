@@ -242,6 +242,15 @@ class PostgresAppealRepository:
                    WHERE a.attachment_id = l.attachment_id AND a.appeal_id IS NULL AND NOT a.expiring""",
                 [a for a, _ in links], [i for _, i in links])
 
+    async def link_uploads(self, links: Sequence[tuple[UUID, UUID, str]]) -> None:
+        """(appeal id, attachment id, uploader): a free file of that uploader now belongs to the appeal."""
+        await self._conn.execute(
+            """UPDATE attachments a SET appeal_id = l.appeal_id
+               FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS l(appeal_id, attachment_id, uploaded_by)
+               WHERE a.attachment_id = l.attachment_id AND a.uploaded_by = l.uploaded_by
+                 AND a.appeal_id IS NULL AND NOT a.expiring""",
+            [x[0] for x in links], [x[1] for x in links], [x[2] for x in links])
+
     async def attachment_key(self, attachment_id: UUID) -> tuple[Stored, str] | None:
         row = await self._conn.fetchrow("SELECT * FROM attachments WHERE attachment_id = $1 AND NOT expiring", attachment_id)
         return (_stored(row), row["storage_key"]) if row else None

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from appeals_contracts.events import AppealSubmitted, VerdictSubmitted
+from appeals_contracts.events import AppealAnswered, AppealSubmitted, VerdictSubmitted
 from appeals_intake import handlers
 from appeals_intake.adapters import metrics
 from appeals_intake.adapters.events import to_command, verdict_given
@@ -41,14 +41,18 @@ def subscribe_all(runtime: Runtime, catalog: Catalog, settings: IntakeSettings) 
 
     async def on_progress(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
         entries = []
+        photos = []
         for delivery in deliveries:
             appeal_id = getattr(delivery.event, "appeal_id", None)
-            if appeal_id is None:
+            if appeal_id is None or delivery.envelope.type in handlers.NOT_IN_TIMELINE:
                 continue
+            if isinstance(answer := delivery.event, AppealAnswered):
+                photos += [(answer.appeal_id, a.attachment_id, answer.employee_id) for a in answer.attachments]
             details = handlers.timeline_details(delivery.envelope.type, delivery.event.model_dump(mode="json"))
             entries.append((appeal_id, TimelineEntry(str(delivery.envelope.id), delivery.envelope.type,
                                                      delivery.envelope.time, details)))
         await handlers.record_progress(uow, entries)
+        await handlers.link_answer_photos(uow, photos)
 
     runtime.consumer.subscribe_batch(runtime.broker, "appeals.intake.v1", on_appeals_intake)
     runtime.consumer.subscribe_batch(runtime.broker, PROGRESS_TOPICS, on_progress, name="progress")

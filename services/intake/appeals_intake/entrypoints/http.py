@@ -69,12 +69,13 @@ def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore, image
               summary="Upload a photo or a document to attach to an appeal (the raw bytes as the body)",
               description="JPEG, PNG or PDF, at most ATTACHMENT_MAX_BYTES; the content type is checked against "
                           "the bytes. An image is stored without its EXIF, XMP and text metadata (location, "
-                          "device). Name the returned attachment_id in the submission's `attachments`.",
+                          "device). Name the returned attachment_id in the submission's `attachments` (or, for an "
+                          "executor's employee, in the answer's `attachments`: photos of the completed work).",
               openapi_extra={"requestBody": {"required": True, "content": _UPLOAD_TYPES}},
               responses={413: refusal("Larger than ATTACHMENT_MAX_BYTES"), 415: refusal("Not JPEG, PNG or PDF"),
                          429: refusal("The caller uploaded ATTACHMENT_QUOTA_PER_HOUR files in the last hour"),
                          422: refusal("The bytes are not what the content type says, or not a readable image")})
-    async def upload(caller: Annotated[Caller, allow("operator", "adapter", "citizen")], request: Request,
+    async def upload(caller: Annotated[Caller, allow("operator", "adapter", "citizen", "executor")], request: Request,
                      uow: UnitOfWork, runtime: RuntimeDep) -> JSONResponse:
         data = await request.body()  # at most ATTACHMENT_MAX_BYTES: the body limit of this path says so
         stored = await handlers.upload_attachment(

@@ -9,6 +9,7 @@ from uuid import UUID
 from appeals_contracts.events import (
     AppealAnswered,
     AppealAssigned,
+    AppealAssigneeChanged,
     AppealCase,
     AppealExtensionRequested,
     AppealNotRouted,
@@ -19,7 +20,7 @@ from appeals_contracts.events import (
     ExecutorAnswerSubmitted,
     ExecutorExtensionRequested,
 )
-from appeals_routing.domain.model import AppealState, Assignment
+from appeals_routing.domain.model import AppealState, Assignment, Employee
 
 def case_of(event: AppealRegistered) -> dict[str, Any]:
     """The case routing keeps and hands on, in the contract's JSON form."""
@@ -59,8 +60,16 @@ def not_routed(state: AppealState, reason: str, at: datetime) -> AppealNotRouted
 def answered(action: ExecutorAnswerSubmitted, received_at: datetime) -> AppealAnswered:
     return AppealAnswered(
         appeal_id=action.appeal_id, answer_id=action.action_id, executor_code=action.executor_code,
-        employee_id=action.employee_id, text=action.text, language=action.language, submitted_at=action.submitted_at,
+        employee_id=action.employee_id, employee_name=action.employee_name, text=action.text,
+        language=action.language, attachments=action.attachments, submitted_at=action.submitted_at,
         received_at=received_at)
+
+
+def assignee_changed(state: AppealState, employee: Employee, by: str, at: datetime) -> AppealAssigneeChanged:
+    return AppealAssigneeChanged(
+        appeal_id=state.appeal_id, registration_number=state.registration_number,
+        executor_code=employee.executor_code, employee_id=employee.employee_id, employee_name=employee.name,
+        assigned_by=by, changed_at=at)
 
 
 def extension_requested(action: ExecutorExtensionRequested, received_at: datetime) -> AppealExtensionRequested:

@@ -10,7 +10,7 @@ import asyncpg
 from appeals_contracts.events import CitizenVerdict, ExecutorAnswerSubmitted, ExecutorExtensionRequested
 from appeals_routing.adapters import events, metrics
 from appeals_routing.adapters.repository import PostgresRoutingRepository
-from appeals_routing.domain.model import AppealState, Assignment
+from appeals_routing.domain.model import AppealState, Assignment, Employee
 from appeals_runtime.unit_of_work import UnitOfWork
 
 
@@ -36,6 +36,10 @@ class PostgresUnitOfWork(UnitOfWork):
         self.after_commit(metrics.ASSIGNMENTS.labels(entry.reason).inc)
         self.announce(events.reopened(state, entry, verdict), subject=state.appeal_id, time=entry.assigned_at,
                       extra_headers={"ce_executor": entry.executor})
+
+    def assignee_changed(self, state: AppealState, employee: Employee, by: str, at: datetime) -> None:
+        self.announce(events.assignee_changed(state, employee, by, at), subject=state.appeal_id, time=at,
+                      extra_headers={"ce_executor": employee.executor_code})
 
     def answered(self, action: ExecutorAnswerSubmitted, received_at: datetime) -> None:
         self.announce(events.answered(action, received_at), subject=action.appeal_id, time=received_at)

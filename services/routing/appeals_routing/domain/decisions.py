@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from appeals_routing.domain.model import AppealState, Assignment, Directory, RegisteredAppeal, RuleSet
+from appeals_routing.domain.model import AppealState, Assignment, Directory, Employee, RegisteredAppeal, RuleSet
 from appeals_routing.domain.rules import choose_rule
 
 
@@ -119,3 +119,19 @@ def reopen(state: AppealState | None, answered_by: str, directory: Directory, ru
     entry = Assignment(target, "reopened", at, previous_executor=state.executor, rule_set_version=rule_set.version,
                        note="the citizen said the answer did not resolve the matter")
     return state.moved("assigned", target, entry)
+
+
+def assignee_refusal(state: AppealState | None, executor: str, actor: Employee, assignee: Employee | None) -> str | None:
+    """Why ``actor`` may not make ``assignee`` responsible for the appeal, if they may not: the
+    appeal must be open with ``actor``'s executor; an employee takes an appeal for themselves,
+    only the head gives one to another employee of the same executor."""
+    if actor.executor_code != executor:
+        return f"{actor.employee_id} is not an employee of {executor}"
+    problem = _holder_problem(state, executor)
+    if problem:
+        return problem
+    if assignee is None or assignee.executor_code != executor:
+        return "that employee of the executor is not known: they sign in to the workspace once first"
+    if assignee.employee_id != actor.employee_id and not actor.head:
+        return "only the organisation's head gives an appeal to another employee"
+    return None

@@ -89,6 +89,8 @@ class AppealState:
     history: tuple[Assignment, ...] = field(default_factory=tuple)
     case: Mapping[str, Any] | None = field(default=None, repr=False)  # see RegisteredAppeal.case
     due_at: datetime | None = None  # the legal due time, once the deadline tracker announced it
+    assignee_id: str | None = None  # the employee of the executor responsible for it, once one took it
+    assignee_name: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -106,3 +108,13 @@ class AppealState:
         """The same appeal, now ``status`` with ``executor`` (and ``entry`` added to its history)."""
         return replace(self, status=status, executor=executor,
                        history=self.history + ((entry,) if entry is not None else ()))
+
+
+@dataclass(frozen=True)
+class Employee:
+    """An employee of an executor, as the verified token of their last sign-in named them."""
+
+    executor_code: str
+    employee_id: str  # the token's subject
+    name: str | None
+    head: bool = False  # the organisation's head: gives appeals to employees

@@ -17,6 +17,7 @@ from appeals_contracts.events import (
     DeadlineExtended,
     DeadlineScheduled,
     DuplicateLinked,
+    ReAppealLinked,
 )
 from appeals_routing import handlers
 from appeals_routing.adapters.events import case_of
@@ -64,10 +65,12 @@ def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str], keys
             await handlers.apply_merge(uow, delivery.event)
 
     async def on_deadlines(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
-        due = {}
+        due: dict = {}
         for d in deliveries:  # in order: the last announcement of an appeal's due time wins
-            if isinstance(e := d.event, (DeadlineScheduled, DeadlineExtended)):
-                due[e.appeal_id] = e.due_at
+            if isinstance(e := d.event, DeadlineScheduled):
+                due[e.appeal_id] = (e.due_at, e.policy_code)
+            elif isinstance(e, DeadlineExtended):
+                due[e.appeal_id] = (e.due_at, due.get(e.appeal_id, (None, None))[1])
         await handlers.record_due_times(uow, due)
 
     runtime.consumer.subscribe_batch(runtime.broker, "appeals.registered.v1", on_appeals_registered)
@@ -81,8 +84,8 @@ def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str], keys
     runtime.consumer.subscribe(runtime.broker, "appeals.verdicts.v1", on_verdicts)
 
     async def on_links(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
-        await handlers.record_possible_duplicates(
-            uow, [d.event for d in deliveries if isinstance(d.event, DuplicateLinked)])
+        await handlers.record_links(
+            uow, [d.event for d in deliveries if isinstance(d.event, (DuplicateLinked, ReAppealLinked))])
 
     runtime.consumer.subscribe_batch(runtime.broker, "appeals.links.v1", on_links)
     runtime.consumer.subscribe(runtime.broker, "appeals.executor-actions.v1", on_executor_actions,
