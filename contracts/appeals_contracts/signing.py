@@ -13,7 +13,12 @@ refused, so a captured action cannot be replayed once routing's inbox has forgot
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import base64
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from appeals_contracts.envelope import Envelope
 
 SIGNATURE_HEADER = "ce_signature"  # base64url, no padding
 KEY_ID_HEADER = "ce_signaturekeyid"
@@ -37,3 +42,14 @@ def signed_message(attributes: Mapping[str, str], value: bytes) -> bytes:
             raise UnsignableAction(f"the action has no usable {name} header, which the signature covers")
         lines.append(f"{name}={text}\n".encode())
     return _DOMAIN + b"".join(lines) + b"\n" + value
+
+
+def signed_action(envelope: Envelope, sign: Callable[[bytes], bytes], key_id: str) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """(value, headers) of an executor action as a portal publishes it: the envelope's value and
+    headers plus the signature ``sign`` (an Ed25519 private key's ``sign``) makes of
+    :func:`signed_message`, and the key's id. The record's key is the appeal id."""
+    value = envelope.kafka_value()
+    signature = sign(signed_message(envelope.header_values(), value))
+    headers = list(envelope.kafka_headers()) + [
+        (SIGNATURE_HEADER, base64.urlsafe_b64encode(signature).rstrip(b"=")), (KEY_ID_HEADER, key_id.encode())]
+    return value, headers

@@ -50,6 +50,13 @@ def test_probes_secrets_and_resources():
             assert env["INTAKE_URL"]["value"] == "http://appeals-intake:8000"
             assert env["PORTAL_SECRET_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "secret-key"
             continue
+        if name == "appeals-workspace":  # no database; a producer of signed actions with its own principal
+            assert "DATABASE_URL" not in env and env["KAFKA_BOOTSTRAP_SERVERS"]["value"]
+            assert env["ROUTING_URL"]["value"] == "http://appeals-routing:8000"
+            assert env["WORKSPACE_SIGNING_KEYS_DIR"]["value"] == "/etc/appeals/signing-keys"
+            assert {"name": "signing-keys", "mountPath": "/etc/appeals/signing-keys", "readOnly": True} \
+                in container["volumeMounts"]
+            continue
         assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == name.removeprefix("appeals-")
         assert "value" not in env["DATABASE_URL"]
 

@@ -21,6 +21,7 @@ from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import (
     AppealAnswered,
     AppealAssigned,
+    AppealAssigneeChanged,
     AppealRegistered,
     DeadlineBreached,
     DeadlineScheduled,
@@ -58,7 +59,7 @@ SCRIPT = [
     Case("medeu_akimat", 72, [30], ["accept"]),
     Case("medeu_akimat", 24, [30], ["accept"]),                      # late
     Case("medeu_akimat", 24, [5, 36], ["return", "accept"], breach=True),  # returned, then late: late
-    Case("medeu_akimat", 24, [], [], breach=True),                   # overdue, escalation stays open
+    Case("medeu_akimat", 24, [], [], breach=True),                   # overdue, escalation stays open; taken by RESPONSIBLE
     Case("almaly_akimat", 96, [20], ["accept"]),
     Case("almaly_akimat", 96, [8, 40], ["return", "accept"]),        # returned, then on time
     Case("almaly_akimat", 24, [50], ["accept"], breach=True),        # escalation opens, closes on acceptance
@@ -67,6 +68,10 @@ SCRIPT = [
     Case("mobility_dept", 36, [], [], breach=True),                  # overdue
     Case("mobility_dept", 300, [], []),                              # assigned, not due yet
 ]
+
+
+#: The employee who took the overdue, unanswered case 4 of medeu_akimat: the report names her.
+RESPONSIBLE = ("emp-resp", "Aliya Responsible")
 
 
 def record(event, appeal_id: uuid.UUID) -> tuple:
@@ -122,6 +127,11 @@ async def test_scorecards_weekly_report_escalations_and_stale_verdicts(stack: St
                                                   due_at=due, scheduled_at=reg.registered_at), appeal))
         if case.breach:
             deadlines.append(record(DeadlineBreached(appeal_id=appeal, due_at=due, breached_at=due), appeal))
+    taken = scripted[4][1]
+    assigned.append(record(AppealAssigneeChanged(
+        appeal_id=taken[0], registration_number=taken[1].registration_number, executor_code="medeu_akimat",
+        employee_id=RESPONSIBLE[0], employee_name=RESPONSIBLE[1], assigned_by=RESPONSIBLE[0],
+        changed_at=taken[1].registered_at + timedelta(hours=2)), taken[0]))
     await produce(bootstrap, "appeals.assigned.v1", assigned)
     await produce(bootstrap, "appeals.deadlines.v1", deadlines)
     await eventually(lambda: len(api.get("/v1/escalations").json()) >= 4, what="escalations")
@@ -133,7 +143,8 @@ async def test_scorecards_weekly_report_escalations_and_stale_verdicts(stack: St
             answered.append((n, k))
             await produce(bootstrap, "appeals.answered.v1", [record(AppealAnswered(
                 appeal_id=appeal, answer_id=answer_ids[n, k], executor_code=case.executor, employee_id=f"emp-{n}",
-                text=f"Answer {k}", language="ru", submitted_at=reg.registered_at + timedelta(hours=hours)), appeal)])
+                employee_name=f"Employee {n}", text=f"Answer {k}", language="ru",
+                submitted_at=reg.registered_at + timedelta(hours=hours)), appeal)])
             await eventually(lambda n=n, k=k: any(r["answer_id"] == str(answer_ids[n, k])
                                                   for r in api.get("/v1/queue").json()), what="queued")
             verdict = case.verdicts[k]
@@ -193,6 +204,38 @@ async def test_scorecards_weekly_report_escalations_and_stale_verdicts(stack: St
         "from": "2026-09-28", "to": "2026-10-04"}).json()}
     assert {k: by_period["medeu_akimat"][k] for k in expected_cards["medeu_akimat"]} == expected_cards["medeu_akimat"]
 
+    # Personal responsibility: each employee's own figures, and the responsible person of each
+    # overdue appeal (who took it, else who last answered it) named in the report.
+    expected_people: dict[str, dict[str, dict]] = {}
+    for n, (case, (appeal, reg)) in enumerate(scripted):
+        if case.answers:
+            accepted = [case.answers[k] for k, v in enumerate(case.verdicts) if v == "accept"]
+            expected_people.setdefault(case.executor, {})[f"emp-{n}"] = {
+                "employee_name": f"Employee {n}", "answered": len(case.answers),
+                "returned": case.verdicts.count("return"), "accepted": len(accepted),
+                "accepted_late": sum(h >= case.due_in_h for h in accepted),
+                "overdue_now": 0, "rated": 0, "mean_rating": None}
+    expected_people["medeu_akimat"][RESPONSIBLE[0]] = {
+        "employee_name": RESPONSIBLE[1], "answered": 0, "returned": 0, "accepted": 0, "accepted_late": 0,
+        "overdue_now": 1, "rated": 0, "mean_rating": None}
+    for code, people in expected_people.items():
+        got = {e["employee_id"]: {k: e[k] for k in people[e["employee_id"]]}
+               for e in by_period[code]["employees"] if e["employee_id"] in people}
+        assert got == people, code
+    responsible = {o["registration_number"]: (o["employee_id"], o["employee_name"]) for o in report["longest_overdue"]}
+    assert responsible[scripted[4][1][1].registration_number] == RESPONSIBLE
+    assert all(card.get("employees") is None for card in api.get(  # the published figures name nobody
+        f"{inspection.base_url}/v1/public/weekly/2026-W40").json()["organisations"])
+    head = httpx.get(f"{inspection.base_url}/v1/executors/medeu_akimat/scorecard", timeout=10,
+                     params={"from": "2026-09-28", "to": "2026-10-04"},
+                     headers=stack.bearer("head-1", "executor", "executor_head", executor_code="medeu_akimat"))
+    assert head.status_code == 200 and {e["employee_id"] for e in head.json()["employees"]} == set(
+        expected_people["medeu_akimat"])
+    for other in (stack.bearer("head-2", "executor", "executor_head", executor_code="almaly_akimat"),
+                  stack.bearer("emp-1", "executor", executor_code="medeu_akimat")):
+        assert httpx.get(f"{inspection.base_url}/v1/executors/medeu_akimat/scorecard", timeout=10, headers=other,
+                         params={"from": "2026-09-28", "to": "2026-10-04"}).status_code == 403
+
     # Escalations: the breached appeals; closed by acceptance, open otherwise, with executor and employee.
     escalations = {e["registration_number"]: e for e in api.get("/v1/escalations", params={"state": "all"}).json()}
     for n, (case, (appeal, reg)) in enumerate(scripted):
@@ -202,7 +245,7 @@ async def test_scorecards_weekly_report_escalations_and_stale_verdicts(stack: St
         esc = escalations[reg.registration_number]
         assert esc["executor_code"] == case.executor
         assert (esc["closed_at"] is None) == ("accept" not in case.verdicts)
-        assert esc["employee_id"] == (f"emp-{n}" if case.answers else None)
+        assert esc["employee_id"] == (f"emp-{n}" if case.answers else RESPONSIBLE[0] if n == 4 else None)
     open_ones = {e["registration_number"] for e in api.get("/v1/escalations").json()}
     assert {reg.registration_number for case, (a, reg) in scripted
             if case.breach and "accept" not in case.verdicts} <= open_ones

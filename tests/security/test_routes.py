@@ -68,11 +68,21 @@ FIGURES_PUBLIC = {"/v1/public/weekly/{week}"}
 
 @pytest.mark.parametrize("path", ["/health/live", "/health/ready"])
 def test_only_the_probes_open311_reads_and_the_sign_in_are_public(path):
-    public = {k for k, v in routes().items() if not v and k[0] != "portal"}
+    public = {k for k, v in routes().items() if not v and k[0] not in ("portal", "workspace")}
     assert {p for _, _, p in public} == {"/health/live", "/health/ready"} | OPEN311_PUBLIC | CONSOLE_PUBLIC \
         | FIGURES_PUBLIC
     assert {(s, m) for s, m, p in public if p in OPEN311_PUBLIC} == {("intake", "GET")}
     assert {(s, m) for s, m, p in public if p in CONSOLE_PUBLIC | FIGURES_PUBLIC} == {("inspection", "GET")}
+
+
+def test_the_workspace_is_for_executors_employees_but_its_way_in():
+    """The workspace's public routes are its way in (sign-in) and its probes; every page of a
+    case needs the session's executor role, the head's pages executor_head."""
+    workspace = {(m, p): v for (s, m, p), v in routes().items() if s == "workspace"}
+    assert {p for (m, p), v in workspace.items() if not v} == {
+        "/", "/sign-in", "/callback", "/sign-out", "/static/{name}", "/health/live", "/health/ready"}
+    assert {p for (m, p), v in workspace.items() if v == frozenset({"executor_head"})} == {
+        "/team", "/appeals/{appeal_id}/give"}
 
 
 def test_the_citizens_portal_is_for_everyone_but_a_citizens_own_pages():

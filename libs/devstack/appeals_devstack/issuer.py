@@ -42,6 +42,8 @@ CONSOLE_CLIENT_ID = "staff-console"
 #: The citizen's portal: a public client for citizens' sign-in, a confidential one for itself.
 PORTAL_CLIENT_ID = "citizen-portal"
 PORTAL_SERVICE_CLIENT_ID = "citizen-portal-service"
+#: The executors' workspace: a public client for employees' sign-in.
+WORKSPACE_CLIENT_ID = "executor-workspace"
 #: The roles of each confidential client's own tokens (the client credentials grant).
 SERVICE_CLIENTS = {PORTAL_SERVICE_CLIENT_ID: ("adapter",)}
 #: A code is good for one exchange within this many seconds.
@@ -51,7 +53,10 @@ CODE_TTL_S = 60
 DEMO_USERS = (
     ("inspector", "inspector-demo", ("inspector",), None, "Aigerim Inspector"),
     ("akim", "akim-office-demo", ("akim_office",), None, "Akim's Office"),
-    ("executor", "employee-demo", ("executor",), "medeu_akimat", "Medeu Employee"),
+    ("executor", "employee-demo", ("executor",), "medeu_akimat", "Dana Medeu Employee"),
+    ("executor2", "employee2-demo", ("executor",), "medeu_akimat", "Erlan Medeu Employee"),
+    ("head", "head-demo", ("executor", "executor_head"), "medeu_akimat", "Medeu Head"),
+    ("almaly", "almaly-employee-demo", ("executor",), "almaly_akimat", "Almaly Employee"),
     ("citizen", "citizen-demo", ("citizen",), None, "Aruzhan Demo"),
 )
 
@@ -226,7 +231,7 @@ class LocalIssuer:
     @staticmethod
     def _request_error(params: dict[str, str]) -> str | None:
         """Why an authorization request is refused, before anything is redirected anywhere."""
-        if params.get("client_id") not in (CONSOLE_CLIENT_ID, PORTAL_CLIENT_ID):
+        if params.get("client_id") not in (CONSOLE_CLIENT_ID, PORTAL_CLIENT_ID, WORKSPACE_CLIENT_ID):
             return "unknown client_id"
         if not loopback_redirect(params.get("redirect_uri", "")):
             return "redirect_uri must be on the loopback address"

@@ -55,6 +55,9 @@ def principals(docs: Path = ROOT / "docs" / "asyncapi") -> dict[str, list[Acl]]:
         Acl("topic", "appeals.intake-rejected.v1", "literal", ("Read", "Describe")),
         Acl("topic", outbound_topic("social_network"), "literal", ("Read", "Describe")),  # its channel's only
         Acl("group", "adapter-telegram", "prefix", ("Read",))]
+    # The executors' workspace (apps/workspace): it only publishes actions, signed with each
+    # organisation's key, and reads routing's answers over HTTP.
+    users[PREFIX + "workspace"] = [Acl("topic", "appeals.executor-actions.v1", "literal", ("Write", "Describe"))]
     users["portal-medeu-akimat"] = [
         Acl("topic", "appeals.assigned.v1", "literal", ("Read", "Describe")),
         Acl("topic", "appeals.executor-actions.v1", "literal", ("Write", "Describe")),

@@ -4,7 +4,6 @@ under ``<state>/portal-keys/``, the public halves in ``executor-keys.yaml`` for 
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import yaml
@@ -13,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from appeals_contracts.envelope import Envelope
 from appeals_contracts.reference import load_reference
-from appeals_contracts.signing import KEY_ID_HEADER, SIGNATURE_HEADER, signed_message
+from appeals_contracts.signing import signed_action
 
 
 class PortalKeys:
@@ -46,9 +45,5 @@ class PortalKeys:
 
     def signed_record(self, executor_code: str, envelope: Envelope, key: str) -> tuple[bytes, bytes, list]:
         """(key, value, headers) of an action as ``executor_code``'s portal publishes it."""
-        value = envelope.kafka_value()
-        signature = self._key(executor_code).sign(signed_message(envelope.header_values(), value))
-        headers = list(envelope.kafka_headers()) + [
-            (SIGNATURE_HEADER, base64.urlsafe_b64encode(signature).rstrip(b"=")),
-            (KEY_ID_HEADER, f"{executor_code}-1".encode())]
+        value, headers = signed_action(envelope, self._key(executor_code).sign, f"{executor_code}-1")
         return key.encode(), value, headers

@@ -36,6 +36,10 @@ class ServiceProcess:
             keys = IssuerKeys(Path(stack.issuer_dir))
             own.update(PORTAL_URL=self.base_url, PORTAL_SECRET_KEY=keys.secret("portal-secret-key"),
                        PORTAL_SERVICE_CLIENT_SECRET=keys.client_secret(PORTAL_SERVICE_CLIENT_ID))
+        if service.name == "workspace":  # employees' sign-in comes back here; it signs with every executor's key
+            own.update(WORKSPACE_URL=self.base_url,
+                       WORKSPACE_SECRET_KEY=IssuerKeys(Path(stack.issuer_dir)).secret("workspace-secret-key"),
+                       WORKSPACE_SIGNING_KEYS_DIR=stack.portal_keys_dir)
         self.extra_env = dict(extra_env or {})
         self.env = {**os.environ, **stack.service_env(service.name, service.database), **own, **self.extra_env}
         self._proc: subprocess.Popen | None = None
@@ -104,15 +108,17 @@ class ServiceProcess:
 
 
 def wire(processes: Mapping[str, ServiceProcess]) -> None:
-    """Point the processes at each other before they start: the console and the portal at
-    intake's (and inspection's) API, and the links in citizens' messages at the portal."""
+    """Point the processes at each other before they start: the console, the portal and the
+    workspace at the APIs they call, and the links in citizens' messages at the portal."""
     urls = {name: p.base_url for name, p in processes.items()}
     for name, p in processes.items():
         own = {}
-        if name in ("inspection", "portal") and "intake" in urls:
+        if name in ("inspection", "portal", "workspace") and "intake" in urls:
             own["INTAKE_URL"] = urls["intake"]
-        if name == "portal" and "inspection" in urls:
+        if name in ("portal", "workspace") and "inspection" in urls:
             own["INSPECTION_URL"] = urls["inspection"]
+        if name == "workspace" and "routing" in urls:
+            own["ROUTING_URL"] = urls["routing"]
         if name == "notification" and "portal" in urls:
             own["TRACK_URL"] = f"{urls['portal']}/s/{{number}}/{{token}}"
         p.env = {**p.env, **own, **p.extra_env}  # what the caller gave wins

@@ -36,6 +36,7 @@ SERVICES: tuple[ServiceDef, ...] = (
 #: services' HTTP APIs.
 APPS: tuple[ServiceDef, ...] = (
     ServiceDef("portal", "appeals_portal.entrypoints.main", 8006, "appeals_portal.config:PortalSettings"),
+    ServiceDef("workspace", "appeals_workspace.entrypoints.main", 8007, "appeals_workspace.config:WorkspaceSettings"),
 )
 
 #: Every process with HTTP routes and settings (the docs' route and setting tables cover them all).

@@ -48,12 +48,15 @@ class CookieNames:
 
 @dataclass(frozen=True)
 class Session:
-    """A signed-in citizen: the token's subject, name and the token itself."""
+    """A signed-in person: the token's subject, name, the token itself, and (for staff and
+    executors' employees) the token's roles and executor."""
 
     subject: str
     name: str | None
     access_token: str
     expires_at: float
+    roles: frozenset[str] = frozenset()
+    executor_code: str | None = None
 
 
 class Keys:
@@ -83,7 +86,10 @@ class Keys:
         value = self.open(sealed, max_age_s=max_age_s)
         if value is None or not isinstance(value.get("exp"), int | float) or value["exp"] <= now:
             return None
-        return Session(str(value.get("sub", "")), value.get("name"), str(value.get("token", "")), float(value["exp"]))
+        roles = value.get("roles") if isinstance(value.get("roles"), list) else []
+        executor = value.get("executor_code")
+        return Session(str(value.get("sub", "")), value.get("name"), str(value.get("token", "")), float(value["exp"]),
+                       frozenset(str(r) for r in roles), executor if isinstance(executor, str) else None)
 
     def csrf_token(self, browser_id: str) -> str:
         return hmac.new(self._csrf, browser_id.encode(), hashlib.sha256).hexdigest()

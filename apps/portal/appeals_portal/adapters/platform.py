@@ -10,23 +10,16 @@ photos, and the appeal's status token for its status and verdict. The trace goes
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
-from opentelemetry.propagate import inject
 
-from appeals_runtime.oidc import ServiceAccount, SignInFailed
-from appeals_runtime.telemetry import tracer
+from appeals_runtime.http_client import PlatformClient, Unavailable
+from appeals_runtime.oidc import ServiceAccount
 
 log = logging.getLogger(__name__)
-
-
-class Unavailable(Exception):
-    """A service of the platform did not answer, or answered with a fault (5xx); the reason is
-    for the log and never carries what the citizen sent."""
 
 
 @dataclass(frozen=True)
@@ -44,14 +37,6 @@ class Refused:
     reasons: list[dict[str, str]]
 
 
-def _headers(bearer: str | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    headers = {"Accept": "application/json", **(extra or {})}
-    if bearer:
-        headers["Authorization"] = f"Bearer {bearer}"
-    inject(headers)
-    return headers
-
-
 def _reasons(reply: httpx.Response) -> list[dict[str, str]]:
     try:
         body = reply.json()
@@ -63,45 +48,14 @@ def _reasons(reply: httpx.Response) -> list[dict[str, str]]:
     return [{"field": "", "message": detail if isinstance(detail, str) else f"HTTP {reply.status_code}"}]
 
 
-class Platform:
+class Platform(PlatformClient):
     """One HTTP client for the portal's life; every call times out."""
 
     def __init__(self, *, intake_url: str, inspection_url: str, account: ServiceAccount,
                  timeout_s: float = 15.0) -> None:
+        super().__init__(account=account, timeout_s=timeout_s)
         self._intake = intake_url.rstrip("/")
         self._inspection = inspection_url.rstrip("/")
-        self._account = account
-        self._http = httpx.AsyncClient(timeout=timeout_s)
-
-    async def close(self) -> None:
-        await self._http.aclose()
-
-    async def _call(self, method: str, url: str, *, bearer: str | None, own: bool = False, route: str,
-                    **kwargs: Any) -> httpx.Response:
-        """One request in a span named by its ``route`` (the path's template: never a number or
-        a token); ``own``: with the portal's token (fetched again once if refused)."""
-        with tracer().start_as_current_span(f"{method} {route}", attributes={"http.route": route}) as span:
-            reply = await self._request(method, url, bearer=bearer, own=own, **kwargs)
-            span.set_attribute("http.status_code", reply.status_code)
-            return reply
-
-    async def _request(self, method: str, url: str, *, bearer: str | None, own: bool, **kwargs: Any) -> httpx.Response:
-        for attempt in (1, 2):
-            try:
-                token = await self._account.token() if own else bearer
-                reply = await self._http.request(method, url, headers=_headers(token, kwargs.pop("headers", None)),
-                                                 **kwargs)
-            except SignInFailed as failed:
-                raise Unavailable(f"the portal's own token: {failed}") from None
-            except httpx.HTTPError as exc:
-                raise Unavailable(f"{method} {urlsplit(url).netloc}: {type(exc).__name__}") from None
-            if own and reply.status_code == 401 and attempt == 1:
-                self._account.forget()
-                continue
-            if reply.status_code >= 500:
-                raise Unavailable(f"{method} {urlsplit(url).netloc}: HTTP {reply.status_code}")
-            return reply
-        raise AssertionError("unreachable")
 
     async def upload(self, data: bytes, content_type: str, *, bearer: str | None) -> str | Refused:
         reply = await self._call("POST", f"{self._intake}/v1/attachments", route="/v1/attachments", bearer=bearer, own=bearer is None,
@@ -158,8 +112,4 @@ class Platform:
 
     async def ready(self) -> bool:
         """Intake answers (the portal can do nothing without it)."""
-        try:
-            reply = await self._http.get(f"{self._intake}/health/live", timeout=2.0)
-        except httpx.HTTPError:
-            return False
-        return reply.status_code == 200
+        return await self.live(self._intake)

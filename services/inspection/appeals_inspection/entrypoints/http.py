@@ -201,6 +201,21 @@ async def scorecards(request: Request, uow: UnitOfWork, runtime: RuntimeDep, sta
                                     runtime.clock.now(), _ctx(request).names["executors"])
 
 
+@router.get("/executors/{executor_code}/scorecard", responses={**INVALID, 403: refusal("Not this executor's head")})
+async def executor_scorecard(executor_code: str, request: Request, caller: Annotated[Caller, allow("executor_head")],
+                             uow: UnitOfWork, runtime: RuntimeDep, start: date = Query(alias="from"),
+                             end: date = Query(alias="to")) -> dict[str, Any]:
+    """The executor's own card with its employees' figures, for the organisation's head: the same
+    figures the inspectors' scorecards show, and nobody else's."""
+    if not caller.is_executor_of(executor_code):
+        raise HTTPException(403, "a head sees only their own organisation's figures")
+    cards = [] if end < start else await reports.scorecards(
+        uow.model, Period(day_start(start), day_start(end + timedelta(days=1))), runtime.clock.now(),
+        _ctx(request).names["executors"])
+    mine = [c for c in cards if c["executor_code"] == executor_code]
+    return mine[0] if mine else {"executor_code": executor_code, "employees": []}
+
+
 def _iso_week(week: str) -> tuple[int, int]:
     try:
         return iso_week(week)

@@ -1,0 +1,1 @@
+"""The executors 'workspace: employees of executor organisations answer their appeals in a browser."""
