@@ -55,8 +55,8 @@ test-integration: install
 chaos: install tools  ## the platform under faults, checked: make chaos RUNS=100 (default 6, one per scenario)
 	$(BIN)/python -m appeals_devstack.chaos --runs $(or $(RUNS),6)
 
-screenshots: install tools  ## retake the console's and the portal's pictures in docs/img (the browser tests, saving there)
-	CONSOLE_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/integration/test_console.py tests/integration/test_portal.py $(PYTEST_ARGS)
+screenshots: install tools  ## retake the console's, the portal's and the workspace's pictures in docs/img (the browser tests, saving there)
+	CONSOLE_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/integration/test_console.py tests/integration/test_portal.py tests/integration/test_workspace.py $(PYTEST_ARGS)
 
 bench-surge: install  ## N appeals (default 100,000) through all five services vs raw Kafka: make bench-surge N=20000 PROFILE=1 STATEMENTS=1 SCALE="notification=2"
 	$(BIN)/python bench/surge.py --appeals $(or $(N),100000) $(if $(PROFILE),--profile) $(if $(STATEMENTS),--statements) $(foreach s,$(SCALE),--scale $(s))

@@ -28,8 +28,9 @@ class Texts:
     def __init__(self, language: str) -> None:
         self.language = language if language in LANGUAGES else "ru"
 
-    def __call__(self, key: str) -> str:
-        return catalogue()[key][self.language]
+    def __call__(self, key: str, **values: object) -> str:
+        text = catalogue()[key][self.language]
+        return text.format(**values) if values else text
 
     def when(self, at: datetime | str | None) -> str:
         """An instant as Almaty reads it, in this language's date format: ``2 Oct 2026, 12:00``."""
