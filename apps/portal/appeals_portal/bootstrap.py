@@ -12,11 +12,13 @@ from appeals_contracts.reference import LANGUAGES, load_reference
 from appeals_portal.adapters.platform import Platform
 from appeals_portal.adapters.rate_limits import RateLimits
 from appeals_portal.config import PortalSettings
+from appeals_portal.domain.words import Texts
 from appeals_portal.entrypoints import web
 from appeals_runtime.clock import Clock
 from appeals_runtime.cookies import Keys
 from appeals_runtime.edge import EdgeSpec, create_edge_app
 from appeals_runtime.oidc import OidcClient, ServiceAccount
+from appeals_runtime.pages import Pages
 from appeals_runtime.settings import ServiceSettings
 
 #: Reference tables the pages name things from (table → the Reference attribute).
@@ -41,8 +43,10 @@ async def open_portal(settings: ServiceSettings, clock: Clock) -> AsyncIterator[
                         lookup_per_address=settings.lookup_limit_per_address, key=secret.encode())
     oidc = OidcClient(issuer=settings.oidc_issuer, client_id=settings.portal_client_id,
                       redirect_uri=f"{settings.portal_url.rstrip('/')}/callback")
+    pages = Pages("portal", "appeals_portal", keys=keys, words=Texts, default_language=settings.default_language,
+                  session_hours=settings.session_hours, static=web.STATIC, headers=web.HEADERS)
     try:
-        yield web.Portal(settings, platform, oidc, keys, limits, reference, names)
+        yield web.Portal(settings, platform, oidc, keys, limits, reference, names, pages)
     finally:
         await platform.close()
 

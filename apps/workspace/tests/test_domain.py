@@ -9,7 +9,7 @@ from importlib import resources
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appeals_runtime.pages import catalogue
+from appeals_runtime.i18n import catalogue
 from appeals_workspace.domain.queue import due_mark, filters_from
 from appeals_workspace.domain.words import _REFUSALS, refusal, texts
 

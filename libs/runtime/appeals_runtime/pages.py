@@ -7,7 +7,6 @@ templates, text catalogue and routes."""
 
 from __future__ import annotations
 
-import functools
 import hmac
 import re
 import time
@@ -19,14 +18,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
-import yaml
-from babel.dates import format_date, format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from appeals_runtime.auth import Caller, Unauthenticated, Verifier
 from appeals_runtime.cookies import CookieNames, Keys, Session, new_browser_id
-from appeals_runtime.i18n import ALMATY, LANGUAGE_NAMES, LANGUAGES, LOCALES, choose_language
+from appeals_runtime.i18n import LANGUAGE_NAMES, LANGUAGES, Texts, catalogue, choose_language
 from appeals_runtime.oidc import Grant, OidcClient, SignInFailed, new_state, new_verifier
 
 #: Nothing is fetched from elsewhere; forms post to the application only; no page sends a referrer.
@@ -38,47 +35,6 @@ HEADERS = {
 }
 
 _COOKIE = {"path": "/", "secure": True, "httponly": True, "samesite": "lax"}
-
-
-@functools.cache
-def catalogue(package: str, name: str = "texts.yaml") -> dict[str, dict[str, str]]:
-    """A text catalogue (``key: {kk, ru, en}``) shipped in ``package``."""
-    return yaml.safe_load(resources.files(package).joinpath(name).read_text("utf-8"))
-
-
-def _instant(at: datetime | str) -> datetime:
-    return datetime.fromisoformat(at) if isinstance(at, str) else at
-
-
-class Texts:
-    """A catalogue in one language; an unknown key is a programming error (a KeyError in tests),
-    never a blank on a page. Times are written as Almaty reads them."""
-
-    def __init__(self, language: str, words: Mapping[str, Mapping[str, str]]) -> None:
-        self.language = language if language in LANGUAGES else "ru"
-        self.locale = LOCALES[self.language]
-        self._words = words
-
-    def __call__(self, key: str, **values: Any) -> str:
-        text = self._words[key][self.language]
-        return text.format(**values) if values else text
-
-    def has(self, key: str) -> bool:
-        return key in self._words
-
-    def when(self, at: datetime | str | None) -> str:
-        """An instant as Almaty reads it: ``2 December 2026, 14:05``."""
-        if at is None or at == "":
-            return "–"
-        return format_datetime(_instant(at), "d MMMM y, HH:mm", tzinfo=ALMATY, locale=self.locale)
-
-    def day(self, at: datetime | str) -> str:
-        """The Almaty day a deadline falls on, in words: ``17 December, Thursday``. A due instant
-        at midnight is the end of the day before (the last day counts whole)."""
-        local = _instant(at).astimezone(ALMATY)
-        if (local.hour, local.minute, local.second) == (0, 0, 0):
-            local -= timedelta(days=1)
-        return format_date(local.date(), "d MMMM, EEEE", locale=self.locale)
 
 
 @dataclass

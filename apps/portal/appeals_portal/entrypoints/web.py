@@ -10,20 +10,16 @@ session (:class:`CitizenSession`)."""
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-import jinja2
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
@@ -34,17 +30,17 @@ from appeals_portal.adapters.rate_limits import RateLimits
 from appeals_portal.config import PortalSettings
 from appeals_portal.domain import form as forms
 from appeals_portal.domain.status import Names, read
-from appeals_portal.domain.words import Texts
-from appeals_runtime.auth import PUBLIC, Access, Unauthenticated
-from appeals_runtime.cookies import CookieNames, Keys, Session, new_browser_id
+from appeals_runtime.auth import PUBLIC, Access
+from appeals_runtime.cookies import Keys, Session
 from appeals_runtime.edge import EdgeRuntime
-from appeals_runtime.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language
-from appeals_runtime.oidc import OidcClient, SignInFailed, new_state, new_verifier
+from appeals_runtime.i18n import LANGUAGE_NAMES, LANGUAGES
+from appeals_runtime.oidc import OidcClient, SignInFailed
+from appeals_runtime.pages import HEADERS as PAGE_HEADERS
+from appeals_runtime.pages import Pages, Visitor
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
-COOKIES = CookieNames("portal")
 
 #: Registration numbers as intake writes them; anything else is not looked up.
 NUMBER = re.compile(r"^[A-Z]{1,10}-\d{4}-\d{1,12}$")
@@ -62,20 +58,13 @@ class Portal:
     limits: RateLimits
     reference: Reference
     names: Names
+    pages: Pages
 
 
-_ENV = jinja2.Environment(loader=jinja2.PackageLoader("appeals_portal", "templates"),
-                          autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
-
-
-#: Nothing is fetched from elsewhere; forms post to the portal only; no page sends a referrer
-#: (a status page's URL holds its token).
-HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store", "Permissions-Policy": "geolocation=(self), camera=(self)",
-}
+#: The pages' headers (appeals_runtime.pages: nothing fetched from elsewhere, no referrer: a
+#: status page's URL holds its token), and the location and camera for "use my location".
+HEADERS = {**PAGE_HEADERS, "Permissions-Policy": "geolocation=(self), camera=(self)"}
+STATIC = {"portal.css": "text/css; charset=utf-8", "portal.js": "text/javascript; charset=utf-8"}
 
 
 def _portal(request: Request) -> Portal:
@@ -88,34 +77,8 @@ PortalDep = Annotated[Portal, Depends(_portal)]
 
 # -- who is asking, in which language --------------------------------------------------------
 
-@dataclass
-class Visitor:
-    """The browser: its language, its CSRF token, and the citizen when signed in."""
-
-    texts: Texts
-    browser_id: str
-    new_browser: bool
-    csrf_token: str
-    session: Session | None
-    language_chosen: str | None
-
-
-def _visitor(request: Request, portal: Portal) -> Visitor:
-    chosen = request.query_params.get("lang")
-    chosen = chosen if chosen in LANGUAGES else None
-    language = choose_language(chosen, request.cookies.get(COOKIES.language), request.headers.get("accept-language"),
-                               default=portal.settings.default_language)
-    browser_id = request.cookies.get(COOKIES.browser) or ""
-    new = not re.fullmatch(r"[A-Za-z0-9_-]{32}", browser_id)
-    if new:
-        browser_id = new_browser_id()
-    session = portal.keys.session(request.cookies.get(COOKIES.session), now=time.time(),
-                                  max_age_s=int(portal.settings.session_hours * 3600))
-    return Visitor(Texts(language), browser_id, new, portal.keys.csrf_token(browser_id), session, chosen)
-
-
 def visitor_of(request: Request) -> Visitor:
-    return _visitor(request, _portal(request))
+    return _portal(request).pages.visitor(request)
 
 
 VisitorDep = Annotated[Visitor, Depends(visitor_of)]
@@ -130,9 +93,7 @@ class CitizenSession(Access):
     same declaration the route × role table in docs/security.md is checked against)."""
 
     async def __call__(self, request: Request) -> Session:  # type: ignore[override]
-        portal = _portal(request)
-        session = portal.keys.session(request.cookies.get(COOKIES.session), now=time.time(),
-                                      max_age_s=int(portal.settings.session_hours * 3600))
+        session = _portal(request).pages.session(request)
         if session is None:
             raise SignInNeeded()
         return session
@@ -142,36 +103,15 @@ Citizen = Annotated[Session, Depends(CitizenSession(frozenset({"citizen"})))]
 
 
 def _page(request: Request, portal: Portal, visitor: Visitor, template: str, *, status: int = 200,
-          title: str = "", headers: dict[str, str] | None = None, **values: Any) -> HTMLResponse:
-    t = visitor.texts
-    here = request.url.path
-    if request.method != "GET":  # a page answering a form: the switch leads to the page the form is on
-        here = here.removesuffix("/verdict")
-    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
-    switch = {code: f"{here}?{urlencode([*query, ('lang', code)])}" for code in LANGUAGES}
-    body = _ENV.get_template(template).render(
-        t=t, visitor=visitor, title=title, languages=[(c, LANGUAGE_NAMES[c], switch[c]) for c in LANGUAGES],
-        **values)
-    response = HTMLResponse(body, status_code=status, headers={**HEADERS, **(headers or {})})
-    _remember(response, visitor)
-    return response
+          title: str = "", headers: dict[str, str] | None = None, **values: Any) -> Response:
+    # a page answering a form: the language switch leads to the page the form is on
+    here = request.url.path.removesuffix("/verdict") if request.method != "GET" else None
+    return portal.pages.render(request, visitor, template, status=status, title=title, headers=headers, here=here,
+                               **values)
 
 
-def _remember(response: Response, visitor: Visitor) -> None:
-    if visitor.new_browser:
-        response.set_cookie(COOKIES.browser, visitor.browser_id, max_age=365 * 86400, path="/", secure=True,
-                            httponly=True, samesite="lax")
-    if visitor.language_chosen:
-        response.set_cookie(COOKIES.language, visitor.language_chosen, max_age=365 * 86400, path="/", secure=True,
-                            httponly=True, samesite="lax")
-
-
-def _see_other(url: str, visitor: Visitor | None = None) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store",
-                                                               "Referrer-Policy": "no-referrer"})
-    if visitor is not None:
-        _remember(response, visitor)
-    return response
+def _see_other(portal: Portal, url: str, visitor: Visitor | None = None) -> Response:
+    return portal.pages.see_other(url, visitor)
 
 
 def _address(request: Request) -> str:
@@ -199,27 +139,11 @@ def _not_found(request: Request, portal: Portal, visitor: Visitor) -> HTMLRespon
                  text=visitor.texts("not_found_text"))
 
 
-async def _posted(request: Request, visitor: Visitor) -> dict[str, str] | None:
-    """A posted (url-encoded) form, or None when its CSRF token is not this browser's."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    portal = _portal(request)
-    if visitor.new_browser or not portal.keys.csrf_ok(visitor.browser_id, form.get("csrf_token")):
-        return None
-    return form
-
-
 # -- static files (the stylesheet, the one small script) ---------------------------------------
 
-_STATIC = {"portal.css": "text/css; charset=utf-8", "portal.js": "text/javascript; charset=utf-8"}
-
-
 @router.get("/static/{name}", dependencies=[PUBLIC])
-async def static(name: str) -> Response:
-    if name not in _STATIC:
-        return Response("not found", 404, media_type="text/plain")
-    body = resources.files("appeals_portal").joinpath("static", name).read_bytes()
-    return Response(body, media_type=_STATIC[name], headers={"Cache-Control": "public, max-age=3600",
-                                                            "X-Content-Type-Options": "nosniff"})
+async def static(name: str, portal: PortalDep) -> Response:
+    return portal.pages.static(name)
 
 
 # -- the home page and following by number ---------------------------------------------------
@@ -231,10 +155,10 @@ async def home(request: Request, portal: PortalDep, visitor: VisitorDep, failed:
 
 
 @router.get("/follow", dependencies=[PUBLIC])
-async def follow(request: Request, visitor: VisitorDep, number: str = "", code: str = "") -> Response:
+async def follow(request: Request, portal: PortalDep, visitor: VisitorDep, number: str = "", code: str = "") -> Response:
     """The home page's form: the number and the code typed, then the status page's own URL."""
     number, code = number.strip().upper(), code.strip()
-    return _see_other(f"/s/{quote(number, safe='')}/{quote(code, safe='')}", visitor)
+    return _see_other(portal, f"/s/{quote(number, safe='')}/{quote(code, safe='')}", visitor)
 
 
 # -- submitting ------------------------------------------------------------------------------
@@ -279,11 +203,11 @@ async def submit(request: Request, portal: PortalDep, visitor: VisitorDep) -> Re
         return _expired(request, portal, visitor)
     values = {k: v for k, v in posted.multi_items() if isinstance(v, str)}
     lists = {k: [v for v in posted.getlist(k) if isinstance(v, str)] for k in posted if k.startswith("attr_")}
-    if visitor.new_browser or not portal.keys.csrf_ok(visitor.browser_id, values.get("csrf_token")):
+    if not portal.pages.csrf_ok(visitor, values.get("csrf_token")):
         return _expired(request, portal, visitor)
     category = values.get("category", "")
     if category not in portal.reference.categories.entries:
-        return _see_other("/submit", visitor)
+        return _see_other(portal, "/submit", visitor)
     if not re.fullmatch(r"[0-9a-f]{32}", values.get("message_id", "")):
         values["message_id"] = uuid.uuid4().hex
     wait = portal.limits.submit(_address(request), [values.get("phone", ""), values.get("email", "")]
@@ -307,7 +231,7 @@ async def submit(request: Request, portal: PortalDep, visitor: VisitorDep) -> Re
         log.info("a submission was refused on %s", ", ".join(sorted(outcome.errors)) or "the whole form")
         return _form_page(request, portal, visitor, category=category, values=values, errors=outcome.errors,
                           status=422, banner=t("refused_summary"), attachments=outcome.attachments)
-    return _see_other(f"/s/{quote(outcome.number, safe='')}/{quote(outcome.token, safe='')}?new=1", visitor)
+    return _see_other(portal, f"/s/{quote(outcome.number, safe='')}/{quote(outcome.token, safe='')}?new=1", visitor)
 
 
 def _is_uuid(value: str) -> bool:
@@ -371,7 +295,7 @@ async def verdict(request: Request, number: str, token: str, portal: PortalDep, 
 
 async def _judge(request: Request, portal: Portal, visitor: Visitor, number: str, *, token: str,
                  bearer: str | None, base: str) -> Response:
-    form = await _posted(request, visitor)
+    form = await portal.pages.posted(request, visitor)
     if form is None:
         return _expired(request, portal, visitor)
     verdict = handlers.verdict_from(form)
@@ -388,7 +312,7 @@ async def _judge(request: Request, portal: Portal, visitor: Visitor, number: str
             return _not_found(request, portal, visitor)
         return await _status_page(request, portal, visitor, number, token=token, bearer=bearer, base=base,
                                   error=visitor.texts("verdict_refused"), status=409)
-    return _see_other(f"{base}?done={'resolved' if verdict.resolved else 'reopened'}", visitor)
+    return _see_other(portal, f"{base}?done={'resolved' if verdict.resolved else 'reopened'}", visitor)
 
 
 # -- signed-in citizens ------------------------------------------------------------------------
@@ -401,7 +325,7 @@ async def my_appeals(request: Request, portal: PortalDep, visitor: VisitorDep, c
         log.warning("a citizen's appeals could not be read: %s", down)
         return _unavailable(request, portal, visitor)
     if views is None:  # the token no longer verifies: sign in again
-        return _signed_out(_see_other("/sign-in", visitor))
+        return _signed_out(portal, _see_other(portal, "/sign-in", visitor))
     rows = [read(v, visitor.texts, portal.names) for v in views]
     registered = {v.get("registration_number"): visitor.texts.when(v.get("registered_at")) for v in views}
     return _page(request, portal, visitor, "my.html.j2", title=visitor.texts("my_title"), rows=rows,
@@ -425,18 +349,12 @@ async def my_verdict(request: Request, number: str, portal: PortalDep, visitor: 
 
 @router.get("/sign-in", dependencies=[PUBLIC])
 async def sign_in(portal: PortalDep, visitor: VisitorDep) -> Response:
-    """Start the authorization code flow with PKCE: state and verifier sealed in a cookie of
-    this browser for ten minutes, the browser sent to the city's IdP."""
-    state, verifier = new_state(), new_verifier()
+    """Start the authorization code flow with PKCE (see :meth:`Pages.start_sign_in`)."""
     try:
-        target = await portal.oidc.authorization_url(state, verifier)
+        return await portal.pages.start_sign_in(portal.oidc, visitor)
     except SignInFailed as failed:
         log.warning("citizen sign-in cannot start: %s", failed)
-        return _see_other("/?failed=1", visitor)
-    response = _see_other(target, visitor)
-    response.set_cookie(COOKIES.sign_in, portal.keys.seal({"state": state, "verifier": verifier}), max_age=600,
-                        path="/", secure=True, httponly=True, samesite="lax")
-    return response
+        return _see_other(portal, "/?failed=1", visitor)
 
 
 @router.get("/callback", dependencies=[PUBLIC])
@@ -444,51 +362,33 @@ async def callback(request: Request, portal: PortalDep, visitor: VisitorDep, cod
                    state: str = "") -> Response:
     """The IdP's redirect back: the state must be this browser's, the code redeems once with the
     verifier, and the access token must verify and carry the citizen role."""
-    pending = portal.keys.open(request.cookies.get(COOKIES.sign_in), max_age_s=600) or {}
-    expected = str(pending.get("state", ""))
-    if not (code and state and expected and hmac.compare_digest(expected.encode(), state.encode("utf-8", "replace"))):
-        log.warning("citizen sign-in refused: unknown or foreign state")
-        return _failed(visitor)
     runtime: EdgeRuntime[Portal] = request.app.state.runtime
     try:
-        grant = await portal.oidc.exchange(code, str(pending.get("verifier", "")))
-        caller = await runtime.verifier.verify_async(grant.access_token)
-    except (SignInFailed, Unauthenticated) as refused:
+        caller, grant = await portal.pages.finish_sign_in(request, portal.oidc, runtime.verifier, code=code,
+                                                          state=state)
+    except SignInFailed as refused:
         log.warning("citizen sign-in refused: %s", refused)
-        return _failed(visitor)
+        return _failed(portal, visitor)
     if "citizen" not in caller.roles:
         log.warning("citizen sign-in refused: the token has no citizen role")
-        return _failed(visitor)
-    now = runtime.clock.now()
-    expires = now + timedelta(hours=portal.settings.session_hours)
-    if isinstance(exp := caller.claims.get("exp"), int | float):
-        expires = min(expires, datetime.fromtimestamp(exp, UTC))
-    name = caller.claims.get("name")
-    sealed = portal.keys.seal({"sub": caller.subject, "name": name if isinstance(name, str) else None,
-                               "token": grant.access_token, "exp": expires.timestamp()})
-    response = _see_other("/my", visitor)
-    response.set_cookie(COOKIES.session, sealed, max_age=max(int((expires - now).total_seconds()), 1), path="/",
-                        secure=True, httponly=True, samesite="lax")
-    response.delete_cookie(COOKIES.sign_in, path="/", secure=True, httponly=True, samesite="lax")
-    return response
+        return _failed(portal, visitor)
+    return portal.pages.signed_in(_see_other(portal, "/my", visitor), caller, grant, now=runtime.clock.now(),
+                                  session_hours=portal.settings.session_hours)
 
 
-def _failed(visitor: Visitor) -> Response:
-    response = _see_other("/?failed=1", visitor)
-    response.delete_cookie(COOKIES.sign_in, path="/", secure=True, httponly=True, samesite="lax")
-    return response
+def _failed(portal: Portal, visitor: Visitor) -> Response:
+    return portal.pages.forget_sign_in(_see_other(portal, "/?failed=1", visitor))
 
 
-def _signed_out(response: Response) -> Response:
-    response.delete_cookie(COOKIES.session, path="/", secure=True, httponly=True, samesite="lax")
-    return response
+def _signed_out(portal: Portal, response: Response) -> Response:
+    return portal.pages.signed_out(response)
 
 
 @router.post("/sign-out", dependencies=[PUBLIC])
 async def sign_out(request: Request, portal: PortalDep, visitor: VisitorDep) -> Response:
-    if await _posted(request, visitor) is None:
+    if await portal.pages.posted(request, visitor) is None:
         return _expired(request, portal, visitor)
-    return _signed_out(_see_other("/", visitor))
+    return _signed_out(portal, _see_other(portal, "/", visitor))
 
 
 # -- public figures ----------------------------------------------------------------------------
@@ -532,13 +432,13 @@ async def stats(request: Request, portal: PortalDep, visitor: VisitorDep, week: 
 # -- what every unhappy path shows -------------------------------------------------------------
 
 async def sign_in_needed(request: Request, exc: Exception) -> Response:
-    return _see_other("/sign-in")
+    return _see_other(_portal(request), "/sign-in")
 
 
 async def page_not_found(request: Request, exc: Exception) -> Response:
     """An unknown address: a page in the visitor's language, not a JSON body."""
     portal = _portal(request)
-    visitor = _visitor(request, portal)
+    visitor = portal.pages.visitor(request)
     return _page(request, portal, visitor, "message.html.j2", status=404, title=visitor.texts("page_not_found_title"),
                  text="")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from appeals_runtime.pages import Texts, catalogue
+from appeals_runtime.i18n import Texts, catalogue
 
 #: Routing's refusals (its English sentences) by how they begin, and the words the page uses.
 _REFUSALS = (
