@@ -6,7 +6,7 @@ PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e servi
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install tools screenshots chaos run demo stack trace asyncapi test test-unit test-integration bench-surge bench-latency bench-relay bench-portal bench-intake bench-deadlines schemas constraints routing-rules calendar clean
+.PHONY: install tools screenshots chaos run demo stack trace asyncapi test test-unit test-integration bench-surge bench-latency bench-relay bench-portal bench-workspace bench-intake bench-deadlines schemas constraints routing-rules calendar clean
 
 install: $(STAMP)
 
@@ -69,6 +69,9 @@ bench-relay: install  ## the outbox relay alone: 100,000 events from one service
 
 bench-portal: install  ## N status pages (default 1,000) through the citizen's portal vs intake's own status JSON
 	$(BIN)/python bench/portal.py --appeals $(or $(N),1000)
+
+bench-workspace: install  ## N case pages and queue pages through the executors' workspace vs routing's own JSON
+	$(BIN)/python bench/workspace.py --appeals $(or $(N),1000)
 
 bench-intake: install  ## 50,000 appeals through intake vs a raw aiokafka baseline
 	$(BIN)/python bench/intake_throughput.py --appeals 50000

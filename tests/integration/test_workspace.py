@@ -183,6 +183,12 @@ async def test_employees_answer_in_their_own_name_and_inspectors_see_who(own_sta
     assert all(numbers[k] in queue for k in "ABC") and numbers["D"] not in queue
     check(desk, axe, "queue")
     assert tablet_fits(desk)
+    desk.get(f"{workspace}/queue?lang=kk")  # Kazakh, and remembered
+    desk.get(f"{workspace}/queue")
+    assert desk.find_element(By.TAG_NAME, "html").get_attribute("lang") == "kk"
+    assert desk.find_element(By.TAG_NAME, "h1").text == "Ұйымның ашық өтініштері"
+    check(desk, axe, "queue in Kazakh")
+    desk.get(f"{workspace}/queue?lang=ru")
 
     # She takes A and answers it with a photo of the repaired swing.
     desk.find_element(By.CSS_SELECTOR, f"tr[data-appeal='{ids['A']}'] form[action$='/take'] button").click()
@@ -245,7 +251,11 @@ async def test_employees_answer_in_their_own_name_and_inspectors_see_who(own_sta
                                 or None, "the citizen's SMS of the accepted answer", timeout_s=60)
     assert numbers["A"] in accepted[-1]["text"]
 
-    # Another employee: "not our competence", to the energy department; the due time stays.
+    # Dana keeps B's page open; another employee sends B on as "not our competence", to the
+    # energy department; the due time stays, and Dana's answer from the stale page is refused in words.
+    desk.get(f"{workspace}/appeals/{ids['B']}")
+    stale = {"cookies": {c["name"]: c["value"] for c in desk.get_cookies()},
+             "csrf": desk.find_element(By.CSS_SELECTOR, "#answer-form input[name=csrf_token]").get_attribute("value")}
     before = (await routing.get(f"/v1/executors/{MEDEU}/appeals/{ids['B']}")).json()["case"]["due_at"]
     second_employee = users["executor2"]
     sign_in(desk, workspace, second_employee, landing="/queue")
@@ -258,6 +268,10 @@ async def test_employees_answer_in_their_own_name_and_inspectors_see_who(own_sta
     moved = (await routing.get(f"/v1/executors/{ENERGY}/appeals/{ids['B']}")).json()
     assert moved["executor_code"] == ENERGY and moved["case"]["due_at"] == before
     assert [a["reason"] for a in moved["assignments"]] == ["routing_rule", "reassignment"]
+    async with httpx.AsyncClient(base_url=workspace, timeout=30, cookies=stale["cookies"]) as http:
+        late = await http.post(f"/appeals/{ids['B']}/answer", data={"csrf_token": stale["csrf"], "language": "ru",
+                                                                   "text": "Фонари заменены."})
+    assert late.status_code == 409 and "Обращение больше не у вашей организации." in late.text, late.text[-400:]
     trail = (await routing.get(f"/v1/appeals/{ids['B']}/audit")).json()
     assert [(e["actor"], e["action"]) for e in trail][-1] == (second_employee.subject,
                                                             "executor.reassignment_requested")
@@ -276,8 +290,8 @@ async def test_employees_answer_in_their_own_name_and_inspectors_see_who(own_sta
                             "the citizen told of the extension", timeout_s=60)
     assert numbers["C"] in told[0]["text"]
     desk.get(f"{workspace}/team")
-    team = desk.find_element(By.CSS_SELECTOR, f"tr[data-employee='{employee.subject}']").text
-    assert employee.name in team
+    cells = [c.text for c in desk.find_elements(By.CSS_SELECTOR, f"tr[data-employee='{employee.subject}'] td")]
+    assert cells == [employee.name, "2", "1", "1 / 0", "0", "–"], cells  # answers, returned, accepted / late, ...
     check(desk, axe, "team")
 
     # An employee of another akimat: the case's URL and its photo are "not found".
@@ -301,9 +315,11 @@ async def test_employees_answer_in_their_own_name_and_inspectors_see_who(own_sta
     [medeu] = [c for c in today if c["executor_code"] == MEDEU]
     people = {e["employee_id"]: e for e in medeu["employees"]}
     mine = people[employee.subject]
-    assert {k: mine[k] for k in ("employee_name", "returned", "accepted", "accepted_late", "overdue_now")} == {
-        "employee_name": employee.name, "returned": 1, "accepted": 1, "accepted_late": 0, "overdue_now": 0}
-    assert mine["answered"] >= 2
+    assert {k: mine[k] for k in ("employee_name", "answered", "returned", "accepted", "accepted_late",
+                                 "overdue_now", "rated", "mean_rating")} == {
+        "employee_name": employee.name, "answered": 2, "returned": 1, "accepted": 1, "accepted_late": 0,
+        "overdue_now": 0, "rated": 0, "mean_rating": None}
+    assert second_employee.subject not in people  # sent one on, answered nothing: nothing to count yet
 
 
 async def test_the_workspace_logs_no_personal_data(platform):

@@ -280,6 +280,9 @@ async def _case_page(request: Request, workspace: Workspace, visitor: Visitor, w
         return workspace.pages.signed_out(workspace.pages.see_other("/sign-in", visitor))
     except Unavailable as down:
         return _unavailable(request, workspace, visitor, who, down)
+    if case is None and problem:  # refused because the appeal is no longer the organisation's
+        return _page(request, workspace, visitor, "message.html.j2", who=who, status=status,
+                     title=visitor.texts("actions"), text=problem)
     if case is None:
         return _not_found(request, workspace, visitor, who)
     runtime: EdgeRuntime[Workspace] = request.app.state.runtime
