@@ -273,8 +273,9 @@ async def test_employees_answer_in_their_own_name_and_inspectors_see_who(own_sta
                                                                    "text": "Фонари заменены."})
     assert late.status_code == 409 and "Обращение больше не у вашей организации." in late.text, late.text[-400:]
     trail = (await routing.get(f"/v1/appeals/{ids['B']}/audit")).json()
-    assert [(e["actor"], e["action"]) for e in trail][-1] == (second_employee.subject,
-                                                            "executor.reassignment_requested")
+    acts = [(e["actor"], e["action"], e["outcome"]) for e in trail]
+    assert (second_employee.subject, "executor.reassignment_requested", f"reassigned to {ENERGY}") in acts
+    assert acts[-1][:2] == (employee.subject, "executor.answer_submitted") and acts[-1][2].startswith("refused: ")
 
     # The head gives C to the second employee and asks for an extension; the citizen is told.
     head = users["head"]
