@@ -275,7 +275,9 @@ async def _case_page(request: Request, workspace: Workspace, visitor: Visitor, w
                      problem: str | None = None) -> Response:
     try:
         case = await workspace.platform.case(who.executor_code, appeal_id, bearer=who.token)
-        people = await workspace.platform.employees(who.executor_code, bearer=who.token) if case else []
+        session = workspace.pages.session(request)
+        head = bool(case and session and "executor_head" in session.roles)  # only the head's form lists them
+        people = await workspace.platform.employees(who.executor_code, bearer=who.token) if head else []
     except SignedOut:
         return workspace.pages.signed_out(workspace.pages.see_other("/sign-in", visitor))
     except Unavailable as down:
