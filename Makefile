@@ -17,9 +17,10 @@ $(STAMP): constraints.txt requirements-dev.txt contracts/pyproject.toml libs/*/p
 
 # System tools the tests use, from Debian's packages: promtool (package prometheus) checks and
 # unit-tests the alert rules; chromium and chromium-driver run the console's and the portal's
-# browser tests; npm installs axe-core (pinned, under .state/npm) for their accessibility audits.
+# browser tests; npm installs axe-core (pinned, under .state/npm) for their accessibility audits;
+# java and maven run and fetch Apache Kafka (deploy/kafka/pom.xml, cached under .state/kafka).
 # Installed when missing and running as root (CI); otherwise named.
-TOOLS := promtool:prometheus chromium:chromium chromedriver:chromium-driver npm:npm
+TOOLS := promtool:prometheus chromium:chromium chromedriver:chromium-driver npm:npm java:default-jre-headless mvn:maven
 tools:
 	@missing=""; for pair in $(TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then \
