@@ -44,8 +44,9 @@ demo: install  ## make run, plus citizens, executors and inspectors played (DEMO
 stack: install  ## only the embedded PostgreSQL and broker, until Ctrl-C
 	$(BIN)/appeals-stack up
 
-test: install tools  ## unit and integration tests
+test: install tools  ## unit and integration tests, then the platform's lifecycle again on Apache Kafka
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	APPEALS_KAFKA=apache $(BIN)/python -m pytest tests/integration/test_platform_lifecycle.py $(PYTEST_ARGS)
 
 test-unit: install tools
 	$(BIN)/python -m pytest -m "not integration" $(PYTEST_ARGS)

@@ -26,7 +26,7 @@ TAG = uuid.uuid4().hex[:8]
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory) -> Iterator[ApacheKafkaCluster]:
-    with ApacheKafkaCluster(tmp_path_factory.mktemp("apache-kafka"), kafka_jars(ROOT / ".state")) as running:
+    with ApacheKafkaCluster(tmp_path_factory.mktemp("apache-kafka"), kafka_jars()) as running:
         yield running
 
 

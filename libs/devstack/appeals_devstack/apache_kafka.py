@@ -44,8 +44,10 @@ def kafka_version(pom: Path = POM) -> str:
     return match.group(1)
 
 
-def kafka_jars(state_dir: Path, pom: Path = POM) -> Path:
-    """The folder of Apache Kafka's jars for the pinned version, fetched once with Maven."""
+def kafka_jars(state_dir: Path | None = None, pom: Path = POM) -> Path:
+    """The folder of Apache Kafka's jars for the pinned version, fetched once with Maven into
+    ``state_dir`` (the repository's ``.state`` by default, shared by every stack)."""
+    state_dir = state_dir or ROOT / ".state"
     version = kafka_version(pom)
     libs = state_dir / "kafka" / version / "libs"
     if (libs / f"kafka_2.13-{version}.jar").exists():

@@ -1,7 +1,8 @@
 """Which stack the tests use: ``APPEALS_STACK=embedded|containers|auto`` (default ``auto``).
 
 ``auto`` takes testcontainers (Apache Kafka and PostgreSQL images) when a Docker engine
-answers, and the embedded stack otherwise.
+answers, and the embedded stack otherwise. On the embedded stack, ``APPEALS_KAFKA=apache``
+runs Apache Kafka (a three-node KRaft cluster, SASL_SSL, ACLs) instead of the embedded broker.
 """
 
 from __future__ import annotations
@@ -43,5 +44,12 @@ def test_stack(state_dir: Path) -> Iterator[StackInfo]:
         with container_stack(state_dir) as info:
             yield info
     else:
-        with EmbeddedStack(state_dir, fresh=True) as info:
+        with EmbeddedStack(state_dir, fresh=True, kafka=chosen_kafka()) as info:
             yield info
+
+
+def chosen_kafka() -> str:
+    kafka = os.environ.get("APPEALS_KAFKA", "embedded").strip().lower()
+    if kafka not in ("embedded", "apache"):
+        raise ValueError(f"APPEALS_KAFKA must be embedded or apache, not {kafka!r}")
+    return kafka

