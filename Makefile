@@ -29,8 +29,8 @@ tools:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else echo "missing Debian packages:$$missing (apt-get install them as root)" >&2; exit 1; fi; fi
 
-run: install  ## start the embedded stack and every service until Ctrl-C
-	$(BIN)/appeals-stack run
+run: install  ## start the embedded stack and every service until Ctrl-C (KAFKA=apache: on Apache Kafka)
+	$(BIN)/appeals-stack run $(if $(KAFKA),--kafka $(KAFKA))
 
 trace: install  ## one appeal's trace from a `make run`: make trace N=OA-2026-00000001
 	$(BIN)/appeals trace $(N) --dir .state/traces

@@ -226,7 +226,7 @@ class ApacheKafkaCluster:
     def _format(self, node: Node) -> None:
         subprocess.run(self._java("kafka.tools.StorageTool", "format", "--config", str(node.properties),
                                   "--cluster-id", self.cluster_id, "--ignore-formatted"),
-                       check=True, stdout=subprocess.DEVNULL, timeout=120)
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
 
     def _apply_users(self) -> None:
         """Every principal's SCRAM credentials (a principal added since the last start too)."""

@@ -120,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR)
     parser.add_argument("--kafka-port", type=int, default=9092)
     parser.add_argument("--fresh", action="store_true", help="start from an empty database")
+    parser.add_argument("--kafka", choices=["embedded", "apache"], default="embedded",
+                        help="embedded: Tansu in memory (quick; a restart keeps only what the services "
+                             "publish again); apache: a three-node Apache Kafka cluster with SASL_SSL and the "
+                             "ACLs, its data kept under --state-dir/apache-kafka between runs")
     args = parser.parse_args(argv)
     _quiet_console(args.state_dir / "logs" / "stack.log")
     if args.command == "token":
@@ -159,9 +163,14 @@ def main(argv: list[str] | None = None) -> int:
         print("topics ready")
         return 0
 
-    stack = EmbeddedStack(args.state_dir, kafka_port=args.kafka_port, fresh=args.fresh, issuer_port=args.issuer_port)
+    stack = EmbeddedStack(args.state_dir, kafka_port=args.kafka_port, fresh=args.fresh, issuer_port=args.issuer_port,
+                          kafka=args.kafka)
     info = stack.start()
-    print(f"Kafka (Tansu, in memory): {info.bootstrap_servers}")
+    if info.apache_kafka_dir:
+        print(f"Kafka (Apache Kafka, three nodes, data in {info.apache_kafka_dir}): SASL_SSL "
+              f"{info.apache_kafka_bootstrap}; the brokers' loopback listener {info.bootstrap_servers}")
+    else:
+        print(f"Kafka (Tansu, in memory): {info.bootstrap_servers}")
     print(f"PostgreSQL: {info.postgres_uri}")
     print(f"OpenID issuer (local): http://127.0.0.1:{args.issuer_port}; a token: "
           f".venv/bin/appeals-stack token --role operator --sub op-0001")
@@ -202,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
             portal = next(p for p in processes if p.service.name == "portal")
             print(f"Citizen's portal: {portal.base_url}/ (the links in SMS and e-mails open it; demo user citizen, "
                   f"password in {args.state_dir / 'issuer' / 'demo-users.json'})")
+            workspace = next(p for p in processes if p.service.name == "workspace")
+            print(f"Executors' workspace: {workspace.base_url}/ (demo users executor, executor2 and head of the Medeu "
+                  f"akimat, almaly of the Almaly akimat; passwords in the same file)")
             IssuerKeys(args.state_dir / "issuer").demo_users()
         if args.command == "run" and args.demo:
             demo = _DemoThread(info, processes, args.demo_rate, args.demo_seconds)
