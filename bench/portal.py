@@ -20,13 +20,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 import httpx
 import psutil
 
+from appeals_devstack.benchmarks import cpu_seconds, fetch_pages
 from appeals_devstack.processes import services_running
 from appeals_devstack.stack import EmbeddedStack
 from appeals_devstack.testing import VALID_IIN
@@ -49,29 +49,6 @@ async def _register(intake: str, bearer: dict[str, str], n: int) -> list[tuple[s
         return pages
 
 
-async def _fetch_all(base: str, paths: list[str], concurrency: int) -> float:
-    queue: asyncio.Queue[str] = asyncio.Queue()
-    for path in paths:
-        queue.put_nowait(path)
-
-    async def worker(http: httpx.AsyncClient) -> None:
-        while not queue.empty():
-            reply = await http.get(queue.get_nowait())
-            if reply.status_code != 200:
-                raise RuntimeError(f"{reply.request.url.path}: HTTP {reply.status_code}")
-
-    async with httpx.AsyncClient(base_url=base, timeout=60, headers={"Accept-Language": "kk"}) as http:
-        await http.get(paths[0])  # warm: connections, the portal's first page
-        start = time.monotonic()
-        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
-        return time.monotonic() - start
-
-
-def _cpu(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return times.user + times.system
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--appeals", type=int, default=1000)
@@ -86,9 +63,9 @@ def main() -> None:
         cpu = {name: psutil.Process(p.pid) for name, p in processes.items()}
 
         def measured(base: str, paths: list[str]) -> tuple[float, dict[str, float]]:
-            before = {name: _cpu(p) for name, p in cpu.items()}
-            seconds = asyncio.run(_fetch_all(base, paths, c))
-            return seconds, {name: _cpu(p) - before[name] for name, p in cpu.items()}
+            before = {name: cpu_seconds(p) for name, p in cpu.items()}
+            seconds = asyncio.run(fetch_pages(base, paths, c, {"Accept-Language": "kk"}))
+            return seconds, {name: cpu_seconds(p) - before[name] for name, p in cpu.items()}
 
         baseline_s, baseline_cpu = measured(intake.base_url, [f"/v1/status/{num}?token={tok}" for num, tok in pages])
         portal_s, portal_cpu = measured(portal.base_url, [f"/s/{num}/{tok}" for num, tok in pages])

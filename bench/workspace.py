@@ -29,6 +29,7 @@ import httpx
 import psutil
 
 from appeals_devstack.issuer import IssuerKeys
+from appeals_devstack.benchmarks import cpu_seconds, fetch_pages
 from appeals_devstack.processes import services_running
 from appeals_devstack.stack import EmbeddedStack
 from appeals_runtime.cookies import CookieNames, Keys
@@ -63,29 +64,6 @@ async def _routed(routing: str, bearer: dict[str, str], n: int) -> list[str]:
             await asyncio.sleep(0.5)
 
 
-async def _fetch_all(base: str, paths: list[str], concurrency: int, headers: dict[str, str]) -> float:
-    queue: asyncio.Queue[str] = asyncio.Queue()
-    for path in paths:
-        queue.put_nowait(path)
-
-    async def worker(http: httpx.AsyncClient) -> None:
-        while not queue.empty():
-            reply = await http.get(queue.get_nowait())
-            if reply.status_code != 200:
-                raise RuntimeError(f"{reply.request.url.path}: HTTP {reply.status_code}")
-
-    async with httpx.AsyncClient(base_url=base, timeout=60, headers=headers) as http:
-        await http.get(paths[0])  # warm: connections, the first page
-        start = time.monotonic()
-        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
-        return time.monotonic() - start
-
-
-def _cpu(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return times.user + times.system
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--appeals", type=int, default=1000)
@@ -107,9 +85,9 @@ def main() -> None:
         cpu = {name: psutil.Process(processes[name].pid) for name in ("routing", "workspace")}
 
         def measured(base: str, paths: list[str], headers: dict[str, str]) -> tuple[float, dict[str, float]]:
-            before = {name: _cpu(p) for name, p in cpu.items()}
-            seconds = asyncio.run(_fetch_all(base, paths, c, headers))
-            return seconds, {name: _cpu(p) - before[name] for name, p in cpu.items()}
+            before = {name: cpu_seconds(p) for name, p in cpu.items()}
+            seconds = asyncio.run(fetch_pages(base, paths, c, headers))
+            return seconds, {name: cpu_seconds(p) - before[name] for name, p in cpu.items()}
 
         routing, workspace = processes["routing"].base_url, processes["workspace"].base_url
         pages = max(1, n // 25)

@@ -29,7 +29,7 @@ _TABLES = {"executors": "executors", "categories": "categories", "districts": "d
 @contextlib.asynccontextmanager
 async def open_portal(settings: ServiceSettings, clock: Clock) -> AsyncIterator[web.Portal]:
     assert isinstance(settings, PortalSettings)
-    secret = settings.required_secret("portal_secret_key")
+    secret = settings.required_secret("portal_secret_key", min_length=32)
     reference = load_reference()
     names = {table: {code: {lang: entry.names[lang] for lang in LANGUAGES}
                      for code, entry in getattr(reference, attribute).entries.items()}

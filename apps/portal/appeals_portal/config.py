@@ -46,11 +46,3 @@ class PortalSettings(ServiceSettings):
                                           "or e-mail address")
     lookup_limit_per_address: str = Field("120/minute", description="LOOKUP_LIMIT_PER_ADDRESS: status pages and "
                                           "verdicts from one client address (slows down guessing tokens)")
-
-    def required_secret(self, name: str) -> str:
-        """A secret the portal cannot start without; a clear error names the setting."""
-        value = self.secret(name)
-        if not value or (name == "portal_secret_key" and len(value) < 32):
-            raise ValueError(f"{name.upper()} must be set" + (" (at least 32 characters)"
-                                                              if name == "portal_secret_key" else ""))
-        return value

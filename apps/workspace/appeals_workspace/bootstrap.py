@@ -26,7 +26,7 @@ from appeals_workspace.entrypoints import web
 @contextlib.asynccontextmanager
 async def open_workspace(settings: ServiceSettings, clock: Clock) -> AsyncIterator[web.Workspace]:
     assert isinstance(settings, WorkspaceSettings)
-    secret = settings.required_secret("workspace_secret_key")
+    secret = settings.required_secret("workspace_secret_key", min_length=32)
     if settings.workspace_signing_keys_dir is None:
         raise ValueError("WORKSPACE_SIGNING_KEYS_DIR must be set")
     keys = SigningKeys(settings.workspace_signing_keys_dir)

@@ -44,9 +44,3 @@ class WorkspaceSettings(ServiceSettings):
                                  "(intake's ATTACHMENT_MAX_BYTES should be at least this)")
     action_wait_s: float = Field(5.0, ge=0, le=30, description="ACTION_WAIT_S: how long an action's page waits for "
                                  "routing's decision before it says the action is being processed")
-
-    def required_secret(self, name: str) -> str:
-        value = self.secret(name)
-        if not value or len(value) < 32:
-            raise ValueError(f"{name.upper()} must be set (at least 32 characters)")
-        return value

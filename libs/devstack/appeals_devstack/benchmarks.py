@@ -269,8 +269,7 @@ class Resources:
         total = 0.0
         for process in self.processes[name]:
             try:
-                times = process.cpu_times()
-                total += times.user + times.system
+                total += cpu_seconds(process)
             except psutil.Error:
                 pass
         return total
@@ -347,3 +346,31 @@ def _scale_item(text: str) -> tuple[str, int]:
         raise argparse.ArgumentTypeError(f"{text!r}: expected SERVICE=N with one of "
                                          f"{', '.join(s.name for s in SERVICES)} and N ≥ 1")
     return name, int(n)
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    """User and system CPU seconds the process has used."""
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+async def fetch_pages(base: str, paths: list[str], concurrency: int, headers: dict[str, str] | None = None) -> float:
+    """GET every path with ``concurrency`` clients sharing one connection pool (the first once
+    before, to warm); seconds taken. A page that is not 200 stops the run."""
+    import httpx
+
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for path in paths:
+        queue.put_nowait(path)
+
+    async def worker(http: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            reply = await http.get(queue.get_nowait())
+            if reply.status_code != 200:
+                raise RuntimeError(f"{reply.request.url.path}: HTTP {reply.status_code}")
+
+    async with httpx.AsyncClient(base_url=base, timeout=60, headers=headers or {}) as http:
+        await http.get(paths[0])
+        start = time.monotonic()
+        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
+        return time.monotonic() - start

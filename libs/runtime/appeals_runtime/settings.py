@@ -131,6 +131,14 @@ class ServiceSettings(BaseSettings):
         value = getattr(self, name)
         return value.get_secret_value() if value is not None else None
 
+    def required_secret(self, name: str, *, min_length: int = 1) -> str:
+        """A secret the process cannot start without; a clear error names the setting."""
+        value = self.secret(name)
+        if not value or len(value) < min_length:
+            raise ValueError(f"{name.upper()} must be set" + (f" (at least {min_length} characters)"
+                                                              if min_length > 1 else ""))
+        return value
+
     def _sasl_password(self) -> str | None:
         return self.secret("kafka_sasl_password")
 

@@ -208,14 +208,9 @@ async def queue(request: Request, workspace: WorkspaceDep, visitor: VisitorDep, 
                            districts=ref.districts.codes)
     page = min(max(page, 1), 10_000)
     size = workspace.settings.page_size
-    try:
-        found = await workspace.platform.queue(who.executor_code, bearer=who.token,
-                                               filters=filters.for_routing(who.subject), page=page, size=size)
-        people = await workspace.platform.employees(who.executor_code, bearer=who.token)
-    except SignedOut:
-        return workspace.pages.signed_out(workspace.pages.see_other("/sign-in", visitor))
-    except Unavailable as down:
-        return _unavailable(request, workspace, visitor, who, down)
+    found = await workspace.platform.queue(who.executor_code, bearer=who.token,
+                                           filters=filters.for_routing(who.subject), page=page, size=size)
+    people = await workspace.platform.employees(who.executor_code, bearer=who.token)
     runtime: EdgeRuntime[Workspace] = request.app.state.runtime
     now = runtime.clock.now()
     items = [{**item, "mark": due_mark(item.get("due_at"), now)} for item in found["items"]]
@@ -237,12 +232,7 @@ async def _assign(request: Request, workspace: Workspace, visitor: Visitor, who:
     if form is None:
         return _expired(request, workspace, visitor, who)
     target = form.get("employee_id", "")[:200] if employee_id == "" else employee_id
-    try:
-        refused = await workspace.platform.set_assignee(who.executor_code, appeal_id, target, bearer=who.token)
-    except SignedOut:
-        return workspace.pages.signed_out(workspace.pages.see_other("/sign-in", visitor))
-    except Unavailable as down:
-        return _unavailable(request, workspace, visitor, who, down)
+    refused = await workspace.platform.set_assignee(who.executor_code, appeal_id, target, bearer=who.token)
     if refused is not None and refused.status == 404:
         return _not_found(request, workspace, visitor, who)
     if refused is not None:
@@ -273,15 +263,10 @@ async def _case_page(request: Request, workspace: Workspace, visitor: Visitor, w
                      appeal_id: UUID, *, status: int = 200, errors: dict[str, str] | None = None,
                      values: dict[str, str] | None = None, notice: str | None = None,
                      problem: str | None = None) -> Response:
-    try:
-        case = await workspace.platform.case(who.executor_code, appeal_id, bearer=who.token)
-        session = workspace.pages.session(request)
-        head = bool(case and session and "executor_head" in session.roles)  # only the head's form lists them
-        people = await workspace.platform.employees(who.executor_code, bearer=who.token) if head else []
-    except SignedOut:
-        return workspace.pages.signed_out(workspace.pages.see_other("/sign-in", visitor))
-    except Unavailable as down:
-        return _unavailable(request, workspace, visitor, who, down)
+    case = await workspace.platform.case(who.executor_code, appeal_id, bearer=who.token)
+    session = workspace.pages.session(request)
+    head = bool(case and session and "executor_head" in session.roles)  # only the head's form lists them
+    people = await workspace.platform.employees(who.executor_code, bearer=who.token) if head else []
     if case is None and problem:  # refused because the appeal is no longer the organisation's
         return _page(request, workspace, visitor, "message.html.j2", who=who, status=status,
                      title=visitor.texts("actions"), text=problem)
@@ -316,17 +301,12 @@ async def photo(request: Request, appeal_id: UUID, attachment_id: UUID, workspac
                 visitor: VisitorDep, who: Employee) -> Response:
     """A photo of the case or of its answers, fetched from intake with the employee's own token
     (intake decides again), served so that a browser never runs it."""
-    try:
-        case = await workspace.platform.case(who.executor_code, appeal_id, bearer=who.token)
-        files = [] if case is None else list(case["case"].get("attachments") or []) + [
-            f for answer in case.get("answers", []) for f in answer.get("attachments") or []]
-        if str(attachment_id) not in {str(f["attachment_id"]) for f in files}:
-            return _not_found(request, workspace, visitor, who)
-        found = await workspace.platform.photo(attachment_id, bearer=who.token)
-    except SignedOut:
-        return workspace.pages.signed_out(workspace.pages.see_other("/sign-in", visitor))
-    except Unavailable as down:
-        return _unavailable(request, workspace, visitor, who, down)
+    case = await workspace.platform.case(who.executor_code, appeal_id, bearer=who.token)
+    files = [] if case is None else list(case["case"].get("attachments") or []) + [
+        f for answer in case.get("answers", []) for f in answer.get("attachments") or []]
+    if str(attachment_id) not in {str(f["attachment_id"]) for f in files}:
+        return _not_found(request, workspace, visitor, who)
+    found = await workspace.platform.photo(attachment_id, bearer=who.token)
     if found is None:
         return _not_found(request, workspace, visitor, who)
     data, content_type = found
@@ -358,29 +338,24 @@ async def _action(request: Request, workspace: Workspace, visitor: Visitor, who:
         return _expired(request, workspace, visitor, who)
     runtime: EdgeRuntime[Workspace] = request.app.state.runtime
     common = dict(now=runtime.clock.now(), wait_s=settings.action_wait_s)
-    try:
-        if kind == "answer":
-            photos = [handlers.Photo(await f.read(settings.photo_max_bytes + 1), f.content_type or "")
-                      for f in posted.getlist("photos") if isinstance(f, UploadFile) and f.filename]
-            result = await handlers.answer(workspace.platform, workspace.sender, who, appeal_id,
-                                           text=values.get("text", ""), language=values.get("language", ""),
-                                           photos=photos, max_photos=settings.max_photos,
-                                           photo_max_bytes=settings.photo_max_bytes, **common)
-            done = "answered"
-        elif kind == "not-ours":
-            suggested = values.get("suggested", "")
-            result = await handlers.not_our_competence(
-                workspace.platform, workspace.sender, who, appeal_id, reason=values.get("reason", ""),
-                suggested=suggested if suggested in workspace.reference.executors.codes else None, **common)
-            done = "reassigned"
-        else:
-            result = await handlers.ask_extension(workspace.platform, workspace.sender, who, appeal_id,
-                                                  reason=values.get("extension_reason", ""), **common)
-            done = "extension"
-    except SignedOut:
-        return workspace.pages.signed_out(workspace.pages.see_other("/sign-in", visitor))
-    except Unavailable as down:
-        return _unavailable(request, workspace, visitor, who, down)
+    if kind == "answer":
+        photos = [handlers.Photo(await f.read(settings.photo_max_bytes + 1), f.content_type or "")
+                  for f in posted.getlist("photos") if isinstance(f, UploadFile) and f.filename]
+        result = await handlers.answer(workspace.platform, workspace.sender, who, appeal_id,
+                                       text=values.get("text", ""), language=values.get("language", ""),
+                                       photos=photos, max_photos=settings.max_photos,
+                                       photo_max_bytes=settings.photo_max_bytes, **common)
+        done = "answered"
+    elif kind == "not-ours":
+        suggested = values.get("suggested", "")
+        result = await handlers.not_our_competence(
+            workspace.platform, workspace.sender, who, appeal_id, reason=values.get("reason", ""),
+            suggested=suggested if suggested in workspace.reference.executors.codes else None, **common)
+        done = "reassigned"
+    else:
+        result = await handlers.ask_extension(workspace.platform, workspace.sender, who, appeal_id,
+                                              reason=values.get("extension_reason", ""), **common)
+        done = "extension"
     t = visitor.texts
     if isinstance(result, handlers.NotSent):
         errors = {name: t(key, **args) for name, (key, args) in result.errors.items()}
@@ -423,12 +398,7 @@ async def merge(request: Request, appeal_id: UUID, workspace: WorkspaceDep, visi
         into = uuid.UUID(form.get("into", ""))
     except ValueError:
         return _not_found(request, workspace, visitor, who)
-    try:
-        refused = await workspace.platform.merge(appeal_id, into, bearer=who.token)
-    except SignedOut:
-        return workspace.pages.signed_out(workspace.pages.see_other("/sign-in", visitor))
-    except Unavailable as down:
-        return _unavailable(request, workspace, visitor, who, down)
+    refused = await workspace.platform.merge(appeal_id, into, bearer=who.token)
     if refused is None:
         return workspace.pages.see_other("/queue?done=merged", visitor)
     if refused.status in (403, 404):
@@ -445,13 +415,8 @@ async def team(request: Request, workspace: WorkspaceDep, visitor: VisitorDep, w
     runtime: EdgeRuntime[Workspace] = request.app.state.runtime
     today = runtime.clock.now().astimezone(ALMATY).date()
     first = today - timedelta(days=29)
-    try:
-        people = await workspace.platform.employees(who.executor_code, bearer=who.token)
-        card = await workspace.platform.scorecard(who.executor_code, first, today, bearer=who.token)
-    except SignedOut:
-        return workspace.pages.signed_out(workspace.pages.see_other("/sign-in", visitor))
-    except Unavailable as down:
-        return _unavailable(request, workspace, visitor, who, down)
+    people = await workspace.platform.employees(who.executor_code, bearer=who.token)
+    card = await workspace.platform.scorecard(who.executor_code, first, today, bearer=who.token)
     figures = {row["employee_id"]: row for row in card.get("employees", [])}
     rows = [{"employee_id": p["employee_id"], "name": p.get("name") or p["employee_id"], "head": p.get("head"),
              **{k: figures.get(p["employee_id"], {}).get(k) for k in
@@ -473,9 +438,25 @@ async def sign_in_needed(request: Request, exc: Exception) -> Response:
 async def not_the_head(request: Request, exc: Exception) -> Response:
     workspace = _workspace(request)
     visitor = workspace.pages.visitor(request)
+    return _message(request, workspace, visitor, 403, "team_title", "head_only", _session_employee(workspace, request))
+
+
+def _session_employee(workspace: Workspace, request: Request) -> handlers.Employee | None:
     session = workspace.pages.session(request)
-    return _message(request, workspace, visitor, 403, "team_title", "head_only",
-                    _employee(session) if session and session.executor_code else None)
+    return _employee(session) if session and session.executor_code else None
+
+
+async def signed_out(request: Request, exc: Exception) -> Response:
+    """A page's call found the employee's token no longer verifies: sign in again."""
+    workspace = _workspace(request)
+    return workspace.pages.signed_out(workspace.pages.see_other("/sign-in", workspace.pages.visitor(request)))
+
+
+async def unavailable(request: Request, exc: Exception) -> Response:
+    """A service (or the broker) did not answer: every page says so the same way (503)."""
+    workspace = _workspace(request)
+    return _unavailable(request, workspace, workspace.pages.visitor(request), _session_employee(workspace, request),
+                        exc)
 
 
 async def page_not_found(request: Request, exc: Exception) -> Response:
@@ -484,4 +465,5 @@ async def page_not_found(request: Request, exc: Exception) -> Response:
     return _message(request, workspace, visitor, 404, "page_not_found_title", "")
 
 
-EXCEPTION_HANDLERS = {SignInNeeded: sign_in_needed, NotTheHead: not_the_head, 404: page_not_found}
+EXCEPTION_HANDLERS = {SignInNeeded: sign_in_needed, NotTheHead: not_the_head, SignedOut: signed_out,
+                      Unavailable: unavailable, 404: page_not_found}
