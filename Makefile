@@ -54,8 +54,8 @@ test-unit: install tools
 test-integration: install
 	$(BIN)/python -m pytest -m integration $(PYTEST_ARGS)
 
-chaos: install tools  ## the platform under faults, checked: make chaos RUNS=100 (default 6, one per scenario)
-	$(BIN)/python -m appeals_devstack.chaos --runs $(or $(RUNS),6)
+chaos: install tools  ## the platform under faults, checked: make chaos RUNS=100 (default 6, one per scenario); KAFKA=apache adds the broker's faults, SCENARIO=broker only those
+	$(BIN)/python -m appeals_devstack.chaos --runs $(or $(RUNS),6) $(if $(KAFKA),--kafka $(KAFKA)) $(foreach s,$(SCENARIO),--scenario $(s))
 
 screenshots: install tools  ## retake the console's, the portal's and the workspace's pictures in docs/img (the browser tests, saving there)
 	CONSOLE_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/integration/test_console.py tests/integration/test_portal.py tests/integration/test_workspace.py $(PYTEST_ARGS)

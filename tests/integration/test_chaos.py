@@ -28,3 +28,19 @@ def test_a_mixed_run_loses_nothing_and_sends_nothing_twice(tmp_path: Path):
     assert report.converged and report.violations == [], path.read_text()
     assert report.checks["faults injected"] == len(report.faults) >= 3
     assert report.counts["registered"] > 20 and report.counts.get("notice delivered", 0) > 0
+
+
+@pytest.mark.apache_kafka
+def test_the_brokers_own_faults_lose_nothing_on_apache_kafka(tmp_path: Path):
+    """A surge through a three-node Apache Kafka while the leader of the intake partition is
+    SIGKILLed, a node is paused past the session timeouts, the active controller is lost and a
+    consumer group rebalances mid-batch; the same checker judges the result."""
+    state = Path(os.environ.get("APPEALS_TEST_STATE_DIR", Path(__file__).parents[2] / ".state" / "test"))
+    report = run_one("broker", 20261225, state.with_name(state.name + "-chaos-apache"), load_s=20.0, rate=3.0,
+                     kafka="apache")
+    path = save(report, tmp_path)
+    assert report.converged and report.violations == [], path.read_text()
+    assert {f.kind for f in report.faults} == set(SCENARIOS["broker"])
+    assert report.checks["faults injected"] == len(report.faults)
+    assert all(f.target.startswith("kafka node ") for f in report.faults if f.kind != "rebalance")
+    assert report.counts["registered"] > 20 and report.counts.get("notice delivered", 0) > 0

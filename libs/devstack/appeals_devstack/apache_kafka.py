@@ -166,6 +166,73 @@ class ApacheKafkaCluster:
     def __enter__(self) -> ApacheKafkaCluster:
         return self.start()
 
+    # -- an SRE's view, and the chaos suite's faults ------------------------------------------
+    def node(self, node_id: int) -> Node:
+        return next(n for n in self.nodes if n.node_id == node_id)
+
+    def tool(self, main: str, *args: str, timeout_s: float = 120.0) -> str:
+        """One of Kafka's own command-line tools (``org.apache.kafka.tools.AclCommand``, ...),
+        run from the jars as its ``bin/*.sh`` script would; its output."""
+        command = [*self._java(main, *args)]
+        command[1:3] = ["-Xmx256m", "-Xms32m"]  # a tool, not a broker
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+        if done.returncode != 0:
+            raise RuntimeError(f"{main.rsplit('.', 1)[-1]} exited with {done.returncode}: {done.stderr.strip()[-2000:]}")
+        return done.stdout
+
+    def _admin(self):
+        from confluent_kafka.admin import AdminClient
+
+        running = ",".join(f"127.0.0.1:{n.internal}" for n in self.nodes if n.running) or self.internal_bootstrap
+        return AdminClient({"bootstrap.servers": running, "log_level": 0})
+
+    def leader_of(self, topic: str, partition: int = 0) -> Node:
+        """The node leading ``topic``'s ``partition`` now."""
+        metadata = self._admin().list_topics(topic, timeout=15)
+        return self.node(metadata.topics[topic].partitions[partition].leader)
+
+    def active_controller(self) -> Node:
+        """The KRaft quorum's leader now (``kafka-metadata-quorum describe --status``)."""
+        running = next(n for n in self.nodes if n.running)
+        status = self.tool("org.apache.kafka.tools.MetadataQuorumCommand",
+                           "--bootstrap-server", f"127.0.0.1:{running.internal}", "describe", "--status")
+        match = re.search(r"^LeaderId:\s*(\d+)", status, re.MULTILINE)
+        if not match:
+            raise RuntimeError(f"no LeaderId in the quorum's status: {status!r}")
+        return self.node(int(match.group(1)))
+
+    def kill(self, node: Node) -> None:
+        """SIGKILL, as a crash or the OOM killer would."""
+        assert node.process is not None
+        node.process.kill()
+        node.process.wait()
+
+    def pause(self, node: Node) -> None:
+        """SIGSTOP: the node holds its connections and answers nothing (a stalled VM, a GC pause)."""
+        assert node.process is not None
+        node.process.send_signal(signal.SIGSTOP)
+
+    def resume(self, node: Node) -> None:
+        assert node.process is not None
+        node.process.send_signal(signal.SIGCONT)
+
+    def wait_in_sync(self, timeout_s: float = 120.0) -> None:
+        """Until every node is a registered broker again and every partition's replicas are all
+        in sync: what an SRE waits for before the next rolling step."""
+        deadline = time.monotonic() + timeout_s
+        lagging: list[str] = []
+        while time.monotonic() < deadline:
+            try:
+                metadata = self._admin().list_topics(timeout=5)
+                lagging = [f"{t}[{p}]" for t, topic in metadata.topics.items()
+                           for p, part in topic.partitions.items() if len(part.isrs) < len(part.replicas)]
+                if len(metadata.brokers) == len(self.nodes) and not lagging:
+                    return
+            except Exception:  # noqa: BLE001 - a node still coming up
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"Apache Kafka not in sync after {timeout_s:.0f} s: {', '.join(lagging[:5])}")
+
     def __exit__(self, *exc: object) -> None:
         self.stop()
 

@@ -13,6 +13,20 @@ drawn from the run's seed:
   connection, or (SMS) accepting and losing its answer, for 3-8 s;
 * ``poison``: a record that is no event on every topic the services consume.
 
+On Apache Kafka (``--kafka apache``: three KRaft nodes, replication factor 3,
+``min.insync.replicas=2``, SASL_SSL and the ACLs), the ``broker`` scenario adds the engine's
+own faults, one node at a time, each followed by waiting for every replica to be back in sync:
+
+* ``leader``: SIGKILL of the node leading ``appeals.intake.v1``'s first partition during the
+  surge, started again 2-6 s later;
+* ``pause``: a node stopped with SIGSTOP for 12-18 s, longer than the brokers' session timeout
+  (9 s: the controller fences it and moves its leaderships) and the consumers' (10 s), then
+  SIGCONT;
+* ``controller``: SIGKILL of the active controller (the quorum's leader), so the other two
+  elect a new one, started again 2-6 s later;
+* ``rebalance``: one more process of a service joins its consumer groups while batches are in
+  flight and leaves 3-8 s later (two rebalances).
+
 The checker reads only what the platform leaves behind (each service's tables, the topics,
 the sinks), not the services' code, and asserts: every valid submission registered once;
 every appeal closed or not routed; every event on a consumed topic applied by each consuming
@@ -31,6 +45,7 @@ import asyncio
 import email
 import email.policy
 import json
+import logging
 import random
 import sys
 import threading
@@ -58,7 +73,12 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
     "poison": ("poison",),
     "replicas": ("kill",),
     "mixed": ("kill", "database", "smtp", "sms", "poison"),
+    "broker": ("leader", "pause", "controller", "rebalance"),
 }
+#: Scenarios only Apache Kafka can play (the embedded broker is one process, in memory).
+APACHE_ONLY = {"broker"}
+#: The partition whose leader a ``leader`` fault kills: the one every submission goes through.
+SURGE_TOPIC = "appeals.intake.v1"
 #: Topics each service consumes and produces (its outbox), from the AsyncAPI documents.
 ASYNCAPI = ROOT / "docs" / "asyncapi"
 #: Fast retries and short provider time-outs, so faults of seconds are ridden out in seconds.
@@ -106,6 +126,12 @@ def plan(scenario: str, seed: int, load_s: float) -> list[Fault]:
             faults.append(Fault(at, kind, r.choice(modes), round(r.uniform(3, 8), 1)))
         elif kind == "database":
             faults.append(Fault(at, kind, "postgresql", round(r.uniform(3, 8), 1)))
+        elif kind in ("leader", "controller"):
+            faults.append(Fault(at, kind, "kafka", round(r.uniform(2, 6), 1)))
+        elif kind == "pause":
+            faults.append(Fault(at, kind, "kafka", round(r.uniform(12, 18), 1)))
+        elif kind == "rebalance":
+            faults.append(Fault(at, kind, r.choice([s.name for s in SERVICES]), round(r.uniform(3, 8), 1)))
         else:
             faults.append(Fault(at, kind))
     return sorted(faults, key=lambda f: f.at_s)
@@ -142,7 +168,9 @@ class Injector:
 
     def _at(self, fault: Fault, started: float) -> None:
         time.sleep(max(0.0, started + fault.at_s - time.monotonic()))
-        lock = self._locks[fault.kind, fault.target if fault.kind == "kill" else ""]
+        # One broker fault at a time: two nodes of three down would stop the quorum and min.insync.
+        lock = self._locks[("kafka", "") if fault.target == "kafka"
+                           else (fault.kind, fault.target if fault.kind in ("kill", "rebalance") else "")]
         try:
             with lock:
                 getattr(self, f"_{fault.kind}")(fault)
@@ -170,6 +198,44 @@ class Injector:
         self.platform.sms.mode = fault.target
         time.sleep(fault.duration_s)
         self.platform.sms.mode = "ok"
+
+    @property
+    def _kafka(self):
+        cluster = self.platform.stack.apache_kafka
+        if cluster is None:
+            raise RuntimeError("broker faults need Apache Kafka (--kafka apache)")
+        return cluster
+
+    def _leader(self, fault: Fault) -> None:
+        self._crash(self._kafka.leader_of(SURGE_TOPIC, 0), fault)
+
+    def _controller(self, fault: Fault) -> None:
+        self._crash(self._kafka.active_controller(), fault)
+
+    def _crash(self, node, fault: Fault) -> None:
+        cluster = self._kafka
+        fault.target = f"kafka node {node.node_id}"
+        cluster.kill(node)
+        time.sleep(fault.duration_s)
+        self.platform.on_starter(lambda: cluster.start_node(node))
+        cluster.wait_in_sync(timeout_s=180)
+
+    def _pause(self, fault: Fault) -> None:
+        cluster = self._kafka
+        node = self.random.choice(cluster.nodes)
+        fault.target = f"kafka node {node.node_id}"
+        cluster.pause(node)
+        try:
+            time.sleep(fault.duration_s)
+        finally:
+            cluster.resume(node)
+        cluster.wait_in_sync(timeout_s=180)
+
+    def _rebalance(self, fault: Fault) -> None:
+        extra = self.platform.extra_process(fault.target)
+        self.platform.on_starter(lambda: (extra.start(), extra.wait_ready(timeout_s=180)))
+        time.sleep(fault.duration_s)
+        extra.stop()  # SIGTERM: it leaves its groups, and the others take its partitions back
 
     def _poison(self, fault: Fault) -> None:
         assert self.platform.info is not None
@@ -319,14 +385,16 @@ def replicas_of(scenario: str) -> int:
 
 
 def run_one(scenario: str, seed: int, state_dir: Path, *, load_s: float = 30.0, rate: float = 4.0,
-            drain_s: float = 120.0, platform: Platform | None = None) -> Report:
+            drain_s: float = 120.0, platform: Platform | None = None, kafka: str = "embedded") -> Report:
     """One run on ``platform`` (running, with the scenario's replicas), or on a platform of its
-    own started and stopped around it. A run's checks look at its own appeals only, so runs can
-    share a platform."""
+    own (on ``kafka``) started and stopped around it. A run's checks look at its own appeals
+    only, so runs can share a platform."""
     if platform is None:
-        own = Platform(state_dir, replicas=replicas_of(scenario), env=SERVICE_ENV)
+        own = Platform(state_dir, replicas=replicas_of(scenario), env=SERVICE_ENV, kafka=kafka)
         with running(own):
             return run_one(scenario, seed, state_dir, load_s=load_s, rate=rate, drain_s=drain_s, platform=own)
+    if scenario in APACHE_ONLY and platform.stack.apache_kafka is None:
+        raise ValueError(f"the {scenario} scenario needs Apache Kafka (--kafka apache)")
     faults = plan(scenario, seed, load_s)
     report = Report(scenario, seed, faults)
     started = time.monotonic()
@@ -380,20 +448,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-s", type=float, default=30.0, help="seconds of submissions per run")
     parser.add_argument("--rate", type=float, default=4.0, help="appeals per second")
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".state" / "chaos")
+    parser.add_argument("--kafka", choices=("embedded", "apache"), default="embedded",
+                        help="the broker: the embedded one, or a three-node Apache Kafka (adds the broker scenario)")
     args = parser.parse_args(argv)
-    scenarios = args.scenario or list(SCENARIOS)
+    # The load's own clients see each broker fault too ("Unable connect to node ..."): expected
+    # here, and the report says what matters.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    scenarios = args.scenario or [s for s in SCENARIOS if args.kafka == "apache" or s not in APACHE_ONLY]
+    if args.kafka != "apache" and set(scenarios) & APACHE_ONLY:
+        parser.error(f"{', '.join(sorted(set(scenarios) & APACHE_ONLY))} needs --kafka apache")
     runs = [(scenarios[n % len(scenarios)], args.seed + n) for n in range(args.runs)]
     reports = []
     started = time.monotonic()
     # Runs share a platform per topology (one or two replicas a service): one start, many runs.
     for replicas in sorted({replicas_of(s) for s, _ in runs}):
-        with running(Platform(args.state_dir, replicas=replicas, env=SERVICE_ENV)) as platform:
+        with running(Platform(args.state_dir, replicas=replicas, env=SERVICE_ENV, kafka=args.kafka)) as platform:
             for scenario, seed in [(s, seed) for s, seed in runs if replicas_of(s) == replicas]:
                 report = run_one(scenario, seed, args.state_dir, load_s=args.load_s, rate=args.rate,
                                  platform=platform)
                 path = save(report)
                 reports.append(report)
-                print(f"run {len(reports)}/{args.runs} {scenario} seed {seed}: "
+                print(f"run {len(reports)}/{args.runs} {scenario} on {args.kafka} seed {seed}: "
                       f"{'ok' if report.ok else 'VIOLATIONS'} ({report.counts.get('registered', 0)} appeals, "
                       f"{len(report.faults)} faults, {report.wall_s:.0f} s) {path.relative_to(ROOT)}", flush=True)
                 for violation in report.violations:

@@ -141,12 +141,16 @@ class Demo:
         self.progress.submitted += 1
 
     async def citizens(self, duration_s: float) -> None:
+        """Submissions on their schedule, as citizens send them: a submission the broker has not
+        acknowledged yet (a leader failing over) does not hold back the next one."""
         sent: list[AppealSubmitted] = []
+        pending: list[asyncio.Task] = []
         start, n = time.monotonic(), 0
         while time.monotonic() - start < duration_s:
-            await self._submit(n, sent)
+            pending.append(asyncio.ensure_future(self._submit(n, sent)))
             n += 1
             await asyncio.sleep(max(0.0, start + n / self.rate - time.monotonic()))
+        await asyncio.gather(*pending)
 
     # -- executors ------------------------------------------------------------------------
     async def _answer(self, appeal_id: str, delay_s: float) -> None:

@@ -4,16 +4,19 @@ stack, the local mail and SMS sinks, and every service as processes of their own
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from appeals_devstack.ports import free_port
 from appeals_devstack.processes import ServiceProcess
-from appeals_devstack.services import SERVICES
+from appeals_devstack.services import SERVICES, ServiceDef
 from appeals_devstack.sinks import MailSink, SmsSink
 from appeals_devstack.stack import EmbeddedStack, StackInfo
+
+T = TypeVar("T")
 
 
 class Platform:
@@ -21,9 +24,9 @@ class Platform:
     ``scale`` says for the services it names)."""
 
     def __init__(self, state_dir: Path, *, replicas: int = 1, env: Mapping[str, str] | None = None,
-                 sink_stall_s: float = 3.0, scale: Mapping[str, int] | None = None) -> None:
+                 sink_stall_s: float = 3.0, scale: Mapping[str, int] | None = None, kafka: str = "embedded") -> None:
         self.state_dir = state_dir
-        self.stack = EmbeddedStack(state_dir, fresh=True)
+        self.stack = EmbeddedStack(state_dir, fresh=True, kafka=kafka)
         self.replicas = replicas
         self.scale = dict(scale or {})
         self.env = dict(env or {})
@@ -42,20 +45,34 @@ class Platform:
             process.start()
             process.wait_ready(timeout_s=180)
 
-        self._starter.submit(start).result()
+        self.on_starter(start)
+
+    def on_starter(self, start: Callable[[], T]) -> T:
+        """``start()`` on the thread whose children live as long as the platform: whatever
+        starts a process (a service, a broker node) after :meth:`start`."""
+        return self._starter.submit(start).result()
+
+    def extra_process(self, service: str) -> ServiceProcess:
+        """One more process of ``service`` (not started), as a scaled deployment would add."""
+        assert self.info is not None
+        n = len(self.processes[service])
+        return self._process(next(s for s in SERVICES if s.name == service), n)
+
+    def _process(self, service: ServiceDef, n: int) -> ServiceProcess:
+        assert self.info is not None
+        env = {**self.env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.mail.port), "SMS_GATEWAY_URL": self.sms.url}
+        if service.name == "inspection":  # the console fetches attachments from intake
+            env["INTAKE_URL"] = self.processes["intake"][0].base_url
+        return ServiceProcess(service, self.info, self.state_dir / "logs" / f"r{n}", http_port=free_port(),
+                              extra_env=env)
 
     def start(self) -> Platform:
         self.info = self.stack.start()
         self.mail.start()
         self.sms.start()
-        env = {**self.env, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.mail.port),
-               "SMS_GATEWAY_URL": self.sms.url}
         for service in SERVICES:  # intake first: the console fetches attachments from it
-            own = {"INTAKE_URL": self.processes["intake"][0].base_url} if service.name == "inspection" else {}
-            self.processes[service.name] = [
-                ServiceProcess(service, self.info, self.state_dir / "logs" / f"r{n}", http_port=free_port(),
-                               extra_env={**env, **own}).start()
-                for n in range(self.scale.get(service.name, self.replicas))]
+            self.processes[service.name] = [self._process(service, n).start()
+                                            for n in range(self.scale.get(service.name, self.replicas))]
         for group in self.processes.values():
             for p in group:
                 p.wait_ready(timeout_s=180)

@@ -154,6 +154,12 @@ class EmbeddedStack:
         self._pg = get_server(pgdata, cleanup_mode=None)
 
     @property
+    def apache_kafka(self):
+        """The running :class:`~appeals_devstack.apache_kafka.ApacheKafkaCluster` (its nodes, for
+        the chaos suite's faults), or ``None`` on the embedded broker."""
+        return self._apache
+
+    @property
     def broker_pid(self) -> int | None:
         """The embedded broker's process (benchmarks count its CPU)."""
         return self._tansu.pid if self._tansu is not None and self._tansu.poll() is None else None

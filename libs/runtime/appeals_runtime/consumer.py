@@ -34,7 +34,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, Topic
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -122,8 +122,11 @@ class EventConsumer:
             await self.process(message, consumer_name=group, handler=handler, on_invalid=on_invalid)
 
         on_topic.__name__ = "on_" + (name or topics[0]).replace(".", "_").replace("-", "_")
+        # The platform's set-up creates the topics with the registry's partitions and replication
+        # (appeals_runtime.kafka_admin): FastStream's own creation (1 partition, 1 replica) would
+        # be wrong, and under ACLs a service may not create topics.
         broker.subscriber(
-            *topics,
+            *(Topic(t, declare=False) for t in topics),
             group_id=group,
             batch=True,
             max_records=self._settings.consumer_max_records,

@@ -118,6 +118,17 @@ async def high_watermarks(client_options: dict[str, Any], topics: Sequence[str],
         await consumer.stop()
 
 
+async def end_offsets(client_options: dict[str, Any], topics: Sequence[str]) -> dict[TopicPartition, int]:
+    """Each partition's end offset as ListOffsets answers it: exact on Apache Kafka, and allowed
+    with Describe alone (a producer may not read its own topic); on the embedded broker it is
+    the last batch's base offset, lower than the end (:func:`high_watermarks`)."""
+    consumer, partitions = await reader(client_options, topics)
+    try:
+        return dict(await consumer.end_offsets(partitions)) if partitions else {}
+    finally:
+        await consumer.stop()
+
+
 async def dead_letter_topics(bootstrap: str) -> list[str]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await consumer.start()
