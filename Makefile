@@ -18,9 +18,10 @@ $(STAMP): constraints.txt requirements-dev.txt contracts/pyproject.toml libs/*/p
 # System tools the tests use, from Debian's packages: promtool (package prometheus) checks and
 # unit-tests the alert rules; chromium and chromium-driver run the console's and the portal's
 # browser tests; npm installs axe-core (pinned, under .state/npm) for their accessibility audits;
-# java and maven run and fetch Apache Kafka (deploy/kafka/pom.xml, cached under .state/kafka).
+# java and maven run and fetch Apache Kafka (deploy/kafka/pom.xml, cached under .state/kafka);
+# kcat joins the client table on Apache Kafka (tests/integration/test_apache_kafka.py).
 # Installed when missing and running as root (CI); otherwise named.
-TOOLS := promtool:prometheus chromium:chromium chromedriver:chromium-driver npm:npm java:default-jre-headless mvn:maven
+TOOLS := promtool:prometheus chromium:chromium chromedriver:chromium-driver npm:npm java:default-jre-headless mvn:maven kcat:kcat
 tools:
 	@missing=""; for pair in $(TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then \
@@ -44,9 +45,9 @@ demo: install  ## make run, plus citizens, executors and inspectors played (DEMO
 stack: install  ## only the embedded PostgreSQL and broker, until Ctrl-C
 	$(BIN)/appeals-stack up
 
-test: install tools  ## unit and integration tests, then the platform's lifecycle again on Apache Kafka
+test: install tools  ## unit and integration tests, then the platform's lifecycle and appeals dlq again on Apache Kafka
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	APPEALS_KAFKA=apache $(BIN)/python -m pytest tests/integration/test_platform_lifecycle.py $(PYTEST_ARGS)
+	APPEALS_KAFKA=apache $(BIN)/python -m pytest tests/integration/test_platform_lifecycle.py tests/integration/test_dead_letters.py $(PYTEST_ARGS)
 
 test-unit: install tools
 	$(BIN)/python -m pytest -m "not integration" $(PYTEST_ARGS)
@@ -60,8 +61,8 @@ chaos: install tools  ## the platform under faults, checked: make chaos RUNS=100
 screenshots: install tools  ## retake the console's, the portal's and the workspace's pictures in docs/img (the browser tests, saving there)
 	CONSOLE_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/integration/test_console.py tests/integration/test_portal.py tests/integration/test_workspace.py $(PYTEST_ARGS)
 
-bench-surge: install  ## N appeals (default 100,000) through all five services vs raw Kafka: make bench-surge N=20000 PROFILE=1 STATEMENTS=1 SCALE="notification=2"
-	$(BIN)/python bench/surge.py --appeals $(or $(N),100000) $(if $(PROFILE),--profile) $(if $(STATEMENTS),--statements) $(foreach s,$(SCALE),--scale $(s))
+bench-surge: install  ## N appeals (default 100,000) through all five services vs raw Kafka: make bench-surge N=20000 PROFILE=1 STATEMENTS=1 SCALE="notification=2" KAFKA=apache
+	$(BIN)/python bench/surge.py --appeals $(or $(N),100000) $(if $(KAFKA),--kafka $(KAFKA)) $(if $(PROFILE),--profile) $(if $(STATEMENTS),--statements) $(foreach s,$(SCALE),--scale $(s))
 
 bench-latency: install  ## a steady RATE appeals/s (default 200) for 60 s: p50/p95/p99 per stage (SCALE as for bench-surge)
 	$(BIN)/python bench/latency.py --rate $(or $(RATE),200) --duration $(or $(DURATION),60) $(foreach s,$(SCALE),--scale $(s))

@@ -225,7 +225,8 @@ def chart(result: dict[str, Any], path: Path) -> None:
 
 
 def report(result: dict[str, Any]) -> str:
-    lines = [f"appeals: {result['appeals']}   baseline (raw aiokafka produce + consume): "
+    lines = [f"appeals: {result['appeals']} on the {result.get('kafka', 'embedded')} broker   "
+             "baseline (raw aiokafka produce + consume): "
              f"{result['baseline']['rate']:.0f} records/s", "",
              f"{'stage':<18}{'all after':>12}{'rate/s':>10}"]
     for name, s in result["stages"].items():
@@ -256,19 +257,22 @@ def main() -> int:
                         help="record each service and the bench itself with py-spy during the surge (profiles beside the result)")
     parser.add_argument("--statements", action="store_true",
                         help="count PostgreSQL's statements (pg_stat_statements, loaded by a restart of the server, whose CPU is then not counted) and list the costliest per database")
+    parser.add_argument("--kafka", choices=("embedded", "apache"), default="embedded",
+                        help="the broker: the embedded one, or a three-node Apache Kafka (SASL_SSL, ACLs, RF 3)")
     add_scale_argument(parser)
     args = parser.parse_args()
     profile_dir = args.results / f"surge-{args.appeals}-profiles" if args.profile else None
     timeout = args.timeout or max(300.0, args.appeals / 20)
     with tempfile.TemporaryDirectory(prefix="bench-surge-") as tmp:
-        platform = Platform(Path(tmp), env=BENCH_ENV, sink_stall_s=15.0, scale=dict(args.scale))
+        platform = Platform(Path(tmp), env=BENCH_ENV, sink_stall_s=15.0, scale=dict(args.scale), kafka=args.kafka)
         print("starting the platform ...", flush=True)
         with running(platform):
             if args.statements:
                 enable_statement_stats(platform)
             result = asyncio.run(surge(platform, args.appeals, timeout, profile_dir, args.statements))
             result["processes"] = {name: len(group) for name, group in platform.processes.items()}
-    path = save_json(result, args.results, f"surge-{args.appeals}")
+            result["kafka"] = args.kafka
+    path = save_json(result, args.results, f"surge-{args.appeals}" + ("-apache" if args.kafka == "apache" else ""))
     chart(result, path.with_suffix(".png"))
     print(report(result))
     print(f"\nresult: {path}\nchart:  {path.with_suffix('.png')}")

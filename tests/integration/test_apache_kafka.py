@@ -9,6 +9,9 @@ anything, a group outside its prefix, an unknown user, a wrong password."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from appeals_contracts.topics import TOPICS
-from appeals_devstack.apache_kafka import TOPIC_ADMIN, ApacheKafkaCluster, kafka_jars
+from appeals_devstack.apache_kafka import TOOLS, TOPIC_ADMIN, ApacheKafkaCluster, kafka_jars
+from appeals_devstack.kafka_acls import OPERATOR
 
 pytestmark = [pytest.mark.integration, pytest.mark.apache_kafka]
 
@@ -105,7 +109,7 @@ def test_every_principal_does_its_work_and_nothing_else(cluster: ApacheKafkaClus
             outside = _consume(config, sorted(reads)[0], f"someone-else-{TAG}")
             assert _refused(outside), (principal, "group outside its prefix", outside)
         checked += 1
-    assert checked == 8, checked  # five services, the workspace, the example adapter and portal
+    assert checked == 9, checked  # five services, the workspace, the example adapter and portal, the on-call
 
     # the cases the issue names, spelled out
     portal, adapter = cluster.librdkafka_config("portal-medeu-akimat"), cluster.librdkafka_config("adapter-telegram")
@@ -158,3 +162,84 @@ def test_a_restart_of_the_cluster_keeps_an_adapters_records(cluster: ApacheKafka
     finally:
         consumer.close()
     assert len(seen) == 500
+
+
+def test_kafkas_own_tools_and_kcat_work_as_an_sre_uses_them(cluster: ApacheKafkaCluster, tmp_path: Path):
+    """The on-call engineer's principal (``appeals-operator``) with Kafka's own tools, run from
+    the jars as their ``bin/*.sh`` scripts would: a group's lag, a dead letter read with the
+    console consumer, the ACLs listed; and kcat from Debian producing as an adapter and reading
+    as the on-call, once it runs with a librdkafka that speaks Kafka 4's SCRAM."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
+
+    run = f"tools-{uuid.uuid4().hex[:8]}"
+    marker = Producer({"bootstrap.servers": cluster.internal_bootstrap, "acks": "all"})
+    for i in range(5):
+        marker.produce("appeals.registered.v1", key=f"{run}-{i}".encode(), value=run.encode(), partition=0)
+    marker.produce("appeals.registered.v1.dlq.routing", value=f"letter {run}".encode(), partition=0,
+                   headers=[("dlq_reason", b"a test letter")])
+    assert marker.flush(30) == 0
+    # routing's group reads one record and commits: the other records of the partition are its lag
+    group = f"routing.{run}"
+    consumer = Consumer({**cluster.librdkafka_config("appeals-routing"), "group.id": group,
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    try:
+        # On a new cluster the group coordinator comes up with the first group (NOT_COORDINATOR until then).
+        for _ in range(30):
+            try:
+                consumer.committed([TopicPartition("appeals.registered.v1", 0)], timeout=5)
+                break
+            except KafkaException:
+                time.sleep(1.0)
+        consumer.assign([TopicPartition("appeals.registered.v1", 0, OFFSET_BEGINNING)])
+        polled = [consumer.poll(1.0) for _ in range(30)]
+        message = next((m for m in polled if m is not None and not m.error()), None)
+        assert message is not None, [m.error() for m in polled if m is not None]
+        consumer.commit(message=message, asynchronous=False)
+    finally:
+        consumer.close()
+
+    lag = cluster.run_tool("kafka-consumer-groups", "--describe", "--group", group)
+    row = next(line.split() for line in lag.splitlines() if "appeals.registered.v1" in line)
+    # GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG: the four records after the one read, at least
+    assert row[0] == group and row[2] == "0" and int(row[5]) == int(row[4]) - int(row[3]) >= 4, lag
+    letters = cluster.run_tool("kafka-console-consumer", "--topic", "appeals.registered.v1.dlq.routing",
+                               "--from-beginning", "--max-messages", "1", "--timeout-ms", "20000",
+                               "--group", f"appeals-operator.{run}", "--property", "print.headers=true")
+    assert "dlq_reason:a test letter" in letters, letters
+    main, config = TOOLS["kafka-console-consumer"]  # the on-call reads no business topic
+    refused = subprocess.run(cluster.tool_command(
+        main, "--bootstrap-server", cluster.bootstrap_servers, config, str(cluster.client_properties(OPERATOR)),
+        "--topic", "appeals.registered.v1", "--from-beginning", "--max-messages", "1", "--timeout-ms", "20000",
+        "--group", f"appeals-operator.{run}"), capture_output=True, text=True, timeout=120)
+    assert "TopicAuthorizationException" in refused.stderr and run not in refused.stdout, refused.stderr[-2000:]
+    acls = cluster.run_tool("kafka-acls", "--list", "--topic", "appeals.intake.v1")
+    assert "User:adapter-telegram" in acls and "operation=WRITE" in acls and "User:appeals-intake" in acls, acls
+
+    # Debian 12's kcat links librdkafka 2.0.2, whose SCRAM client sends the nonce twice; Kafka 4
+    # checks it strictly (librdkafka#4895, fixed in 2.6.1): refused at authentication. The same
+    # kcat with the librdkafka the pinned confluent-kafka wheel carries (2.16) works.
+    newer = tmp_path / "librdkafka"
+    newer.mkdir()
+    import confluent_kafka
+
+    (newer / "librdkafka.so.1").symlink_to(next(Path(confluent_kafka.__file__).parent.with_name(
+        "confluent_kafka.libs").glob("librdkafka-*.so.1")))
+
+    def kcat(principal: str, *args: str, stdin: str | None = None, library: Path | None = newer) -> subprocess.CompletedProcess:
+        settings = [a for key, value in cluster.librdkafka_config(principal).items() if key != "bootstrap.servers"
+                    for a in ("-X", f"{key}={value}")]
+        env = {**os.environ, **({"LD_LIBRARY_PATH": str(library)} if library else {})}
+        return subprocess.run(["kcat", "-b", cluster.bootstrap_servers, *settings, *args], input=stdin, env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    debian = kcat("adapter-telegram", "-L", library=None)
+    assert debian.returncode != 0 and "invalid credentials with SASL mechanism SCRAM-SHA-512" in debian.stderr, \
+        debian.stderr[-2000:]
+    assert "librdkafka 2.16.0" in kcat("adapter-telegram", "-V").stdout
+    produced = kcat("adapter-telegram", "-P", "-t", "appeals.intake.v1", "-p", "0", "-k", run, stdin=f"{run} by kcat\n")
+    assert produced.returncode == 0, produced.stderr
+    read = kcat("appeals-operator", "-C", "-t", "appeals.registered.v1.dlq.routing", "-o", "beginning", "-e",
+                "-f", "%h %s\n")
+    assert read.returncode == 0 and f"letter {run}" in read.stdout, read.stderr
+    denied = kcat("adapter-telegram", "-C", "-t", "appeals.assigned.v1", "-o", "beginning", "-e")
+    assert denied.returncode != 0 and "authoriz" in denied.stderr.lower(), (denied.stdout, denied.stderr)

@@ -1,12 +1,18 @@
 """`appeals dlq`: a record dead-lettered for a reason fixed upstream is found, shown without its
-payload, and replayed; applied once however often it is replayed."""
+payload, and replayed; applied once however often it is replayed. A purge deletes on Apache
+Kafka and is refused plainly by the embedded broker.
+
+`make test` runs this module on both engines: on Apache Kafka the command runs as the on-call
+engineer's own principal (``appeals-operator``, SASL_SSL) with the ACLs in force."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import io
+import os
 import uuid
+from unittest import mock
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,15 +34,22 @@ pytestmark = pytest.mark.integration
 TRACKER = next(s for s in SERVICES if s.name == "deadline-tracker")
 
 
-async def appeals(*args: str, stack: StackInfo) -> str:
-    """``appeals dlq ...`` as an operator runs it (in a thread: it runs its own event loop)."""
-    def run() -> str:
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            assert trace_cli.main(["dlq", *args, "--bootstrap-servers", stack.bootstrap_servers]) == 0
-        return out.getvalue()
+def dlq(stack: StackInfo, *args: str) -> tuple[int, str, str]:
+    """``appeals dlq ...`` as the on-call engineer runs it: on Apache Kafka with the KAFKA_*
+    settings of ``appeals-operator``; (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    env = stack.principal_env("appeals-operator") if stack.apache_kafka_dir else {}
+    where = [] if env else ["--bootstrap-servers", stack.bootstrap_servers]
+    with mock.patch.dict(os.environ, env), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = trace_cli.main(["dlq", *args, *where])
+    return code, out.getvalue(), err.getvalue()
 
-    return await asyncio.to_thread(run)
+
+async def appeals(*args: str, stack: StackInfo) -> str:
+    """``appeals dlq ...``, which must succeed (in a thread: it runs its own event loop)."""
+    code, out, err = await asyncio.to_thread(dlq, stack, *args)
+    assert code == 0, err
+    return out
 
 
 async def test_a_record_fixed_upstream_is_replayed_and_applied_once(stack: StackInfo, tmp_path: Path):
@@ -107,30 +120,36 @@ def _duplicates(tracker: ServiceProcess) -> float:
                if s.name == "appeals_events_duplicate_total" and s.labels.get("topic") == "appeals.registered.v1")
 
 
-async def test_purge_says_what_it_would_delete_and_the_embedded_broker_refuses_plainly(stack: StackInfo):
+async def test_purge_deletes_on_apache_kafka_and_the_embedded_broker_refuses_plainly(stack: StackInfo):
     """Which letters a purge deletes is proven in the runtime's unit tests (Kafka cuts a
-    partition below an offset); the embedded broker does not delete records at all, so here
-    the command says so, exits non-zero and nothing is lost."""
-    service = f"purge-{uuid.uuid4().hex[:8]}"
-    dlq = f"appeals.registered.v1.dlq.{service}"
+    partition below an offset). Apache Kafka deletes them (DeleteRecords, allowed to the
+    on-call's principal on the dead-letter topics only); the embedded broker does not delete
+    records at all, so there the command says so, exits non-zero and nothing is lost."""
+    tag = uuid.uuid4().hex[:8]
+    dlq_topic = "appeals.inspections.v1.dlq.intake"
 
     def letter(n: int, reason: str) -> tuple[bytes, bytes, list]:
         return (b"one-partition", f'{{"n": {n}}}'.encode(), [
-            ("dlq_reason", reason.encode()), ("dlq_service", service.encode()),
-            ("dlq_original_topic", b"appeals.registered.v1"), ("dlq_failed_at", datetime.now(UTC).isoformat().encode())])
+            ("dlq_reason", f"{reason} {tag}".encode()), ("dlq_service", b"intake"),
+            ("dlq_original_topic", b"appeals.inspections.v1"),
+            ("dlq_failed_at", datetime.now(UTC).isoformat().encode())])
 
-    await produce(stack.bootstrap_servers, dlq, [letter(0, "fixed upstream"), letter(1, "fixed upstream"),
-                                                 letter(2, "still open"), letter(3, "fixed upstream")])
-    assert "would delete 3 dead letters" in await appeals("purge", "--service", service, "--reason", "fixed",
-                                                          stack=stack)
-
-    def purge() -> tuple[int, str]:
-        err = io.StringIO()
-        with contextlib.redirect_stderr(err):
-            code = trace_cli.main(["dlq", "purge", "--service", service, "--reason", "fixed", "--yes",
-                                   "--bootstrap-servers", stack.bootstrap_servers])
-        return code, err.getvalue()
-
-    code, said = await asyncio.to_thread(purge)
-    assert code == 1 and "nothing deleted" in said and "DeleteRecords" in said
-    assert len(await read_to_end(stack.bootstrap_servers, dlq)) == 4
+    await produce(stack.bootstrap_servers, dlq_topic, [letter(0, "fixed upstream"), letter(1, "fixed upstream"),
+                                                       letter(2, "still open"), letter(3, "fixed upstream")])
+    before = len(await read_to_end(stack.bootstrap_servers, dlq_topic))
+    assert "would delete 3 dead letters" in await appeals("purge", "--service", "intake", "--reason",
+                                                          f"fixed upstream {tag}", stack=stack)
+    code, said, complaint = await asyncio.to_thread(dlq, stack, "purge", "--service", "intake", "--reason",
+                                                    f"fixed upstream {tag}", "--yes")
+    left = await read_to_end(stack.bootstrap_servers, dlq_topic)
+    if stack.apache_kafka_dir:
+        # Kafka cuts a partition below an offset: the two letters before "still open" go; the one
+        # after it stays with it.
+        assert code == 0 and "deleted 2 dead letters; kept 1 that follow a record not chosen" in said, complaint
+        assert len(left) == before - 2
+        assert [r.value for r in left[-2:]] == [b'{"n": 2}', b'{"n": 3}']
+        listed = await appeals("list", "--service", "intake", stack=stack)
+        assert f"still open {tag}" in listed and listed.count(tag) == 2
+    else:
+        assert code == 1 and "nothing deleted" in complaint and "DeleteRecords" in complaint
+        assert len(left) == before

@@ -12,19 +12,21 @@ shared machine, anyone local could use it; a city's cluster has no such listener
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from appeals_devstack.children import die_with_parent
-from appeals_devstack.kafka_acls import PREFIX, Acl, principals
+from appeals_devstack.kafka_acls import OPERATOR, PREFIX, Acl, principals
 from appeals_devstack.kafka_tls import write_broker_tls
 from appeals_devstack.ports import free_port
 
@@ -35,6 +37,15 @@ POM = ROOT / "deploy" / "kafka" / "pom.xml"
 #: Principals beyond the ACL table: the set-up's topic creator (Create, Describe on the
 #: platform's prefixes, as in compose).
 TOPIC_ADMIN = PREFIX + "topic-admin"
+#: Kafka's own command-line tools an SRE reaches for, by their ``bin/*.sh`` names: the class
+#: each script runs, and the option that names the client's settings file.
+TOOLS: dict[str, tuple[str, str]] = {
+    "kafka-consumer-groups": ("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", "--command-config"),
+    "kafka-console-consumer": ("org.apache.kafka.tools.consumer.ConsoleConsumer", "--consumer.config"),
+    "kafka-acls": ("org.apache.kafka.tools.AclCommand", "--command-config"),
+    "kafka-topics": ("org.apache.kafka.tools.TopicCommand", "--command-config"),
+    "kafka-metadata-quorum": ("org.apache.kafka.tools.MetadataQuorumCommand", "--command-config"),
+}
 
 
 def kafka_version(pom: Path = POM) -> str:
@@ -49,7 +60,9 @@ def kafka_jars(state_dir: Path | None = None, pom: Path = POM) -> Path:
     ``state_dir`` (the repository's ``.state`` by default, shared by every stack)."""
     state_dir = state_dir or ROOT / ".state"
     version = kafka_version(pom)
-    libs = state_dir / "kafka" / version / "libs"
+    # Keyed by the pom's content too: a dependency added there is fetched, not missed.
+    pinned = hashlib.sha256(pom.read_bytes()).hexdigest()[:8]
+    libs = state_dir / "kafka" / f"{version}-{pinned}" / "libs"
     if (libs / f"kafka_2.13-{version}.jar").exists():
         return libs
     mvn = shutil.which("mvn")
@@ -173,12 +186,35 @@ class ApacheKafkaCluster:
     def tool(self, main: str, *args: str, timeout_s: float = 120.0) -> str:
         """One of Kafka's own command-line tools (``org.apache.kafka.tools.AclCommand``, ...),
         run from the jars as its ``bin/*.sh`` script would; its output."""
-        command = [*self._java(main, *args)]
-        command[1:3] = ["-Xmx256m", "-Xms32m"]  # a tool, not a broker
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+        done = subprocess.run(self.tool_command(main, *args), capture_output=True, text=True, timeout=timeout_s)
         if done.returncode != 0:
             raise RuntimeError(f"{main.rsplit('.', 1)[-1]} exited with {done.returncode}: {done.stderr.strip()[-2000:]}")
         return done.stdout
+
+    def tool_command(self, main: str, *args: str) -> list[str]:
+        command = self._java(main, *args)
+        command[1:3] = ["-Xmx256m", "-Xms32m"]  # a tool, not a broker
+        return [f"-Dlog4j2.configurationFile={self._log_config('SYSTEM_ERR')}" if c.startswith("-Dlog4j2.") else c
+                for c in command]
+
+    def client_properties(self, principal: str) -> Path:
+        """A Java client's settings file for ``principal`` (SASL_SSL, SCRAM-SHA-512, the CA as a
+        PEM trust store), readable by its owner only: what ``--command-config`` takes."""
+        path = self.directory / "clients" / f"{principal}.properties"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text("security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n"
+                        "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+                        f'username="{principal}" password="{self.passwords[principal]}";\n'
+                        f"ssl.truststore.type=PEM\nssl.truststore.location={self.ca_file}\n", "utf-8")
+        return path
+
+    def run_tool(self, name: str, *args: str, principal: str = OPERATOR, timeout_s: float = 120.0) -> str:
+        """``kafka-consumer-groups --describe ...`` and the others of :data:`TOOLS`, over SASL_SSL
+        as ``principal`` (the on-call engineer's by default), as an SRE runs them."""
+        main, config = TOOLS[name]
+        return self.tool(main, "--bootstrap-server", self.bootstrap_servers, config,
+                         str(self.client_properties(principal)), *args, timeout_s=timeout_s)
 
     def _admin(self):
         from confluent_kafka.admin import AdminClient
@@ -245,13 +281,14 @@ class ApacheKafkaCluster:
                 "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
                 f"-Dlog4j2.configurationFile={self._log_config()}", "-cp", f"{self.jars}/*", main, *args]
 
-    def _log_config(self) -> Path:
-        path = self.directory / "log4j2.properties"
-        if not path.exists():
-            path.write_text("rootLogger.level=WARN\nrootLogger.appenderRef.stdout.ref=STDOUT\n"
-                            "appender.stdout.type=Console\nappender.stdout.name=STDOUT\n"
-                            "appender.stdout.layout.type=PatternLayout\n"
-                            "appender.stdout.layout.pattern=[%d] %p %m (%c)%n\n", "utf-8")
+    def _log_config(self, target: str = "SYSTEM_OUT") -> Path:
+        """Log4j 2's settings: warnings and errors, to the node's log (stdout) or, for a tool, to
+        stderr beside its output."""
+        path = self.directory / ("log4j2.properties" if target == "SYSTEM_OUT" else "log4j2-tools.properties")
+        path.write_text("rootLogger.level=WARN\nrootLogger.appenderRef.console.ref=CONSOLE\n"
+                        "appender.console.type=Console\nappender.console.name=CONSOLE\n"
+                        f"appender.console.target={target}\nappender.console.layout.type=PatternLayout\n"
+                        "appender.console.layout.pattern=[%d] %p %m (%c)%n\n", "utf-8")
         return path
 
     def _properties(self, node: Node) -> str:
@@ -340,10 +377,11 @@ class ApacheKafkaCluster:
             ResourceType,
         )
 
-        kinds = {"topic": ResourceType.TOPIC, "group": ResourceType.GROUP}
+        kinds = {"topic": ResourceType.TOPIC, "group": ResourceType.GROUP, "cluster": ResourceType.BROKER}
         patterns = {"literal": ResourcePatternType.LITERAL, "prefix": ResourcePatternType.PREFIXED}
         bindings = [AclBinding(kinds[acl.kind], acl.name, patterns[acl.pattern], f"User:{user}", "*",
-                               getattr(AclOperation, operation.upper()), AclPermissionType.ALLOW)
+                               getattr(AclOperation, re.sub(r"(?<!^)(?=[A-Z])", "_", operation).upper()),
+                               AclPermissionType.ALLOW)
                     for user, acls in self.acls.items() for acl in acls for operation in acl.operations]
         admin = AdminClient({"bootstrap.servers": self.internal_bootstrap})
         for binding, future in admin.create_acls(bindings, request_timeout=30).items():
@@ -388,3 +426,20 @@ def _cluster_id() -> str:
     import base64
 
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def tool_main(argv: list[str], state_dir: Path) -> int:
+    """``appeals-stack kafka <tool> [its options]``: one of Kafka's own tools against ``make run
+    KAFKA=apache``'s cluster, as ``appeals-operator`` over SASL_SSL (``--bootstrap-server`` and the
+    settings file are added)."""
+    if not argv or argv[0] not in TOOLS:
+        print(f"usage: appeals-stack kafka {{{','.join(TOOLS)}}} [options of the tool]", file=sys.stderr)
+        return 2
+    folder = state_dir / "apache-kafka"
+    if not (folder / "passwords").exists():
+        print(f"no Apache Kafka under {folder}: start it with make run KAFKA=apache", file=sys.stderr)
+        return 1
+    cluster = ApacheKafkaCluster(folder, kafka_jars())
+    main, config = TOOLS[argv[0]]
+    return subprocess.run(cluster.tool_command(main, "--bootstrap-server", cluster.bootstrap_servers, config,
+                                               str(cluster.client_properties(OPERATOR)), *argv[1:])).returncode

@@ -258,8 +258,7 @@ class Resources:
         # What shares the cores with the services: the database server, the broker, and this
         # process (the load, the observer and the mail and SMS sinks).
         self.processes["postgresql"] = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
-        broker = platform.stack.broker_pid
-        self.processes["broker"] = [psutil.Process(broker)] if broker else []
+        self.processes["broker"] = [psutil.Process(pid) for pid in platform.stack.broker_pids]
         self.processes["bench and sinks"] = [psutil.Process()]
         self.cpu_start = {name: self._cpu(name) for name in self.processes}
         self.peak_rss = {name: 0 for name in self.processes}
@@ -276,11 +275,15 @@ class Resources:
 
     def sample(self) -> None:
         for name, group in self.processes.items():
+            sizes = []
             for process in group:
                 try:
-                    self.peak_rss[name] = max(self.peak_rss[name], process.memory_info().rss)
+                    sizes.append(process.memory_info().rss)
                 except psutil.Error:
                     pass
+            # A service's replicas: the largest one's; the broker: all its nodes together.
+            now = sum(sizes) if name == "broker" else max(sizes, default=0)
+            self.peak_rss[name] = max(self.peak_rss[name], now)
 
     async def _run(self) -> None:
         while True:

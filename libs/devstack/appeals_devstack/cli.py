@@ -95,6 +95,11 @@ def _wait_for_interrupt(check=lambda: True) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["kafka"]:  # Kafka's own tools, their options passed through untouched
+        from appeals_devstack.apache_kafka import tool_main
+
+        return tool_main(argv[1:], STATE_DIR)
     parser = argparse.ArgumentParser(prog="appeals-stack", description=__doc__)
     parser.add_argument("command", choices=["up", "run", "topics", "token", "issuer", "acls", "kafka-certs"],
                         help="up: stack only; run: stack and services; topics: create the platform's topics on "
@@ -102,7 +107,10 @@ def main(argv: list[str] | None = None) -> int:
                              "a token of the local issuer (--role, --sub, --executor-code); issuer: only the local "
                              "OpenID issuer and the portals' keys (docker compose, for a trial); acls: regenerate the "
                              "Kafka principals' ACLs (Strimzi users, compose set-up); kafka-certs: a trial CA and "
-                             "the broker's TLS key under --state-dir/kafka-tls (docker compose)")
+                             "the broker's TLS key under --state-dir/kafka-tls (docker compose); "
+                             "kafka TOOL ...: one of Kafka's own tools (kafka-consumer-groups, kafka-console-consumer, "
+                             "kafka-acls, kafka-topics, kafka-metadata-quorum) against make run KAFKA=apache's cluster, "
+                             "as appeals-operator")
     parser.add_argument("--issuer-host", default="127.0.0.1", help="for issuer: the address to listen on")
     parser.add_argument("--issuer-url", default=None, help="for issuer: the URL services reach it at (its 'iss')")
     parser.add_argument("--metrics-token", type=Path, default=None,

@@ -81,9 +81,15 @@ class StackInfo:
                 # latency grew fourfold (bench/latency.py).
                 "CONSUMER_FETCH_MAX_WAIT_MS": "100",
             }
+        return self.principal_env(f"appeals-{service}")
+
+    def principal_env(self, principal: str) -> dict[str, str]:
+        """The KAFKA_* settings of a client acting as ``principal`` on Apache Kafka (SASL_SSL,
+        the stack's CA): a service, ``appeals-operator`` for ``appeals dlq``, an adapter."""
+        if not self.apache_kafka_dir:
+            raise ValueError("principals exist on Apache Kafka only; the embedded broker has no users")
         folder = Path(self.apache_kafka_dir)
         passwords = dict(line.split(" ", 1) for line in (folder / "passwords").read_text("utf-8").splitlines())
-        principal = f"appeals-{service}"
         return {"KAFKA_BOOTSTRAP_SERVERS": self.apache_kafka_bootstrap, "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
                 "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_USERNAME": principal,
                 "KAFKA_SASL_PASSWORD": passwords.get(principal, ""), "SSL_CERT_FILE": str(folder / "tls" / "ca.crt"),
@@ -160,9 +166,11 @@ class EmbeddedStack:
         return self._apache
 
     @property
-    def broker_pid(self) -> int | None:
-        """The embedded broker's process (benchmarks count its CPU)."""
-        return self._tansu.pid if self._tansu is not None and self._tansu.poll() is None else None
+    def broker_pids(self) -> list[int]:
+        """The broker's processes (benchmarks count their CPU): Tansu, or Apache Kafka's nodes."""
+        if self._apache is not None:
+            return [n.process.pid for n in self._apache.nodes if n.running and n.process is not None]
+        return [self._tansu.pid] if self._tansu is not None and self._tansu.poll() is None else []
 
     def _start_apache_kafka(self) -> None:
         """Apache Kafka instead of the embedded broker: three nodes whose data is kept under

@@ -42,8 +42,21 @@ def _local_token(state_dir: Path, role: str = "operator") -> str | None:
     return IssuerKeys(state_dir / "issuer").mint(f"appeals-{role}-cli", role, ttl_s=300)
 
 
+def _kafka(args: argparse.Namespace) -> dict[str, object]:
+    """The broker as the services reach it: the same KAFKA_* settings (SASL_SSL, the on-call's
+    own principal ``appeals-operator`` in production; ``SSL_CERT_FILE`` for a private CA);
+    ``--bootstrap-servers`` overrides only the servers."""
+    from appeals_runtime.settings import ServiceSettings
+
+    options = ServiceSettings().kafka_client_options()
+    if args.bootstrap_servers:
+        options["bootstrap_servers"] = args.bootstrap_servers.split(",")
+    return options
+
+
 async def _dlq(args: argparse.Namespace) -> int:
-    letters = await dead_letters.find(args.bootstrap_servers, service=args.service, topic=args.topic,
+    kafka = _kafka(args)
+    letters = await dead_letters.find(kafka, service=args.service, topic=args.topic,
                                       reason=args.reason, since=args.since, until=args.until)
     if args.action == "show":
         if not args.at:
@@ -72,7 +85,7 @@ async def _dlq(args: argparse.Namespace) -> int:
             print(f"would delete {len(letters)} dead letters (each partition's oldest first); add --yes")
             return 0
         try:
-            deleted, kept = await dead_letters.purge(args.bootstrap_servers, letters)
+            deleted, kept = await dead_letters.purge(kafka, letters)
         except dead_letters.PurgeRefused as refused:
             print(f"nothing deleted: {refused}", file=sys.stderr)
             return 1
@@ -81,7 +94,7 @@ async def _dlq(args: argparse.Namespace) -> int:
     if not args.yes:
         print(f"would replay {len(letters)} records to their original topics; add --yes")
         return 0
-    print(f"replayed {await dead_letters.replay(args.bootstrap_servers, letters)} records")
+    print(f"replayed {await dead_letters.replay(kafka, letters)} records")
     return 0
 
 
@@ -118,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     status.add_argument("--state-dir", type=Path, default=Path(".state"))
     dlq = sub.add_parser("dlq", help="dead letters: list, show, replay, purge")
     dlq.add_argument("action", choices=["list", "show", "replay", "purge"])
-    dlq.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+    dlq.add_argument("--bootstrap-servers", default="",
+                     help="host:port,... (default: KAFKA_BOOTSTRAP_SERVERS; the other KAFKA_* settings apply)")
     dlq.add_argument("--service", help="the service that dead-lettered the record")
     dlq.add_argument("--topic", help="the record's original topic")
     dlq.add_argument("--reason", help="a part of the reason")

@@ -16,6 +16,13 @@ from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from aiokafka.errors import KafkaError
 
 DLQ_MARK = ".dlq."
+#: Where the broker is: its servers (``host:port,...``), or a client's whole options (SASL,
+#: TLS; ``ServiceSettings.kafka_client_options``).
+Connection = str | dict[str, Any]
+
+
+def _options(connection: Connection) -> dict[str, Any]:
+    return {"bootstrap_servers": connection} if isinstance(connection, str) else dict(connection)
 
 
 @dataclass(frozen=True)
@@ -51,13 +58,13 @@ class DeadLetter:
         return [(k, v) for k, v in self.headers if not k.startswith("dlq_")]
 
 
-async def reader(bootstrap: str | dict[str, Any], topic: str | Sequence[str], *,
+async def reader(bootstrap: Connection, topic: str | Sequence[str], *,
                  wait_s: float = 0.0) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
     """A started consumer assigned every partition of ``topic`` (or of several) from the
     beginning. No consumer group: a reader needs none (and a join costs seconds on the
     embedded broker). ``bootstrap`` is the servers, or a service's whole client options (SASL,
     TLS). Waits up to ``wait_s`` for the topic to exist; no partitions if it does not."""
-    options = {"bootstrap_servers": bootstrap} if isinstance(bootstrap, str) else bootstrap
+    options = _options(bootstrap)
     topics = (topic,) if isinstance(topic, str) else tuple(topic)
     consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
@@ -75,7 +82,7 @@ async def reader(bootstrap: str | dict[str, Any], topic: str | Sequence[str], *,
     return consumer, partitions
 
 
-async def read_to_end(bootstrap: str, topic: str, timeout_s: float = 60.0) -> list[ConsumerRecord]:
+async def read_to_end(bootstrap: Connection, topic: str, timeout_s: float = 60.0) -> list[ConsumerRecord]:
     """Every record of ``topic`` up to each partition's high watermark as of the first fetch
     (the embedded broker's ListOffsets answers the last batch's base offset, not the end)."""
     consumer, partitions = await reader(bootstrap, topic)
@@ -129,8 +136,8 @@ async def end_offsets(client_options: dict[str, Any], topics: Sequence[str]) -> 
         await consumer.stop()
 
 
-async def dead_letter_topics(bootstrap: str) -> list[str]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+async def dead_letter_topics(bootstrap: Connection) -> list[str]:
+    consumer = AIOKafkaConsumer(**_options(bootstrap))
     await consumer.start()
     try:
         return sorted(t for t in await consumer.topics() if DLQ_MARK in t)
@@ -138,7 +145,7 @@ async def dead_letter_topics(bootstrap: str) -> list[str]:
         await consumer.stop()
 
 
-async def find(bootstrap: str, *, service: str | None = None, topic: str | None = None, reason: str | None = None,
+async def find(bootstrap: Connection, *, service: str | None = None, topic: str | None = None, reason: str | None = None,
                since: datetime | None = None, until: datetime | None = None) -> list[DeadLetter]:
     """Dead letters matching every filter given (``reason``: a part of it)."""
     found = []
@@ -158,9 +165,9 @@ async def find(bootstrap: str, *, service: str | None = None, topic: str | None 
     return found
 
 
-async def replay(bootstrap: str, letters: list[DeadLetter]) -> int:
+async def replay(bootstrap: Connection, letters: list[DeadLetter]) -> int:
     """Republish each letter's original record (key, headers, value) to its original topic."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(**_options(bootstrap), acks="all")
     await producer.start()
     try:
         sent = [await producer.send(l.original_topic, l.value, key=l.key, headers=l.original_headers())
@@ -195,7 +202,7 @@ def purge_plan(records: list[tuple[str, int, int]], chosen: set[tuple[str, int, 
     return cuts
 
 
-async def purge(bootstrap: str, letters: list[DeadLetter]) -> tuple[int, int]:
+async def purge(bootstrap: Connection, letters: list[DeadLetter]) -> tuple[int, int]:
     """Delete the chosen dead letters (see :func:`purge_plan`); returns (deleted, kept)."""
     chosen = {(l.dlq_topic, l.partition, l.offset) for l in letters}
     records = [(topic, r.partition, r.offset) for topic in sorted({t for t, _, _ in chosen})
@@ -203,7 +210,7 @@ async def purge(bootstrap: str, letters: list[DeadLetter]) -> tuple[int, int]:
     cuts = purge_plan(records, chosen)
     deleted = sum(1 for topic, partition, offset in chosen if offset < cuts.get((topic, partition), 0))
     if cuts:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        admin = AIOKafkaAdminClient(**_options(bootstrap))
         await admin.start()
         try:
             await admin.delete_records({TopicPartition(t, p): RecordsToDelete(o) for (t, p), o in cuts.items()})

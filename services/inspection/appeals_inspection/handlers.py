@@ -27,7 +27,7 @@ from appeals_contracts.events import (
     ReAppealLinked,
 )
 from appeals_inspection.domain.facts import AppealFactsChange
-from appeals_inspection.domain.review import Verdict, check_verdict
+from appeals_inspection.domain.review import Verdict, check_verdict, moot_on_arrival
 from appeals_runtime.audit import AuditEntry
 from appeals_runtime.errors import NotBelieved
 
@@ -62,7 +62,9 @@ class ReadModel(Protocol):
         """(event id, appeal id, executor, assigned at) rows; one already there is left alone."""
         ...
     async def not_routed(self, appeal_id: UUID) -> None: ...
-    async def add_answer(self, answer: dict[str, Any]) -> bool: ...
+    async def add_answer(self, answer: dict[str, Any], *, superseded: bool = False) -> bool:
+        """Queue an answer for review (or keep it as superseded); older waiting ones are superseded."""
+        ...
     async def set_assignee(self, appeal_id: UUID, executor_code: str, employee_id: str, name: str | None) -> None:
         """The employee of ``executor_code`` responsible for the appeal (while it holds it)."""
         ...
@@ -167,7 +169,9 @@ async def on_event(uow: UnitOfWork, envelope: Envelope, event: Event, *,
                                     "text": event.text, "language": event.language,
                                     "submitted_at": event.answered_at, "portal_submitted_at": event.submitted_at,
                                     "employee_name": event.employee_name,
-                                    "attachments": [a.model_dump(mode="json") for a in event.attachments]})
+                                    "attachments": [a.model_dump(mode="json") for a in event.attachments]},
+                                   superseded=moot_on_arrival(appeal.get("status"), appeal.get("accepted_at"),
+                                                              event.answered_at))
     elif isinstance(event, AppealAssigneeChanged):
         await uow.model.set_assignee(appeal_id, event.executor_code, event.employee_id, event.employee_name)
     elif isinstance(event, DeadlineBreached):
@@ -281,9 +285,10 @@ async def decide(uow: UnitOfWork, answer_id: UUID, verdict: Verdict, *, return_r
                  now: datetime) -> dict[str, str]:
     """Accept or return a waiting answer; raises ``VerdictRefused`` (409 when it is not waiting)."""
     answer = await uow.model.answer_for_update(answer_id)
-    check_verdict(answer["status"] if answer else None, verdict, return_reasons)
+    appeal = await uow.model.lock_appeal(answer["appeal_id"]) if answer else None
+    check_verdict(answer["status"] if answer else None, verdict, return_reasons,
+                  appeal_status=appeal["status"] if appeal else None)
     assert answer is not None
-    await uow.model.lock_appeal(answer["appeal_id"])
     if verdict.accept:
         await uow.model.decide(answer_id, "accepted", verdict.inspector_id, None, "", now)
         await uow.model.close(answer, now)

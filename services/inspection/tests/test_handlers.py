@@ -61,13 +61,13 @@ class FakeReadModel:
     async def not_routed(self, appeal_id):
         self.appeals[appeal_id]["status"] = "not_routed"
 
-    async def add_answer(self, answer):
+    async def add_answer(self, answer, *, superseded=False):
         if answer["answer_id"] in self.answers:
             return False
         for other in self.answers.values():
-            if other["appeal_id"] == answer["appeal_id"] and other["status"] == "waiting":
+            if other["appeal_id"] == answer["appeal_id"] and other["status"] == "waiting" and not superseded:
                 other["status"] = "superseded"
-        self.answers[answer["answer_id"]] = {**answer, "status": "waiting"}
+        self.answers[answer["answer_id"]] = {**answer, "status": "superseded" if superseded else "waiting"}
         return True
 
     async def open_escalation(self, appeal_id, due_at, at):
@@ -100,7 +100,7 @@ class FakeReadModel:
         return [a for a, row in self.appeals.items() if row.get("merged_into") == original_id and row["status"] == "merged"]
 
     async def close(self, answer, at):
-        self.appeals[answer["appeal_id"]]["status"] = "closed"
+        self.appeals[answer["appeal_id"]].update(status="closed", accepted_at=at)
         if answer["appeal_id"] in self.escalations:
             self.escalations[answer["appeal_id"]]["closed_at"] = at
 
@@ -228,6 +228,36 @@ async def test_a_newer_answer_supersedes_the_waiting_one():
                                     employee_id="e-8", text="Repaired and painted.", language="ru", submitted_at=NOW))
     with pytest.raises(VerdictRefused, match="superseded"):
         await handlers.decide(uow, first, Verdict(True, "insp-1"), return_reasons=REASONS, now=NOW)
+
+
+async def test_an_answer_that_crossed_the_acceptance_on_its_way_is_not_accepted_too():
+    """The executor answered again while the inspector was accepting the first answer: routing
+    took the second (the appeal was still open there), and it reached inspection after the
+    acceptance. Found by the chaos suite on Apache Kafka: both were accepted."""
+    uow = FakeUnitOfWork()
+    appeal, first = await answered_appeal(uow)
+    accepted_at = NOW + timedelta(days=3)
+    await handlers.decide(uow, first, Verdict(True, "insp-1"), return_reasons=REASONS, now=accepted_at)
+    crossed = AppealAnswered(appeal_id=appeal, answer_id=uuid.uuid4(), executor_code="almaly_akimat",
+                             employee_id="e-8", text="Repaired.", language="ru", submitted_at=accepted_at,
+                             received_at=accepted_at - timedelta(seconds=1))
+    await apply(uow, crossed)
+    assert uow.model.answers[crossed.answer_id]["status"] == "superseded"
+    assert uow.model.answers[first]["status"] == "accepted", "the accepted answer stands"
+    with pytest.raises(VerdictRefused, match="superseded") as refused:
+        await handlers.decide(uow, crossed.answer_id, Verdict(True, "insp-2"), return_reasons=REASONS,
+                              now=accepted_at + timedelta(seconds=2))
+    assert refused.value.conflict
+    assert [e.event_type for e in uow.announced] == ["inspection.answer_accepted"]
+
+
+async def test_a_waiting_answer_of_an_appeal_closed_meanwhile_is_a_conflict():
+    uow = FakeUnitOfWork()
+    appeal, first = await answered_appeal(uow)
+    uow.model.appeals[appeal]["status"] = "closed"  # another answer accepted in between
+    with pytest.raises(VerdictRefused, match="closed by another accepted answer") as refused:
+        await handlers.decide(uow, first, Verdict(True, "insp-1"), return_reasons=REASONS, now=NOW)
+    assert refused.value.conflict and uow.announced == []
 
 
 async def test_a_breach_opens_an_escalation_that_acceptance_closes():

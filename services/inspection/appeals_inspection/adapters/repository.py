@@ -109,17 +109,19 @@ class PostgresReadModel:
             "UPDATE appeals SET assignee_id = $2, assignee_name = $3, assignee_executor = $4 WHERE appeal_id = $1",
             appeal_id, employee_id, name, executor_code)
 
-    async def add_answer(self, answer: dict[str, Any]) -> bool:
-        """Queue an answer for review; older waiting answers of the appeal are superseded."""
+    async def add_answer(self, answer: dict[str, Any], *, superseded: bool = False) -> bool:
+        """Queue an answer for review (or keep it as superseded); older waiting answers of the
+        appeal are superseded."""
         status = await self._conn.execute(
             """INSERT INTO answers (answer_id, appeal_id, executor_code, employee_id, text, language, submitted_at,
                                     portal_submitted_at, status, employee_name, attachments)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9, $10::jsonb) ON CONFLICT DO NOTHING""",
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $11, $9, $10::jsonb) ON CONFLICT DO NOTHING""",
             answer["answer_id"], answer["appeal_id"], answer["executor_code"], answer["employee_id"], answer["text"],
             answer["language"], answer["submitted_at"], answer.get("portal_submitted_at"),
-            answer.get("employee_name"), json.dumps(answer.get("attachments") or []))
-        if not status.endswith(" 1"):
-            return False
+            answer.get("employee_name"), json.dumps(answer.get("attachments") or []),
+            "superseded" if superseded else "waiting")
+        if not status.endswith(" 1") or superseded:
+            return status.endswith(" 1")
         await self._conn.execute(
             """UPDATE answers SET status = 'superseded' WHERE appeal_id = $1 AND status = 'waiting'
                AND answer_id <> $2""", answer["appeal_id"], answer["answer_id"])

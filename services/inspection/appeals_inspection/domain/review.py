@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 WAITING = "waiting"
 
@@ -24,13 +25,26 @@ class VerdictRefused(Exception):
         self.conflict = conflict
 
 
-def check_verdict(answer_status: str | None, verdict: Verdict, return_reasons: frozenset[str]) -> None:
-    """Raise :class:`VerdictRefused` unless ``verdict`` may be applied to an answer in ``answer_status``."""
+def check_verdict(answer_status: str | None, verdict: Verdict, return_reasons: frozenset[str], *,
+                  appeal_status: str | None = None) -> None:
+    """Raise :class:`VerdictRefused` unless ``verdict`` may be applied to an answer in
+    ``answer_status`` of an appeal in ``appeal_status``: a closed appeal's accepted answer stands
+    (an answer of it still waiting had crossed that acceptance on its way)."""
     if answer_status is None:
         raise VerdictRefused("no such answer", conflict=False)
+    if appeal_status == "closed" and answer_status == WAITING:
+        raise VerdictRefused("the appeal was closed by another accepted answer", conflict=True)
     if answer_status == "superseded":
         raise VerdictRefused("the answer was superseded by a newer answer of the executor", conflict=True)
     if answer_status != WAITING:
         raise VerdictRefused(f"the answer was already {answer_status}", conflict=True)
     if not verdict.accept and verdict.reason_code not in return_reasons:
         raise VerdictRefused(f"reason_code must be one of {', '.join(sorted(return_reasons))}", conflict=False)
+
+
+def moot_on_arrival(appeal_status: str | None, accepted_at: datetime | None, answered_at: datetime) -> bool:
+    """An answer given before the acceptance that closed its appeal (the executor answered again
+    while the earlier answer was being accepted, and the two crossed on their way) has nothing
+    left to review: the accepted answer stands, and this one is superseded on arrival. An answer
+    after the acceptance is a new round (the appeal reopened) and is reviewed."""
+    return appeal_status == "closed" and accepted_at is not None and answered_at <= accepted_at
