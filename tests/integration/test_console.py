@@ -175,7 +175,6 @@ async def test_an_inspector_returns_then_accepts_an_answer_and_the_akims_office_
     assert "Road" in page and "Medeu" in page  # names, not codes
     timeline = browser.find_element(By.ID, "timeline").text
     assert "Registered (intake)" in timeline and "Assigned (routing)" in timeline and "answered" in timeline
-    answer_page = browser.current_url
 
     # A return without a reason is refused in words (422), the form kept.
     browser.execute_script("document.getElementById('reason').removeAttribute('required')")
