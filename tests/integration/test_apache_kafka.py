@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.apache_kafka]
 
 ROOT = Path(__file__).parents[2]
 TAG = uuid.uuid4().hex[:8]
+KAFKAJS_VERSION = "2.2.4"  # npm's kafkajs, the Node client in the README's table
 
 
 @pytest.fixture(scope="module")
@@ -243,3 +244,62 @@ def test_kafkas_own_tools_and_kcat_work_as_an_sre_uses_them(cluster: ApacheKafka
     assert read.returncode == 0 and f"letter {run}" in read.stdout, read.stderr
     denied = kcat("adapter-telegram", "-C", "-t", "appeals.assigned.v1", "-o", "beginning", "-e")
     assert denied.returncode != 0 and "authoriz" in denied.stderr.lower(), (denied.stdout, denied.stderr)
+
+
+KAFKAJS_CHECK = r"""
+const { Kafka, logLevel } = require(process.env.KAFKAJS);
+const fs = require("fs");
+const run = process.env.RUN;
+const kafka = new Kafka({
+  clientId: "kafkajs-check", brokers: process.env.BROKERS.split(","), logLevel: logLevel.NOTHING,
+  ssl: { ca: [fs.readFileSync(process.env.CA, "utf-8")] },
+  sasl: { mechanism: "scram-sha-512", username: process.env.PRINCIPAL, password: process.env.PASSWORD },
+});
+(async () => {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  await producer.send({ topic: "appeals.intake.v1", acks: -1, messages: [{ key: run, value: run + " by kafkajs" }] });
+  try {
+    await producer.send({ topic: "appeals.answered.v1", acks: -1, messages: [{ value: run }] });
+    console.log("wrote appeals.answered.v1");
+  } catch (error) {
+    const cause = error.cause || error;  // kafkajs wraps the broker's answer once it stops retrying
+    console.log("refused appeals.answered.v1: " + (cause.type || cause.name));
+  }
+  await producer.disconnect();
+  const consumer = kafka.consumer({ groupId: "adapter-telegram-" + run, allowAutoTopicCreation: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic: "appeals.intake-rejected.v1", fromBeginning: true });
+  const seen = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(false), 60000);
+    consumer.run({ eachMessage: async ({ message }) => {
+      if (message.value.toString() === "rejected " + run) { clearTimeout(timer); resolve(true); }
+    } }).catch(reject);
+  });
+  await consumer.disconnect();
+  console.log(seen ? "consumed appeals.intake-rejected.v1" : "nothing consumed");
+})().catch((error) => { console.error(error); process.exit(1); });
+"""
+
+
+def test_kafkajs_produces_and_consumes_as_an_adapter(cluster: ApacheKafkaCluster, tmp_path: Path):
+    """The Node client (kafkajs, pinned, from npm) as a channel adapter's team would use it:
+    SASL_SSL with SCRAM-SHA-512 as ``adapter-telegram``, a submission written, a rejection read
+    in a group of its prefix, and the broker's refusal of a topic it may not write."""
+    from confluent_kafka import Producer
+
+    from appeals_devstack.browser import npm_package
+
+    run = f"kafkajs-{uuid.uuid4().hex[:8]}"
+    marker = Producer({"bootstrap.servers": cluster.internal_bootstrap, "acks": "all"})
+    marker.produce("appeals.intake-rejected.v1", value=f"rejected {run}".encode(), partition=0)
+    assert marker.flush(30) == 0
+    script = tmp_path / "check.js"
+    script.write_text(KAFKAJS_CHECK, "utf-8")
+    done = subprocess.run(["node", str(script)], capture_output=True, text=True, timeout=180, env={
+        **os.environ, "KAFKAJS": str(npm_package(ROOT / ".state", "kafkajs", KAFKAJS_VERSION)), "RUN": run,
+        "BROKERS": cluster.bootstrap_servers, "CA": str(cluster.ca_file), "PRINCIPAL": "adapter-telegram",
+        "PASSWORD": cluster.passwords["adapter-telegram"]})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines() == ["refused appeals.answered.v1: TOPIC_AUTHORIZATION_FAILED",
+                                        "consumed appeals.intake-rejected.v1"], done.stdout + done.stderr[-2000:]

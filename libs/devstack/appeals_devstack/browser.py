@@ -74,17 +74,22 @@ def no_sideways_scrolling(driver: Any) -> bool:
 
 def axe_script(state_dir: Path) -> str:
     """axe-core's browser bundle, installed from npm into ``state_dir/npm`` the first time."""
-    prefix = state_dir / "npm" / f"axe-core-{AXE_VERSION}"
-    bundle = prefix / "node_modules" / "axe-core" / "axe.min.js"
-    if not bundle.is_file():
+    return (npm_package(state_dir, "axe-core", AXE_VERSION) / "axe.min.js").read_text("utf-8")
+
+
+def npm_package(state_dir: Path, name: str, version: str) -> Path:
+    """The folder of npm's ``name`` at ``version``, installed under ``state_dir/npm`` the first
+    time (pinned; nothing is fetched when it is there). Test tools only: the platform runs none."""
+    prefix = state_dir / "npm" / f"{name}-{version}"
+    folder = prefix / "node_modules" / name
+    if not (folder / "package.json").is_file():
         npm = shutil.which("npm")
         if npm is None:
-            raise RuntimeError("npm is needed for the accessibility audit (Debian's npm package)")
+            raise RuntimeError(f"npm is needed for {name} (Debian's npm package)")
         prefix.mkdir(parents=True, exist_ok=True)
         subprocess.run([npm, "install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund",
-                        "--prefix", str(prefix), f"axe-core@{AXE_VERSION}"], check=True, capture_output=True,
-                       timeout=300)
-    return bundle.read_text("utf-8")
+                        "--prefix", str(prefix), f"{name}@{version}"], check=True, capture_output=True, timeout=300)
+    return folder
 
 
 def audit(driver: Any, script: str) -> list[dict[str, Any]]:
