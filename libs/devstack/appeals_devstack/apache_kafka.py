@@ -126,13 +126,6 @@ class ApacheKafkaCluster:
     def ca_file(self) -> Path:
         return self.tls / "ca.crt"
 
-    def client_env(self, principal: str) -> dict[str, str]:
-        """The KAFKA_* settings of a process acting as ``principal``."""
-        return {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers, "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
-                "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_USERNAME": principal,
-                "KAFKA_SASL_PASSWORD": self.passwords[principal], "SSL_CERT_FILE": str(self.ca_file),
-                "KAFKA_ENABLE_IDEMPOTENCE": "true"}
-
     def librdkafka_config(self, principal: str, password: str | None = None) -> dict[str, str]:
         """The same, for a librdkafka client (confluent-kafka, kcat)."""
         return {"bootstrap.servers": self.bootstrap_servers, "security.protocol": "SASL_SSL",
@@ -186,10 +179,7 @@ class ApacheKafkaCluster:
     def tool(self, main: str, *args: str, timeout_s: float = 120.0) -> str:
         """One of Kafka's own command-line tools (``org.apache.kafka.tools.AclCommand``, ...),
         run from the jars as its ``bin/*.sh`` script would; its output."""
-        done = subprocess.run(self.tool_command(main, *args), capture_output=True, text=True, timeout=timeout_s)
-        if done.returncode != 0:
-            raise RuntimeError(f"{main.rsplit('.', 1)[-1]} exited with {done.returncode}: {done.stderr.strip()[-2000:]}")
-        return done.stdout
+        return _output(self.tool_command(main, *args), main.rsplit(".", 1)[-1], timeout_s)
 
     def tool_command(self, main: str, *args: str) -> list[str]:
         command = self._java(main, *args)
@@ -209,12 +199,16 @@ class ApacheKafkaCluster:
                         f"ssl.truststore.type=PEM\nssl.truststore.location={self.ca_file}\n", "utf-8")
         return path
 
-    def run_tool(self, name: str, *args: str, principal: str = OPERATOR, timeout_s: float = 120.0) -> str:
-        """``kafka-consumer-groups --describe ...`` and the others of :data:`TOOLS`, over SASL_SSL
-        as ``principal`` (the on-call engineer's by default), as an SRE runs them."""
+    def tool_as(self, name: str, *args: str, principal: str = OPERATOR) -> list[str]:
+        """The command line of ``kafka-consumer-groups --describe ...`` or another of :data:`TOOLS`,
+        over SASL_SSL as ``principal`` (the on-call engineer's by default), as an SRE runs it."""
         main, config = TOOLS[name]
-        return self.tool(main, "--bootstrap-server", self.bootstrap_servers, config,
-                         str(self.client_properties(principal)), *args, timeout_s=timeout_s)
+        return self.tool_command(main, "--bootstrap-server", self.bootstrap_servers, config,
+                                 str(self.client_properties(principal)), *args)
+
+    def run_tool(self, name: str, *args: str, principal: str = OPERATOR, timeout_s: float = 120.0) -> str:
+        """:meth:`tool_as` run; its output (an exit other than 0 raises, with the tool's stderr)."""
+        return _output(self.tool_as(name, *args, principal=principal), name, timeout_s)
 
     def _admin(self):
         from confluent_kafka.admin import AdminClient
@@ -335,13 +329,12 @@ class ApacheKafkaCluster:
     def _apply_users(self) -> None:
         """Every principal's SCRAM credentials (a principal added since the last start too)."""
         from confluent_kafka.admin import (
-            AdminClient,
             ScramCredentialInfo,
             ScramMechanism,
             UserScramCredentialUpsertion,
         )
 
-        admin = AdminClient({"bootstrap.servers": self.internal_bootstrap})
+        admin = self._admin()
         info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192)
         upserts = [UserScramCredentialUpsertion(user, info, password.encode())
                    for user, password in self.passwords.items()]
@@ -349,9 +342,7 @@ class ApacheKafkaCluster:
             future.result()
 
     def _wait_for_brokers(self, timeout_s: float) -> None:
-        from confluent_kafka.admin import AdminClient
-
-        admin = AdminClient({"bootstrap.servers": self.internal_bootstrap, "log_level": 0})  # refusals expected
+        admin = self._admin()  # quiet: refusals are expected while the nodes come up
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             for node in self.nodes:
@@ -372,7 +363,6 @@ class ApacheKafkaCluster:
             AclBinding,
             AclOperation,
             AclPermissionType,
-            AdminClient,
             ResourcePatternType,
             ResourceType,
         )
@@ -383,7 +373,7 @@ class ApacheKafkaCluster:
                                getattr(AclOperation, re.sub(r"(?<!^)(?=[A-Z])", "_", operation).upper()),
                                AclPermissionType.ALLOW)
                     for user, acls in self.acls.items() for acl in acls for operation in acl.operations]
-        admin = AdminClient({"bootstrap.servers": self.internal_bootstrap})
+        admin = self._admin()
         for binding, future in admin.create_acls(bindings, request_timeout=30).items():
             future.result()
 
@@ -422,6 +412,14 @@ class ApacheKafkaCluster:
         return path.read_text("utf-8").strip()
 
 
+def _output(command: list[str], what: str, timeout_s: float) -> str:
+    """A tool's output; an exit other than 0 raises with the end of its stderr."""
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} exited with {done.returncode}: {done.stderr.strip()[-2000:]}")
+    return done.stdout
+
+
 def _cluster_id() -> str:
     import base64
 
@@ -439,7 +437,4 @@ def tool_main(argv: list[str], state_dir: Path) -> int:
     if not (folder / "passwords").exists():
         print(f"no Apache Kafka under {folder}: start it with make run KAFKA=apache", file=sys.stderr)
         return 1
-    cluster = ApacheKafkaCluster(folder, kafka_jars())
-    main, config = TOOLS[argv[0]]
-    return subprocess.run(cluster.tool_command(main, "--bootstrap-server", cluster.bootstrap_servers, config,
-                                               str(cluster.client_properties(OPERATOR)), *argv[1:])).returncode
+    return subprocess.run(ApacheKafkaCluster(folder, kafka_jars()).tool_as(*argv)).returncode
