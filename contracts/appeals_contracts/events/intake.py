@@ -44,6 +44,27 @@ class AttachmentRef(BaseModel):
     sha256: str = Field(description="SHA-256 of the stored bytes, hex")
 
 
+class ConsultationAnswer(BaseModel):
+    """The answer an operator of the contact centre or the front office gave at once, on the
+    call or at the desk: the consultation is registered closed with it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    answer: str = Field(min_length=1, max_length=4000, description="The answer as the citizen was given it: a "
+                        "prepared answer's text in the citizen's language, or the operator's own words")
+    prepared_answer: str | None = Field(None, max_length=100, description="The prepared answer's code "
+                                        "(data/prepared_answers.yaml) when one was used")
+    reply_wanted: bool = Field(False, description="The citizen wants the answer sent in their channel too")
+
+
+class ConsultationGiven(ConsultationAnswer):
+    """A consultation's answer as registered: who gave it comes from the operator's verified
+    token, never from the submission."""
+
+    answered_by: str = Field(description="The operator's subject at the city's IdP")
+    answered_by_name: str | None = Field(None, description="The operator's name as the IdP gives it")
+
+
 class AppealSubmitted(Event):
     """A channel adapter hands a new appeal to intake (topic ``appeals.intake.v1``).
 
@@ -75,6 +96,12 @@ class AppealSubmitted(Event):
     reports_crime_or_threat: bool = Field(False, description="Anonymous appeals are routed only when this is true")
     citizen: CitizenContact | None = Field(None, description="Contact details; required unless anonymous")
     submitted_at: AwareDatetime | None = Field(None, description="When the citizen sent it, if the channel knows")
+    consultation: ConsultationAnswer | None = Field(
+        None, description="With kind consultation, over HTTP from a signed-in operator only: the answer given at "
+        "once; the appeal is registered closed with it")
+    re_appeal_of: str | None = Field(
+        None, max_length=40, description="The registration number of the caller's earlier appeal on the same "
+        "matter, linked knowingly by the operator (over HTTP from a signed-in operator only)")
 
 
 class RejectionReason(BaseModel):
@@ -125,6 +152,8 @@ class AppealRegistered(Event):
     status_token: str | None = Field(None, description="Secret (at least 128 bits) that lets the citizen follow "
                                      "the appeal: for the in-channel reply only; never logged or stored in clear "
                                      "outside notification")
+    consultation: ConsultationGiven | None = Field(None, description="A consultation answered at once by an "
+                                                   "operator: registered closed with this answer")
 
 
 class VerdictSubmitted(Event):
@@ -174,6 +203,8 @@ class ReAppealLinked(Event):
     earlier_appeal_id: UUID
     earlier_registration_number: str
     matched_by: Literal["iin", "phone", "email"] = Field(description="What recognised the citizen (its keyed hash)")
+    linked_by_operator: bool = Field(False, description="The operator named the earlier appeal knowingly, with "
+                                     "the caller on the line (the caller's IIN, phone or e-mail is on both)")
     category: str
     linked_at: AwareDatetime
 

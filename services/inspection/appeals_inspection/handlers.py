@@ -127,7 +127,10 @@ def registration_facts(event: AppealRegistered) -> dict[str, Any]:
                 long=event.location.long if event.location else None,
                 attributes=json.dumps(event.attributes, ensure_ascii=False) if event.attributes else None,
                 attachments=json.dumps([a.model_dump(mode="json") for a in event.attachments])
-                if event.attachments else None)
+                if event.attachments else None,
+                answered_by=event.consultation.answered_by if event.consultation else None,
+                answered_by_name=event.consultation.answered_by_name if event.consultation else None,
+                prepared_answer=event.consultation.prepared_answer if event.consultation else None)
 
 
 async def _apply_facts(uow: UnitOfWork, run: Sequence[tuple[Envelope, Event]]) -> None:

@@ -60,6 +60,9 @@ async def weekly(model, year: int, week: int, *, now: datetime, names: dict[str,
         "year_earlier": {"week": f"{earlier_year}-W{earlier_week:02d}", "received": earlier_count},
         "growth_percent": growth_percent(received["total"], earlier_count),
         "merged": await model.count_merged(period.start, period.end),  # duplicates, apart from the answered
+        # answered at once by operators, by topic and operator: counted, not lost
+        "consultations": [{**row, "topic_name": names["categories"].get(row["topic"], row["topic"])}
+                          for row in await model.consultations(period.start, period.end)],
         "scorecards": await scorecards(model, period, now, names["executors"]),
         "longest_overdue": overdue,
     }

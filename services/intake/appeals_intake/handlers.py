@@ -65,6 +65,9 @@ class AppealRepository(Protocol):
     async def timeline(self, appeal_id: UUID) -> list[TimelineEntry]: ...
     async def timelines(self, appeal_ids: Sequence[UUID]) -> dict[UUID, list[TimelineEntry]]: ...
     async def by_numbers(self, numbers: Sequence[str]) -> list[Appeal]: ...
+    async def by_marks(self, keys: Sequence[tuple[str, str]], limit: int) -> list[Appeal]:
+        """The appeals kept under any of the keyed hashes, newest first."""
+        ...
     async def registered_between(self, start: datetime, end: datetime, categories: Sequence[str], *,
                                  before: tuple[datetime, str] | None, limit: int) -> list[Appeal]: ...
 
@@ -131,8 +134,12 @@ async def submit_appeals(
     """
     known = await uow.appeals.find_by_channel_keys(sorted({c.channel_key for c in commands}))
     files = await _attachment_checks(uow, commands, known)
+    earlier = await _linked_knowingly(uow, commands)
+    link_key = reappeals.link_key(token_secret)
     reasons = [validate(cmd, catalog) + problems for cmd, problems in zip(commands, files.problems, strict=True)]
     commands = [cmd if problems else normalised(cmd, catalog) for cmd, problems in zip(commands, reasons, strict=True)]
+    reasons = [problems or _earlier_problems(cmd, earlier, link_key)
+               for cmd, problems in zip(commands, reasons, strict=True)]
     valid = [cmd for cmd, r in zip(commands, reasons, strict=True) if not r]
     plan = registration.plan(valid, {k: a for k, a in known.items() if k in {c.channel_key for c in valid}})
     appeals: dict[tuple[str, str], Appeal] = dict(known)
@@ -151,8 +158,11 @@ async def submit_appeals(
             event_id = uow.registered(appeal)
             entries.append((appeal.appeal_id, TimelineEntry(
                 str(event_id), "appeal.registered", now, {"registration_number": appeal.registration_number})))
+            if (given := appeal.submission.consultation) is not None:  # closed at once, with its answer
+                entries.append((appeal.appeal_id, TimelineEntry(
+                    f"{event_id}/consultation", "appeal.consultation_answered", now, {"answer": given.answer})))
         await uow.appeals.add_timeline(entries)
-        await _link_re_appeals(uow, numbered, key=reappeals.link_key(token_secret), period=reappeal_period, now=now)
+        await _link_re_appeals(uow, numbered, key=link_key, period=reappeal_period, now=now, knowingly=earlier)
         await _link_duplicates(uow, numbered, radius=catalog.duplicate_radius_m, window=duplicate_window, now=now)
     new_keys = {id(cmd) for cmd in plan.new}
     outcomes: list[Outcome] = []
@@ -194,20 +204,50 @@ async def _link_duplicates(uow: UnitOfWork, appeals: Sequence[Appeal], *, radius
             "original_registration_number": link.original.registration_number, "matched_by": link.matched_by})
 
 
+async def _linked_knowingly(uow: UnitOfWork, commands: Sequence[SubmitAppeal]) -> dict[str, Appeal]:
+    """The earlier appeals operators named (``re_appeal_of``), by number."""
+    numbers = sorted({c.re_appeal_of for c in commands if c.re_appeal_of})
+    return {a.registration_number: a for a in await uow.appeals.by_numbers(numbers)} if numbers else {}
+
+
+def _earlier_problems(cmd: SubmitAppeal, earlier: Mapping[str, Appeal], key: bytes) -> list[Reason]:
+    """The earlier appeal an operator names must exist and be the caller's (a key in common)."""
+    if cmd.re_appeal_of is None:
+        return []
+    if cmd.re_appeal_of not in earlier:
+        return [Reason("re_appeal_of", f"no appeal numbered {cmd.re_appeal_of}")]
+    if reappeals.shared_key(reappeals.marks_of(cmd, key), reappeals.marks(earlier[cmd.re_appeal_of], key)) is None:
+        return [Reason("re_appeal_of", "the caller's IIN, phone or e-mail is not on that appeal")]
+    return []
+
+
 async def _link_re_appeals(uow: UnitOfWork, appeals: Sequence[Appeal], *, key: bytes, period: timedelta,
-                           now: datetime) -> None:
+                           now: datetime, knowingly: Mapping[str, Appeal] | None = None) -> None:
     """Recognise each new appeal's citizen (keyed hashes) among the period's earlier appeals,
-    and the batch's own earlier ones; record the marks, link and announce re-appeals."""
+    and the batch's own earlier ones; record the marks, link and announce re-appeals. An appeal
+    whose operator named the earlier one (``re_appeal_of``) is linked to it, matched by the operator."""
+    knowingly = knowingly or {}
     marked = [(a, m) for a in appeals if (m := reappeals.marks(a, key)) is not None]
+    named = [reappeals.ReAppeal(a.appeal_id, _as_earlier(earlier), matched_by, knowingly=True)
+             for a, m in marked if (earlier := knowingly.get(a.submission.re_appeal_of or "")) is not None
+             and (matched_by := reappeals.shared_key(m, reappeals.marks(earlier, key))) is not None]
     if not marked:
         return
     earlier = await uow.appeals.earlier_marks([m for _, m in marked], now - period)
-    links = reappeals.link_batch(marked, earlier, period)
+    seen = {link.appeal_id for link in named}
+    links = named + [link for link in reappeals.link_batch(marked, earlier, period) if link.appeal_id not in seen]
     await uow.appeals.add_marks([(a.appeal_id, m, a.registered_at) for a, m in marked])
     if links:
         await uow.appeals.add_re_appeals(links, now)
         await _announce_links(uow, appeals, links, uow.re_appeal, "appeal.re_appeal_linked", now, lambda link: {
-            "earlier_registration_number": link.earlier.registration_number, "matched_by": link.matched_by})
+            "earlier_registration_number": link.earlier.registration_number, "matched_by": link.matched_by,
+            **({"linked_by_operator": True} if link.knowingly else {})})
+
+
+def _as_earlier(appeal: Appeal) -> Earlier:
+    s = appeal.submission
+    return Earlier(appeal.appeal_id, appeal.registration_number, appeal.registered_at, frozenset(), s.category,
+                   f"district:{s.district}" if s.district else None)
 
 
 async def _announce_links(uow: UnitOfWork, appeals: Sequence[Appeal], links: Sequence[Any],
@@ -424,6 +464,40 @@ async def appeal_status(uow: UnitOfWork, registration_number: str, *, token: str
         return None
     timeline = await uow.appeals.timeline(appeal.appeal_id)
     return StatusView(appeal, summarize(timeline if token_secret is None else for_citizen(timeline)))
+
+
+async def caller_appeals(uow: UnitOfWork, *, iin: str | None, phone: str | None, email: str | None,
+                         token_secret: bytes, limit: int = 20) -> list[StatusView]:
+    """A caller's earlier appeals, newest first, for the operator who has them on the line:
+    found through the keyed hashes re-appeals are recognised by (an IIN, a phone in E.164, an
+    e-mail), so no contact is searched in clear. Staff's view: the whole timeline."""
+    keys = reappeals.caller_keys(reappeals.link_key(token_secret), iin=iin, phone=phone, email=email)
+    if not keys:
+        return []
+    found = await uow.appeals.by_marks(keys, limit)
+    timelines = await uow.appeals.timelines([a.appeal_id for a in found])
+    return [StatusView(a, summarize(timelines.get(a.appeal_id, []))) for a in found]
+
+
+async def caller_status(uow: UnitOfWork, registration_number: str, *, iin: str | None, phone: str | None,
+                        email: str | None, token_secret: bytes) -> StatusView | None:
+    """The appeal's status for an operator whose caller gave its number and confirmed who they
+    are (an IIN, phone or e-mail the appeal carries, compared as keyed hashes); ``None`` for an
+    unknown number and for a caller who did not confirm alike (an anonymous appeal: never)."""
+    appeal = await uow.appeals.get_by_number(registration_number)
+    key = reappeals.link_key(token_secret)
+    mine = reappeals.marks(appeal, key) if appeal is not None else None
+    given = set(reappeals.caller_keys(key, iin=iin, phone=phone, email=email))
+    if appeal is None or mine is None or not given & set(mine.keys):
+        return None
+    return StatusView(appeal, summarize(await uow.appeals.timeline(appeal.appeal_id)))
+
+
+def check_submission(cmd: SubmitAppeal, catalog: Catalog) -> list[Reason]:
+    """Every reason ``cmd`` would be refused, without registering or counting anything: the
+    operators' desk asks while the operator types. Files and a named earlier appeal are checked
+    when it is submitted."""
+    return validate(cmd, catalog)
 
 
 async def authored_appeals(uow: UnitOfWork, subject: str, *, limit: int = 100) -> list[StatusView]:

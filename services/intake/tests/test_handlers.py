@@ -119,6 +119,17 @@ class FakeAppeals:
     async def attachment_key(self, attachment_id):
         return self.files.get(attachment_id)
 
+    async def by_numbers(self, numbers):
+        return [a for a in self.by_key.values() if a.registration_number in numbers]
+
+    async def by_marks(self, keys, limit):
+        ids = {a for a, m, _ in self.marks if set(keys) & set(m.keys)}
+        found = [a for a in self.by_key.values() if a.appeal_id in ids]
+        return sorted(found, key=lambda a: (a.registered_at, a.registration_number), reverse=True)[:limit]
+
+    async def timelines(self, appeal_ids):
+        return {i: [e for a, e in self.timeline_rows if a == i] for i in appeal_ids}
+
 
 class FakeUnitOfWork:
     def __init__(self) -> None:
@@ -445,3 +456,71 @@ async def test_an_answers_photos_belong_to_its_appeal_only_when_the_answering_em
                                             (appeal_id, theirs.attachment_id, "someone-else")])
     assert uow.appeals.files[mine.attachment_id][0].appeal_id == appeal_id
     assert uow.appeals.files[theirs.attachment_id][0].appeal_id is None
+
+
+# -- the operators' desk ---------------------------------------------------------------------------
+
+def desk(message_id: str, **changes) -> SubmitAppeal:
+    return submission(message_id, **{"channel": "contact_centre", "operator": "op-1", "operator_name": "Asel Operator",
+                                     "citizen": Contact(name="Dana", iin="900101300017", phone="+77011234567"),
+                                     **changes})
+
+
+async def test_a_consultation_is_registered_closed_with_the_operators_answer():
+    from appeals_intake.domain.model import Consultation
+    uow = FakeUnitOfWork()
+    answer = Consultation("Passes are not needed inside the city.", "movement_no_pass", reply_wanted=True)
+    [outcome] = await submit(uow, [desk("c1", kind="consultation", category="movement_within_city",
+                                        consultation=answer)])
+    assert isinstance(outcome, handlers.Registered)
+    view = await handlers.appeal_status(uow, outcome.appeal.registration_number)
+    assert view.status.status == "closed" and view.status.answer == answer.answer
+    from appeals_intake.adapters.events import registered
+    given = registered(outcome.appeal).consultation
+    assert given.answered_by == "op-1" and given.answered_by_name == "Asel Operator" and given.reply_wanted
+
+
+async def test_a_consultations_answer_comes_only_from_a_signed_in_operator_and_only_as_a_consultation():
+    from appeals_intake.domain.model import Consultation
+    uow = FakeUnitOfWork()
+    answer = Consultation("Passes are not needed inside the city.")
+    outcomes = await submit(uow, [
+        desk("c2", kind="consultation", category="movement_within_city", consultation=answer, operator=None),
+        desk("c3", kind="complaint", category="movement_within_city", consultation=answer),
+        desk("c4", kind="consultation", category="movement_within_city", anonymous=True, citizen=None,
+             consultation=replace(answer, reply_wanted=True))])
+    fields = [{r.field for r in o.reasons} for o in outcomes]
+    assert fields[0] == {"consultation"} and fields[1] == {"consultation"}
+    assert "consultation.reply_wanted" in fields[2]
+
+
+async def test_the_callers_earlier_appeals_are_found_by_keyed_hash_and_a_re_appeal_is_linked_knowingly():
+    uow = FakeUnitOfWork()
+    [first] = await submit(uow, [desk("d1", district="medeu")])
+    [other] = await submit(uow, [desk("d2", citizen=Contact(name="Erlan", phone="+77017654321"))])
+    found = await handlers.caller_appeals(uow, iin="900101300017", phone=None, email=None, token_secret=SECRET)
+    assert [v.appeal.registration_number for v in found] == [first.appeal.registration_number]
+    assert await handlers.caller_appeals(uow, iin=None, phone="+77000000000", email=None, token_secret=SECRET) == []
+    [again] = await submit(uow, [desk("d3", category="landscaping", re_appeal_of=first.appeal.registration_number)])
+    assert ("re_appeal", again.appeal.registration_number, first.appeal.registration_number, "iin") \
+        in uow.announced
+    assert [link.knowingly for link in uow.appeals.links] == [True]
+    [foreign] = await submit(uow, [desk("d6", re_appeal_of=other.appeal.registration_number)])
+    assert [r.message for r in foreign.reasons] == ["the caller's IIN, phone or e-mail is not on that appeal"]
+    [unknown] = await submit(uow, [desk("d4", re_appeal_of="OA-2026-09999999")])
+    assert [r.field for r in unknown.reasons] == ["re_appeal_of"]
+    [not_operator] = await submit(uow, [submission("d5", re_appeal_of=first.appeal.registration_number)])
+    assert [r.field for r in not_operator.reasons] == ["re_appeal_of"]
+    assert other.appeal.registration_number not in {v.appeal.registration_number for v in found}
+
+
+async def test_a_callers_status_needs_a_contact_the_appeal_carries():
+    uow = FakeUnitOfWork()
+    [first] = await submit(uow, [desk("s1")])
+    number = first.appeal.registration_number
+    seen = await handlers.caller_status(uow, number, iin=None, phone="+77011234567", email=None, token_secret=SECRET)
+    assert seen is not None and seen.appeal.registration_number == number
+    for wrong in ({"iin": "880101300018", "phone": None}, {"iin": None, "phone": None}):
+        assert await handlers.caller_status(uow, number, email=None, token_secret=SECRET, **wrong) is None
+    assert await handlers.caller_status(uow, "OA-2026-09999999", iin="900101300017", phone=None, email=None,
+                                        token_secret=SECRET) is None

@@ -43,7 +43,7 @@ from appeals_notification.domain.messages import (
     route,
 )
 from appeals_notification.domain.outgoing import DeliveryError, Outgoing, Renderer, Sender
-from appeals_notification.domain.table import notices_for
+from appeals_notification.domain.table import Notice, notices_for
 
 
 class AppealFactsRepository(Protocol):
@@ -119,9 +119,22 @@ def _facts_of(event: Event) -> dict[str, Any]:
     if isinstance(event, AnswerShared):
         return {"executor_code": event.executor_code, "answer_text": event.answer_text,
                 "original_registration_number": event.original_registration_number}
+    if isinstance(event, AppealRegistered) and event.consultation is not None:
+        return {"answer_text": event.consultation.answer}
     if isinstance(event, AnswerReturned):
         return {"executor_code": event.executor_code, "reason_code": event.reason_code, "comment": event.comment}
     return {}
+
+
+def _wanted(notice: Notice, event: Event) -> bool:
+    """Whether the table's notice applies to this event: a reopened appeal's new due time is
+    not a registration; a registration is told only when it is a consultation answered at once
+    whose citizen wants the answer sent."""
+    if isinstance(event, DeadlineScheduled):
+        return not event.reopened
+    if isinstance(event, AppealRegistered):
+        return event.consultation is not None and event.consultation.reply_wanted
+    return True
 
 
 def with_event(appeal: AppealFacts, event: Event) -> AppealFacts:
@@ -167,8 +180,7 @@ async def on_events(uow: UnitOfWork, events: Sequence[tuple[Envelope, Event]], *
         appeal_id: UUID = event.appeal_id  # type: ignore[attr-defined]
         appeal = facts[appeal_id] = with_event(facts[appeal_id], event)
         notices = [NoticeRow(uuid4(), envelope.id, envelope.type, appeal_id, n.audience, n.template, n.urgent,
-                             _facts_of(event)) for n in notices_for(envelope.type)
-                             if not (isinstance(event, DeadlineScheduled) and event.reopened)]  # not "registered"
+                             _facts_of(event)) for n in notices_for(envelope.type) if _wanted(n, event)]
         new += notices
         queue = waiting.setdefault(appeal_id, [])
         queue += [LedgerRow(n.notification_id, appeal_id, n.audience, n.template, n.urgent, n.facts,

@@ -81,6 +81,8 @@ def csv_text(report: dict[str, Any]) -> str:
     w.writerow(["year_earlier", report["year_earlier"]["week"], "", report["year_earlier"]["received"]])
     w.writerow(["growth_percent", "", "", "" if report["growth_percent"] is None else report["growth_percent"]])
     w.writerow(["merged", "", "", report["merged"]])
+    for c in report.get("consultations", []):
+        w.writerow(["consultations", f'{c["topic"]}/{c["operator_id"]}', c["operator_name"] or "", c["answered"]])
     for c in report["scorecards"]:
         share = "" if c["on_time_share"] is None else round(c["on_time_share"], 4)
         median = "" if c["median_hours_to_answer"] is None else c["median_hours_to_answer"]

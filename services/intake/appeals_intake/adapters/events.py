@@ -12,6 +12,7 @@ from appeals_contracts.events import (
     AttachmentRef,
     CitizenContact,
     CitizenVerdict,
+    ConsultationGiven,
     DuplicateLinked,
     Location,
     ReAppealLinked,
@@ -19,15 +20,17 @@ from appeals_contracts.events import (
     VerdictSubmitted,
 )
 from appeals_intake.domain import places
-from appeals_intake.domain.model import Appeal, Contact, Reason, SubmitAppeal
+from appeals_intake.domain.model import Appeal, Consultation, Contact, Reason, SubmitAppeal
 from appeals_intake.domain.duplicates import DuplicateLink
 from appeals_intake.domain.reappeals import ReAppeal
 from appeals_intake.domain.verdict import Judged, VerdictGiven
 
 
 def to_command(event: AppealSubmitted, *, correlation_id: str | None, context: object = None,
-               author_subject: str | None = None, submitted_by: str | None = None) -> SubmitAppeal:
-    c = event.citizen
+               author_subject: str | None = None, submitted_by: str | None = None,
+               operator: tuple[str, str | None] | None = None) -> SubmitAppeal:
+    """``operator``: the signed-in operator's (subject, name) from the verified token."""
+    c, given = event.citizen, event.consultation
     return SubmitAppeal(
         channel=event.channel, channel_message_id=event.channel_message_id, kind=event.kind,
         category=event.category, text=event.text, language=event.language, social_network=event.social_network,
@@ -39,6 +42,9 @@ def to_command(event: AppealSubmitted, *, correlation_id: str | None, context: o
         citizen=Contact(c.name, c.iin, c.phone, c.email, c.preferred_language) if c else None,
         submitted_at=event.submitted_at, correlation_id=correlation_id, context=context,
         author_subject=author_subject, submitted_by=submitted_by,
+        operator=operator[0] if operator else None, operator_name=operator[1] if operator else None,
+        consultation=Consultation(given.answer, given.prepared_answer, given.reply_wanted) if given else None,
+        re_appeal_of=event.re_appeal_of,
     )
 
 
@@ -55,6 +61,10 @@ def registered(appeal: Appeal) -> AppealRegistered:
         anonymous=s.anonymous, reports_crime_or_threat=s.reports_crime_or_threat,
         citizen=CitizenContact(**asdict(s.citizen)) if s.citizen else None,
         submitted_at=s.submitted_at, registered_at=appeal.registered_at, status_token=appeal.status_token,
+        consultation=ConsultationGiven(answer=s.consultation.answer, prepared_answer=s.consultation.prepared_answer,
+                                       reply_wanted=s.consultation.reply_wanted, answered_by=s.operator,
+                                       answered_by_name=s.operator_name)
+        if s.consultation is not None and s.operator is not None else None,
     )
 
 
@@ -84,7 +94,8 @@ def re_appeal(appeal: Appeal, link: ReAppeal, at: datetime) -> ReAppealLinked:
     return ReAppealLinked(appeal_id=appeal.appeal_id, registration_number=appeal.registration_number,
                           earlier_appeal_id=link.earlier.appeal_id,
                           earlier_registration_number=link.earlier.registration_number,
-                          matched_by=link.matched_by, category=appeal.submission.category, linked_at=at)
+                          matched_by=link.matched_by, category=appeal.submission.category, linked_at=at,
+                          linked_by_operator=link.knowingly)
 
 
 def verdict_refused(channel: str, channel_message_id: str, reason: str, at: datetime) -> AppealIntakeRejected:

@@ -11,7 +11,7 @@ from uuid import UUID
 import asyncpg
 
 from appeals_intake.domain.attachments import AttachmentRef, Stored
-from appeals_intake.domain.model import Appeal, Contact, SubmitAppeal
+from appeals_intake.domain.model import Appeal, Consultation, Contact, SubmitAppeal
 from appeals_intake.domain.duplicates import Candidate, DuplicateLink, DuplicateProbe
 from appeals_intake.domain.places import Location
 from appeals_intake.domain.reappeals import Earlier, Marks, ReAppeal
@@ -20,7 +20,7 @@ from appeals_intake.domain.status import TimelineEntry
 _COLUMNS = ("appeal_id", "registration_number", "channel", "social_network", "channel_message_id", "kind",
             "category", "district", "address", "text", "language", "anonymous", "reports_crime_or_threat",
             "citizen", "submitted_at", "registered_at", "correlation_id", "author_subject", "lat", "long", "attributes",
-            "submitted_by")
+            "submitted_by", "operator", "operator_name", "consultation", "re_appeal_of")
 
 
 #: A possible original's columns, and the test that it is still open (its status from the timeline).
@@ -94,6 +94,15 @@ class PostgresAppealRepository:
         rows = await self._conn.fetch(
             f"""SELECT {', '.join(_COLUMNS)} FROM appeals WHERE registration_number = ANY($1::text[])
                 ORDER BY registered_at DESC, registration_number DESC""", list(numbers))
+        return [_appeal(r) for r in rows]
+
+    async def by_marks(self, keys: Sequence[tuple[str, str]], limit: int) -> list[Appeal]:
+        rows = await self._conn.fetch(
+            f"""SELECT {', '.join(_COLUMNS)} FROM appeals WHERE appeal_id IN (
+                    SELECT c.appeal_id FROM citizen_marks c JOIN unnest($1::text[], $2::text[]) AS k(kind, key)
+                      ON c.kind = k.kind AND c.key_hash = k.key)
+                ORDER BY registered_at DESC, registration_number DESC LIMIT $3""",
+            [k for k, _ in keys], [h for _, h in keys], limit)
         return [_appeal(r) for r in rows]
 
     async def registered_between(self, start: datetime, end: datetime, categories: Sequence[str], *,
@@ -275,7 +284,9 @@ def _row(a: Appeal) -> tuple:
             json.dumps(asdict(s.citizen)) if s.citizen else None, s.submitted_at, a.registered_at,
             s.correlation_id, s.author_subject, s.location.lat if s.location else None,
             s.location.long if s.location else None,
-            json.dumps({k: v if isinstance(v, str) else list(v) for k, v in s.attributes.items()}), s.submitted_by)
+            json.dumps({k: v if isinstance(v, str) else list(v) for k, v in s.attributes.items()}), s.submitted_by,
+            s.operator, s.operator_name, json.dumps(asdict(s.consultation)) if s.consultation else None,
+            s.re_appeal_of)
 
 
 def _appeal(r: asyncpg.Record) -> Appeal:
@@ -285,7 +296,9 @@ def _appeal(r: asyncpg.Record) -> Appeal:
         text=r["text"], language=r["language"], social_network=r["social_network"], district=r["district"],
         address=r["address"], anonymous=r["anonymous"], reports_crime_or_threat=r["reports_crime_or_threat"],
         citizen=citizen, submitted_at=r["submitted_at"], correlation_id=r["correlation_id"],
-        author_subject=r["author_subject"], submitted_by=r["submitted_by"],
+        author_subject=r["author_subject"], submitted_by=r["submitted_by"], operator=r["operator"],
+        operator_name=r["operator_name"], re_appeal_of=r["re_appeal_of"],
+        consultation=Consultation(**json.loads(r["consultation"])) if r["consultation"] else None,
         location=Location(r["lat"], r["long"]) if r["lat"] is not None else None,
         attributes={k: v if isinstance(v, str) else tuple(v) for k, v in json.loads(r["attributes"]).items()},
     )

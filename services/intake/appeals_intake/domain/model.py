@@ -26,6 +26,15 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Consultation:
+    """The answer an operator gave at once to a consultation (kind ``consultation``)."""
+
+    answer: str
+    prepared_answer: str | None = None
+    reply_wanted: bool = False
+
+
+@dataclass(frozen=True)
 class SubmitAppeal:
     """A citizen's appeal as a channel hands it over (command)."""
 
@@ -53,6 +62,13 @@ class SubmitAppeal:
     #: Who sent it over HTTP: the verified token's subject (``None`` on the Kafka topic, whose
     #: writers the broker's ACLs name). The idempotency key is (sender, channel, message id).
     submitted_by: str | None = None
+    #: The signed-in operator of the contact centre or the front office who took it (the verified
+    #: token's subject and name, never the body's): who answered a consultation, who linked a re-appeal.
+    operator: str | None = None
+    operator_name: str | None = None
+    consultation: Consultation | None = None
+    #: The registration number of the caller's earlier appeal the operator linked knowingly.
+    re_appeal_of: str | None = None
     context: object = field(default=None, compare=False, repr=False)  # opaque: trace context of the caller
 
     @property

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from appeals_intake.domain.model import Appeal
+from appeals_intake.domain.model import Appeal, SubmitAppeal
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class ReAppeal:
     appeal_id: UUID
     earlier: Earlier
     matched_by: str  # iin, phone or email
+    knowingly: bool = False  # named by the operator with the caller on the line
 
 
 def _keyed(secret: bytes, kind: str, value: str) -> str:
@@ -56,14 +57,25 @@ def link_key(secret: bytes) -> bytes:
     return hmac.new(secret, b"open-appeals/citizen-link-key/v1", hashlib.sha256).digest()
 
 
+def caller_keys(key: bytes, *, iin: str | None = None, phone: str | None = None,
+                email: str | None = None) -> tuple[tuple[str, str], ...]:
+    """The keyed hashes a caller's IIN, phone (E.164) and e-mail (normalised) are kept under,
+    to find their earlier appeals without keeping or comparing any in clear."""
+    return tuple((kind, _keyed(key, kind, value.strip().lower())) for kind, value in
+                 (("iin", iin), ("phone", phone), ("email", email)) if value and value.strip())
+
+
 def marks(appeal: Appeal, key: bytes) -> Marks | None:
     """The appeal's marks; ``None`` for an anonymous appeal (nobody to recognise)."""
-    s = appeal.submission
+    return marks_of(appeal.submission, key)
+
+
+def marks_of(s: SubmitAppeal, key: bytes) -> Marks | None:
+    """A submission's marks (see :func:`marks`)."""
     contact = s.citizen
     if s.anonymous or contact is None:
         return None
-    keys = tuple((kind, _keyed(key, kind, value.strip().lower())) for kind, value in
-                 (("iin", contact.iin), ("phone", contact.phone), ("email", contact.email)) if value and value.strip())
+    keys = caller_keys(key, iin=contact.iin, phone=contact.phone, email=contact.email)
     if not keys:
         return None
     if s.district:
@@ -77,6 +89,15 @@ def marks(appeal: Appeal, key: bytes) -> Marks | None:
 
 #: The strongest match first: the IIN names one person, a phone or an e-mail may be shared.
 _STRENGTH = {"iin": 0, "phone": 1, "email": 2}
+
+
+def shared_key(mine: Marks | None, theirs: Marks | None) -> str | None:
+    """The strongest key two appeals' citizens share (``iin``, ``phone``, ``email``), if any:
+    an operator may link a caller's earlier appeal knowingly only when it is the caller's."""
+    if mine is None or theirs is None:
+        return None
+    shared = [kind for kind, value in mine.keys if (kind, value) in theirs.keys]
+    return min(shared, key=_STRENGTH.__getitem__) if shared else None
 
 
 def re_appeal_of(appeal: Appeal, mine: Marks, earlier: Sequence[Earlier], period: timedelta) -> ReAppeal | None:

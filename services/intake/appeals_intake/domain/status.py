@@ -24,6 +24,7 @@ STATUS_OF: dict[str, str] = {
     "appeal.reopened": "reopened",
     "inspection.appeal_merged": "merged",
     "inspection.answer_shared": "answered",
+    "appeal.consultation_answered": "closed",  # an operator answered at once: nothing more to do
 }
 _RANK_FLOOR = {"answered": 1, "merged": 1, "closed": 2}
 
@@ -79,7 +80,8 @@ def summarize(entries: Sequence[TimelineEntry]) -> AppealStatus:
             breached = True
         elif e.event_type in ("appeal.assigned", "appeal.reopened"):
             executor = d.get("executor_code")
-        elif e.event_type in ("inspection.answer_accepted", "inspection.answer_shared"):
+        elif e.event_type in ("inspection.answer_accepted", "inspection.answer_shared",
+                              "appeal.consultation_answered"):
             answer = d.get("answer")
         elif e.event_type == "deadline.closed":
             on_time = d.get("on_time")

@@ -47,6 +47,25 @@ def validate(cmd: SubmitAppeal, catalog: Catalog) -> list[Reason]:
     if cmd.language not in catalog.languages:
         refuse("language", "must be one of kk, ru, en")
     reasons += _contact_reasons(cmd, catalog)
+    reasons += _operator_reasons(cmd)
+    return reasons
+
+
+def _operator_reasons(cmd: SubmitAppeal) -> list[Reason]:
+    """A consultation's answer and a knowing re-appeal link come from a signed-in operator."""
+    reasons = []
+    if cmd.consultation is not None:
+        if cmd.kind != "consultation":
+            reasons.append(Reason("consultation", "an answer given at once only with kind consultation"))
+        if cmd.operator is None:
+            reasons.append(Reason("consultation", "a consultation's answer is given by a signed-in operator"))
+        if not cmd.consultation.answer.strip() or len(cmd.consultation.answer) > 4000:
+            reasons.append(Reason("consultation.answer", "must be 1-4000 characters"))
+        if cmd.consultation.reply_wanted and (cmd.anonymous or cmd.citizen is None or not (
+                cmd.citizen.phone or cmd.citizen.email)):
+            reasons.append(Reason("consultation.reply_wanted", "sending the answer needs a phone or an e-mail"))
+    if cmd.re_appeal_of is not None and cmd.operator is None:
+        reasons.append(Reason("re_appeal_of", "an earlier appeal is linked by a signed-in operator"))
     return reasons
 
 

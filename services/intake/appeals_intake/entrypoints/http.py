@@ -20,7 +20,9 @@ from appeals_intake.adapters.object_store import ObjectStore
 from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_intake.config import IntakeSettings
 from appeals_intake.domain.attachments import SIGNATURES
-from appeals_intake.domain.model import Catalog
+from appeals_intake.domain.iin import iin_problem
+from appeals_intake.domain.model import Catalog, SubmitAppeal
+from appeals_intake.domain.validation import normalise_email, normalise_phone
 from appeals_intake.domain.status_token import status_token
 from appeals_runtime.auth import CITIZEN, Caller, allow
 from appeals_runtime.responses import NOT_FOUND, inline_schema, refusal
@@ -55,11 +57,75 @@ def _status_body(view: handlers.StatusView) -> dict[str, Any]:
         "executor_code": s.executor_code,
         "answer": s.answer,
         "answered_on_time": s.on_time,
+        "consultation": a.submission.consultation is not None,
         "timeline": [{"event_type": e.event_type, "at": e.occurred_at.isoformat(), **e.details} for e in s.timeline],
     }
 
 
 _UPLOAD_TYPES = {t: {"schema": {"type": "string", "format": "binary"}} for t in SIGNATURES}
+
+
+def _command(event: AppealSubmitted, caller: Caller, request: Request) -> SubmitAppeal:
+    """The submission as the verified caller made it: a signed-in citizen is its author, an
+    operator answers and links as themself (the token's subject and name, never the body's)."""
+    in_person = not caller.roles & {"operator", "adapter"}  # a citizen, signed in
+    operator = (caller.subject, caller.name) if "operator" in caller.roles else None
+    return to_command(event, correlation_id=request.headers.get("x-correlation-id"),
+                      context=otel_context.get_current(), author_subject=caller.subject if in_person else None,
+                      submitted_by=caller.subject, operator=operator)
+
+
+async def _submission(request: Request) -> AppealSubmitted | JSONResponse:
+    """The body as a submission, or the refusal that says why it is none."""
+    try:
+        body: Any = await request.json()
+    except ValueError:
+        return _refused([{"field": "", "message": "body is not JSON"}])
+    if not isinstance(body, dict):
+        return _refused([{"field": "", "message": "body must be a JSON object"}])
+    body.setdefault("channel_message_id", f"http-{uuid4()}")
+    try:
+        return AppealSubmitted.model_validate(body)
+    except ValidationError as exc:
+        return _refused([{"field": field, "message": message} for field, message in field_errors(exc)])
+
+
+_CALLER_PROPERTIES = {
+    "iin": {"type": ["string", "null"], "maxLength": 20}, "phone": {"type": ["string", "null"], "maxLength": 40},
+    "email": {"type": ["string", "null"], "maxLength": 320}}
+
+
+async def _caller(request: Request, *, number: bool = False) -> tuple[dict[str, str | None], str] | JSONResponse:
+    """The caller's IIN, phone (E.164) and e-mail as the operator typed them, checked; with
+    ``number``, the registration number they gave too."""
+    try:
+        body: Any = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return _refused([{"field": "", "message": "body must be a JSON object"}])
+    reasons, given = [], {}
+    for name in ("iin", "phone", "email"):
+        value = body.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > _CALLER_PROPERTIES[name]["maxLength"]):
+            reasons.append({"field": name, "message": "must be text"})
+            continue
+        value = value.strip() if value else None
+        if value and name == "iin" and (problem := iin_problem(value)):
+            reasons.append({"field": "iin", "message": problem})
+        elif value and name == "phone" and (value := normalise_phone(value)) is None:
+            reasons.append({"field": "phone", "message": "not a valid phone number"})
+        elif value and name == "email" and (value := normalise_email(value)) is None:
+            reasons.append({"field": "email", "message": "not a valid e-mail address"})
+        given[name] = value or None
+    if not reasons and not any(given.values()):
+        reasons.append({"field": "", "message": "give the caller's IIN, phone or e-mail"})
+    registration_number = body.get("registration_number") if number else ""
+    if number and (not isinstance(registration_number, str) or not 1 <= len(registration_number) <= 40):
+        reasons.append({"field": "registration_number", "message": "must be 1-40 characters"})
+    if reasons:
+        return _refused(reasons)
+    return given, str(registration_number).strip()
 
 
 def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore, images: ImageCleaner) -> APIRouter:
@@ -126,22 +192,11 @@ def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore, image
     async def submit(caller: Annotated[Caller, allow("operator", "adapter", "citizen")], request: Request,
                      uow: UnitOfWork,
                      runtime: RuntimeDep) -> JSONResponse:
-        try:
-            body: Any = await request.json()
-        except ValueError:
-            return _refused([{"field": "", "message": "body is not JSON"}])
-        if not isinstance(body, dict):
-            return _refused([{"field": "", "message": "body must be a JSON object"}])
-        body.setdefault("channel_message_id", f"http-{uuid4()}")
-        try:
-            event = AppealSubmitted.model_validate(body)
-        except ValidationError as exc:
-            return _refused([{"field": field, "message": message} for field, message in field_errors(exc)])
+        event = await _submission(request)
+        if isinstance(event, JSONResponse):
+            return event
         with tracer().start_as_current_span("POST /v1/appeals", attributes={"appeals.channel": event.channel}) as span:
-            in_person = not caller.roles & {"operator", "adapter"}  # a citizen, signed in
-            command = to_command(event, correlation_id=request.headers.get("x-correlation-id"),
-                                 context=otel_context.get_current(),
-                                 author_subject=caller.subject if in_person else None, submitted_by=caller.subject)
+            command = _command(event, caller, request)
             [outcome] = await handlers.submit_appeals(
                 uow, [command], catalog=catalog, now=runtime.clock.now(), announce_rejections=False,
                 **settings.registration())
@@ -160,6 +215,60 @@ def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore, image
              "status_token": token, "status_url": f"/v1/status/{appeal.registration_number}?token={token}"},
             status_code=200 if outcome.repeated else 201,
         )
+
+    @api.post("/appeals/check", summary="Check a submission without registering it: every reason it would be refused",
+              description="The same rules as POST /v1/appeals (the category's details, the IIN's check digit, the "
+                          "name unless anonymous, a contact for replies), nothing stored or counted: the operators' "
+                          "desk asks while the operator types. Files and a named earlier appeal are checked when "
+                          "it is submitted.",
+              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                  "schema": _SUBMISSION_SCHEMA}}}},
+              responses={200: {"description": "`reasons`: empty when it would be registered", "content": {
+                  "application/json": {"schema": {"type": "object", "required": ["reasons"], "properties": {
+                      "reasons": {"type": "array", "items": {"type": "object"}}}}}}},
+                  422: refusal("Not a submission at all (no JSON object, a wrong type)")})
+    async def check(caller: Annotated[Caller, allow("operator", "adapter", "citizen")],
+                    request: Request) -> JSONResponse:
+        event = await _submission(request)
+        if isinstance(event, JSONResponse):
+            return event
+        reasons = handlers.check_submission(_command(event, caller, request), catalog)
+        return JSONResponse({"reasons": [{"field": r.field, "message": r.message} for r in reasons]})
+
+    @api.post("/callers/appeals", summary="A caller's earlier appeals, newest first (operators)",
+              description="By the caller's IIN, phone or e-mail, compared through the keyed hashes re-appeals are "
+                          "recognised by: nothing is searched in clear, and the body (not the URL) carries them, "
+                          "so no log or trace holds them.",
+              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+                  "type": "object", "properties": _CALLER_PROPERTIES}}}}},
+              responses={422: refusal("None given, an IIN whose check digit fails, no valid phone or e-mail")})
+    async def callers_appeals(caller: Annotated[Caller, allow("operator")], request: Request,
+                              uow: UnitOfWork) -> JSONResponse:
+        given = await _caller(request)
+        if isinstance(given, JSONResponse):
+            return given
+        views = await handlers.caller_appeals(uow, token_secret=settings.token_secret(), **given[0])
+        return JSONResponse([_status_body(view) for view in views])
+
+    @api.post("/callers/status", summary="An appeal's status for a caller who gives its number and confirms who "
+                                         "they are (operators)",
+              description="The status only when the IIN, phone or e-mail given is one the appeal carries; an "
+                          "unknown number and an unconfirmed caller get the same 404.",
+              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+                  "type": "object", "required": ["registration_number"],
+                  "properties": {"registration_number": {"type": "string"}, **_CALLER_PROPERTIES}}}}}},
+              responses={404: refusal("Unknown number, or the caller did not confirm (the same answer)"),
+                         422: refusal("No number, or no valid IIN, phone or e-mail")})
+    async def callers_status(caller: Annotated[Caller, allow("operator")], request: Request,
+                             uow: UnitOfWork) -> JSONResponse:
+        given = await _caller(request, number=True)
+        if isinstance(given, JSONResponse):
+            return given
+        contact, number = given
+        view = await handlers.caller_status(uow, number, token_secret=settings.token_secret(), **contact)
+        if view is None:
+            return JSONResponse({"detail": "no appeal with that number for that caller"}, 404)
+        return JSONResponse(_status_body(view))
 
     @api.get("/appeals/{registration_number}", summary="An appeal's current status and timeline (staff)",
              responses=NOT_FOUND)

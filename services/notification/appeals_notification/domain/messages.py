@@ -17,6 +17,7 @@ from uuid import UUID
 
 from appeals_notification.domain.delivery import ALMATY
 from appeals_notification.domain.language import choose_language
+from appeals_notification.domain.table import WITHOUT_DUE
 
 #: Templates that name the executor: they wait until the executor is known.
 NAMES_EXECUTOR = frozenset({"citizen.assigned", "citizen.answer_accepted", "inspectors.deadline_breached",
@@ -77,7 +78,11 @@ def due_of(appeal: AppealFacts, facts: Mapping[str, Any]) -> datetime | None:
 
 def is_ready(audience: str, template: str, appeal: AppealFacts, facts: Mapping[str, Any]) -> bool:
     """True when the message can be written now; otherwise it waits for more facts."""
-    if not appeal.registered or due_of(appeal, facts) is None:
+    if not appeal.registered:
+        return False
+    if template in WITHOUT_DUE:
+        return True
+    if due_of(appeal, facts) is None:
         return False
     return executor_of(appeal, facts) is not None or (audience != "executor" and template not in NAMES_EXECUTOR)
 

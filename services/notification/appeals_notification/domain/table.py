@@ -18,6 +18,8 @@ class Notice:
 #: is sent on ``deadline.scheduled`` (the registration details arrived earlier).
 TABLE: dict[str, tuple[Notice, ...]] = {
     "deadline.scheduled": (Notice("citizen", "citizen.registered"),),
+    # only a consultation answered at once whose citizen wants the answer (it has no due time)
+    "appeal.registered": (Notice("citizen", "citizen.consultation_answered"),),
     "appeal.assigned": (Notice("citizen", "citizen.assigned"), Notice("executor", "executor.assigned")),
     "deadline.extended": (Notice("citizen", "citizen.extended"),),
     "inspection.answer_accepted": (Notice("citizen", "citizen.answer_accepted"),),
@@ -30,6 +32,9 @@ TABLE: dict[str, tuple[Notice, ...]] = {
     "appeal.reopened": (Notice("citizen", "citizen.reopened"), Notice("executor", "executor.reopened"),
                         Notice("inspectors", "inspectors.appeal_reopened")),
 }
+
+#: Templates written without a due time: the appeal has none.
+WITHOUT_DUE: frozenset[str] = frozenset({"citizen.consultation_answered"})
 
 TEMPLATES: frozenset[str] = frozenset(n.template for notices in TABLE.values() for n in notices)
 
