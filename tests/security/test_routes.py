@@ -68,7 +68,7 @@ FIGURES_PUBLIC = {"/v1/public/weekly/{week}"}
 
 @pytest.mark.parametrize("path", ["/health/live", "/health/ready"])
 def test_only_the_probes_open311_reads_and_the_sign_in_are_public(path):
-    public = {k for k, v in routes().items() if not v and k[0] not in ("portal", "workspace")}
+    public = {k for k, v in routes().items() if not v and k[0] not in ("portal", "workspace", "desk")}
     assert {p for _, _, p in public} == {"/health/live", "/health/ready"} | OPEN311_PUBLIC | CONSOLE_PUBLIC \
         | FIGURES_PUBLIC
     assert {(s, m) for s, m, p in public if p in OPEN311_PUBLIC} == {("intake", "GET")}
@@ -83,6 +83,15 @@ def test_the_workspace_is_for_executors_employees_but_its_way_in():
         "/", "/sign-in", "/callback", "/sign-out", "/static/{name}", "/health/live", "/health/ready"}
     assert {p for (m, p), v in workspace.items() if v == frozenset({"executor_head"})} == {
         "/team", "/appeals/{appeal_id}/give"}
+
+
+def test_the_desk_is_for_operators_but_its_way_in():
+    """The desk's public routes are its way in (sign-in) and its probes; every other page needs
+    the session's operator role."""
+    desk = {(m, p): v for (s, m, p), v in routes().items() if s == "desk"}
+    assert {p for (m, p), v in desk.items() if not v} == {
+        "/", "/sign-in", "/callback", "/sign-out", "/static/{name}", "/health/live", "/health/ready"}
+    assert {v for (m, p), v in desk.items() if v and p != "/metrics"} == {frozenset({"operator"})}
 
 
 def test_the_citizens_portal_is_for_everyone_but_a_citizens_own_pages():

@@ -222,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
             workspace = next(p for p in processes if p.service.name == "workspace")
             print(f"Executors' workspace: {workspace.base_url}/ (demo users executor, executor2 and head of the Medeu "
                   f"akimat, almaly of the Almaly akimat; passwords in the same file)")
+            desk = next(p for p in processes if p.service.name == "desk")
+            print(f"Operators' desk: {desk.base_url}/ (demo user operator; password in the same file)")
             IssuerKeys(args.state_dir / "issuer").demo_users()
         if args.command == "run" and args.demo:
             demo = _DemoThread(info, processes, args.demo_rate, args.demo_seconds)

@@ -6,8 +6,8 @@ verify its tokens exactly as they verify the IdP's: only ``OIDC_ISSUER`` differs
 minted with :meth:`IssuerKeys.mint` or ``appeals-stack token``, or got by a person through the
 authorization code flow with PKCE (RFC 7636): ``/authorize`` shows a sign-in page for the
 stack's demo users (``demo-users.json``, passwords made on first use), ``/token`` exchanges
-the code. It knows the public clients ``staff-console`` and ``citizen-portal``, only with a
-redirect URI on this machine's loopback address (as RFC 8252 allows native apps), and one
+the code. It knows the public clients ``staff-console``, ``citizen-portal``,
+``executor-workspace`` and ``operator-desk``, only with a redirect URI on this machine's loopback address (as RFC 8252 allows native apps), and one
 confidential client, ``citizen-portal-service`` (the client credentials grant: the citizen's
 portal calling intake as the portal channel's adapter; its secret made on first use): a
 development issuer, never a city's.
@@ -44,6 +44,8 @@ PORTAL_CLIENT_ID = "citizen-portal"
 PORTAL_SERVICE_CLIENT_ID = "citizen-portal-service"
 #: The executors' workspace: a public client for employees' sign-in.
 WORKSPACE_CLIENT_ID = "executor-workspace"
+#: The operators' desk: a public client for operators' sign-in.
+DESK_CLIENT_ID = "operator-desk"
 #: The roles of each confidential client's own tokens (the client credentials grant).
 SERVICE_CLIENTS = {PORTAL_SERVICE_CLIENT_ID: ("adapter",)}
 #: A code is good for one exchange within this many seconds.
@@ -58,6 +60,7 @@ DEMO_USERS = (
     ("head", "head-demo", ("executor", "executor_head"), "medeu_akimat", "Medeu Head"),
     ("almaly", "almaly-employee-demo", ("executor",), "almaly_akimat", "Almaly Employee"),
     ("citizen", "citizen-demo", ("citizen",), None, "Aruzhan Demo"),
+    ("operator", "operator-demo", ("operator",), None, "Asel Operator"),
 )
 
 
@@ -231,7 +234,7 @@ class LocalIssuer:
     @staticmethod
     def _request_error(params: dict[str, str]) -> str | None:
         """Why an authorization request is refused, before anything is redirected anywhere."""
-        if params.get("client_id") not in (CONSOLE_CLIENT_ID, PORTAL_CLIENT_ID, WORKSPACE_CLIENT_ID):
+        if params.get("client_id") not in (CONSOLE_CLIENT_ID, PORTAL_CLIENT_ID, WORKSPACE_CLIENT_ID, DESK_CLIENT_ID):
             return "unknown client_id"
         if not loopback_redirect(params.get("redirect_uri", "")):
             return "redirect_uri must be on the loopback address"

@@ -40,6 +40,9 @@ class ServiceProcess:
             own.update(WORKSPACE_URL=self.base_url,
                        WORKSPACE_SECRET_KEY=IssuerKeys(Path(stack.issuer_dir)).secret("workspace-secret-key"),
                        WORKSPACE_SIGNING_KEYS_DIR=stack.portal_keys_dir)
+        if service.name == "desk":  # operators' sign-in comes back here
+            own.update(DESK_URL=self.base_url,
+                       DESK_SECRET_KEY=IssuerKeys(Path(stack.issuer_dir)).secret("desk-secret-key"))
         self.extra_env = dict(extra_env or {})
         self.env = {**os.environ, **stack.service_env(service.name, service.database), **own, **self.extra_env}
         self._proc: subprocess.Popen | None = None
@@ -108,12 +111,12 @@ class ServiceProcess:
 
 
 def wire(processes: Mapping[str, ServiceProcess]) -> None:
-    """Point the processes at each other before they start: the console, the portal and the
-    workspace at the APIs they call, and the links in citizens' messages at the portal."""
+    """Point the processes at each other before they start: the console, the portal, the
+    workspace and the desk at the APIs they call, and the links in citizens' messages at the portal."""
     urls = {name: p.base_url for name, p in processes.items()}
     for name, p in processes.items():
         own = {}
-        if name in ("inspection", "portal", "workspace") and "intake" in urls:
+        if name in ("inspection", "portal", "workspace", "desk") and "intake" in urls:
             own["INTAKE_URL"] = urls["intake"]
         if name in ("portal", "workspace") and "inspection" in urls:
             own["INSPECTION_URL"] = urls["inspection"]

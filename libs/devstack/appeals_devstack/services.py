@@ -37,6 +37,7 @@ SERVICES: tuple[ServiceDef, ...] = (
 APPS: tuple[ServiceDef, ...] = (
     ServiceDef("portal", "appeals_portal.entrypoints.main", 8006, "appeals_portal.config:PortalSettings"),
     ServiceDef("workspace", "appeals_workspace.entrypoints.main", 8007, "appeals_workspace.config:WorkspaceSettings"),
+    ServiceDef("desk", "appeals_desk.entrypoints.main", 8008, "appeals_desk.config:DeskSettings"),
 )
 
 #: Every process with HTTP routes and settings (the docs' route and setting tables cover them all).

@@ -128,8 +128,8 @@ def registration_facts(event: AppealRegistered) -> dict[str, Any]:
                 attributes=json.dumps(event.attributes, ensure_ascii=False) if event.attributes else None,
                 attachments=json.dumps([a.model_dump(mode="json") for a in event.attachments])
                 if event.attachments else None,
-                answered_by=event.consultation.answered_by if event.consultation else None,
-                answered_by_name=event.consultation.answered_by_name if event.consultation else None,
+                consulted_by=event.consultation.answered_by if event.consultation else None,
+                consulted_by_name=event.consultation.answered_by_name if event.consultation else None,
                 prepared_answer=event.consultation.prepared_answer if event.consultation else None)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 from appeals_intake.domain import attachments, duplicates, reappeals, registration, verdict
 from appeals_intake.domain.duplicates import Candidate, DuplicateLink, DuplicateProbe
@@ -160,7 +160,7 @@ async def submit_appeals(
                 str(event_id), "appeal.registered", now, {"registration_number": appeal.registration_number})))
             if (given := appeal.submission.consultation) is not None:  # closed at once, with its answer
                 entries.append((appeal.appeal_id, TimelineEntry(
-                    f"{event_id}/consultation", "appeal.consultation_answered", now, {"answer": given.answer})))
+                    str(uuid5(event_id, "consultation")), "appeal.consultation_answered", now, {"answer": given.answer})))
         await uow.appeals.add_timeline(entries)
         await _link_re_appeals(uow, numbered, key=link_key, period=reappeal_period, now=now, knowingly=earlier)
         await _link_duplicates(uow, numbered, radius=catalog.duplicate_radius_m, window=duplicate_window, now=now)

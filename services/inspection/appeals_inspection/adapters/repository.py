@@ -58,16 +58,16 @@ class PostgresReadModel:
         await self._conn.execute(
             """INSERT INTO appeals (appeal_id, registration_number, channel, kind, category, district, registered_at,
                                     executor_code, due_at, text, language, address, lat, long, attributes, attachments,
-                                    answered_by, answered_by_name, prepared_answer)
+                                    consulted_by, consulted_by_name, prepared_answer)
                SELECT appeal_id, number, channel, kind, category, district, registered_at, executor_code, due_at,
-                      text, language, address, lat, long, attributes::jsonb, attachments::jsonb, answered_by,
-                      answered_by_name, prepared_answer
+                      text, language, address, lat, long, attributes::jsonb, attachments::jsonb, consulted_by,
+                      consulted_by_name, prepared_answer
                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                            $7::timestamptz[], $8::text[], $9::timestamptz[], $10::text[], $11::text[], $12::text[],
                            $13::float8[], $14::float8[], $15::text[], $16::text[], $17::text[], $18::text[],
                            $19::text[]) WITH ORDINALITY
                     AS u(appeal_id, number, channel, kind, category, district, registered_at, executor_code, due_at,
-                         text, language, address, lat, long, attributes, attachments, answered_by, answered_by_name,
+                         text, language, address, lat, long, attributes, attachments, consulted_by, consulted_by_name,
                          prepared_answer, n)
                ORDER BY n
                ON CONFLICT (appeal_id) DO UPDATE SET
@@ -86,13 +86,13 @@ class PostgresReadModel:
                    long = COALESCE(EXCLUDED.long, appeals.long),
                    attributes = COALESCE(EXCLUDED.attributes, appeals.attributes),
                    attachments = COALESCE(EXCLUDED.attachments, appeals.attachments),
-                   answered_by = COALESCE(EXCLUDED.answered_by, appeals.answered_by),
-                   answered_by_name = COALESCE(EXCLUDED.answered_by_name, appeals.answered_by_name),
+                   consulted_by = COALESCE(EXCLUDED.consulted_by, appeals.consulted_by),
+                   consulted_by_name = COALESCE(EXCLUDED.consulted_by_name, appeals.consulted_by_name),
                    prepared_answer = COALESCE(EXCLUDED.prepared_answer, appeals.prepared_answer)""",
             [f.appeal_id for f in facts], field("registration_number"), field("channel"), field("kind"),
             field("category"), field("district"), field("registered_at"), [f.executor_code for f in facts],
             [f.due_at for f in facts], field("text"), field("language"), field("address"), field("lat"),
-            field("long"), field("attributes"), field("attachments"), field("answered_by"), field("answered_by_name"),
+            field("long"), field("attributes"), field("attachments"), field("consulted_by"), field("consulted_by_name"),
             field("prepared_answer"))
 
     async def add_assignments(self, assignments: Sequence[tuple[UUID, UUID, str, datetime]]) -> None:
@@ -455,9 +455,9 @@ class PostgresReadModel:
     async def consultations(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Consultations operators answered at once, by topic (the category) and operator."""
         return _rows(await self._conn.fetch(
-            """SELECT category AS topic, answered_by AS operator_id, max(answered_by_name) AS operator_name,
+            """SELECT category AS topic, consulted_by AS operator_id, max(consulted_by_name) AS operator_name,
                       count(*) AS answered, count(prepared_answer) AS from_prepared
-               FROM appeals WHERE registered_at >= $1 AND registered_at < $2 AND answered_by IS NOT NULL
+               FROM appeals WHERE registered_at >= $1 AND registered_at < $2 AND consulted_by IS NOT NULL
                GROUP BY 1, 2 ORDER BY 1, 4 DESC, 2""", start, end))
 
     async def count_received(self, start: datetime, end: datetime) -> int:

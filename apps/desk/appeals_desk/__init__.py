@@ -1,0 +1,1 @@
+"""The operators' desk: the contact centre and the front office register appeals and answer consultations."""
