@@ -13,7 +13,7 @@ COPY services services
 COPY apps apps
 RUN pip install --no-cache-dir -c constraints.txt \
         ./contracts ./libs/runtime ./services/intake ./services/routing \
-        ./services/deadline-tracker ./services/notification ./services/inspection ./apps/portal ./apps/workspace ./apps/desk \
+        ./services/deadline-tracker ./services/notification ./services/inspection ./apps/portal ./apps/workspace ./apps/desk ./apps/mail \
     && useradd --system --uid 10001 appeals
 
 FROM base AS dev

@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e services/intake -e services/routing -e "services/deadline-tracker[calendar-tools]" -e services/notification -e services/inspection -e apps/portal -e apps/workspace -e apps/desk
+PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e services/intake -e services/routing -e "services/deadline-tracker[calendar-tools]" -e services/notification -e services/inspection -e apps/portal -e apps/workspace -e apps/desk -e apps/mail
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
@@ -19,9 +19,10 @@ $(STAMP): constraints.txt requirements-dev.txt contracts/pyproject.toml libs/*/p
 # unit-tests the alert rules; chromium and chromium-driver run the console's and the portal's
 # browser tests; npm installs axe-core (pinned, under .state/npm) for their accessibility audits;
 # java and maven run and fetch Apache Kafka (deploy/kafka/pom.xml, cached under .state/kafka);
-# kcat joins the client table on Apache Kafka (tests/integration/test_apache_kafka.py).
+# kcat joins the client table on Apache Kafka (tests/integration/test_apache_kafka.py); dovecot
+# (dovecot-imapd) is the real IMAP server of the e-mail channel's tests and of `make run`.
 # Installed when missing and running as root (CI); otherwise named.
-TOOLS := promtool:prometheus chromium:chromium chromedriver:chromium-driver npm:npm java:default-jre-headless mvn:maven kcat:kcat
+TOOLS := promtool:prometheus chromium:chromium chromedriver:chromium-driver npm:npm java:default-jre-headless mvn:maven kcat:kcat dovecot:dovecot-imapd
 tools:
 	@missing=""; for pair in $(TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then \

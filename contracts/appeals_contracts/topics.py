@@ -26,7 +26,7 @@ _PARTITIONS = 4
 #: Channels whose adapter posts the platform's replies itself (``replies_in_channel`` in the
 #: reference data); each has a replies topic of its own, so an adapter's principal reads only
 #: its own channel's replies (status links with tokens, answers).
-REPLY_CHANNELS = ("mobile_app", "social_network")
+REPLY_CHANNELS = ("mobile_app", "social_network", "email")
 
 
 def outbound_topic(channel: str) -> str:

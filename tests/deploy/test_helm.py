@@ -50,6 +50,11 @@ def test_probes_secrets_and_resources():
             assert env["INTAKE_URL"]["value"] == "http://appeals-intake:8000"
             assert env["PORTAL_SECRET_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "secret-key"
             continue
+        if name == "appeals-mail":  # no database; publishes letters under its own principal
+            assert "DATABASE_URL" not in env and env["KAFKA_BOOTSTRAP_SERVERS"]["value"]
+            assert env["INTAKE_URL"]["value"] == "http://appeals-intake:8000"
+            assert env["IMAP_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "imap-password"
+            continue
         if name == "appeals-desk":  # no database, no broker: intake's API with the operator's token
             assert not {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"} & set(env)
             assert env["INTAKE_URL"]["value"] == "http://appeals-intake:8000"

@@ -60,6 +60,7 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Read --operation Describe --topic 'appeals.inspections.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Read --operation Describe --topic 'appeals.registered.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Write --operation Describe --topic 'notifications.delivery.v1' --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Write --operation Describe --topic 'notifications.outbound.email.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Write --operation Describe --topic 'notifications.outbound.mobile_app.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Write --operation Describe --topic 'notifications.outbound.social_network.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-notification --operation Write --operation Create --operation Describe --topic 'appeals.assigned.v1.dlq.notification' --resource-pattern-type literal
@@ -89,6 +90,11 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:adapter-telegram --operation Read --group 'adapter-telegram' --resource-pattern-type prefixed
 "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --alter --entity-type users --entity-name appeals-workspace --add-config 'SCRAM-SHA-512=[iterations=8192,password=trial-only-appeals-workspace]'
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-workspace --operation Write --operation Describe --topic 'appeals.executor-actions.v1' --resource-pattern-type literal
+"$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --alter --entity-type users --entity-name appeals-mail --add-config 'SCRAM-SHA-512=[iterations=8192,password=trial-only-appeals-mail]'
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-mail --operation Write --operation Describe --topic 'appeals.intake.v1' --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-mail --operation Read --operation Describe --topic 'appeals.intake-rejected.v1' --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-mail --operation Read --operation Describe --topic 'notifications.outbound.email.v1' --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-mail --operation Read --group 'mail' --resource-pattern-type prefixed
 "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --alter --entity-type users --entity-name portal-medeu-akimat --add-config 'SCRAM-SHA-512=[iterations=8192,password=trial-only-portal-medeu-akimat]'
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:portal-medeu-akimat --operation Read --operation Describe --topic 'appeals.assigned.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:portal-medeu-akimat --operation Write --operation Describe --topic 'appeals.executor-actions.v1' --resource-pattern-type literal

@@ -6,12 +6,15 @@ import argparse
 import asyncio
 import logging
 import os
+import secrets
+import shutil
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
 
+from appeals_devstack.mailbox import Dovecot
 from appeals_devstack.processes import ServiceProcess, wire
 from appeals_devstack.services import APPS, SERVICES
 from appeals_devstack.sinks import MailSink, SmsSink
@@ -185,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     processes: list[ServiceProcess] = []
     demo: _DemoThread | None = None
     mail, sms = MailSink(args.state_dir / "mail"), SmsSink(args.state_dir / "sms.jsonl")
+    mailbox: Dovecot | None = None
     try:
         if args.command == "run":
             mail.start()
@@ -193,10 +197,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"SMS sink: {sms.url}, messages in {sms.path}")
             sinks = {"notification": {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mail.port),
                                       "SMS_GATEWAY_URL": sms.url, "SMS_QUIET_HOURS": ""}}
+            mailbox = _mailbox(args.state_dir)
+            apps = APPS if mailbox is not None else tuple(a for a in APPS if a.name != "mail")
+            if mailbox is not None:
+                account = mailbox.account
+                sinks["mail"] = {"IMAP_HOST": account.host, "IMAP_PORT": str(account.port), "IMAP_TLS": "false",
+                                 "IMAP_USER": account.user, "IMAP_PASSWORD": account.password,
+                                 "MAIL_ADDRESS": account.user, "SMTP_HOST": "127.0.0.1",
+                                 "SMTP_PORT": str(mail.port), "MAIL_POLL_S": "2"}
+                print(f"Appeals mailbox (Dovecot): IMAP 127.0.0.1:{account.port}, user {account.user}, password "
+                      f"in {args.state_dir / 'mailbox' / 'password'}; a letter appended to its INBOX becomes an appeal")
             tracing = trace_env(args.state_dir / "traces")
             named = {s.name: ServiceProcess(s, info, args.state_dir / "logs", http_port=s.http_port,
                                             extra_env={**tracing, **sinks.get(s.name, {})})
-                     for s in (*SERVICES, *APPS)}
+                     for s in (*SERVICES, *apps)}
             wire(named)  # the console and the portal call intake; messages link to the portal
             processes = [p.start() for p in named.values()]
             for p in processes:
@@ -244,8 +258,32 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             mail.stop()
             sms.stop()
+        if mailbox is not None:
+            mailbox.close()
         stack.stop()
         print("Stopped.")
+
+
+def _mailbox(state_dir: Path) -> Dovecot | None:
+    """The city's appeals mailbox for the e-mail channel (Debian's Dovecot), its mail kept under
+    ``<state>/mailbox/store``; None, said, when Dovecot is not installed."""
+    if shutil.which("dovecot") is None and not Path("/usr/sbin/dovecot").exists():
+        print("E-mail channel: not started (Debian's dovecot-imapd is not installed; `make tools` as root "
+              "installs it)")
+        return None
+    folder = (state_dir / "mailbox").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    secret = folder / "password"
+    if not secret.exists():
+        secret.write_text(secrets.token_urlsafe(12), "utf-8")
+        secret.chmod(0o600)
+    # the mail is kept under the state folder when Dovecot's mail user may pass through to it
+    kept = os.geteuid() != 0 or all(p.stat().st_mode & 0o001 for p in (folder, *folder.parents))
+    if not kept:
+        print(f"Appeals mailbox: {folder} is closed to Dovecot's mail user; its letters last for this run only")
+    box = Dovecot(folder / "dovecot", user="appeals@open.almaty.example", store=folder / "store" if kept else None,
+                  password=secret.read_text("utf-8").strip())
+    return box.start()
 
 
 if __name__ == "__main__":

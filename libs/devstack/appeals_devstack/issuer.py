@@ -47,7 +47,9 @@ WORKSPACE_CLIENT_ID = "executor-workspace"
 #: The operators' desk: a public client for operators' sign-in.
 DESK_CLIENT_ID = "operator-desk"
 #: The roles of each confidential client's own tokens (the client credentials grant).
-SERVICE_CLIENTS = {PORTAL_SERVICE_CLIENT_ID: ("adapter",)}
+#: The e-mail channel's adapter (apps/mail): its own confidential client, for a letter's files.
+MAIL_SERVICE_CLIENT_ID = "mail-adapter-service"
+SERVICE_CLIENTS = {PORTAL_SERVICE_CLIENT_ID: ("adapter",), MAIL_SERVICE_CLIENT_ID: ("adapter",)}
 #: A code is good for one exchange within this many seconds.
 CODE_TTL_S = 60
 

@@ -60,6 +60,12 @@ def principals(docs: Path = ROOT / "docs" / "asyncapi") -> dict[str, list[Acl]]:
     # The executors' workspace (apps/workspace): it only publishes actions, signed with each
     # organisation's key, and reads routing's answers over HTTP.
     users[PREFIX + "workspace"] = [Acl("topic", "appeals.executor-actions.v1", "literal", ("Write", "Describe"))]
+    # The e-mail channel (apps/mail): an adapter like any other, under its own principal.
+    users[PREFIX + "mail"] = [
+        Acl("topic", "appeals.intake.v1", "literal", ("Write", "Describe")),
+        Acl("topic", "appeals.intake-rejected.v1", "literal", ("Read", "Describe")),
+        Acl("topic", outbound_topic("email"), "literal", ("Read", "Describe")),
+        Acl("group", "mail", "prefix", ("Read",))]
     users["portal-medeu-akimat"] = [
         Acl("topic", "appeals.assigned.v1", "literal", ("Read", "Describe")),
         Acl("topic", "appeals.executor-actions.v1", "literal", ("Write", "Describe")),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from appeals_devstack.children import die_with_parent
 from appeals_devstack.ports import free_port
-from appeals_devstack.issuer import PORTAL_SERVICE_CLIENT_ID, IssuerKeys
+from appeals_devstack.issuer import MAIL_SERVICE_CLIENT_ID, PORTAL_SERVICE_CLIENT_ID, IssuerKeys
 from appeals_devstack.services import APPS, SERVICES, ServiceDef
 from appeals_devstack.stack import StackInfo
 
@@ -40,6 +40,8 @@ class ServiceProcess:
             own.update(WORKSPACE_URL=self.base_url,
                        WORKSPACE_SECRET_KEY=IssuerKeys(Path(stack.issuer_dir)).secret("workspace-secret-key"),
                        WORKSPACE_SIGNING_KEYS_DIR=stack.portal_keys_dir)
+        if service.name == "mail":  # the e-mail adapter's own client at the issuer (a letter's files)
+            own.update(MAIL_CLIENT_SECRET=IssuerKeys(Path(stack.issuer_dir)).client_secret(MAIL_SERVICE_CLIENT_ID))
         if service.name == "desk":  # operators' sign-in comes back here
             own.update(DESK_URL=self.base_url,
                        DESK_SECRET_KEY=IssuerKeys(Path(stack.issuer_dir)).secret("desk-secret-key"))
@@ -116,7 +118,7 @@ def wire(processes: Mapping[str, ServiceProcess]) -> None:
     urls = {name: p.base_url for name, p in processes.items()}
     for name, p in processes.items():
         own = {}
-        if name in ("inspection", "portal", "workspace", "desk") and "intake" in urls:
+        if name in ("inspection", "portal", "workspace", "desk", "mail") and "intake" in urls:
             own["INTAKE_URL"] = urls["intake"]
         if name in ("portal", "workspace") and "inspection" in urls:
             own["INSPECTION_URL"] = urls["inspection"]

@@ -38,6 +38,7 @@ APPS: tuple[ServiceDef, ...] = (
     ServiceDef("portal", "appeals_portal.entrypoints.main", 8006, "appeals_portal.config:PortalSettings"),
     ServiceDef("workspace", "appeals_workspace.entrypoints.main", 8007, "appeals_workspace.config:WorkspaceSettings"),
     ServiceDef("desk", "appeals_desk.entrypoints.main", 8008, "appeals_desk.config:DeskSettings"),
+    ServiceDef("mail", "appeals_mail.entrypoints.main", 8009, "appeals_mail.config:MailSettings"),
 )
 
 #: Every process with HTTP routes and settings (the docs' route and setting tables cover them all).
