@@ -184,6 +184,19 @@ async def test_a_kazakh_letter_is_answered_in_kazakh(own_stack: StackInfo, platf
     assert "Аты-жөні" in text_of(asked) and asked["Content-Language"] == "kk"
 
 
+async def test_a_letter_too_large_is_told_once_and_kept(own_stack: StackInfo, platform):
+    box, sink = platform["box"], platform["sink"]
+    big = letter(f"big-{TAG}@mail.example.kz", "Фото двора", f"Много фотографий двора. {TAG}", name="Айгерим")
+    big.add_attachment(b"\xff\xd8\xff" + bytes(3 * 1024 * 1024), maintype="image", subtype="jpeg", filename="a.jpg")
+    deliver(box, big)
+    [told] = await eventually(lambda: replies_to(sink, big["Message-ID"], "mail.too_large"), "the too-large reply",
+                              timeout_s=60)
+    assert "2 МБ" in text_of(told)
+    await asyncio.sleep(2)  # more rounds: told once, and the letter stays in the INBOX
+    assert len(replies_to(sink, big["Message-ID"], "mail.too_large")) == 1
+    assert big["Message-ID"] in folder_ids(box, "INBOX")
+
+
 async def test_an_imap_outage_in_the_middle_loses_nothing(own_stack: StackInfo, platform):
     box, sink, intake = platform["box"], platform["sink"], platform["processes"]["intake"].base_url
     senders = [f"outage{i}-{TAG}@mail.example.kz" for i in range(3)]

@@ -193,7 +193,9 @@ async def on_outbound(ports: Ports, event: OutboundNotification) -> None:
     the letter, and the refused letters it completed, move to the registered folder."""
     where = await ports.mailbox.find(event.channel_message_id)
     if where is None:
-        log.warning("a reply of the platform names a letter this mailbox does not hold: not sent")
+        # an e-mail appeal that came another way (a demo's, a test's) has no letter to answer
+        metrics.REPLIES.labels("no_letter").inc()
+        log.debug("a reply of the platform names a letter this mailbox does not hold: not sent")
         return
     folder, uid = where
     raw = await ports.mailbox.fetch(uid, folder)
