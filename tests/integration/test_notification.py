@@ -204,7 +204,7 @@ async def test_lifecycle_outage_and_redelivery(stack: StackInfo, providers, tmp_
 
         # Registration (every event twice) and the due time: on different topics, in any order.
         await produce(bootstrap, "appeals.registered.v1", [
-            record(registered(a, num[a], channel="email", contact=CitizenContact(email=a_mail, preferred_language="kk")), a),
+            record(registered(a, num[a], channel="portal", contact=CitizenContact(email=a_mail, preferred_language="kk")), a),
             record(registered(b, num[b], channel="front_office", contact=CitizenContact(phone=b_phone)), b),
             record(registered(c, num[c], channel="social_network", language="en",
                               contact=CitizenContact(name="C")), c),
