@@ -27,8 +27,11 @@ CHECKS = list(schemathesis.checks.CHECKS.get_all())
 
 #: Operations whose schema-valid requests a business rule may still refuse (422 with the
 #: reasons): a JSON Schema cannot say an IIN's check digit, a category's own fields, whether a
-#: place is inside the city or a file was uploaded. Every other check runs on them.
-RULES_BEYOND_THE_SCHEMA = {("POST", "/v1/appeals"), ("POST", "/open311/v2/requests.{fmt}")}
+#: place is inside the city or a file was uploaded, a caller's IIN or a prepared answer's topic
+#: (a category of the reference data). Every other check runs on them.
+RULES_BEYOND_THE_SCHEMA = {("POST", "/v1/appeals"), ("POST", "/open311/v2/requests.{fmt}"),
+                           ("POST", "/v1/callers/appeals"), ("POST", "/v1/callers/status"),
+                           ("PUT", "/v1/prepared-answers/{code}")}
 
 
 def checks_for(method: str, path: str) -> list:

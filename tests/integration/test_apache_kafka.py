@@ -109,7 +109,8 @@ def test_every_principal_does_its_work_and_nothing_else(cluster: ApacheKafkaClus
             outside = _consume(config, sorted(reads)[0], f"someone-else-{TAG}")
             assert _refused(outside), (principal, "group outside its prefix", outside)
         checked += 1
-    assert checked == 9, checked  # five services, the workspace, the example adapter and portal, the on-call
+    assert checked == 10, checked  # five services, the workspace, the e-mail adapter, the example adapter and
+    # portal, the on-call
 
     # the cases the issue names, spelled out
     portal, adapter = cluster.librdkafka_config("portal-medeu-akimat"), cluster.librdkafka_config("adapter-telegram")

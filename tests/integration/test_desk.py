@@ -17,7 +17,6 @@ gateway (the sink): what the issue's acceptance asks for.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from appeals_devstack.browser import DESKTOP, audit, axe_script, chromium, wait_for
+from appeals_devstack.browser import DESKTOP, audit, axe_script, chromium, screenshot, sign_in_through_issuer, wait_for
 from appeals_devstack.issuer import IssuerKeys
 from appeals_devstack.processes import services_running
 from appeals_devstack.sinks import SmsSink
@@ -37,7 +36,6 @@ from appeals_intake.domain.iin import iin_problem
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).parents[2]
-IMAGES = Path(os.environ["CONSOLE_SCREENSHOTS"]) if os.environ.get("CONSOLE_SCREENSHOTS") else None
 PLATFORM = ("intake", "routing", "deadline-tracker", "notification", "inspection", "desk")
 TAG = uuid.uuid4().hex[:8]
 PHONE = "+77015" + str(int(TAG[:5], 16) % 1_000_000).zfill(6)
@@ -84,30 +82,8 @@ def check(driver, axe: str, name: str) -> None:
     assert violations == [], f"{name}: {violations}"
 
 
-def screenshot(driver, name: str, folder: Path) -> None:
-    folder = IMAGES or folder
-    folder.mkdir(parents=True, exist_ok=True)
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    size = driver.get_window_size()
-    driver.set_window_size(1280, min(max(height + 120, 800), 2400))
-    try:
-        assert driver.save_screenshot(str(folder / name))
-    finally:
-        driver.set_window_size(size["width"], size["height"])
-    assert (folder / name).stat().st_size > 10_000
-
-
 def sign_in(driver, base: str, user) -> None:
-    from selenium.webdriver.common.by import By
-
-    driver.delete_all_cookies()
-    driver.get(f"{base}/")
-    driver.find_element(By.ID, "sign-in").click()
-    wait_for(driver, lambda d: d.find_elements(By.ID, "username"), "the issuer's sign-in page")
-    driver.find_element(By.ID, "username").send_keys(user.username)
-    driver.find_element(By.ID, "password").send_keys(user.password)
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait_for(driver, lambda d: d.current_url.startswith(f"{base}/register"), "the register page after signing in")
+    sign_in_through_issuer(driver, f"{base}/", user, lambda d: d.current_url.startswith(f"{base}/register"))
 
 
 def focused(driver) -> str:
@@ -330,3 +306,41 @@ async def test_the_desk_refuses_a_foreign_form_and_anyone_but_an_operator(own_st
             "consultation": {"answer": "Нет."}})
         assert answered.status_code == 422 and answered.json()["reasons"][0]["field"] == "consultation"
     assert desk
+
+
+async def test_inspectors_change_the_prepared_answers_in_the_console_and_the_desk_offers_them(
+        own_stack: StackInfo, platform, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    axe = axe_script(ROOT / ".state")
+    processes = platform["processes"]
+    inspection, desk = processes["inspection"].base_url, processes["desk"].base_url
+    users = IssuerKeys(Path(own_stack.issuer_dir)).demo_users()
+    sign_in_through_issuer(browser, f"{inspection}/console/?lang=en", users["inspector"],
+                           lambda d: d.find_elements(By.ID, "content"))
+    browser.get(f"{inspection}/console/answers")
+    assert "No pass is needed to move around the city" in browser.find_element(By.TAG_NAME, "main").text
+    code = f"bus_lanes_{TAG}"
+    form = browser.find_element(By.ID, "answer-new")
+    form.find_element(By.NAME, "code").send_keys(code)
+    Select(form.find_element(By.NAME, "topic")).select_by_value("movement_within_city")
+    for lang, title, text in (("kk", "Автобус жолақтары", "Автобус жолақтарымен тек қоғамдық көлік жүреді."),
+                              ("ru", "Выделенные полосы", "По выделенным полосам ездит только общественный транспорт."),
+                              ("en", f"Bus lanes {TAG}", "Only public transport may use the bus lanes.")):
+        form.find_element(By.NAME, f"title_{lang}").send_keys(title)
+        form.find_element(By.NAME, f"text_{lang}").send_keys(text)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(browser, lambda d: d.find_elements(By.ID, "saved"), "the answer saved")
+    check(browser, axe, "console: prepared answers")
+    # A new answer without its Kazakh text is refused, in words, and nothing is saved.
+    form = browser.find_element(By.ID, "answer-new")
+    form.find_element(By.NAME, "code").send_keys(f"half_{TAG}")
+    form.find_element(By.NAME, "title_ru").send_keys("Половина")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(browser, lambda d: d.find_elements(By.ID, "problem"), "the refusal")
+    assert "kk, ru and en" in browser.find_element(By.ID, "problem").text
+
+    sign_in(browser, desk, users["operator"])
+    offered = browser.find_element(By.ID, "f-prepared").text
+    assert f"Bus lanes {TAG}" in offered and f"half_{TAG}" not in offered

@@ -18,7 +18,6 @@ SMS gateway (the sink): what the issue's acceptance asks for.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,7 @@ import pytest
 from PIL import Image
 
 from appeals_contracts.events import CitizenContact
-from appeals_devstack.browser import DESKTOP, audit, axe_script, chromium, wait_for
+from appeals_devstack.browser import DESKTOP, audit, axe_script, chromium, screenshot, sign_in_through_issuer, wait_for
 from appeals_devstack.issuer import IssuerKeys
 from appeals_devstack.processes import services_running
 from appeals_devstack.sinks import SmsSink
@@ -38,7 +37,6 @@ from appeals_devstack.testing import eventually, expected_executor, produce, sub
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).parents[2]
-IMAGES = Path(os.environ["CONSOLE_SCREENSHOTS"]) if os.environ.get("CONSOLE_SCREENSHOTS") else None
 PLATFORM = ("intake", "routing", "deadline-tracker", "notification", "inspection", "workspace")
 MEDEU, ALMALY, ENERGY = "medeu_akimat", "almaly_akimat", "energy_dept"
 TAG = uuid.uuid4().hex[:8]
@@ -98,22 +96,6 @@ def tablet_fits(driver) -> bool:
         driver.set_window_size(size["width"], size["height"])
 
 
-def screenshot(driver, name: str, folder: Path, element=None) -> None:
-    folder = IMAGES or folder
-    folder.mkdir(parents=True, exist_ok=True)
-    if element is not None:
-        assert element.screenshot(str(folder / name))
-    else:
-        height = driver.execute_script("return document.documentElement.scrollHeight")
-        size = driver.get_window_size()
-        driver.set_window_size(1280, min(max(height + 120, 800), 2400))
-        try:
-            assert driver.save_screenshot(str(folder / name))
-        finally:
-            driver.set_window_size(size["width"], size["height"])
-    assert (folder / name).stat().st_size > 10_000
-
-
 def main_text(driver) -> str:
     from selenium.webdriver.common.by import By
 
@@ -122,16 +104,7 @@ def main_text(driver) -> str:
 
 def sign_in(driver, base: str, user, *, landing: str) -> None:
     """Through the issuer's sign-in page (a fresh browser session) and back to ``landing``."""
-    from selenium.webdriver.common.by import By
-
-    driver.delete_all_cookies()
-    driver.get(f"{base}/")
-    driver.find_element(By.ID, "sign-in").click()
-    wait_for(driver, lambda d: d.find_elements(By.ID, "username"), "the issuer's sign-in page")
-    driver.find_element(By.ID, "username").send_keys(user.username)
-    driver.find_element(By.ID, "password").send_keys(user.password)
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait_for(driver, lambda d: d.current_url.startswith(f"{base}{landing}"), f"back at {landing} after signing in")
+    sign_in_through_issuer(driver, f"{base}/", user, lambda d: d.current_url.startswith(f"{base}{landing}"))
 
 
 def photo(path: Path) -> Path:

@@ -1,18 +1,16 @@
-"""The operators' desk's composition root: its context (intake's API, the IdP, the prepared
-answers, the reference data) and its app."""
+"""The operators' desk's composition root: its context (intake's API, the IdP, the reference
+data) and its app."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from importlib import resources
 
 from fastapi import FastAPI
 
 from appeals_contracts.reference import load_reference
 from appeals_desk.adapters.intake import Intake
 from appeals_desk.config import DeskSettings
-from appeals_desk.domain.answers import parse
 from appeals_desk.domain.words import texts
 from appeals_desk.entrypoints import web
 from appeals_runtime.clock import Clock
@@ -32,9 +30,6 @@ async def open_desk(settings: ServiceSettings, clock: Clock) -> AsyncIterator[we
     assert isinstance(settings, DeskSettings)
     secret = settings.required_secret("desk_secret_key", min_length=32)
     reference = load_reference()
-    source = settings.prepared_answers_file.read_text("utf-8") if settings.prepared_answers_file else \
-        resources.files("appeals_desk.data").joinpath("prepared_answers.yaml").read_text("utf-8")
-    answers = parse(source, topics=reference.categories.codes)
     pages = Pages("desk", "appeals_desk", keys=Keys(secret), words=texts, default_language=settings.default_language,
                   session_hours=settings.session_hours,
                   static={"desk.css": "text/css; charset=utf-8", "desk.js": "text/javascript; charset=utf-8"},
@@ -43,7 +38,7 @@ async def open_desk(settings: ServiceSettings, clock: Clock) -> AsyncIterator[we
     oidc = OidcClient(issuer=settings.oidc_issuer, client_id=settings.desk_client_id,
                       redirect_uri=f"{settings.desk_url.rstrip('/')}/callback")
     try:
-        yield web.Desk(settings, intake, oidc, pages, reference, answers)
+        yield web.Desk(settings, intake, oidc, pages, reference)
     finally:
         await intake.close()
 

@@ -4,8 +4,6 @@ signed-in operator's own token, so intake knows who took it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 
 from appeals_runtime.settings import OptionalSecret, ServiceSettings
@@ -24,10 +22,6 @@ class DeskSettings(ServiceSettings):
                                 "(authorization code with PKCE, no secret)")
     intake_url: str = Field("http://127.0.0.1:8001", description="INTAKE_URL: intake's HTTP API (checking and "
                             "registering, a caller's earlier appeals, an appeal's status)")
-    prepared_answers_file: Path | None = Field(None, description="PREPARED_ANSWERS_FILE: the city's prepared answers "
-                                               "to consultations (YAML like apps/desk/appeals_desk/data/"
-                                               "prepared_answers.yaml, used when unset); staff edit it, the desk "
-                                               "reads it at start")
     default_language: str = Field("ru", description="DEFAULT_LANGUAGE: the pages' language when the browser names "
                                   "none of kk, ru, en")
     session_hours: float = Field(12.0, gt=0, le=24, description="SESSION_HOURS: an operator's sign-in lasts this "

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from appeals_desk.adapters.intake import Refused, Registered
 from appeals_desk.domain import form as forms
-from appeals_desk.domain.answers import PreparedAnswer
+from appeals_contracts.prepared_answers import PreparedAnswer
 from appeals_runtime.i18n import Texts
 
 

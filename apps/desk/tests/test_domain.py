@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 
 from appeals_contracts.reference import load_reference
 from appeals_desk.domain import form as forms
-from appeals_desk.domain.answers import PreparedAnswersError, by_topic, parse
+from appeals_contracts.prepared_answers import PreparedAnswersError, by_topic, parse
 from appeals_desk.domain.words import texts
 
 REFERENCE = load_reference()
 TOPICS = REFERENCE.categories.codes
-BUNDLED = resources.files("appeals_desk.data").joinpath("prepared_answers.yaml").read_text("utf-8")
+BUNDLED = resources.files("appeals_contracts.data").joinpath("prepared_answers.yaml").read_text("utf-8")
 ANSWERS = parse(BUNDLED, topics=TOPICS)
 
 
@@ -28,12 +28,12 @@ def test_the_bundled_prepared_answers_are_complete_in_three_languages():
 
 
 @pytest.mark.parametrize("broken, reason", [
-    ("version: 1\nitems:\n  - {code: a, topic: nowhere, title: {kk: a, ru: a, en: a}, text: {kk: a, ru: a, en: a}}",
+    ("version: 1\nitems:\n  - {code: aa, topic: nowhere, title: {kk: a, ru: a, en: a}, text: {kk: a, ru: a, en: a}}",
      "is no category"),
-    ("version: 1\nitems:\n  - {code: a, topic: benefits, title: {kk: a, ru: a, en: a}, text: {kk: a, ru: a}}",
+    ("version: 1\nitems:\n  - {code: aa, topic: benefits, title: {kk: a, ru: a, en: a}, text: {kk: a, ru: a}}",
      "kk, ru and en"),
-    ("version: 1\nitems:\n  - {code: a, topic: benefits, title: {kk: a, ru: a, en: a}, text: {kk: a, ru: a, en: a}}\n"
-     "  - {code: a, topic: benefits, title: {kk: a, ru: a, en: a}, text: {kk: a, ru: a, en: a}}", "code of its own"),
+    ("version: 1\nitems:\n  - {code: aa, topic: benefits, title: {kk: a, ru: a, en: a}, text: {kk: a, ru: a, en: a}}\n"
+     "  - {code: aa, topic: benefits, title: {kk: a, ru: a, en: a}, text: {kk: a, ru: a, en: a}}", "code of its own"),
     ("items: []", "integer version"),
 ])
 def test_a_malformed_prepared_answers_file_is_refused_with_its_reason(broken, reason):

@@ -13,6 +13,7 @@ from appeals_contracts.reference import LANGUAGES, load_reference
 from appeals_portal.domain import form as forms
 from appeals_portal.domain.status import read
 from appeals_portal.domain.words import Texts, catalogue
+from appeals_runtime.forms import details_of
 
 REF = load_reference()
 NAMES = {"executors": {c: e.names for c, e in REF.executors.entries.items()},
@@ -110,7 +111,7 @@ def test_the_taxonomy_is_grouped_and_searched_in_any_language():
 
 
 def test_the_form_becomes_intakes_submission_as_typed():
-    details = forms.details_of(REF, "road_repair", Texts("en"))
+    details = details_of(REF, "road_repair", "en")
     assert [d.code for d in details] == ["defect", "lanes_blocked"]
     body = forms.submission({"category": "road_repair", "kind": "complaint", "text": "A hole", "district": "medeu",
                              "lat": "43.25", "long": "76.95", "attr_defect": "pothole", "attr_lanes_blocked": "",

@@ -9,12 +9,12 @@ from typing import Any
 from appeals_contracts.reference import load_reference
 from appeals_portal import handlers
 from appeals_portal.adapters.platform import Refused, Registered
-from appeals_portal.domain import form as forms
 from appeals_portal.domain.words import Texts
+from appeals_runtime.forms import details_of
 
 T = Texts("ru")
 LIMITS = handlers.Limits(max_photos=2, photo_max_bytes=100)
-DETAILS = forms.details_of(load_reference(), "road_repair", T)
+DETAILS = details_of(load_reference(), "road_repair", T.language)
 VALUES = {"category": "road_repair", "kind": "complaint", "text": "Яма", "message_id": "a" * 32, "name": "А",
           "phone": "+77011234567"}
 

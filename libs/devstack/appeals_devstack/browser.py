@@ -104,3 +104,39 @@ def audit(driver: Any, script: str) -> list[dict[str, Any]]:
     return [{"rule": v["id"], "impact": v["impact"], "help": v["help"],
              "where": [n.get("target") for n in v.get("nodes", [])][:5]}
             for v in json.loads(result) if v.get("impact") in BLOCKING]
+
+
+def sign_in_through_issuer(driver: Any, start: str, user: Any, arrived: Callable[[Any], Any], *,
+                           fresh: bool = True) -> None:
+    """From an application's page with a ``#sign-in`` link, through the local issuer's sign-in
+    page as ``user`` (a demo user), until ``arrived`` holds; a fresh browser session first."""
+    from selenium.webdriver.common.by import By
+
+    if fresh:
+        driver.delete_all_cookies()
+    driver.get(start)
+    driver.find_element(By.ID, "sign-in").click()
+    wait_for(driver, lambda d: d.find_elements(By.ID, "username"), "the issuer's sign-in page")
+    driver.find_element(By.ID, "username").send_keys(user.username)
+    driver.find_element(By.ID, "password").send_keys(user.password)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(driver, arrived, "the way back after signing in")
+
+
+def screenshot(driver: Any, name: str, folder: Path, element: Any = None) -> Path:
+    """A picture for the README: into ``$CONSOLE_SCREENSHOTS`` when set (``make screenshots``),
+    else into ``folder``; the whole page at 1280 px wide, or just ``element``."""
+    target = Path(os.environ["CONSOLE_SCREENSHOTS"]) if os.environ.get("CONSOLE_SCREENSHOTS") else folder
+    target.mkdir(parents=True, exist_ok=True)
+    if element is not None:
+        assert element.screenshot(str(target / name))
+    else:
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        size = driver.get_window_size()
+        driver.set_window_size(1280, min(max(height + 120, 800), 2400))
+        try:
+            assert driver.save_screenshot(str(target / name))
+        finally:
+            driver.set_window_size(size["width"], size["height"])
+    assert (target / name).stat().st_size > 10_000
+    return target / name

@@ -39,6 +39,18 @@ def detail(reply: httpx.Response) -> str:
     return value if isinstance(value, str) else f"HTTP {reply.status_code}"
 
 
+def reasons(reply: httpx.Response) -> list[dict[str, str]]:
+    """A refusal's reasons (``field``, ``message``) as intake gives them, or its detail as one
+    reason for no field."""
+    try:
+        body = reply.json()
+    except ValueError:
+        return [{"field": "", "message": f"HTTP {reply.status_code}"}]
+    if isinstance(body, dict) and isinstance(body.get("reasons"), list):
+        return [r for r in body["reasons"] if isinstance(r, dict)]
+    return [{"field": "", "message": detail(reply)}]
+
+
 class PlatformClient:
     """The HTTP client; ``account``: the application's own service account, if it has one."""
 

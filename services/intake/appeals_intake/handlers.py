@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID, uuid4, uuid5
 
+from appeals_contracts.prepared_answers import PreparedAnswer, PreparedAnswersError, bundled, checked
 from appeals_intake.domain import attachments, duplicates, reappeals, registration, verdict
 from appeals_intake.domain.duplicates import Candidate, DuplicateLink, DuplicateProbe
 from appeals_intake.domain.reappeals import Earlier, Marks, ReAppeal
@@ -65,6 +66,10 @@ class AppealRepository(Protocol):
     async def timeline(self, appeal_id: UUID) -> list[TimelineEntry]: ...
     async def timelines(self, appeal_ids: Sequence[UUID]) -> dict[UUID, list[TimelineEntry]]: ...
     async def by_numbers(self, numbers: Sequence[str]) -> list[Appeal]: ...
+    async def prepared_answers(self) -> list[dict[str, Any]]:
+        """The prepared answers staff changed (code, topic, title, text, active)."""
+        ...
+    async def put_prepared_answer(self, answer: dict[str, Any], by: str, at: datetime) -> None: ...
     async def by_marks(self, keys: Sequence[tuple[str, str]], limit: int) -> list[Appeal]:
         """The appeals kept under any of the keyed hashes, newest first."""
         ...
@@ -135,8 +140,10 @@ async def submit_appeals(
     known = await uow.appeals.find_by_channel_keys(sorted({c.channel_key for c in commands}))
     files = await _attachment_checks(uow, commands, known)
     earlier = await _linked_knowingly(uow, commands)
+    offered = await _prepared_codes(uow, commands, catalog)
     link_key = reappeals.link_key(token_secret)
-    reasons = [validate(cmd, catalog) + problems for cmd, problems in zip(commands, files.problems, strict=True)]
+    reasons = [validate(cmd, catalog) + problems + _prepared_problems(cmd, offered)
+               for cmd, problems in zip(commands, files.problems, strict=True)]
     commands = [cmd if problems else normalised(cmd, catalog) for cmd, problems in zip(commands, reasons, strict=True)]
     reasons = [problems or _earlier_problems(cmd, earlier, link_key)
                for cmd, problems in zip(commands, reasons, strict=True)]
@@ -202,6 +209,41 @@ async def _link_duplicates(uow: UnitOfWork, appeals: Sequence[Appeal], *, radius
         await uow.appeals.add_duplicate_links(links, now)
         await _announce_links(uow, appeals, links, uow.duplicate, "appeal.duplicate_linked", now, lambda link: {
             "original_registration_number": link.original.registration_number, "matched_by": link.matched_by})
+
+
+async def _prepared_codes(uow: UnitOfWork, commands: Sequence[SubmitAppeal], catalog: Catalog) -> frozenset[str]:
+    """The codes of the prepared answers offered now (read only when a submission names one)."""
+    if not any(c.consultation and c.consultation.prepared_answer for c in commands):
+        return frozenset()
+    return frozenset(a.code for a in await prepared_answers(uow, topics=catalog.categories) if a.active)
+
+
+def _prepared_problems(cmd: SubmitAppeal, offered: frozenset[str]) -> list[Reason]:
+    named = cmd.consultation.prepared_answer if cmd.consultation else None
+    if named is not None and named not in offered:
+        return [Reason("consultation.prepared_answer", f"no prepared answer {named!r} is offered")]
+    return []
+
+
+async def prepared_answers(uow: UnitOfWork, *, topics: frozenset[str]) -> list[PreparedAnswer]:
+    """The prepared answers: the shipped ones, each overridden by staff's change of its code;
+    by topic, then code. Retired ones (``active`` false) are in the list, marked."""
+    found = dict(bundled(topics))
+    for row in await uow.appeals.prepared_answers():
+        found[row["code"]] = PreparedAnswer(row["code"], row["topic"], row["title"], row["text"], row["active"])
+    return sorted(found.values(), key=lambda a: (a.topic, a.code))
+
+
+async def change_prepared_answer(uow: UnitOfWork, item: Mapping[str, Any], *, topics: frozenset[str], by: str,
+                                 now: datetime) -> PreparedAnswer | Refused:
+    """A prepared answer added or changed by staff (``by``: their token's subject), checked like the
+    shipped ones; 422 with the reason when it is not one."""
+    try:
+        answer = checked(item, topics=topics)
+    except PreparedAnswersError as refused:
+        return Refused(422, str(refused))
+    await uow.appeals.put_prepared_answer(answer.as_json(), by, now)
+    return answer
 
 
 async def _linked_knowingly(uow: UnitOfWork, commands: Sequence[SubmitAppeal]) -> dict[str, Appeal]:
@@ -289,7 +331,7 @@ async def _attachment_checks(uow: UnitOfWork, commands: Sequence[SubmitAppeal],
 
 @dataclass(frozen=True)
 class Refused:
-    """An upload refused: the HTTP status that says why, and the reason."""
+    """A request refused (an upload, a prepared answer): the HTTP status that says why, and the reason."""
 
     status: int
     reason: str

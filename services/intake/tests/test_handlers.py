@@ -127,6 +127,12 @@ class FakeAppeals:
         found = [a for a in self.by_key.values() if a.appeal_id in ids]
         return sorted(found, key=lambda a: (a.registered_at, a.registration_number), reverse=True)[:limit]
 
+    async def prepared_answers(self):
+        return list(getattr(self, "answers", {}).values())
+
+    async def put_prepared_answer(self, answer, by, at):
+        self.answers = {**getattr(self, "answers", {}), answer["code"]: answer}
+
     async def timelines(self, appeal_ids):
         return {i: [e for a, e in self.timeline_rows if a == i] for i in appeal_ids}
 
@@ -524,3 +530,20 @@ async def test_a_callers_status_needs_a_contact_the_appeal_carries():
         assert await handlers.caller_status(uow, number, email=None, token_secret=SECRET, **wrong) is None
     assert await handlers.caller_status(uow, "OA-2026-09999999", iin="900101300017", phone=None, email=None,
                                         token_secret=SECRET) is None
+
+
+async def test_staff_change_a_prepared_answer_and_only_offered_ones_may_be_named():
+    from appeals_intake.domain.model import Consultation
+    uow = FakeUnitOfWork()
+    shipped = await handlers.prepared_answers(uow, topics=CATALOG.categories)
+    assert "movement_no_pass" in {a.code for a in shipped}
+    item = {"code": "movement_no_pass", "topic": "movement_within_city", "active": False,
+            "title": {"kk": "a", "ru": "б", "en": "c"}, "text": {"kk": "d", "ru": "е", "en": "f"}}
+    changed = await handlers.change_prepared_answer(uow, item, topics=CATALOG.categories, by="insp-1", now=NOW)
+    assert changed.active is False
+    refused = await handlers.change_prepared_answer(uow, {**item, "topic": "nowhere"}, topics=CATALOG.categories,
+                                                    by="insp-1", now=NOW)
+    assert isinstance(refused, handlers.Refused) and refused.status == 422 and "no category" in refused.reason
+    [outcome] = await submit(uow, [desk("p1", kind="consultation", category="movement_within_city",
+                                        consultation=Consultation("Not needed.", "movement_no_pass"))])
+    assert [r.field for r in outcome.reasons] == ["consultation.prepared_answer"]  # retired: not offered

@@ -11,7 +11,8 @@ from urllib.parse import quote
 
 import httpx
 
-from appeals_runtime.http_client import PlatformClient, Unavailable
+from appeals_contracts.prepared_answers import PreparedAnswer
+from appeals_runtime.http_client import PlatformClient, Unavailable, reasons
 
 
 @dataclass(frozen=True)
@@ -32,17 +33,6 @@ class SignedOut(Exception):
     """The operator's token no longer verifies (401): they sign in again."""
 
 
-def _reasons(reply: httpx.Response) -> list[dict[str, str]]:
-    try:
-        body = reply.json()
-    except ValueError:
-        return [{"field": "", "message": f"HTTP {reply.status_code}"}]
-    if isinstance(body, dict) and isinstance(body.get("reasons"), list):
-        return [r for r in body["reasons"] if isinstance(r, dict)]
-    found = body.get("detail") if isinstance(body, dict) else None
-    return [{"field": "", "message": found if isinstance(found, str) else f"HTTP {reply.status_code}"}]
-
-
 class Intake(PlatformClient):
     def __init__(self, *, intake_url: str, timeout_s: float = 15.0) -> None:
         super().__init__(timeout_s=timeout_s)
@@ -61,19 +51,19 @@ class Intake(PlatformClient):
         reply = await self._post("/v1/appeals/check", bearer=bearer, route="/v1/appeals/check", body=body)
         if reply.status_code == 200:
             return [r for r in reply.json().get("reasons", []) if isinstance(r, dict)]
-        return _reasons(reply)
+        return reasons(reply)
 
     async def submit(self, body: dict[str, Any], *, bearer: str) -> Registered | Refused:
         reply = await self._post("/v1/appeals", bearer=bearer, route="/v1/appeals", body=body)
         if reply.status_code in (200, 201):
             return Registered(reply.json()["registration_number"], reply.status_code == 200)
-        return Refused(reply.status_code, _reasons(reply))
+        return Refused(reply.status_code, reasons(reply))
 
     async def caller_appeals(self, contact: dict[str, str | None], *, bearer: str) -> list[dict[str, Any]] | Refused:
         reply = await self._post("/v1/callers/appeals", bearer=bearer, route="/v1/callers/appeals", body=contact)
         if reply.status_code == 200:
             return list(reply.json())
-        return Refused(reply.status_code, _reasons(reply))
+        return Refused(reply.status_code, reasons(reply))
 
     async def caller_status(self, number: str, contact: dict[str, str | None], *,
                             bearer: str) -> dict[str, Any] | Refused | None:
@@ -84,7 +74,19 @@ class Intake(PlatformClient):
             return dict(reply.json())
         if reply.status_code == 404:
             return None
-        return Refused(reply.status_code, _reasons(reply))
+        return Refused(reply.status_code, reasons(reply))
+
+    async def prepared_answers(self, *, bearer: str) -> dict[str, PreparedAnswer]:
+        """The prepared answers offered now (retired ones left out), by code, as staff keep them."""
+        reply = await self._call("GET", f"{self._intake}/v1/prepared-answers", bearer=bearer,
+                                 route="/v1/prepared-answers")
+        if reply.status_code == 401:
+            raise SignedOut()
+        if reply.status_code != 200:
+            raise Unavailable(f"intake's prepared answers: HTTP {reply.status_code}")
+        found = [PreparedAnswer(a["code"], a["topic"], a["title"], a["text"], a.get("active", True))
+                 for a in reply.json() if isinstance(a, dict)]
+        return {a.code: a for a in found if a.active}
 
     async def status(self, number: str, *, bearer: str) -> dict[str, Any] | None:
         """An appeal the operator just registered, as staff see it (None: unknown)."""

@@ -1,15 +1,15 @@
-"""The operator's form: what the operator typed as intake's submission, the category's extra
-details, and intake's reasons as sentences next to the fields they concern. Pure."""
+"""The operator's form: what the operator typed as intake's submission (the category's extra
+details as ``appeals_runtime.forms`` gives them), and intake's reasons as sentences next to the
+fields they concern. Pure."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from appeals_contracts.reference import Reference
-from appeals_desk.domain.answers import PreparedAnswer
+from appeals_contracts.prepared_answers import PreparedAnswer
+from appeals_runtime.forms import Detail
 from appeals_runtime.i18n import Texts
 
 #: The channels an operator registers through.
@@ -17,37 +17,6 @@ CHANNELS = ("contact_centre", "front_office")
 #: The kinds, a consultation last: most callers who want an explanation are answered at once.
 KINDS = ("complaint", "statement", "proposal", "request", "response", "consultation")
 CONTACT_FIELDS = ("name", "iin", "phone", "email")
-
-
-@dataclass(frozen=True)
-class Choice:
-    code: str
-    name: str
-
-
-@dataclass(frozen=True)
-class Detail:
-    """One extra detail a category asks for."""
-
-    code: str
-    datatype: str
-    required: bool
-    label: str
-    values: list[Choice] = field(default_factory=list)
-
-    @property
-    def form_name(self) -> str:
-        return f"attr_{self.code}"
-
-
-def details_of(reference: Reference, category: str, language: str) -> list[Detail]:
-    entry = reference.categories.entries.get(category)
-    if entry is None:
-        return []
-    raw = sorted(entry.attributes.get("fields") or [], key=lambda f: f.get("order", 0))  # type: ignore[attr-defined]
-    return [Detail(f["code"], f.get("datatype", "string"), bool(f.get("required")),
-                   (f.get("description") or {}).get(language, f["code"]),
-                   [Choice(v["key"], v["names"][language]) for v in f.get("values") or []]) for f in raw]
 
 
 def _text(form: Mapping[str, str], key: str) -> str | None:

@@ -23,9 +23,10 @@ from appeals_desk import handlers
 from appeals_desk.adapters.intake import Intake, SignedOut
 from appeals_desk.config import DeskSettings
 from appeals_desk.domain import form as forms
-from appeals_desk.domain.answers import PreparedAnswer, by_topic
+from appeals_contracts.prepared_answers import by_topic
 from appeals_runtime.auth import PUBLIC, Access
 from appeals_runtime.edge import EdgeRuntime
+from appeals_runtime.forms import details_of
 from appeals_runtime.http_client import Unavailable
 from appeals_runtime.i18n import LANGUAGE_NAMES, LANGUAGES
 from appeals_runtime.oidc import OidcClient, SignInFailed
@@ -45,7 +46,6 @@ class Desk:
     oidc: OidcClient
     pages: Pages
     reference: Reference
-    answers: dict[str, PreparedAnswer]
 
 
 def _desk(request: Request) -> Desk:
@@ -159,19 +159,19 @@ async def _posted_form(request: Request, desk: Desk, visitor: Visitor) -> handle
     if not desk.pages.csrf_ok(visitor, values.get("csrf_token")):
         return None
     lists = {k: [v for v in posted.getlist(k) if isinstance(v, str)] for k in posted if k.startswith("attr_")}
-    details = forms.details_of(desk.reference, values.get("category", ""), visitor.texts.language)
+    details = details_of(desk.reference, values.get("category", ""), visitor.texts.language)
     return handlers.Form(values, lists, details)
 
 
-def _register_page(request: Request, desk: Desk, visitor: Visitor, who: handlers.Operator, form: handlers.Form, *,
-                   status: int = 200, errors: dict[str, str] | None = None,
-                   earlier: list[dict[str, Any]] | None = None) -> Response:
+async def _register_page(request: Request, desk: Desk, visitor: Visitor, who: handlers.Operator,
+                         form: handlers.Form, *, status: int = 200, errors: dict[str, str] | None = None,
+                         earlier: list[dict[str, Any]] | None = None) -> Response:
     t, ref = visitor.texts, desk.reference
     language = t.language
     values = dict(form.values)
     values.setdefault("message_id", uuid.uuid4().hex)
     values.setdefault("channel", forms.CHANNELS[0])
-    topics = by_topic(desk.answers)
+    topics = by_topic(await desk.intake.prepared_answers(bearer=who.token))
     return _page(request, desk, visitor, "register.html.j2", who=who, status=status, title=t("register_title"),
                  values=values, lists=form.lists, details=form.details, errors=errors or {}, earlier=earlier,
                  channels=forms.CHANNELS, kinds=forms.KINDS,
@@ -186,7 +186,7 @@ def _register_page(request: Request, desk: Desk, visitor: Visitor, who: handlers
 
 @router.get("/register")
 async def register_form(request: Request, desk: DeskDep, visitor: VisitorDep, who: Operator) -> Response:
-    return _register_page(request, desk, visitor, who, handlers.Form({}, {}, []))
+    return await _register_page(request, desk, visitor, who, handlers.Form({}, {}, []))
 
 
 @router.post("/register")
@@ -200,13 +200,14 @@ async def register(request: Request, desk: DeskDep, visitor: VisitorDep, who: Op
     if action == "find":
         found = await handlers.earlier_appeals(desk.intake, who, form.values, t)
         if isinstance(found, handlers.NotTaken):
-            return _register_page(request, desk, visitor, who, form, status=422, errors=found.errors)
-        return _register_page(request, desk, visitor, who, form, earlier=found)
+            return await _register_page(request, desk, visitor, who, form, status=422, errors=found.errors)
+        return await _register_page(request, desk, visitor, who, form, earlier=found)
     if action == "details":
-        return _register_page(request, desk, visitor, who, form)
-    outcome = await handlers.register(desk.intake, who, form, desk.answers, t)
+        return await _register_page(request, desk, visitor, who, form)
+    answers = await desk.intake.prepared_answers(bearer=who.token)
+    outcome = await handlers.register(desk.intake, who, form, answers, t)
     if isinstance(outcome, handlers.NotTaken):
-        return _register_page(request, desk, visitor, who, form, status=422, errors=outcome.errors)
+        return await _register_page(request, desk, visitor, who, form, status=422, errors=outcome.errors)
     log.info("the desk registered an appeal (repeated=%s)", outcome.repeated)
     return desk.pages.see_other(f"/appeals/{outcome.number}{'?repeated=1' if outcome.repeated else ''}", visitor)
 
@@ -217,7 +218,8 @@ async def check(request: Request, desk: DeskDep, visitor: VisitorDep, who: Opera
     form = await _posted_form(request, desk, visitor)
     if form is None:
         return JSONResponse({"detail": "the form expired"}, 403)
-    errors = await handlers.check(desk.intake, who, form, desk.answers, visitor.texts)
+    errors = await handlers.check(desk.intake, who, form, await desk.intake.prepared_answers(bearer=who.token),
+                                  visitor.texts)
     return JSONResponse({"errors": errors, "ok": visitor.texts("check_ok")},
                         headers={"Cache-Control": "no-store"})
 

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 
-from appeals_runtime.http_client import PlatformClient, Unavailable
+from appeals_runtime.http_client import PlatformClient, Unavailable, reasons
 from appeals_runtime.oidc import ServiceAccount
 
 log = logging.getLogger(__name__)
@@ -37,17 +36,6 @@ class Refused:
     reasons: list[dict[str, str]]
 
 
-def _reasons(reply: httpx.Response) -> list[dict[str, str]]:
-    try:
-        body = reply.json()
-    except ValueError:
-        return [{"field": "", "message": f"HTTP {reply.status_code}"}]
-    if isinstance(body, dict) and isinstance(body.get("reasons"), list):
-        return [r for r in body["reasons"] if isinstance(r, dict)]
-    detail = body.get("detail") if isinstance(body, dict) else None
-    return [{"field": "", "message": detail if isinstance(detail, str) else f"HTTP {reply.status_code}"}]
-
-
 class Platform(PlatformClient):
     """One HTTP client for the portal's life; every call times out."""
 
@@ -62,7 +50,7 @@ class Platform(PlatformClient):
                                  content=data, headers={"Content-Type": content_type})
         if reply.status_code == 201:
             return str(reply.json()["attachment_id"])
-        return Refused(reply.status_code, _reasons(reply))
+        return Refused(reply.status_code, reasons(reply))
 
     async def submit(self, body: dict[str, Any], *, bearer: str | None) -> Registered | Refused:
         reply = await self._call("POST", f"{self._intake}/v1/appeals", route="/v1/appeals", bearer=bearer, own=bearer is None, json=body)
@@ -71,7 +59,7 @@ class Platform(PlatformClient):
             return Registered(made["registration_number"], made["status_token"], reply.status_code == 200)
         if reply.status_code in (401, 403):
             raise Unavailable(f"intake refused the portal's credentials: HTTP {reply.status_code}")
-        return Refused(reply.status_code, _reasons(reply))
+        return Refused(reply.status_code, reasons(reply))
 
     async def status(self, number: str, *, token: str = "", bearer: str | None = None) -> dict[str, Any] | None:
         """The citizen's view, or None for an unknown number or a wrong token (the same answer)."""
@@ -90,7 +78,7 @@ class Platform(PlatformClient):
                                  route="/v1/status/{number}/verdict", bearer=bearer,
                                  params={"token": token} if token else None,
                                  json={"resolved": resolved, "rating": rating, "comment": comment})
-        return None if reply.status_code == 201 else Refused(reply.status_code, _reasons(reply))
+        return None if reply.status_code == 201 else Refused(reply.status_code, reasons(reply))
 
     async def my_appeals(self, *, bearer: str) -> list[dict[str, Any]] | None:
         """The signed-in citizen's appeals, or None when the token no longer verifies."""

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from appeals_contracts.reference import Reference
 from appeals_portal.domain.words import Texts
+from appeals_runtime.forms import Choice, Detail
 
 #: The order groups are offered in; a group the reference data adds later comes last.
 GROUP_ORDER = ("city_environment", "infrastructure", "movement", "social", "education", "other")
@@ -19,31 +20,10 @@ KINDS = ("complaint", "statement", "proposal", "request", "response")
 
 
 @dataclass(frozen=True)
-class Choice:
-    code: str
-    name: str
-
-
-@dataclass(frozen=True)
 class Group:
     code: str
     name: str
     items: list[Choice]
-
-
-@dataclass(frozen=True)
-class Detail:
-    """One extra detail a category asks for (Open311's attribute)."""
-
-    code: str
-    datatype: str
-    required: bool
-    label: str
-    values: list[Choice] = field(default_factory=list)
-
-    @property
-    def form_name(self) -> str:
-        return f"attr_{self.code}"
 
 
 def _fold(text: str) -> str:
@@ -66,16 +46,6 @@ def category_groups(reference: Reference, t: Texts, query: str = "") -> list[Gro
     order = {g: i for i, g in enumerate(GROUP_ORDER)}
     return [Group(g, t(f"group_{g}") if t.has(f"group_{g}") else g, sorted(items, key=lambda c: c.name))
             for g, items in sorted(groups.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))]
-
-
-def details_of(reference: Reference, category: str, t: Texts) -> list[Detail]:
-    entry = reference.categories.entries.get(category)
-    if entry is None:
-        return []
-    raw = sorted(entry.attributes.get("fields") or [], key=lambda f: f.get("order", 0))
-    return [Detail(f["code"], f.get("datatype", "string"), bool(f.get("required")),
-                   (f.get("description") or {}).get(t.language, f["code"]),
-                   [Choice(v["key"], v["names"][t.language]) for v in f.get("values") or []]) for f in raw]
 
 
 def _text(form: Mapping[str, str], key: str) -> str | None:

@@ -33,6 +33,7 @@ from appeals_portal.domain.status import Names, read
 from appeals_runtime.auth import PUBLIC, Access
 from appeals_runtime.cookies import Keys, Session
 from appeals_runtime.edge import EdgeRuntime
+from appeals_runtime.forms import details_of
 from appeals_runtime.i18n import LANGUAGE_NAMES, LANGUAGES
 from appeals_runtime.oidc import OidcClient, SignInFailed
 from appeals_runtime.pages import HEADERS as PAGE_HEADERS
@@ -171,7 +172,7 @@ def _form_page(request: Request, portal: Portal, visitor: Visitor, *, category: 
     return _page(
         request, portal, visitor, "submit.html.j2", status=status, title=t("submit_title"),
         category=category, category_name=ref.categories.entries[category].names[lang],
-        details=forms.details_of(ref, category, t),
+        details=details_of(ref, category, t.language),
         kinds=[forms.Choice(k, ref.appeal_kinds.entries[k].names[lang]) for k in forms.KINDS],
         districts=sorted((forms.Choice(c, e.names[lang]) for c, e in ref.districts.entries.items()),
                          key=lambda c: c.name),
@@ -220,7 +221,7 @@ async def submit(request: Request, portal: PortalDep, visitor: VisitorDep) -> Re
               for f in posted.getlist("photos") if isinstance(f, UploadFile) and f.filename]
     try:
         outcome = await handlers.submit(
-            portal.platform, t, values=values, lists=lists, details=forms.details_of(portal.reference, category, t),
+            portal.platform, t, values=values, lists=lists, details=details_of(portal.reference, category, t.language),
             photos=photos, kept=kept, limits=handlers.Limits(settings.max_photos, settings.photo_max_bytes),
             bearer=bearer)
     except Unavailable as down:

@@ -105,6 +105,20 @@ class PostgresAppealRepository:
             [k for k, _ in keys], [h for _, h in keys], limit)
         return [_appeal(r) for r in rows]
 
+    async def prepared_answers(self) -> list[dict]:
+        rows = await self._conn.fetch("SELECT code, topic, title, body, active FROM prepared_answers ORDER BY code")
+        return [{"code": r["code"], "topic": r["topic"], "title": json.loads(r["title"]), "text": json.loads(r["body"]),
+                 "active": r["active"]} for r in rows]
+
+    async def put_prepared_answer(self, answer: dict, by: str, at: datetime) -> None:
+        await self._conn.execute(
+            """INSERT INTO prepared_answers (code, topic, title, body, active, changed_by, changed_at)
+               VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7)
+               ON CONFLICT (code) DO UPDATE SET topic = EXCLUDED.topic, title = EXCLUDED.title, body = EXCLUDED.body,
+                   active = EXCLUDED.active, changed_by = EXCLUDED.changed_by, changed_at = EXCLUDED.changed_at""",
+            answer["code"], answer["topic"], json.dumps(answer["title"], ensure_ascii=False),
+            json.dumps(answer["text"], ensure_ascii=False), answer["active"], by, at)
+
     async def registered_between(self, start: datetime, end: datetime, categories: Sequence[str], *,
                                  before: tuple[datetime, str] | None, limit: int) -> list[Appeal]:
         """Newest first; ``before`` (registered_at, number) continues after the previous page."""

@@ -240,7 +240,8 @@ def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore, image
                           "recognised by: nothing is searched in clear, and the body (not the URL) carries them, "
                           "so no log or trace holds them.",
               openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-                  "type": "object", "properties": _CALLER_PROPERTIES}}}}},
+                  "type": "object", "properties": _CALLER_PROPERTIES, "anyOf": [
+                      {"required": [name]} for name in _CALLER_PROPERTIES]}}}}},
               responses={422: refusal("None given, an IIN whose check digit fails, no valid phone or e-mail")})
     async def callers_appeals(caller: Annotated[Caller, allow("operator")], request: Request,
                               uow: UnitOfWork) -> JSONResponse:
@@ -269,6 +270,36 @@ def router(catalog: Catalog, settings: IntakeSettings, store: ObjectStore, image
         if view is None:
             return JSONResponse({"detail": "no appeal with that number for that caller"}, 404)
         return JSONResponse(_status_body(view))
+
+    @api.get("/prepared-answers", summary="The prepared answers to consultations, by topic (operators, staff)",
+             description="The shipped answers (appeals_contracts/data/prepared_answers.yaml), each overridden by "
+                         "staff's change of its code; retired ones are marked `active: false`.")
+    async def prepared_answers(caller: Annotated[Caller, allow("operator", "inspector", "akim_office")],
+                               uow: UnitOfWork) -> list[dict[str, Any]]:
+        return [a.as_json() for a in await handlers.prepared_answers(uow, topics=catalog.categories)]
+
+    @api.put("/prepared-answers/{code}", summary="Add or change a prepared answer (inspectors)",
+             description="`topic` a category code, `title` and `text` in kk, ru and en, `active` false to retire it. "
+                         "Who changed it and when come from the token and the platform's clock.",
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+                 "type": "object", "required": ["topic", "title", "text"], "properties": {
+                     "topic": {"type": "string"}, "active": {"type": "boolean"},
+                     "title": {"type": "object", "additionalProperties": {"type": "string"}},
+                     "text": {"type": "object", "additionalProperties": {"type": "string"}}}}}}}},
+             responses={422: refusal("No such topic, a language missing, too long, or a malformed code")})
+    async def change_prepared_answer(code: str, caller: Annotated[Caller, allow("inspector")], request: Request,
+                                     uow: UnitOfWork, runtime: RuntimeDep) -> JSONResponse:
+        try:
+            body: Any = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return JSONResponse({"detail": "body must be a JSON object"}, 422)
+        changed = await handlers.change_prepared_answer(uow, {**body, "code": code}, topics=catalog.categories,
+                                                        by=caller.subject, now=runtime.clock.now())
+        if isinstance(changed, handlers.Refused):
+            return JSONResponse({"detail": changed.reason}, changed.status)
+        return JSONResponse(changed.as_json())
 
     @api.get("/appeals/{registration_number}", summary="An appeal's current status and timeline (staff)",
              responses=NOT_FOUND)
