@@ -91,3 +91,13 @@ def test_any_bytes_are_read_or_refused_in_words_never_a_crash(data):
         letters.read(data)
     except Unreadable:
         pass
+
+
+def test_a_malformed_mime_part_is_counted_and_the_rest_taken():
+    raw_letter = (b"From: Dana <dana@mail.kz>\r\nSubject: Lamp\r\nMessage-ID: <m@mail.kz>\r\nMIME-Version: 1.0\r\n"
+                  b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+                  b"The lamp on Abai 5 is out.\r\n--XX\r\nContent-Type: image/jpeg\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                  b"!!!not base64 at all===\r\n--XX--\r\n")
+    letter = letters.read(raw_letter)
+    assert letter.text == "The lamp on Abai 5 is out." and letter.malformed_parts >= 1
+    assert letter.attachments == ()  # the broken file is not passed on

@@ -77,13 +77,14 @@ def read(raw: bytes) -> Letter:
     for part in message.walk():
         if part.is_multipart():
             continue
-        malformed += len(part.defects)
         kind = part.get_content_type()
         disposition = part.get_content_disposition()
         try:
             if disposition == "attachment" or kind in ATTACHMENT_TYPES:
                 if kind in ATTACHMENT_TYPES:
-                    files.append(Attachment(kind, part.get_payload(decode=True) or b""))
+                    data = part.get_payload(decode=True) or b""
+                    if not part.defects and data:  # a file that did not decode whole is not passed on
+                        files.append(Attachment(kind, data))
                 else:
                     skipped += 1
             elif kind == "text/plain":
@@ -92,6 +93,7 @@ def read(raw: bytes) -> Letter:
                 html.append(part.get_content())
         except (LookupError, ValueError, UnicodeError, AssertionError):
             malformed += 1
+        malformed += len(part.defects)  # decoding records what it had to skip (bad base64, say)
     body = "\n".join(plain) if plain else "\n".join(html_text(h) for h in html)
     text = own_words(body)
     subject = " ".join(str(message.get("Subject", "")).split())
