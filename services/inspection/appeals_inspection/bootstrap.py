@@ -10,7 +10,7 @@ from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.config import InspectionSettings
 from appeals_runtime.oidc import OidcClient
 from appeals_inspection.domain.console import LANGUAGES
-from appeals_inspection.entrypoints import console, consumers
+from appeals_inspection.entrypoints import console, console_answers, consumers
 from appeals_inspection.entrypoints.console import ConsoleSettings
 from appeals_inspection.entrypoints.http import InspectionContext, router
 from appeals_runtime.service import ServiceSpec, create_app
@@ -43,7 +43,7 @@ def build_app(settings: InspectionSettings | None = None) -> FastAPI:
         publishes=("appeals.inspections.v1",),
         sample=metrics.sample,
         subscribe=consumers.subscribe_all,
-        routers=[router],
+        routers=[router, console_answers.router],  # the prepared answers' page: a console page of its own
     ))
     app.state.inspection = context
     console.install(app, ConsoleSettings(

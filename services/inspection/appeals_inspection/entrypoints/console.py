@@ -462,11 +462,8 @@ async def weekly_csv(week: str, request: Request, user: Reader, uow: UnitOfWork,
 
 def install(app: FastAPI, settings: ConsoleSettings) -> None:
     """The console's routes, settings and the pages its refusals answer with."""
-    from appeals_inspection.entrypoints import console_answers  # its page builds on this module
-
     app.state.console = settings
     app.include_router(router)
-    app.include_router(console_answers.router)
 
     async def to_sign_in(request: Request, exc: Exception) -> Response:
         return _see_other("/console/")
