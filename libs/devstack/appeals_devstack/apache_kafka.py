@@ -322,9 +322,13 @@ class ApacheKafkaCluster:
         ])
 
     def _format(self, node: Node) -> None:
-        subprocess.run(self._java("kafka.tools.StorageTool", "format", "--config", str(node.properties),
-                                  "--cluster-id", self.cluster_id, "--ignore-formatted"),
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        # "--cluster-id=<id>": a random id may begin with "-", which the tool would read as an option
+        done = subprocess.run(self._java("kafka.tools.StorageTool", "format", "--config", str(node.properties),
+                                         f"--cluster-id={self.cluster_id}", "--ignore-formatted"),
+                              capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"kafka-storage format of node {node.node_id} failed: "
+                               f"{(done.stderr or done.stdout).strip()[-1500:]}")
 
     def _apply_users(self) -> None:
         """Every principal's SCRAM credentials (a principal added since the last start too)."""
