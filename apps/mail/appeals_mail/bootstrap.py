@@ -49,7 +49,7 @@ async def open_adapter(settings: ServiceSettings, clock: Clock) -> AsyncIterator
                   category=settings.mail_category, max_bytes=settings.mail_max_bytes)
     state = worker.State()
     tasks = [asyncio.create_task(worker.rounds(ports, settings.mail_poll_s, state), name="mail-rounds"),
-             asyncio.create_task(worker.replies(ports, settings, state), name="mail-replies")]
+             asyncio.create_task(worker.replies(ports, settings, state, clock), name="mail-replies")]
     try:
         yield MailAdapter(settings, ports, attachments, state)
     finally:

@@ -135,3 +135,22 @@ async def test_a_refusal_is_answered_in_the_thread_and_the_letter_waits_until_a_
     assert reply.in_reply_to == "<3@mail.kz>" and reply.references[0] == "<2@mail.kz>"
     assert "OA-2026-00000001" in reply.body and reply.subject == "Re: Swings"
     assert len(box.folders["Registered"]) == 2 and box.folders["Incomplete"] == box.folders["INBOX"] == []
+
+
+async def test_a_malformed_record_is_parked_on_the_adapters_dead_letter_topic_with_the_reason():
+    from aiokafka import ConsumerRecord
+
+    from appeals_mail import worker
+    from appeals_runtime.clock import FixedClock
+
+    record = ConsumerRecord("appeals.intake-rejected.v1", 2, 17, 0, 0, b"email:<x@y>", b"not json", None, 8, 3,
+                            [("ce_id", b"1"), ("ce_type", b"appeal.intake_rejected"), ("ce_source", b"/intake"),
+                             ("ce_time", b"2026-12-02T10:00:00Z")])
+    reason = worker._event(record)
+    assert isinstance(reason, str) and "not JSON" in reason
+    p = ports(FakeMailbox())
+    await worker._dead_letter(p, record, reason, FixedClock(NOW))
+    [parked] = p.publisher.records
+    headers = dict(parked.headers)
+    assert parked.topic == "appeals.intake-rejected.v1.dlq.mail" and parked.value == b"not json"
+    assert headers["dlq_service"] == b"mail" and headers["dlq_original_offset"] == b"17"

@@ -94,6 +94,8 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-mail --operation Write --operation Describe --topic 'appeals.intake.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-mail --operation Read --operation Describe --topic 'appeals.intake-rejected.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-mail --operation Read --operation Describe --topic 'notifications.outbound.email.v1' --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-mail --operation Write --operation Create --operation Describe --topic 'appeals.intake-rejected.v1.dlq.mail' --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-mail --operation Write --operation Create --operation Describe --topic 'notifications.outbound.email.v1.dlq.mail' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-mail --operation Read --group 'mail' --resource-pattern-type prefixed
 "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --alter --entity-type users --entity-name portal-medeu-akimat --add-config 'SCRAM-SHA-512=[iterations=8192,password=trial-only-portal-medeu-akimat]'
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:portal-medeu-akimat --operation Read --operation Describe --topic 'appeals.assigned.v1' --resource-pattern-type literal
@@ -120,6 +122,7 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Read --operation Delete --topic 'appeals.inspections.v1.dlq.intake' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Read --operation Delete --topic 'appeals.inspections.v1.dlq.notification' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Read --operation Delete --topic 'appeals.inspections.v1.dlq.routing' --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Read --operation Delete --topic 'appeals.intake-rejected.v1.dlq.mail' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Read --operation Delete --topic 'appeals.intake.v1.dlq.intake' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Read --operation Delete --topic 'appeals.links.v1.dlq.inspection' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Read --operation Delete --topic 'appeals.links.v1.dlq.routing' --resource-pattern-type literal
@@ -130,17 +133,20 @@ BIN="${KAFKA_BIN:-/opt/kafka/bin}"
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Read --operation Delete --topic 'appeals.verdicts.v1.dlq.inspection' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Read --operation Delete --topic 'appeals.verdicts.v1.dlq.routing' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Read --operation Delete --topic 'notifications.delivery.v1.dlq.deadline-tracker' --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Read --operation Delete --topic 'notifications.outbound.email.v1.dlq.mail' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Write --topic 'appeals.answered.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Write --topic 'appeals.assigned.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Write --topic 'appeals.deadlines.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Write --topic 'appeals.executor-actions.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Write --topic 'appeals.extension-requested.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Write --topic 'appeals.inspections.v1' --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Write --topic 'appeals.intake-rejected.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Write --topic 'appeals.intake.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Write --topic 'appeals.links.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Write --topic 'appeals.registered.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Write --topic 'appeals.verdicts.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Write --topic 'notifications.delivery.v1' --resource-pattern-type literal
+"$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Write --topic 'notifications.outbound.email.v1' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Describe --group '*' --resource-pattern-type literal
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Read --group 'appeals-operator' --resource-pattern-type prefixed
 "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --add --allow-principal User:appeals-operator --operation Describe --cluster

@@ -65,6 +65,8 @@ def principals(docs: Path = ROOT / "docs" / "asyncapi") -> dict[str, list[Acl]]:
         Acl("topic", "appeals.intake.v1", "literal", ("Write", "Describe")),
         Acl("topic", "appeals.intake-rejected.v1", "literal", ("Read", "Describe")),
         Acl("topic", outbound_topic("email"), "literal", ("Read", "Describe")),
+        *(Acl("topic", dead_letter_topic(t, "mail"), "literal", ("Write", "Create", "Describe"))
+          for t in ("appeals.intake-rejected.v1", outbound_topic("email"))),
         Acl("group", "mail", "prefix", ("Read",))]
     users["portal-medeu-akimat"] = [
         Acl("topic", "appeals.assigned.v1", "literal", ("Read", "Describe")),

@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -335,17 +336,26 @@ class EventConsumer:
         return ok
 
     def _dead_letter_record(self, record: ConsumerRecord, reason: str, *, keep_value: bool = True) -> Record:
-        headers = list(record.headers or ())
-        headers += [
-            ("dlq_reason", reason.encode()),
-            ("dlq_service", self._settings.service_name.encode()),
-            ("dlq_original_topic", record.topic.encode()),
-            ("dlq_original_partition", str(record.partition).encode()),
-            ("dlq_original_offset", str(record.offset).encode()),
-            ("dlq_failed_at", self._clock.now().isoformat().encode()),
-        ]
-        value = (record.value or b"") if keep_value else b""
-        return Record(dead_letter_topic(record.topic, self._settings.service_name), record.key, value, headers)
+        return dead_letter_record(record, reason, service=self._settings.service_name, at=self._clock.now(),
+                                  keep_value=keep_value)
+
+
+def dead_letter_record(record: ConsumerRecord, reason: str, *, service: str, at: datetime,
+                       keep_value: bool = True) -> Record:
+    """The record for ``<topic>.dlq.<service>``: the original's key, value and headers, and where it
+    came from, why and when (what ``appeals dlq`` lists and replays). Every consumer of the
+    platform parks what it cannot process this way, the services' and the adapters' alike."""
+    headers = list(record.headers or ())
+    headers += [
+        ("dlq_reason", reason.encode()),
+        ("dlq_service", service.encode()),
+        ("dlq_original_topic", record.topic.encode()),
+        ("dlq_original_partition", str(record.partition).encode()),
+        ("dlq_original_offset", str(record.offset).encode()),
+        ("dlq_failed_at", at.isoformat().encode()),
+    ]
+    value = (record.value or b"") if keep_value else b""
+    return Record(dead_letter_topic(record.topic, service), record.key, value, headers)
 
 
 class _Poison(Exception):

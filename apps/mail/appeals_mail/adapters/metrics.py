@@ -10,4 +10,5 @@ MALFORMED_PARTS = Counter("appeals_mail_malformed_parts_total", "MIME parts that
 REPLIES = Counter("appeals_mail_replies_total", "Letters sent in a citizen's thread", ["kind"])  # missing, too_large, platform
 MAILBOX_DOWN = Counter("appeals_mail_mailbox_unreachable_total", "Rounds the mailbox could not be reached or refused")
 SMTP_FAILED = Counter("appeals_mail_smtp_failures_total", "Replies the SMTP server did not take (tried again)")
+DEAD_LETTERS = Counter("appeals_mail_dead_letters_total", "Malformed records parked on <topic>.dlq.mail")
 WAITING = Gauge("appeals_mail_inbox_letters", "Letters in the INBOX (not yet registered) at the last round")
