@@ -54,4 +54,5 @@ def build_app(settings: DeskSettings | None = None) -> FastAPI:
         routers=[web.router],
         readiness=lambda desk: {"intake": desk.intake.ready},
         exception_handlers=web.EXCEPTION_HANDLERS,
+        sign_in=lambda context: (context.pages, context.oidc),
     ))

@@ -64,4 +64,5 @@ def build_app(settings: PortalSettings | None = None) -> FastAPI:
         readiness=lambda portal: {"intake": portal.platform.ready},
         body_limits={"/submit": submit_limit},
         exception_handlers=web.EXCEPTION_HANDLERS,
+        sign_in=lambda context: (context.pages, context.oidc),
     ))

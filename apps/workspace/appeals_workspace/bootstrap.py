@@ -59,4 +59,5 @@ def build_app(settings: WorkspaceSettings | None = None) -> FastAPI:
         readiness=lambda workspace: {"routing": workspace.platform.ready},
         body_limits={"/appeals/": answer_limit},
         exception_handlers=web.EXCEPTION_HANDLERS,
+        sign_in=lambda context: (context.pages, context.oidc),
     ))

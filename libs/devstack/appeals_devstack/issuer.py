@@ -49,7 +49,10 @@ DESK_CLIENT_ID = "operator-desk"
 #: The roles of each confidential client's own tokens (the client credentials grant).
 #: The e-mail channel's adapter (apps/mail): its own confidential client, for a letter's files.
 MAIL_SERVICE_CLIENT_ID = "mail-adapter-service"
-SERVICE_CLIENTS = {PORTAL_SERVICE_CLIENT_ID: ("adapter",), MAIL_SERVICE_CLIENT_ID: ("adapter",)}
+#: A city's Open311 bridge calling the platform's APIs as a channel adapter.
+OPEN311_BRIDGE_CLIENT_ID = "open311-bridge"
+SERVICE_CLIENTS = {PORTAL_SERVICE_CLIENT_ID: ("adapter",), MAIL_SERVICE_CLIENT_ID: ("adapter",),
+                   OPEN311_BRIDGE_CLIENT_ID: ("adapter",)}
 #: A code is good for one exchange within this many seconds.
 CODE_TTL_S = 60
 

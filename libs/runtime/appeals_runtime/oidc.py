@@ -1,13 +1,14 @@
 """A client's side of OpenID Connect: the authorization code flow with PKCE (RFC 7636) for the
-people's pages (the staff console, the citizen's portal), and the client credentials grant
-(RFC 6749 §4.4) for an application that calls the platform's APIs under its own name. The
-endpoints come from the issuer's discovery document; an access token that comes back is
-verified like every bearer token (:class:`appeals_runtime.auth.Verifier`) before anyone is
-signed in."""
+people's pages (the staff console, the citizen's portal), the refresh of a signed-in person's
+token and the end of their session at the IdP, and the client credentials grant (RFC 6749 §4.4)
+for an application that calls the platform's APIs under its own name. The endpoints come from
+the issuer's discovery document; an access token that comes back is verified like every bearer
+token (:class:`appeals_runtime.auth.Verifier`) before anyone is signed in."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -15,6 +16,8 @@ from urllib.parse import urlencode
 import httpx
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+log = logging.getLogger(__name__)
 
 
 class SignInFailed(Exception):
@@ -26,6 +29,11 @@ class SignInFailed(Exception):
 class Endpoints:
     authorization: str
     token: str
+    #: Where a session ends (OpenID Connect RP-initiated logout; Keycloak also takes a client's
+    #: refresh token there by POST, which ends the person's session at the IdP).
+    end_session: str | None = None
+    #: Where a token is revoked (RFC 7009).
+    revocation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,9 @@ class OidcClient:
                         reply = await http.get(f"{self.issuer}/.well-known/openid-configuration")
                         reply.raise_for_status()
                         doc = reply.json()
-                    self._endpoints = Endpoints(doc["authorization_endpoint"], doc["token_endpoint"])
+                    self._endpoints = Endpoints(doc["authorization_endpoint"], doc["token_endpoint"],
+                                                _optional(doc, "end_session_endpoint"),
+                                                _optional(doc, "revocation_endpoint"))
                 except (httpx.HTTPError, KeyError, ValueError) as exc:
                     raise SignInFailed(f"discovery failed: {type(exc).__name__}") from None
             return self._endpoints
@@ -79,6 +89,37 @@ class OidcClient:
                                   "redirect_uri": self.redirect_uri, "client_id": self.client_id,
                                   "code_verifier": verifier})
 
+    async def refresh(self, refresh_token: str) -> Grant:
+        """A new access token for the same person (RFC 6749 §6); :class:`SignInFailed` when the
+        IdP refuses: the session ended there, the user was disabled, the token ran out."""
+        return await self.grant({"grant_type": "refresh_token", "refresh_token": refresh_token,
+                                  "client_id": self.client_id})
+
+    async def end_session(self, refresh_token: str) -> bool:
+        """End the person's session at the IdP, so that the refresh token is dead and the next
+        sign-in asks for the password again: the refresh token posted to the end-session
+        endpoint (how Keycloak lets a client sign its user out), else revoked (RFC 7009) where
+        the IdP has only that. False (and a log line without the token) when neither worked:
+        the application forgets the session anyway."""
+        try:
+            endpoints = await self.endpoints()
+            form = {"client_id": self.client_id, "refresh_token": refresh_token}
+            async with httpx.AsyncClient(timeout=self._timeout) as http:
+                if endpoints.end_session:
+                    reply = await http.post(endpoints.end_session, data=form)
+                    if reply.status_code in (200, 204):
+                        return True
+                if endpoints.revocation:
+                    reply = await http.post(endpoints.revocation, data={
+                        "client_id": self.client_id, "token": refresh_token, "token_type_hint": "refresh_token"})
+                    if reply.status_code == 200:
+                        return True
+        except (SignInFailed, httpx.HTTPError) as exc:
+            log.warning("the session could not be ended at the identity provider: %s", type(exc).__name__)
+            return False
+        log.warning("the identity provider did not end the session")
+        return False
+
     async def grant(self, form: dict[str, str]) -> Grant:
         try:
             async with httpx.AsyncClient(timeout=self._timeout) as http:
@@ -92,6 +133,11 @@ class OidcClient:
         expires, refresh = body.get("expires_in"), body.get("refresh_token")
         return Grant(body["access_token"], int(expires) if isinstance(expires, int | float) else None,
                      refresh if isinstance(refresh, str) else None)
+
+
+def _optional(doc: dict[str, object], name: str) -> str | None:
+    value = doc.get(name)
+    return value if isinstance(value, str) and value else None
 
 
 class ServiceAccount:

@@ -8,6 +8,7 @@ templates, text catalogue and routes."""
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +27,8 @@ from appeals_runtime.cookies import CookieNames, Keys, Session, new_browser_id
 from appeals_runtime.i18n import LANGUAGE_NAMES, LANGUAGES, Texts, catalogue, choose_language
 from appeals_runtime.oidc import Grant, OidcClient, SignInFailed, new_state, new_verifier
 
+log = logging.getLogger(__name__)
+
 #: Nothing is fetched from elsewhere; forms post to the application only; no page sends a referrer.
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -35,6 +38,8 @@ HEADERS = {
 }
 
 _COOKIE = {"path": "/", "secure": True, "httponly": True, "samesite": "lax"}
+#: A session's access token is renewed with its refresh token when less than this is left of it.
+REFRESH_MARGIN_S = 60
 
 
 @dataclass
@@ -159,18 +164,60 @@ class Pages:
 
     def signed_in(self, response: Response, caller: Caller, grant: Grant, *, now: datetime,
                   session_hours: float) -> Response:
-        """Seal the session (the person, their roles and executor, the token) into its cookie:
-        for ``session_hours`` at most, never past the token."""
-        expires = now + timedelta(hours=session_hours)
-        if isinstance(exp := caller.claims.get("exp"), int | float):
-            expires = min(expires, datetime.fromtimestamp(exp, UTC))
-        sealed = self.keys.seal({"sub": caller.subject, "name": caller.name, "token": grant.access_token,
-                                 "exp": expires.timestamp(), "roles": sorted(caller.roles),
-                                 "executor_code": caller.executor_code})
-        response.set_cookie(self.cookies.session, sealed, max_age=max(int((expires - now).total_seconds()), 1),
-                            **_COOKIE)
+        """Seal the session (the person, their roles and executor, the tokens) into its cookie:
+        for ``session_hours`` at most; without a refresh token, never past the access token."""
+        until = (now + timedelta(hours=session_hours)).timestamp()
+        if grant.refresh_token is None and isinstance(exp := caller.claims.get("exp"), int | float):
+            until = min(until, float(exp))
+        response.set_cookie(self.cookies.session, self._seal_session(caller, grant, until),
+                            max_age=max(int(until - now.timestamp()), 1), **_COOKIE)
         self.forget_sign_in(response)
         return response
+
+    def _seal_session(self, caller: Caller, grant: Grant, until: float) -> str:
+        exp = caller.claims.get("exp")
+        return self.keys.seal({"sub": caller.subject, "name": caller.name, "token": grant.access_token,
+                               "exp": float(exp) if isinstance(exp, int | float) else until, "until": until,
+                               "refresh": grant.refresh_token, "roles": sorted(caller.roles),
+                               "executor_code": caller.executor_code})
+
+    async def renewed(self, sealed: str | None, oidc: OidcClient, verifier: Verifier, *,
+                      now: datetime) -> tuple[str, int] | None | bool:
+        """The session cookie with its access token renewed, when less than
+        :data:`REFRESH_MARGIN_S` is left of the token and the session has a refresh token:
+        ``(sealed, max_age)``; ``False`` when the IdP refused (the session ended there, the user
+        was disabled) or the session ran out: the person signs in again; ``None`` when there is
+        nothing to renew."""
+        value = self.keys.open(sealed, max_age_s=self.session_max_age_s)
+        if value is None or not isinstance(value.get("refresh"), str):
+            return None
+        exp, until, at = value.get("exp"), value.get("until"), now.timestamp()
+        if not isinstance(exp, int | float) or not isinstance(until, int | float) or exp - at > REFRESH_MARGIN_S:
+            return None
+        if until <= at:
+            return False
+        try:
+            grant = await oidc.refresh(value["refresh"])
+            caller = await verifier.verify_async(grant.access_token)
+        except (SignInFailed, Unauthenticated) as refused:
+            log.info("a session's token was not renewed: %s", refused)
+            return False
+        if caller.subject != value.get("sub"):
+            log.warning("a renewed token names another person: the session ends")
+            return False
+        if grant.refresh_token is None:  # an IdP that renews only once: the session ends with this token
+            token_exp = caller.claims.get("exp")
+            until = min(until, float(token_exp)) if isinstance(token_exp, int | float) else until
+        return self._seal_session(caller, grant, until), max(int(until - at), 1)
+
+    async def sign_out(self, request: Request, response: Response, oidc: OidcClient) -> Response:
+        """Forget the session here and end it at the IdP (its refresh token dies, and the
+        next sign-in asks for the password)."""
+        session = self.session(request) or self.keys.session(
+            request.cookies.get(self.cookies.session), now=0.0, max_age_s=self.session_max_age_s)
+        if session is not None and session.refresh_token:
+            await oidc.end_session(session.refresh_token)
+        return self.signed_out(response)
 
     def forget_sign_in(self, response: Response) -> Response:
         response.delete_cookie(self.cookies.sign_in, **_COOKIE)
@@ -181,4 +228,49 @@ class Pages:
         return response
 
 
-__all__ = ["HEADERS", "Pages", "SignInFailed", "Texts", "Visitor", "catalogue"]
+class SessionRenewal:
+    """ASGI middleware of an application with sign-in: before a request reaches its routes, a
+    session whose access token is about to run out is renewed with its refresh token (the
+    request then carries the renewed cookie, and the answer sets it), or ended when the IdP
+    refuses (the request carries none, and the answer deletes it). ``locate`` finds the
+    application's :class:`Pages` and :class:`OidcClient` in its started context."""
+
+    def __init__(self, app: Any, locate: Callable[[Any], tuple[Pages, OidcClient]]) -> None:
+        self.app = app
+        self.locate = locate
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None) if scope["type"] == "http" else None
+        if runtime is None:
+            await self.app(scope, receive, send)
+            return
+        pages, oidc = self.locate(runtime.context)
+        cookies = Request(scope).cookies
+        name = pages.cookies.session
+        outcome: tuple[str, int] | None | bool = None
+        if cookies.get(name):
+            outcome = await pages.renewed(cookies[name], oidc, runtime.verifier, now=runtime.clock.now())
+        if outcome is None:
+            await self.app(scope, receive, send)
+            return
+        header = Response()
+        if outcome is False:
+            cookies.pop(name, None)
+            header.delete_cookie(name, **_COOKIE)
+        else:
+            assert isinstance(outcome, tuple)
+            cookies[name] = outcome[0]
+            header.set_cookie(name, outcome[0], max_age=outcome[1], **_COOKIE)
+        rewritten = "; ".join(f"{k}={v}" for k, v in cookies.items()).encode("latin-1")
+        scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"cookie"] + [(b"cookie", rewritten)]}
+        set_cookie = [(k, v) for k, v in header.raw_headers if k == b"set-cookie"]
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *set_cookie]}
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
+__all__ = ["HEADERS", "REFRESH_MARGIN_S", "Pages", "SessionRenewal", "SignInFailed", "Texts", "Visitor", "catalogue"]

@@ -147,7 +147,7 @@ async def callback(request: Request, desk: DeskDep, visitor: VisitorDep, code: s
 async def sign_out(request: Request, desk: DeskDep, visitor: VisitorDep) -> Response:
     if await desk.pages.posted(request, visitor) is None:
         return _message(request, desk, visitor, 403, "expired_title", "expired_text")
-    return desk.pages.signed_out(desk.pages.see_other("/", visitor))
+    return await desk.pages.sign_out(request, desk.pages.see_other("/", visitor), desk.oidc)
 
 
 # -- registering ---------------------------------------------------------------------------------

@@ -389,7 +389,7 @@ def _signed_out(portal: Portal, response: Response) -> Response:
 async def sign_out(request: Request, portal: PortalDep, visitor: VisitorDep) -> Response:
     if await portal.pages.posted(request, visitor) is None:
         return _expired(request, portal, visitor)
-    return _signed_out(portal, _see_other(portal, "/", visitor))
+    return await portal.pages.sign_out(request, _see_other(portal, "/", visitor), portal.oidc)
 
 
 # -- public figures ----------------------------------------------------------------------------

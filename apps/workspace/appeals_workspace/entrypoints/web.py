@@ -195,7 +195,7 @@ async def callback(request: Request, workspace: WorkspaceDep, visitor: VisitorDe
 async def sign_out(request: Request, workspace: WorkspaceDep, visitor: VisitorDep) -> Response:
     if await workspace.pages.posted(request, visitor) is None:
         return _expired(request, workspace, visitor, None)
-    return workspace.pages.signed_out(workspace.pages.see_other("/", visitor))
+    return await workspace.pages.sign_out(request, workspace.pages.see_other("/", visitor), workspace.oidc)
 
 
 # -- the queue ---------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ class Session:
     access_token: str
     csrf_token: str
     language: str | None
+    refresh_token: str | None = None
+    token_expires_at: datetime | None = None
 
 
 class ConsoleStore:
@@ -46,13 +48,23 @@ class ConsoleStore:
 
     async def open_session(self, token: str, *, subject: str, name: str | None, roles: frozenset[str],
                            executor_code: str | None, access_token: str, csrf_token: str, now: datetime,
-                           expires_at: datetime) -> None:
+                           expires_at: datetime, refresh_token: str | None = None,
+                           token_expires_at: datetime | None = None) -> None:
         await self._conn.execute("DELETE FROM console_sessions WHERE expires_at < $1", now)
         await self._conn.execute(
             """INSERT INTO console_sessions (session_sha256, subject, name, roles, executor_code, access_token,
-                                             csrf_token, created_at, expires_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
-            digest(token), subject, name, sorted(roles), executor_code, access_token, csrf_token, now, expires_at)
+                                             csrf_token, created_at, expires_at, refresh_token, token_expires_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+            digest(token), subject, name, sorted(roles), executor_code, access_token, csrf_token, now, expires_at,
+            refresh_token, token_expires_at)
+
+    async def renew_session(self, token: str, *, name: str | None, roles: frozenset[str], executor_code: str | None,
+                            access_token: str, refresh_token: str | None, token_expires_at: datetime | None) -> None:
+        """The session's tokens renewed by the IdP, with what the new token says of the person."""
+        await self._conn.execute(
+            """UPDATE console_sessions SET name = $2, roles = $3, executor_code = $4, access_token = $5,
+                      refresh_token = $6, token_expires_at = $7 WHERE session_sha256 = $1""",
+            digest(token), name, sorted(roles), executor_code, access_token, refresh_token, token_expires_at)
 
     async def session(self, token: str, now: datetime) -> Session | None:
         row = await self._conn.fetchrow(
@@ -61,10 +73,13 @@ class ConsoleStore:
         if row is None:
             return None
         return Session(row["subject"], row["name"], frozenset(row["roles"]), row["executor_code"],
-                       row["access_token"], row["csrf_token"], row["language"])
+                       row["access_token"], row["csrf_token"], row["language"], row["refresh_token"],
+                       row["token_expires_at"])
 
-    async def close_session(self, token: str) -> None:
-        await self._conn.execute("DELETE FROM console_sessions WHERE session_sha256 = $1", digest(token))
+    async def close_session(self, token: str) -> str | None:
+        """Forget the session; its refresh token, to end it at the IdP too."""
+        return await self._conn.fetchval(
+            "DELETE FROM console_sessions WHERE session_sha256 = $1 RETURNING refresh_token", digest(token))
 
     async def prefer_language(self, subject: str, language: str) -> None:
         await self._conn.execute(

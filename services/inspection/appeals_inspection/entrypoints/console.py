@@ -16,7 +16,7 @@ import asyncio
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -30,12 +30,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from appeals_inspection import reports
 from appeals_inspection.adapters import report_render
 from appeals_runtime.oidc import OidcClient, SignInFailed, new_state, new_verifier
+from appeals_inspection.adapters.console_sessions import Session
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.domain.console import LANGUAGE_NAMES, LANGUAGES, Texts, choose_language
 from appeals_inspection.domain.report import ALMATY, Period, day_start, iso_week
 from appeals_inspection.domain.review import Verdict, VerdictRefused
 from appeals_inspection.entrypoints.http import InspectionContext, decide_in_trace
 from appeals_runtime.auth import PUBLIC, Access, Caller, Unauthenticated
+from appeals_runtime.pages import REFRESH_MARGIN_S
 from appeals_runtime.service import RuntimeDep, UnitOfWorkDep
 
 log = logging.getLogger(__name__)
@@ -103,8 +105,11 @@ class ConsoleAccess(Access):
         token = request.cookies.get(SESSION_COOKIE)
         session = None
         if token:
-            async with request.app.state.runtime.unit_of_work() as uow:
-                session = await uow.console.session(token, datetime.now(UTC))
+            runtime = request.app.state.runtime
+            async with runtime.unit_of_work() as uow:
+                session = await uow.console.session(token, runtime.clock.now())
+            if session is not None:
+                session = await _renewed(request, token, session, runtime.clock.now())
         if session is None:
             raise SignInNeeded()
         texts = Texts(session.language or _settings(request).default_language)
@@ -113,6 +118,41 @@ class ConsoleAccess(Access):
         caller = Caller(session.subject, session.roles, session.executor_code)
         request.state.caller = caller
         return StaffMember(caller, session.name, session.csrf_token, session.access_token, texts)
+
+
+async def _renewed(request: Request, token: str, session: Session, now: datetime) -> Session | None:
+    """The session, its access token renewed with its refresh token when less than
+    :data:`~appeals_runtime.pages.REFRESH_MARGIN_S` is left; None (and the session forgotten)
+    when the IdP refuses: the user was disabled, or the session ended there."""
+    if (session.refresh_token is None or session.token_expires_at is None
+            or (session.token_expires_at - now).total_seconds() > REFRESH_MARGIN_S):
+        return session
+    runtime = request.app.state.runtime
+    try:
+        grant = await _settings(request).oidc.refresh(session.refresh_token)
+        caller = await runtime.verifier.verify_async(grant.access_token)
+        if caller.subject != session.subject:
+            raise SignInFailed("the renewed token names another person")
+    except (SignInFailed, Unauthenticated) as refused:
+        log.info("a console session ends: %s", refused)
+        async with runtime.unit_of_work() as uow:
+            await uow.console.close_session(token)
+        return None
+    name = caller.claims.get("name")
+    renewed = replace(session, name=name if isinstance(name, str) else None, roles=caller.roles,
+                      executor_code=caller.executor_code, access_token=grant.access_token,
+                      refresh_token=grant.refresh_token or session.refresh_token,
+                      token_expires_at=_token_expiry(caller))
+    async with runtime.unit_of_work() as uow:
+        await uow.console.renew_session(token, name=renewed.name, roles=renewed.roles,
+                                        executor_code=renewed.executor_code, access_token=renewed.access_token,
+                                        refresh_token=renewed.refresh_token, token_expires_at=renewed.token_expires_at)
+    return renewed
+
+
+def _token_expiry(caller: Caller) -> datetime | None:
+    exp = caller.claims.get("exp")
+    return datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None
 
 
 def console(*roles: str) -> Any:
@@ -178,7 +218,7 @@ async def front(request: Request, lang: str | None = None, failed: bool = False)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         async with request.app.state.runtime.unit_of_work() as uow:
-            session = await uow.console.session(token, datetime.now(UTC))
+            session = await uow.console.session(token, request.app.state.runtime.clock.now())
         if session is not None and session.roles & STAFF_ROLES:
             return _see_other(_front_page_for(session.roles))
     texts = Texts(choose_language(lang, request.headers.get("accept-language"),
@@ -196,7 +236,7 @@ async def sign_in(request: Request, uow: UnitOfWork) -> Response:
     except SignInFailed as failed:
         log.warning("console sign-in cannot start: %s", failed)
         return _see_other("/console/?failed=1")
-    await uow.console.begin_sign_in(state, verifier, datetime.now(UTC))
+    await uow.console.begin_sign_in(state, verifier, request.app.state.runtime.clock.now())
     response = _see_other(target)
     _cookie(response, SIGN_IN_COOKIE, state, max_age=600)
     return response
@@ -207,7 +247,7 @@ async def callback(request: Request, uow: UnitOfWork, code: str = "", state: str
     """The IdP's redirect back: the state must be this browser's, the code redeems once with
     the verifier, and the access token must verify and name a staff role."""
     expected = request.cookies.get(SIGN_IN_COOKIE, "")
-    now = datetime.now(UTC)
+    now = request.app.state.runtime.clock.now()
     verifier = None
     if code and state and expected and hmac.compare_digest(expected.encode(), state.encode()):
         verifier = await uow.console.finish_sign_in(state, now)
@@ -227,14 +267,16 @@ async def callback(request: Request, uow: UnitOfWork, code: str = "", state: str
         _forget(response, SIGN_IN_COOKIE)
         return response
     expires = now + timedelta(hours=settings.session_hours)
-    if isinstance(exp := caller.claims.get("exp"), int | float):
-        expires = min(expires, datetime.fromtimestamp(exp, UTC))
+    token_expires = _token_expiry(caller)
+    if grant.refresh_token is None and token_expires is not None:  # nothing to renew it with
+        expires = min(expires, token_expires)
     token = secrets.token_urlsafe(32)
     name = caller.claims.get("name")
     await uow.console.open_session(token, subject=caller.subject, name=name if isinstance(name, str) else None,
                                    roles=caller.roles, executor_code=caller.executor_code,
                                    access_token=grant.access_token, csrf_token=secrets.token_urlsafe(32), now=now,
-                                   expires_at=expires)
+                                   expires_at=expires, refresh_token=grant.refresh_token,
+                                   token_expires_at=token_expires)
     await uow.console.first_language(caller.subject, choose_language(request.headers.get("accept-language"),
                                                                      default=settings.default_language))
     response = _see_other(_front_page_for(caller.roles))
@@ -252,7 +294,9 @@ def _failed_sign_in() -> Response:
 @router.post("/sign-out")
 async def sign_out(request: Request, user: Reader, uow: UnitOfWork) -> Response:
     await _form(request, user)
-    await uow.console.close_session(request.cookies.get(SESSION_COOKIE, ""))
+    refresh_token = await uow.console.close_session(request.cookies.get(SESSION_COOKIE, ""))
+    if refresh_token:
+        await _settings(request).oidc.end_session(refresh_token)
     response = _see_other("/console/")
     _forget(response, SESSION_COOKIE)
     return response
