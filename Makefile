@@ -6,7 +6,7 @@ PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e servi
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install tools screenshots chaos run demo stack trace asyncapi test test-unit test-integration bench-surge bench-latency bench-relay bench-portal bench-workspace bench-intake bench-deadlines schemas constraints routing-rules calendar clean
+.PHONY: install tools screenshots chaos run demo stack trace asyncapi test test-unit test-integration bench-surge bench-latency bench-relay bench-portal bench-workspace bench-intake bench-deadlines bench-idp schemas constraints routing-rules calendar clean
 
 install: $(STAMP)
 
@@ -31,8 +31,8 @@ tools:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else echo "missing Debian packages:$$missing (apt-get install them as root)" >&2; exit 1; fi; fi
 
-run: install  ## start the embedded stack and every service until Ctrl-C (KAFKA=apache: on Apache Kafka)
-	$(BIN)/appeals-stack run $(if $(KAFKA),--kafka $(KAFKA))
+run: install  ## start the embedded stack and every service until Ctrl-C (KAFKA=apache: on Apache Kafka; IDP=keycloak: Keycloak signs the tokens)
+	$(BIN)/appeals-stack run $(if $(KAFKA),--kafka $(KAFKA)) $(if $(IDP),--idp $(IDP))
 
 trace: install  ## one appeal's trace from a `make run`: make trace N=OA-2026-00000001
 	$(BIN)/appeals trace $(N) --dir .state/traces
@@ -76,6 +76,9 @@ bench-portal: install  ## N status pages (default 1,000) through the citizen's p
 
 bench-workspace: install  ## N case pages and queue pages through the executors' workspace vs routing's own JSON
 	$(BIN)/python bench/workspace.py --appeals $(or $(N),1000)
+
+bench-idp: install tools  ## `make run`'s start-up with the local issuer vs Keycloak (first start and the next)
+	$(BIN)/python bench/idp_startup.py
 
 bench-intake: install  ## 50,000 appeals through intake vs a raw aiokafka baseline
 	$(BIN)/python bench/intake_throughput.py --appeals 50000

@@ -104,12 +104,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return tool_main(argv[1:], STATE_DIR)
     parser = argparse.ArgumentParser(prog="appeals-stack", description=__doc__)
-    parser.add_argument("command", choices=["up", "run", "topics", "token", "issuer", "acls", "kafka-certs"],
+    parser.add_argument("command", choices=["up", "run", "topics", "token", "issuer", "acls", "kafka-certs",
+                                            "keycloak-example"],
                         help="up: stack only; run: stack and services; topics: create the platform's topics on "
                              "--bootstrap-servers (compose, or a cluster without a topic operator); token: print "
                              "a token of the local issuer (--role, --sub, --executor-code); issuer: only the local "
                              "OpenID issuer and the portals' keys (docker compose, for a trial); acls: regenerate the "
-                             "Kafka principals' ACLs (Strimzi users, compose set-up); kafka-certs: a trial CA and "
+                             "Kafka principals' ACLs (Strimzi users, compose set-up); keycloak-example: regenerate the Keycloak "
+                             "Operator's realm import from deploy/keycloak; kafka-certs: a trial CA and "
                              "the broker's TLS key under --state-dir/kafka-tls (docker compose); "
                              "kafka TOOL ...: one of Kafka's own tools (kafka-consumer-groups, kafka-console-consumer, "
                              "kafka-acls, kafka-topics, kafka-metadata-quorum) against make run KAFKA=apache's cluster, "
@@ -131,12 +133,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR)
     parser.add_argument("--kafka-port", type=int, default=9092)
     parser.add_argument("--fresh", action="store_true", help="start from an empty database")
+    parser.add_argument("--idp", choices=["local", "keycloak"], default="local",
+                        help="local: the project's small OpenID issuer (starts at once); keycloak: Keycloak from "
+                             "Maven Central with the realm of deploy/keycloak (Java 21+), its database kept under "
+                             "--state-dir/keycloak; for token: a demo user's token from the running Keycloak (--user)")
+    parser.add_argument("--user", default=None, help="for token with --idp keycloak: the demo user (inspector, …)")
     parser.add_argument("--kafka", choices=["embedded", "apache"], default="embedded",
                         help="embedded: Tansu in memory (quick; a restart keeps only what the services "
                              "publish again); apache: a three-node Apache Kafka cluster with SASL_SSL and the "
                              "ACLs, its data kept under --state-dir/apache-kafka between runs")
     args = parser.parse_args(argv)
     _quiet_console(args.state_dir / "logs" / "stack.log")
+    if args.command == "token" and args.idp == "keycloak":
+        from appeals_devstack.keycloak import Keycloak
+
+        if not args.user:
+            parser.error("token --idp keycloak needs --user (a demo user: inspector, operator, executor, …)")
+        print(Keycloak(args.state_dir / "keycloak", IssuerKeys(args.state_dir / "issuer")).token(args.user))
+        return 0
     if args.command == "token":
         if not args.role:
             parser.error("token needs at least one --role")
@@ -150,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, "utf-8")
             print(f"wrote {path}")
+        return 0
+    if args.command == "keycloak-example":
+        from appeals_devstack.keycloak import OPERATOR_EXAMPLE, realm_import_manifest
+
+        OPERATOR_EXAMPLE.write_text(realm_import_manifest(), "utf-8")
+        print(f"wrote {OPERATOR_EXAMPLE}")
         return 0
     if args.command == "kafka-certs":
         from appeals_devstack.kafka_tls import write_broker_tls
@@ -175,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     stack = EmbeddedStack(args.state_dir, kafka_port=args.kafka_port, fresh=args.fresh, issuer_port=args.issuer_port,
-                          kafka=args.kafka)
+                          kafka=args.kafka, idp=args.idp)
     info = stack.start()
     if info.apache_kafka_dir:
         print(f"Kafka (Apache Kafka, three nodes, data in {info.apache_kafka_dir}): SASL_SSL "
@@ -183,8 +203,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"Kafka (Tansu, in memory): {info.bootstrap_servers}")
     print(f"PostgreSQL: {info.postgres_uri}")
-    print(f"OpenID issuer (local): http://127.0.0.1:{args.issuer_port}; a token: "
-          f".venv/bin/appeals-stack token --role operator --sub op-0001")
+    if stack.keycloak is not None:
+        print(f"OpenID issuer (Keycloak): {info.oidc_issuer}; its admin console {stack.keycloak.url}/admin/ (user "
+              f"admin, password in {stack.keycloak.directory / 'admin.secret'}); a token: "
+              f".venv/bin/appeals-stack token --idp keycloak --user operator")
+    else:
+        print(f"OpenID issuer (local): http://127.0.0.1:{args.issuer_port}; a token: "
+              f".venv/bin/appeals-stack token --role operator --sub op-0001")
     processes: list[ServiceProcess] = []
     demo: _DemoThread | None = None
     mail, sms = MailSink(args.state_dir / "mail"), SmsSink(args.state_dir / "sms.jsonl")
@@ -221,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"log {p.log_path}")
         if args.command == "run":
             print("Traces: `make trace N=<registration number>` (or `.venv/bin/appeals trace …`)")
-            print("Metrics: GET <API>/metrics with an sre token (.venv/bin/appeals-stack token --role sre --sub sre-1); "
+            sre_token = ("token --idp keycloak --user sre" if stack.keycloak is not None else "token --role sre --sub sre-1")
+            print(f"Metrics: GET <API>/metrics with an sre token (.venv/bin/appeals-stack {sre_token}); "
                   "all services on one screen: .venv/bin/appeals status")
             print(f"Logs: {args.state_dir / 'logs'} (the services', and stack.log for the stack's own chatter)")
             intake = next(p for p in processes if p.service.name == "intake")

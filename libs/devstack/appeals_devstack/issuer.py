@@ -66,6 +66,7 @@ DEMO_USERS = (
     ("almaly", "almaly-employee-demo", ("executor",), "almaly_akimat", "Almaly Employee"),
     ("citizen", "citizen-demo", ("citizen",), None, "Aruzhan Demo"),
     ("operator", "operator-demo", ("operator",), None, "Asel Operator"),
+    ("sre", "sre-demo", ("sre",), None, "Timur On-call"),
 )
 
 

@@ -40,6 +40,8 @@ ROOT = Path(__file__).resolve().parents[3]
 POM = ROOT / "deploy" / "keycloak" / "pom.xml"
 REALM_FILE = ROOT / "deploy" / "keycloak" / "open-appeals-realm.json"
 REALM = "open-appeals"
+#: The Keycloak Operator's import of the realm, for the Helm chart's users (made from the file).
+OPERATOR_EXAMPLE = ROOT / "deploy" / "helm" / "open-appeals" / "examples" / "keycloak-realm-import.yaml"
 #: The development-only client with the password grant (never in the realm file).
 DEV_TOOLS_CLIENT_ID = "appeals-dev-tools"
 #: The oldest Java Keycloak 26 runs on.
@@ -136,6 +138,21 @@ def realm_representation(keys: IssuerKeys, *, realm_file: Path = REALM_FILE) -> 
             user["attributes"] = {"executor_code": [executor]}
         realm["users"].append(user)
     return realm
+
+
+def realm_import_manifest(realm_file: Path = REALM_FILE) -> str:
+    """The realm file as the Keycloak Operator's ``KeycloakRealmImport`` (``appeals-stack
+    keycloak-example`` writes it to :data:`OPERATOR_EXAMPLE`)."""
+    import yaml
+
+    manifest = {"apiVersion": "k8s.keycloak.org/v2alpha1", "kind": "KeycloakRealmImport",
+                "metadata": {"name": REALM, "namespace": "keycloak"},
+                "spec": {"keycloakCRName": "keycloak", "realm": json.loads(realm_file.read_text("utf-8"))}}
+    return ("# Made from deploy/keycloak/open-appeals-realm.json by `appeals-stack keycloak-example`; edit the\n"
+            "# realm file, not this. The Keycloak Operator imports it into the Keycloak named keycloakCRName.\n"
+            "# Before applying: the public clients' redirectUris to the applications' public addresses\n"
+            "# (docs/security.md, Connecting the city's identity provider).\n"
+            + yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100))
 
 
 @dataclass(frozen=True)
@@ -329,5 +346,5 @@ class Keycloak:
         return str(reply.json()["access_token"])
 
 
-__all__ = ["AUDIENCE", "DEV_TOOLS_CLIENT_ID", "Keycloak", "KeycloakInfo", "REALM", "REALM_FILE", "java_home",
-           "keycloak_home", "realm_representation"]
+__all__ = ["AUDIENCE", "DEV_TOOLS_CLIENT_ID", "OPERATOR_EXAMPLE", "Keycloak", "KeycloakInfo", "REALM", "REALM_FILE",
+           "java_home", "keycloak_home", "realm_import_manifest", "realm_representation"]
