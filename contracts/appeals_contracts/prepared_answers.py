@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-LANGUAGES = ("kk", "ru", "en")
+from appeals_contracts.languages import LANGUAGES
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from importlib import resources
 
 import yaml
 
-LANGUAGES = ("kk", "ru", "en")
+from appeals_contracts.languages import LANGUAGES
 
 
 @dataclass(frozen=True)

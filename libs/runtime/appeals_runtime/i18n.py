@@ -9,32 +9,16 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import yaml
 from babel.dates import format_date, format_datetime
 
-#: Kazakh, Russian, English: every page and message is written in each.
-LANGUAGES = ("kk", "ru", "en")
+from appeals_contracts.languages import ALMATY, LANGUAGES, choose_language
+
 #: Babel's locale per language: the date format a reader of that language expects.
 LOCALES = {"kk": "kk_KZ", "ru": "ru_RU", "en": "en_GB"}
 #: Each language's name in itself, for the switch on every page.
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
-#: Every time a person reads is Almaty's.
-ALMATY = ZoneInfo("Asia/Almaty")
-
-
-def choose_language(*wishes: str | None, default: str = "ru") -> str:
-    """The first supported language among ``wishes`` (a stored preference, a form's choice, an
-    ``Accept-Language`` header in order of preference), else ``default``."""
-    for wish in wishes:
-        if not wish:
-            continue
-        for part in wish.split(","):
-            code = part.split(";")[0].strip().lower()[:2]
-            if code in LANGUAGES:
-                return code
-    return default if default in LANGUAGES else "ru"
 
 
 @functools.cache
@@ -76,3 +60,6 @@ class Texts:
         if (local.hour, local.minute, local.second) == (0, 0, 0):
             local -= timedelta(days=1)
         return format_date(local.date(), "d MMMM, EEEE", locale=self.locale)
+
+
+__all__ = ["ALMATY", "LANGUAGES", "LANGUAGE_NAMES", "LOCALES", "Texts", "catalogue", "choose_language"]

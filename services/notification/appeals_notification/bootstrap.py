@@ -16,7 +16,7 @@ from appeals_notification.adapters.templates import Templates
 from appeals_notification.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_notification.config import NotificationSettings
 from appeals_notification.domain import digest
-from appeals_notification.domain.language import LANGUAGES
+from appeals_contracts.languages import LANGUAGES
 from appeals_notification.domain.table import TEMPLATES
 from appeals_notification.entrypoints import consumers
 from appeals_notification.entrypoints.http import router

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time, timedelta
+from typing import Literal
 
 from pydantic import Field
 
@@ -14,7 +15,8 @@ from appeals_runtime.settings import OptionalName, OptionalPath, OptionalSecret,
 class NotificationSettings(ServiceSettings):
     service_name: str = "notification"
     http_port: int = 8004
-    default_language: str = Field("ru", description="DEFAULT_LANGUAGE: when neither the citizen nor the appeal names one")
+    default_language: Literal["kk", "ru", "en"] = Field(
+        "ru", description="DEFAULT_LANGUAGE: when neither the citizen nor the appeal names one (kk, ru or en)")
     track_url: str = Field("http://127.0.0.1:8006/s/{number}/{token}",
                            description="TRACK_URL: the citizen's portal's status page, where a citizen follows the appeal; {number} and {token} "
                                        "(the appeal's status token) are replaced")

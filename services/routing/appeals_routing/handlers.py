@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from appeals_contracts.languages import LANGUAGES
 from appeals_contracts.events import (
     AnswerAccepted,
     AnswerReturned,
@@ -26,7 +27,6 @@ from appeals_routing.domain.rules import directory_problems, rule_set_problems
 from appeals_runtime.audit import AuditEntry
 from appeals_runtime.errors import NotBelieved
 
-LANGUAGES = frozenset({"kk", "ru", "en"})
 MAX_ANSWER = 20_000
 
 

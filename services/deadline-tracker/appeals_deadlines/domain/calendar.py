@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-ALMATY = ZoneInfo("Asia/Almaty")
+from appeals_contracts.languages import ALMATY
 
 
 class CalendarMissing(LookupError):

@@ -12,12 +12,12 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from appeals_contracts.languages import LANGUAGES
 from appeals_inspection.entrypoints.console import Inspector, StaffMember, _form, _page, _see_other, _settings
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-LANGUAGES = ("kk", "ru", "en")
 
 
 async def _intake(request: Request, user: StaffMember, method: str, path: str, **kwargs: Any) -> httpx.Response | None:

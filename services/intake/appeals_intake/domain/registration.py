@@ -6,11 +6,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
+from appeals_contracts.languages import ALMATY
 from appeals_intake.domain.model import Appeal, SubmitAppeal
-
-ALMATY = ZoneInfo("Asia/Almaty")
 
 
 def registration_year(at: datetime) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from appeals_contracts.reference import Reference
-from appeals_notification.domain.language import LANGUAGES
+from appeals_contracts.languages import LANGUAGES
 from appeals_notification.domain.messages import Names, Recipients
 
 

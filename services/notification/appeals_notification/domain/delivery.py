@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-ALMATY = ZoneInfo("Asia/Almaty")
+from appeals_contracts.languages import ALMATY
 
 
 @dataclass(frozen=True)

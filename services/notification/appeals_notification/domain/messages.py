@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from appeals_notification.domain.delivery import ALMATY
-from appeals_notification.domain.language import choose_language
+from appeals_contracts.languages import choose_language
 from appeals_notification.domain.table import WITHOUT_DUE
 
 #: Templates that name the executor: they wait until the executor is known.
@@ -91,7 +91,7 @@ def route(audience: str, appeal: AppealFacts, facts: Mapping[str, Any], recipien
           replies_in_channel: frozenset[str], default_language: str) -> Route | None:
     """Where the message goes; ``None`` when the citizen left no way to reach them."""
     if audience == "citizen":
-        language = choose_language(appeal.preferred_language, appeal.language, default_language)
+        language = choose_language(appeal.preferred_language, appeal.language, default=default_language)
         recipient = f"citizen:{appeal.appeal_id}"
         if appeal.channel in replies_in_channel:
             return Route(recipient, "outbound", None, language)
