@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from appeals_contracts.languages import LANGUAGES
 from appeals_intake.domain.attachments import AttachmentRef
 from appeals_intake.domain.fields import ServiceFields, Value
 
@@ -107,7 +108,7 @@ class Catalog:
     social_networks: frozenset[str]
     replies_in_channel: frozenset[str]
     self_service: frozenset[str] = frozenset()  # channels a signed-in citizen may submit through
-    languages: frozenset[str] = frozenset({"kk", "ru", "en"})
+    languages: frozenset[str] = frozenset(LANGUAGES)
     places: Places = field(default_factory=Places)
     fields: ServiceFields = field(default_factory=ServiceFields)
     duplicate_radius_m: Mapping[str, float] = field(default_factory=dict)  # by category; absent: no duplicates

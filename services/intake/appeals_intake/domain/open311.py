@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from appeals_contracts.languages import LANGUAGES
 from appeals_intake.domain.fields import FieldDef, Value
 from appeals_intake.domain.model import Appeal, Contact, Reason, SubmitAppeal
 from appeals_intake.domain.places import Location
 from appeals_intake.domain.status import AppealStatus
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-LOCALES = ("kk", "ru", "en")
+LOCALES = LANGUAGES
 #: The kind of appeal a GeoReport request is: a citizen reports a matter (a statement).
 KIND = "statement"
 MAX_IDS, MAX_RESULTS, MAX_DAYS = 100, 1_000, 90

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from appeals_contracts.languages import LANGUAGES
 from appeals_routing.domain.model import Directory, Rule, RuleSet
 
 
@@ -67,7 +68,7 @@ def rule_set_problems(rule_set: RuleSet, directory: Directory, categories: froze
 def directory_problems(directory: Directory) -> list[str]:
     problems = []
     for code, executor in directory.executors.items():
-        if set(executor.names) != {"kk", "ru", "en"} or not all(executor.names.values()):
+        if set(executor.names) != set(LANGUAGES) or not all(executor.names.values()):
             problems.append(f"executor {code!r}: needs names in kk, ru and en")
         if executor.kind not in ("district_akimat", "city_department", "utility", "triage"):
             problems.append(f"executor {code!r}: unknown kind {executor.kind!r}")
