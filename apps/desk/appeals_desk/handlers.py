@@ -11,10 +11,23 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from appeals_desk.adapters.intake import Refused, Registered
 from appeals_desk.domain import form as forms
 from appeals_contracts.prepared_answers import PreparedAnswer
 from appeals_runtime.i18n import Texts
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Intake said no: its status and its reasons (``field``, ``message``)."""
+
+    status: int
+    reasons: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Registered:
+    number: str
+    repeated: bool
 
 
 class IntakeApi(Protocol):

@@ -18,9 +18,7 @@ from typing import Any, Protocol
 
 from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import AppealIntakeRejected, AppealSubmitted, OutboundNotification
-from appeals_mail.adapters import metrics
-from appeals_mail.adapters.mailbox import Waiting
-from appeals_mail.adapters.outgoing import Reply
+from appeals_mail import metrics
 from appeals_mail.domain import letters, replies
 from appeals_mail.domain.letters import Letter, Unreadable
 from appeals_runtime.publisher import Record
@@ -29,6 +27,25 @@ log = logging.getLogger(__name__)
 
 #: IMAP keywords the adapter sets: a letter told it is too large is not told again.
 TOLD_TOO_LARGE = "$AppealsTooLarge"
+
+
+@dataclass(frozen=True)
+class Waiting:
+    uid: str
+    size: int
+    flags: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Reply:
+    to: str
+    subject: str
+    body: str
+    in_reply_to: str
+    references: tuple[str, ...]
+    message_id: str
+    language: str
+    template: str  # what the letter is (the platform's template, or missing / too_large): a header for filters
 
 
 class MailboxApi(Protocol):

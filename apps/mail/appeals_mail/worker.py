@@ -17,7 +17,7 @@ from appeals_contracts.envelope import Envelope, EnvelopeError, safe_errors
 from appeals_contracts.events import AppealIntakeRejected, OutboundNotification
 from appeals_contracts.topics import outbound_topic
 from appeals_mail import handlers
-from appeals_mail.adapters import metrics
+from appeals_mail import metrics
 from appeals_mail.adapters.mailbox import MailboxDown
 from appeals_mail.adapters.outgoing import SendFailed
 from appeals_mail.config import MailSettings

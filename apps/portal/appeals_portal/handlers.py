@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from appeals_portal.adapters.platform import Refused, Registered
 from appeals_portal.domain import form as forms
 from appeals_portal.domain.words import Texts
 
@@ -16,6 +15,21 @@ from appeals_portal.domain.words import Texts
 PHOTO_TYPES = ("image/jpeg", "image/png")
 #: A verdict's comment, as intake takes it.
 COMMENT_MAX = 2000
+
+
+@dataclass(frozen=True)
+class Registered:
+    number: str
+    token: str
+    repeated: bool
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Intake said no: its status, and its reasons (``field``, ``message``) or its detail."""
+
+    status: int
+    reasons: list[dict[str, str]]
 
 
 class PlatformApi(Protocol):

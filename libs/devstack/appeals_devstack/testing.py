@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import yaml
 from collections.abc import Callable
@@ -104,11 +105,14 @@ async def eventually(check: Callable[[], Any], what: str, timeout_s: float = 60.
         await asyncio.sleep(interval_s)
 
 
-def expected_executor(category: str, district: str | None) -> str:
-    """The rule table's answer, computed here from the file, independently of routing's code."""
-    from appeals_routing.adapters.data_files import bundled
+#: The rule table routing ships.
+ROUTING_RULES = Path(__file__).resolve().parents[3] / "services" / "routing" / "appeals_routing" / "data" / "rules.yaml"
 
-    rules = [r for r in yaml.safe_load(bundled("rules.yaml").read_text())["rules"] if r.get("active", True)]
+
+def expected_executor(category: str, district: str | None) -> str:
+    """The rule table's answer, computed here from routing's shipped file, independently of
+    routing's code (a library never imports a service)."""
+    rules = [r for r in yaml.safe_load(ROUTING_RULES.read_text("utf-8"))["rules"] if r.get("active", True)]
     for wanted in ((category, district), (category, None), (None, None)):
         for r in rules:
             if (r.get("category"), r.get("district")) == wanted and (wanted[1] is not None or "district" not in r):

@@ -5,7 +5,6 @@ request bodies only, never in a URL, a log line or a span."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -13,20 +12,7 @@ import httpx
 
 from appeals_contracts.prepared_answers import PreparedAnswer
 from appeals_runtime.http_client import PlatformClient, Unavailable, reasons
-
-
-@dataclass(frozen=True)
-class Refused:
-    """Intake said no: its status and its reasons (``field``, ``message``)."""
-
-    status: int
-    reasons: list[dict[str, str]]
-
-
-@dataclass(frozen=True)
-class Registered:
-    number: str
-    repeated: bool
+from appeals_desk.handlers import Refused, Registered
 
 
 class SignedOut(Exception):

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from appeals_contracts.languages import choose_language
 from appeals_contracts.prepared_answers import PreparedAnswer
 from appeals_runtime.forms import Detail
 from appeals_runtime.i18n import Texts
@@ -44,7 +45,7 @@ def submission(form: Mapping[str, str], lists: Mapping[str, Sequence[str]], deta
                answers: Mapping[str, PreparedAnswer], page_language: str) -> dict[str, Any]:
     """Intake's submission from the form's values, as typed: intake checks every rule."""
     anonymous = form.get("anonymous") == "on"
-    language = form.get("language") if form.get("language") in ("kk", "ru", "en") else page_language
+    language = choose_language(form.get("language"), default=page_language)
     channel = form.get("channel") if form.get("channel") in CHANNELS else CHANNELS[0]
     body: dict[str, Any] = {
         "channel": channel, "channel_message_id": f"desk-{form.get('message_id') or ''}",

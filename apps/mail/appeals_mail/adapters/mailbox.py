@@ -9,21 +9,15 @@ import asyncio
 import imaplib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
+
+from appeals_mail.handlers import Waiting
 
 T = TypeVar("T")
 
 
 class MailboxDown(Exception):
     """The mailbox could not be reached or refused a command (the reason names no letter)."""
-
-
-@dataclass(frozen=True)
-class Waiting:
-    uid: str
-    size: int
-    flags: frozenset[str]
 
 
 _ITEM = re.compile(rb"UID (\d+)|RFC822\.SIZE (\d+)|FLAGS \(([^)]*)\)")

@@ -3,27 +3,16 @@ from what it answers, so a letter sent again after a crash is recognisably the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 
 import aiosmtplib
 
+from appeals_mail.handlers import Reply
+
 
 class SendFailed(Exception):
     """The SMTP server did not take the letter (the reason names no person)."""
-
-
-@dataclass(frozen=True)
-class Reply:
-    to: str
-    subject: str
-    body: str
-    in_reply_to: str
-    references: tuple[str, ...]
-    message_id: str
-    language: str
-    template: str  # what the letter is (the platform's template, or missing / too_large): a header for filters
 
 
 class Smtp:

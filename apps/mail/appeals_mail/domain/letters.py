@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from typing import Any
 from dataclasses import dataclass, field
 from email import policy
 from email.headerregistry import Address
@@ -82,7 +83,8 @@ def read(raw: bytes) -> Letter:
         try:
             if disposition == "attachment" or kind in ATTACHMENT_TYPES:
                 if kind in ATTACHMENT_TYPES:
-                    data = part.get_payload(decode=True) or b""
+                    payload = part.get_payload(decode=True)
+                    data = payload if isinstance(payload, bytes) else b""
                     if not part.defects and data:  # a file that did not decode whole is not passed on
                         files.append(Attachment(kind, data))
                 else:
@@ -113,7 +115,7 @@ def html_text(html: str) -> str:
         tag.decompose()
     for br in soup.find_all("br"):
         br.replace_with("\n")
-    return soup.get_text("\n")
+    return str(soup.get_text("\n"))
 
 
 #: Where a quoted earlier letter begins, in the mail clients of kk, ru and en writers.
@@ -164,7 +166,7 @@ def _without_name_line(text: str) -> str:
 
 
 def submission(letter: Letter, *, earlier: Sequence[Letter] = (), category: str,
-               attachments: Sequence[str]) -> dict:
+               attachments: Sequence[str]) -> dict[str, Any]:
     """Intake's ``appeal.submitted`` for ``letter``; ``earlier``: the letters of the same thread
     intake refused, oldest first, which this one completes (their words, name and subject count).
     The letter's Message-ID is the idempotency key."""

@@ -10,30 +10,14 @@ photos, and the appeal's status token for its status and verdict. The trace goes
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-
 from appeals_runtime.http_client import PlatformClient, Unavailable, reasons
 from appeals_runtime.oidc import ServiceAccount
+from appeals_portal.handlers import Refused, Registered
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Registered:
-    number: str
-    token: str
-    repeated: bool
-
-
-@dataclass(frozen=True)
-class Refused:
-    """Intake said no: its status, and its reasons (``field``, ``message``) or its detail."""
-
-    status: int
-    reasons: list[dict[str, str]]
 
 
 class Platform(PlatformClient):

@@ -38,8 +38,9 @@ def category_groups(reference: Reference, t: Texts, query: str = "") -> list[Gro
     for code, entry in reference.categories.entries.items():
         if entry.attributes.get("active") is False:
             continue
-        keywords = entry.attributes.get("keywords") or {}
-        haystack = _fold(" ".join([*entry.names.values(), *(str(k) for k in dict(keywords).values())]))
+        keywords = entry.attributes.get("keywords")
+        said = keywords.values() if isinstance(keywords, Mapping) else ()
+        haystack = _fold(" ".join([*entry.names.values(), *(str(k) for k in said)]))
         if all(w in haystack for w in words):
             groups.setdefault(str(entry.attributes.get("group") or "other"), []).append(
                 Choice(code, entry.names[t.language]))

@@ -106,7 +106,7 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, 28))
 
 
-def calendar_from_data(years: Mapping[int, Mapping[str, Iterable]]) -> WorkingCalendar:
+def calendar_from_data(years: Mapping[int, Mapping[str, Iterable[Mapping[str, object]]]]) -> WorkingCalendar:
     """Build the calendar from the data file's ``years`` mapping."""
     days_off: dict[date, str] = {}
     working: set[date] = set()

@@ -114,11 +114,11 @@ def policy_problems(regime: Regime, families: frozenset[str]) -> list[str]:
     if regime.reopened is not None and regime.reopened not in regime.policies:
         problems.append(f"{regime.code}: reopened names unknown policy {regime.reopened!r}")
     for family in sorted(families):
-        code = regime.by_channel_family.get(family)
-        if code is None:
+        named = regime.by_channel_family.get(family)
+        if named is None:
             problems.append(f"{regime.code}: no policy for channel family {family!r}")
-        elif code not in regime.policies:
-            problems.append(f"{regime.code}: channel family {family!r} names unknown policy {code!r}")
+        elif named not in regime.policies:
+            problems.append(f"{regime.code}: channel family {family!r} names unknown policy {named!r}")
     return problems
 
 

@@ -18,7 +18,8 @@ __all__ = ["LANGUAGES", "LANGUAGE_NAMES", "LOCALES", "Texts", "catalogue", "choo
 @functools.cache
 def catalogue() -> dict[str, dict[str, str]]:
     text = resources.files("appeals_inspection.domain").joinpath("console_texts.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    words: dict[str, dict[str, str]] = yaml.safe_load(text)
+    return words
 
 
 class Texts:

@@ -92,5 +92,5 @@ def original_of(new: Candidate, others: Sequence[Candidate], *, radius_m: float,
             found.append((c.registered_at, c.registration_number, c, "address", None))
     if not found:
         return None
-    _, _, original, how, d = min(found, key=lambda f: (f[0], f[1]))
-    return DuplicateLink(new.appeal_id, original, how, d)
+    _, _, original, how, distance = min(found, key=lambda f: (f[0], f[1]))
+    return DuplicateLink(new.appeal_id, original, how, distance)

@@ -49,7 +49,7 @@ def from_reference(items: Mapping[str, Sequence[Mapping[str, Any]]]) -> ServiceF
     """Field definitions from the categories' ``fields`` lists; raises ValueError on a bad one."""
     out: dict[str, tuple[FieldDef, ...]] = {}
     for category, raw_fields in items.items():
-        defs = []
+        defs: list[FieldDef] = []
         for raw in raw_fields:
             d = FieldDef(code=str(raw["code"]), datatype=str(raw["datatype"]), required=bool(raw.get("required")),
                          order=int(raw.get("order", len(defs) + 1)), description=dict(raw.get("description", {})),

@@ -115,9 +115,10 @@ def submission(form: Sequence[tuple[str, str]], *, client: str, request_key: str
         if values.get("address_id", "").strip():
             raise Open311Refused(400, "address_id is not supported here: send lat and long, or address_string")
         raise Open311Refused(400, "a location is required: lat and long, or address_string")
-    name = " ".join(p for p in (values.get("first_name", "").strip(), values.get("last_name", "").strip()) if p) or None
+    full_name = " ".join(p for p in (values.get("first_name", "").strip(), values.get("last_name", "").strip())
+                         if p) or None
     email, phone = values.get("email", "").strip() or None, values.get("phone", "").strip() or None
-    contact = Contact(name=name, phone=phone, email=email, preferred_language=language)
+    contact = Contact(name=full_name, phone=phone, email=email, preferred_language=language)
     anonymous = contact.is_empty()
     return SubmitAppeal(
         channel="open311", channel_message_id=f"{client}:{request_key}", kind=KIND, category=service_code,

@@ -68,7 +68,7 @@ def summarize(entries: Sequence[TimelineEntry]) -> AppealStatus:
     for e in ordered:
         target = STATUS_OF.get(e.event_type)
         if e.event_type == "appeal.reopened":  # the citizen said "not resolved": open again
-            status, floor, answer, on_time, breached = target, 0, None, None, False
+            status, floor, answer, on_time, breached = STATUS_OF[e.event_type], 0, None, None, False
         elif e.event_type == "inspection.appeal_unmerged":  # the merge undone: open again
             status, floor = ("assigned" if executor else "registered"), 0
         elif target is not None and _RANK_FLOOR.get(target, 0) >= floor:

@@ -21,7 +21,7 @@ class RetryPolicy:
         """When to try again after ``attempts_made`` failed attempts; ``None`` when that was the last."""
         if attempts_made >= self.max_attempts:
             return None
-        delay = min(self.initial * (2 ** (attempts_made - 1)), self.ceiling)
+        delay = min(self.initial * (2.0 ** (attempts_made - 1)), self.ceiling)
         return failed_at + delay
 
 

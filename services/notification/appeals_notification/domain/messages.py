@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from appeals_notification.domain.delivery import ALMATY
-from appeals_contracts.languages import choose_language
+from appeals_contracts.languages import ALMATY, choose_language
 from appeals_notification.domain.table import WITHOUT_DUE
 
 #: Templates that name the executor: they wait until the executor is known.

@@ -100,7 +100,8 @@ def reassign(state: AppealState | None, executor: str, suggested: str | None, re
     assert state is not None
     if not reason.strip():
         return Refused("a reassignment request needs a reason")
-    target = suggested if suggested != executor and directory.is_active(suggested) else rule_set.triage_executor
+    target = (suggested if suggested is not None and suggested != executor and directory.is_active(suggested)
+              else rule_set.triage_executor)
     if target == executor:
         return Refused("the appeal is already with the triage desk; it cannot be passed to itself")
     entry = Assignment(target, "reassignment", at, previous_executor=executor,

@@ -1,0 +1,30 @@
+"""The architecture's rules, checked by tools instead of described: import-linter's contracts in
+``.importlinter`` (no service imports another, libraries import no service, the contracts stand
+alone, the runtime never imports the development stack, a domain imports no framework, and
+inside each service the composition root and entrypoints sit over adapters over handlers over
+the domain: handlers never import adapters), and mypy strict on every domain (``mypy.ini``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+BIN = Path(sys.executable).parent
+DOMAINS = ("appeals_intake", "appeals_routing", "appeals_deadlines", "appeals_notification", "appeals_inspection",
+           "appeals_portal", "appeals_workspace", "appeals_desk", "appeals_mail")
+
+
+def test_the_layering_contracts_hold():
+    run = subprocess.run([str(BIN / "lint-imports"), "--no-cache"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "0 broken" in run.stdout
+
+
+def test_every_domain_type_checks_strictly():
+    packages = [arg for name in DOMAINS for arg in ("-p", f"{name}.domain")] + ["-m", "appeals_contracts.languages"]
+    run = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", *packages], cwd=ROOT,
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
