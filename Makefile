@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e contracts -e libs/runtime -e "libs/devstack[containers]" -e services/intake -e services/routing -e "services/deadline-tracker[calendar-tools]" -e services/notification -e services/inspection -e apps/portal -e apps/workspace -e apps/desk -e apps/mail
+PACKAGES := -e contracts -e libs/runtime -e libs/ops -e "libs/devstack[containers]" -e services/intake -e services/routing -e "services/deadline-tracker[calendar-tools]" -e services/notification -e services/inspection -e apps/portal -e apps/workspace -e apps/desk -e apps/mail
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 

@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import AppealNotRouted, AppealRegistered
 from appeals_deadlines.adapters.data_files import bundled
-from appeals_devstack import trace_cli
+from appeals_ops import cli as trace_cli
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo

@@ -24,7 +24,7 @@ import pytest
 
 from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import ExecutorAnswerSubmitted
-from appeals_devstack import trace_cli
+from appeals_ops import cli as trace_cli
 from appeals_devstack.choice import test_stack as fresh_stack
 from appeals_devstack.demo import Demo
 from appeals_devstack.processes import ServiceProcess

@@ -34,10 +34,14 @@ def _appeal_id_from_intake(number: str, intake_url: str, token: str | None) -> s
 
 
 def _local_token(state_dir: Path, role: str = "operator") -> str | None:
-    """A short-lived token of the embedded stack's issuer, when this is a development machine."""
+    """A short-lived token of the embedded stack's issuer, when this is a development machine
+    (the development stack installed, its issuer's key there); in a city's cluster, none."""
     if not (state_dir / "issuer" / "signing-key.pem").exists():
         return None
-    from appeals_devstack.issuer import IssuerKeys
+    try:
+        from appeals_devstack.issuer import IssuerKeys
+    except ImportError:
+        return None
 
     return IssuerKeys(state_dir / "issuer").mint(f"appeals-{role}-cli", role, ttl_s=300)
 
@@ -99,12 +103,17 @@ async def _dlq(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from appeals_devstack.services import SERVICES
-    from appeals_devstack.status_cli import read, render
+    from appeals_ops.status import read, render
 
-    urls = {s.name: f"http://127.0.0.1:{s.http_port}" for s in SERVICES}
     if args.url:
         urls = dict(u.split("=", 1) for u in args.url)
+    else:
+        try:  # a development machine: the ports of `make run`
+            from appeals_devstack.services import SERVICES
+        except ImportError:
+            print("name the services: appeals status --url intake=http://… --url routing=http://…", file=sys.stderr)
+            return 2
+        urls = {s.name: f"http://127.0.0.1:{s.http_port}" for s in SERVICES}
     token = args.token or _local_token(args.state_dir, "sre")
     rows = [read(name, url.rstrip("/"), token) for name, url in urls.items()]
     print(render(rows))
