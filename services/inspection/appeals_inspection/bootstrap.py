@@ -10,7 +10,7 @@ from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.config import InspectionSettings
 from appeals_runtime.oidc import OidcClient
 from appeals_inspection.domain.console import LANGUAGES
-from appeals_inspection.entrypoints import console, console_answers, consumers
+from appeals_inspection.entrypoints import console, console_answers, console_pages, console_sign_in, consumers
 from appeals_inspection.entrypoints.console import ConsoleSettings
 from appeals_inspection.entrypoints.http import InspectionContext, router
 from appeals_runtime.service import ServiceSpec, create_app
@@ -43,7 +43,8 @@ def build_app(settings: InspectionSettings | None = None) -> FastAPI:
         publishes=("appeals.inspections.v1",),
         sample=metrics.sample,
         subscribe=consumers.subscribe_all,
-        routers=[router, console_answers.router],  # the prepared answers' page: a console page of its own
+        # the console: its sign-in and session, its pages, the prepared answers' page
+        routers=[router, console_sign_in.router, console_pages.router, console_answers.router],
     ))
     app.state.inspection = context
     console.install(app, ConsoleSettings(
