@@ -28,6 +28,7 @@ from pathlib import Path
 from appeals_devstack.children import die_with_parent
 from appeals_devstack.kafka_acls import OPERATOR, PREFIX, Acl, principals
 from appeals_devstack.kafka_tls import write_broker_tls
+from appeals_devstack.maven import copy_dependencies
 from appeals_devstack.ports import free_port
 
 log = logging.getLogger(__name__)
@@ -65,13 +66,8 @@ def kafka_jars(state_dir: Path | None = None, pom: Path = POM) -> Path:
     libs = state_dir / "kafka" / f"{version}-{pinned}" / "libs"
     if (libs / f"kafka_2.13-{version}.jar").exists():
         return libs
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise RuntimeError("Apache Kafka's jars are fetched with Maven: install it (Debian's package maven)")
     partial = libs.with_name(f"libs.partial-{uuid.uuid4().hex[:6]}")
-    subprocess.run([mvn, "-q", "-B", "-f", str(pom), f"-Dmaven.repo.local={state_dir / 'm2'}",
-                    "dependency:copy-dependencies", f"-DoutputDirectory={partial}", "-DincludeScope=runtime"],
-                   check=True, stdout=subprocess.DEVNULL, timeout=900)
+    copy_dependencies(pom, state_dir, partial, "-DincludeScope=runtime", what="Apache Kafka's jars")
     partial.rename(libs)
     return libs
 

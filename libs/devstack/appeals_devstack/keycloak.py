@@ -21,7 +21,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import time
 import uuid
@@ -32,8 +31,9 @@ from typing import Any
 
 import httpx
 
-from appeals_devstack.children import die_with_parent
+from appeals_devstack.children import die_with_parent, stop_group
 from appeals_devstack.issuer import AUDIENCE, DEMO_USERS, SERVICE_CLIENTS, IssuerKeys
+from appeals_devstack.maven import copy_dependencies
 from appeals_devstack.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -91,13 +91,8 @@ def keycloak_home(state_dir: Path | None = None, pom: Path = POM) -> Path:
     home = state_dir / "keycloak" / f"keycloak-{version}"
     if (home / "bin" / "kc.sh").exists():
         return home
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise RuntimeError("Keycloak is fetched with Maven: install it (Debian's package maven)")
     partial = home.with_name(f"fetch.partial-{uuid.uuid4().hex[:6]}")
-    subprocess.run([mvn, "-q", "-B", "-f", str(pom), f"-Dmaven.repo.local={state_dir / 'm2'}",
-                    "dependency:copy-dependencies", f"-DoutputDirectory={partial}", "-DincludeTypes=zip"],
-                   check=True, stdout=subprocess.DEVNULL, timeout=900)
+    copy_dependencies(pom, state_dir, partial, "-DincludeTypes=zip", what="Keycloak")
     archive = partial / f"keycloak-quarkus-dist-{version}.zip"
     with zipfile.ZipFile(archive) as zipped:
         for member in zipped.infolist():
@@ -242,15 +237,8 @@ class Keycloak:
         raise TimeoutError(f"Keycloak not ready after {timeout_s:.0f}s; see {self.directory / 'keycloak.log'}")
 
     def stop(self, timeout_s: float = 30.0) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        if self.process is not None:
+            stop_group(self.process, timeout_s)
         self.process = None
 
     def __enter__(self) -> Keycloak:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from appeals_devstack.children import die_with_parent
+from appeals_devstack.children import die_with_parent, stop_group
 from appeals_devstack.ports import free_port
 from appeals_devstack.issuer import MAIL_SERVICE_CLIENT_ID, PORTAL_SERVICE_CLIENT_ID, IssuerKeys
 from appeals_devstack.services import APPS, SERVICES, ServiceDef
@@ -94,14 +94,7 @@ class ServiceProcess:
         """SIGTERM and wait for a graceful shutdown (SIGKILL after ``timeout_s``)."""
         if self._proc is None:
             return None
-        if self._proc.poll() is None:
-            os.killpg(self._proc.pid, signal.SIGTERM)
-            try:
-                self._proc.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._proc.pid, signal.SIGKILL)
-                self._proc.wait()
-        return self._proc.returncode
+        return stop_group(self._proc, timeout_s)
 
     @property
     def pid(self) -> int | None:

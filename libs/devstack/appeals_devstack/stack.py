@@ -7,7 +7,6 @@ import contextlib
 import logging
 import os
 import shutil
-import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ import asyncpg
 from appeals_contracts.envelope import Envelope
 from appeals_devstack.issuer import IssuerKeys, LocalIssuer
 from appeals_devstack.portal_keys import PortalKeys
-from appeals_devstack.children import die_with_parent
+from appeals_devstack.children import die_with_parent, stop_group
 from appeals_runtime import kafka_admin
 from appeals_devstack.ports import free_port, wait_for_port
 from appeals_devstack.services import DATABASES
@@ -264,13 +263,8 @@ class EmbeddedStack:
         if self._keycloak is not None:
             self._keycloak.stop()
             self._keycloak = None
-        if self._tansu is not None and self._tansu.poll() is None:
-            os.killpg(self._tansu.pid, signal.SIGTERM)
-            try:
-                self._tansu.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._tansu.pid, signal.SIGKILL)
-                self._tansu.wait()
+        if self._tansu is not None:
+            stop_group(self._tansu, 10)
         self._tansu = None
         if self._pg is not None:
             _stop_postgres(self._pg.pgdata)
