@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from appeals_notification.domain.delivery import QuietHours, RetryPolicy
+from appeals_notification.domain.delivery import QuietHours, DeliveryBackoff
 from appeals_notification.domain.digest import DigestPolicy
 from appeals_runtime.settings import OptionalName, OptionalPath, OptionalSecret, ServiceSettings
 
@@ -63,8 +63,8 @@ class NotificationSettings(ServiceSettings):
     def digest_policy(self) -> DigestPolicy:
         return DigestPolicy(self.executor_digest_size, timedelta(seconds=self.executor_digest_period_s))
 
-    def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(timedelta(seconds=self.delivery_retry_initial_s), timedelta(seconds=self.delivery_retry_ceiling_s),
+    def retry_policy(self) -> DeliveryBackoff:
+        return DeliveryBackoff(timedelta(seconds=self.delivery_retry_initial_s), timedelta(seconds=self.delivery_retry_ceiling_s),
                            self.delivery_max_attempts)
 
     def quiet_hours(self) -> QuietHours | None:

@@ -31,7 +31,7 @@ from appeals_contracts.events import (
     DeadlineScheduled,
 )
 from appeals_notification.domain import digest
-from appeals_notification.domain.delivery import QuietHours, RetryPolicy
+from appeals_notification.domain.delivery import DeliveryBackoff, QuietHours
 from appeals_notification.domain.digest import DigestPolicy
 from appeals_notification.domain.ledger import Attempt, LedgerRow, NoticeRow, Written
 from appeals_notification.domain.messages import (
@@ -273,7 +273,7 @@ def _digest(rows: Sequence[LedgerRow], renderer: Renderer | None) -> Outgoing:
 
 
 async def record_outcomes(uow: UnitOfWork, rows: Sequence[LedgerRow], outcomes: Sequence[BaseException | None], *,
-                          channel: str, now: datetime, retry: RetryPolicy) -> None:
+                          channel: str, now: datetime, retry: DeliveryBackoff) -> None:
     """Record what the provider answered for each row sent, in one batch; announce the rows
     delivered or finally failed (only those this record changed: no second announcement)."""
     attempts = [_attempt(row, outcome, channel=channel, now=now, retry=retry)
@@ -294,7 +294,7 @@ async def record_outcomes(uow: UnitOfWork, rows: Sequence[LedgerRow], outcomes: 
             uow.delivery_failed(row, channel, attempt.attempt, attempt.error or "", now)
 
 
-async def deliver_in_channel(uow: UnitOfWork, *, now: datetime, retry: RetryPolicy, limit: int) -> int:
+async def deliver_in_channel(uow: UnitOfWork, *, now: datetime, retry: DeliveryBackoff, limit: int) -> int:
     """In-channel replies: delivered by announcing an ``outbound notification`` through the
     outbox, in this one transaction (exactly once, like every event). Returns rows claimed."""
     rows = await uow.ledger.claim_due("outbound", now, limit)
@@ -334,7 +334,7 @@ def _outgoing(row: LedgerRow) -> Outgoing:
 
 
 def _attempt(row: LedgerRow, outcome: BaseException | None, *, channel: str, now: datetime,
-             retry: RetryPolicy) -> Attempt:
+             retry: DeliveryBackoff) -> Attempt:
     attempt = row.attempts + 1
     if outcome is None:
         return Attempt(row.notification_id, attempt, "delivered")

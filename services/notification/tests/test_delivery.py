@@ -3,13 +3,14 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appeals_notification.domain.delivery import ALMATY, QuietHours, RetryPolicy
+from appeals_contracts.languages import ALMATY
+from appeals_notification.domain.delivery import DeliveryBackoff, QuietHours
 
 instants = st.datetimes(min_value=datetime(2024, 3, 2), max_value=datetime(2027, 1, 1), timezones=st.just(UTC))
 
 
 def test_backoff_doubles_up_to_the_ceiling_and_stops():
-    policy = RetryPolicy(initial=timedelta(seconds=5), ceiling=timedelta(seconds=60), max_attempts=6)
+    policy = DeliveryBackoff(initial=timedelta(seconds=5), ceiling=timedelta(seconds=60), max_attempts=6)
     t0 = datetime(2026, 11, 24, tzinfo=UTC)
     delays = [policy.next_attempt(n, t0) - t0 for n in range(1, 6)]
     assert [d.total_seconds() for d in delays] == [5, 10, 20, 40, 60]

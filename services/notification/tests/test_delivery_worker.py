@@ -7,7 +7,7 @@ from uuid import uuid4
 from appeals_notification import handlers
 from appeals_notification.adapters import events
 from appeals_notification.domain.ledger import LedgerRow
-from appeals_notification.domain.delivery import QuietHours, RetryPolicy
+from appeals_notification.domain.delivery import DeliveryBackoff, QuietHours
 from appeals_notification.domain.messages import AppealFacts
 from appeals_notification.adapters.templates import Templates
 from appeals_notification.domain.digest import DigestPolicy
@@ -92,7 +92,7 @@ class Sender:
             raise self.error
 
 
-async def deliver(uow, sender, now=NOON_ALMATY, quiet=QuietHours(), retry=RetryPolicy(max_attempts=3)):
+async def deliver(uow, sender, now=NOON_ALMATY, quiet=QuietHours(), retry=DeliveryBackoff(max_attempts=3)):
     rows = await handlers.claim_for_sending(uow, channel="sms", now=now, quiet_hours=quiet, limit=10)
     assert uow.ledger.marked == [r.notification_id for r in rows] and sender.sent == [], "marked before any call"
     outcomes = await handlers.send_all(sender, rows)
@@ -138,7 +138,7 @@ async def test_non_urgent_sms_wait_out_the_night_urgent_ones_do_not():
 
 async def test_in_channel_replies_are_announced_for_the_channel_adapter():
     uow = FakeUow([row()])
-    assert await handlers.deliver_in_channel(uow, now=NOON_ALMATY, retry=RetryPolicy(), limit=10) == 1
+    assert await handlers.deliver_in_channel(uow, now=NOON_ALMATY, retry=DeliveryBackoff(), limit=10) == 1
     outbound, delivered = uow.announced
     assert outbound.event_type == "notification.outbound" and outbound.channel_message_id == "tg-1"
     assert outbound.text == "Subject\n\nBody" and delivered.event_type == "notification.delivered"
@@ -173,7 +173,7 @@ async def test_an_executors_queued_messages_go_as_one_digest_in_order_up_to_its_
     digest_mail = next(m for m in sender.sent if m.template == "executor.digest")
     assert digest_mail.notification_id == queued[0].notification_id and "4" in digest_mail.subject
     assert [digest_mail.body.index(f"A{i}") for i in range(4)] == sorted(digest_mail.body.index(f"A{i}") for i in range(4))
-    await handlers.record_outcomes(uow, rows, outcomes, channel="email", now=NOON_ALMATY, retry=RetryPolicy())
+    await handlers.record_outcomes(uow, rows, outcomes, channel="email", now=NOON_ALMATY, retry=DeliveryBackoff())
     assert [e.event_type for e in uow.announced] == ["notification.delivered"] * 5, "each notice delivered as itself"
 
 

@@ -9,7 +9,7 @@ from appeals_contracts.languages import ALMATY
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class DeliveryBackoff:
     """Exponential backoff: ``initial`` doubled per attempt up to ``ceiling``, at most
     ``max_attempts`` attempts in all."""
 

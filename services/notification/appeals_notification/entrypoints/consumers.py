@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from appeals_notification import handlers
 from appeals_notification.adapters.unit_of_work import PostgresUnitOfWork
-from appeals_notification.domain.delivery import QuietHours, RetryPolicy
+from appeals_notification.domain.delivery import DeliveryBackoff, QuietHours
 from appeals_notification.domain.digest import DigestPolicy
 from appeals_notification.domain.outgoing import Renderer, Sender
 from appeals_runtime.consumer import Delivery
-from appeals_runtime.retry import RetryPolicy as RuntimeRetry
+from appeals_runtime.retry import RetryPolicy
 from appeals_runtime.service import Runtime
 
 TOPICS = ("appeals.registered.v1", "appeals.assigned.v1", "appeals.deadlines.v1", "appeals.inspections.v1")
@@ -34,10 +34,10 @@ def subscribe_all(runtime: Runtime, writer: handlers.Writer, wake: Mapping[str, 
 
 #: Recording what a provider answered outlasts a database outage: the outcome is known only
 #: here, in memory, and losing it would make the message "in doubt".
-RECORDING = RuntimeRetry(attempts=None, initial_s=0.5, max_s=5.0)
+RECORDING = RetryPolicy(attempts=None, initial_s=0.5, max_s=5.0)
 
 
-async def deliver(runtime: Runtime, *, channel: str, sender: Sender | None, retry: RetryPolicy,
+async def deliver(runtime: Runtime, *, channel: str, sender: Sender | None, retry: DeliveryBackoff,
                   quiet_hours: QuietHours | None, batch_size: int, lease: timedelta, in_doubt: str,
                   digests: DigestPolicy | None = None, renderer: Renderer | None = None) -> bool:
     """One round of a channel's worker (each channel has its own, so a provider outage holds
