@@ -15,7 +15,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 import uvicorn
@@ -95,6 +95,10 @@ class ServiceSpec:
     #: Path prefix → the largest body taken there, above HTTP_MAX_BODY_BYTES (upload routes).
     body_limits: Mapping[str, int] = field(default_factory=dict)
     sample: metrics.OwnSample | None = None  # the service's own gauges, read from its database
+    #: Exception class or HTTP status → handler (a service's own pages for its refusals).
+    exception_handlers: Mapping[Any, Callable[..., Any]] = field(default_factory=dict)
+    #: What the routes read from ``request.app.state`` besides the runtime (a service's context).
+    state: Mapping[str, Any] = field(default_factory=dict)
 
 
 async def _connect(settings: ServiceSettings) -> asyncpg.Pool:
@@ -212,7 +216,11 @@ def create_app(spec: ServiceSpec) -> FastAPI:
 
     app = assemble(spec.title, spec.description, settings, spec.routers, lifespan, body_limits=spec.body_limits)
     app.state.spec = spec  # read by the AsyncAPI generator
+    for name, value in spec.state.items():
+        setattr(app.state, name, value)
     app.add_exception_handler(asyncpg.exceptions.DataError, _unstorable_input)
+    for key, handler in spec.exception_handlers.items():
+        app.add_exception_handler(key, handler)
     return app
 
 

@@ -45,11 +45,11 @@ def build_app(settings: InspectionSettings | None = None) -> FastAPI:
         subscribe=consumers.subscribe_all,
         # the console: its sign-in and session, its pages, the prepared answers' page
         routers=[router, console_sign_in.router, console_pages.router, console_answers.router],
+        exception_handlers=console.EXCEPTION_HANDLERS,
+        state={"inspection": context, "console": ConsoleSettings(
+            oidc=OidcClient(issuer=settings.oidc_issuer, client_id=settings.console_client_id,
+                            redirect_uri=f"{settings.console_url.rstrip('/')}/console/callback"),
+            session_hours=settings.console_session_hours, intake_url=settings.intake_url,
+            default_language=language)},
     ))
-    app.state.inspection = context
-    console.install(app, ConsoleSettings(
-        oidc=OidcClient(issuer=settings.oidc_issuer, client_id=settings.console_client_id,
-                        redirect_uri=f"{settings.console_url.rstrip('/')}/console/callback"),
-        session_hours=settings.console_session_hours, intake_url=settings.intake_url,
-        default_language=language))
     return app

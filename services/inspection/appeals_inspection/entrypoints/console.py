@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import jinja2
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from appeals_runtime.oidc import OidcClient, SignInFailed
@@ -204,21 +204,21 @@ def _front_page_for(roles: frozenset[str]) -> str:
     return "/console/queue" if "inspector" in roles else "/console/reports/weekly"
 
 
-# -- wiring ---------------------------------------------------------------------------------
+# -- the pages the refusals answer with ----------------------------------------------------
 
-def install(app: FastAPI, settings: ConsoleSettings) -> None:
-    """The console's routes, settings and the pages its refusals answer with."""
-    app.state.console = settings
+async def _to_sign_in(request: Request, exc: Exception) -> Response:
+    return _see_other("/console/")
 
-    async def to_sign_in(request: Request, exc: Exception) -> Response:
-        return _see_other("/console/")
 
-    async def refused(request: Request, exc: Exception) -> Response:
-        return _page(request, "refused.html.j2", exc.texts, status=403)  # type: ignore[attr-defined]
+async def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refused)
+    return _page(request, "refused.html.j2", exc.texts, status=403)
 
-    async def stale_form(request: Request, exc: Exception) -> Response:
-        return _page(request, "stale.html.j2", exc.texts, status=403)  # type: ignore[attr-defined]
 
-    app.add_exception_handler(SignInNeeded, to_sign_in)
-    app.add_exception_handler(Refused, refused)
-    app.add_exception_handler(CsrfRefused, stale_form)
+async def _stale_form(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CsrfRefused)
+    return _page(request, "stale.html.j2", exc.texts, status=403)
+
+
+#: Declared in inspection's ServiceSpec.
+EXCEPTION_HANDLERS = {SignInNeeded: _to_sign_in, Refused: _refused, CsrfRefused: _stale_form}
