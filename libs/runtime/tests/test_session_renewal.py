@@ -134,14 +134,17 @@ async def test_the_middleware_hands_the_route_the_renewed_session_and_the_browse
     cookie = p.keys.seal({"sub": "emp-1", "name": "Dana", "token": "at-0", "exp": now.timestamp() + 20,
                           "until": now.timestamp() + 3600, "refresh": "rt-0", "roles": ["executor"]})
     transport = httpx.ASGITransport(app=application(p, idp, now))
-    async with httpx.AsyncClient(transport=transport, base_url="https://test") as client:
-        reply = await client.get("/who", cookies={p.cookies.session: cookie, "other": "kept"})
+    async with httpx.AsyncClient(transport=transport, base_url="https://test",
+                                 cookies={p.cookies.session: cookie, "other": "kept"}) as client:
+        reply = await client.get("/who")
         assert reply.text == "at-1"
         assert reply.headers["set-cookie"].startswith(f"{p.cookies.session}=")
         idp.refused = True
         stale = p.keys.seal({"sub": "emp-1", "token": "at-0", "exp": time.time() + 20, "until": time.time() + 3600,
                              "refresh": "rt-0"})
-        reply = await client.get("/who", cookies={p.cookies.session: stale})
+        client.cookies.clear()
+        client.cookies.set(p.cookies.session, stale)
+        reply = await client.get("/who")
         assert reply.text == "nobody"
         assert 'Max-Age=0' in reply.headers["set-cookie"] or "expires=" in reply.headers["set-cookie"].lower()
 
@@ -157,6 +160,7 @@ async def test_signing_out_ends_the_session_at_the_idp():
     async def sign_out(request: Request) -> PlainTextResponse:
         return await p.sign_out(request, PlainTextResponse("bye"), idp)  # type: ignore[return-value]
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://test") as client:
-        reply = await client.post("/sign-out", cookies={p.cookies.session: cookie})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://test",
+                                 cookies={p.cookies.session: cookie}) as client:
+        reply = await client.post("/sign-out")
     assert reply.text == "bye" and idp.ended == ["rt-7"]
