@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 import time
 from collections import Counter
@@ -252,7 +253,7 @@ class EventConsumer:
         join ``dead`` (for the DLQ), the others are applied."""
         for delivery in deliveries:
             try:
-                if not await self._retrying(lambda d=delivery: self._apply([d], consumer_name, handler)):
+                if not await self._retrying(functools.partial(self._apply, [delivery], consumer_name, handler)):
                     return False
             except _Poison as poison:
                 dead.append((delivery.record, poison.reason))

@@ -93,7 +93,8 @@ class Keys:
         until = value.get("until", value["exp"])
         if not isinstance(until, int | float) or until <= now:
             return None
-        roles = value.get("roles") if isinstance(value.get("roles"), list) else []
+        listed = value.get("roles")
+        roles = listed if isinstance(listed, list) else []
         executor, refresh = value.get("executor_code"), value.get("refresh")
         return Session(str(value.get("sub", "")), value.get("name"), str(value.get("token", "")), float(value["exp"]),
                        frozenset(str(r) for r in roles), executor if isinstance(executor, str) else None,

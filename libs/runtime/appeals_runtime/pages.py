@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
-from typing import Any
+from typing import Any, Literal, TypedDict
 from urllib.parse import urlencode
 
 import jinja2
@@ -37,7 +37,14 @@ HEADERS = {
     "Cache-Control": "no-store",
 }
 
-_COOKIE = {"path": "/", "secure": True, "httponly": True, "samesite": "lax"}
+class _CookieFlags(TypedDict):
+    path: str
+    secure: bool
+    httponly: bool
+    samesite: Literal["lax", "strict", "none"]
+
+
+_COOKIE: _CookieFlags = {"path": "/", "secure": True, "httponly": True, "samesite": "lax"}
 #: A session's access token is renewed with its refresh token when less than this is left of it.
 REFRESH_MARGIN_S = 60
 

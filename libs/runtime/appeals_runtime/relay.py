@@ -17,8 +17,10 @@ the others stand by, taking over if its connection goes away.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 
 import asyncpg
 import orjson
@@ -180,7 +182,7 @@ class OutboxRelay:
                 f"{row['topic']} publish",
                 stored,
                 kind=trace.SpanKind.PRODUCER,
-                attributes=lambda topic=row["topic"]: {"messaging.system": "kafka", "messaging.destination.name": topic},
+                attributes=functools.partial(_kafka_attributes, row["topic"]),
             )
             headers = dict(_json(row["headers"]))
             headers.update(headers_of_span(span))
@@ -247,5 +249,14 @@ def _waves(rows: list[asyncpg.Record]) -> list[list[asyncpg.Record]]:
     return waves
 
 
+def _kafka_attributes(topic: str) -> dict[str, str]:
+    return {"messaging.system": "kafka", "messaging.destination.name": topic}
+
+
 def _json(value: object) -> dict[str, str]:
-    return orjson.loads(value) if isinstance(value, str) else dict(value)  # type: ignore[arg-type]
+    """A row's headers: JSON text, or the mapping asyncpg decoded."""
+    if isinstance(value, str):
+        return dict(orjson.loads(value))
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"headers of type {type(value).__name__}")

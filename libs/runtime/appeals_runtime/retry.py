@@ -48,17 +48,18 @@ class RetryPolicy:
             log.warning("%s: %s (attempt %d%s); retrying", what, type(exc).__name__, state.attempt_number,
                         f"/{self.attempts}" if self.attempts else "")
 
-        options: dict[str, object] = {}
+        stop = stop_after_attempt(self.attempts) if self.attempts else stop_never
+        wait = wait_exponential(multiplier=self.initial_s, min=self.initial_s, max=self.max_s)
         if sleep is not None:
-            options["sleep"] = sleep
-        return AsyncRetrying(
-            stop=stop_after_attempt(self.attempts) if self.attempts else stop_never,
-            wait=wait_exponential(multiplier=self.initial_s, min=self.initial_s, max=self.max_s),
-            retry=retry_if_exception(self.when),
-            before_sleep=before_sleep,
-            reraise=True,
-            **options,
-        )
+            wakeable = sleep
+
+            async def sleeping(seconds: float) -> None:  # what it answers (woken early or not) is not needed here
+                await wakeable(seconds)
+
+            return AsyncRetrying(stop=stop, wait=wait, retry=retry_if_exception(self.when),
+                                 before_sleep=before_sleep, reraise=True, sleep=sleeping)
+        return AsyncRetrying(stop=stop, wait=wait, retry=retry_if_exception(self.when),
+                             before_sleep=before_sleep, reraise=True)
 
     async def call(self, what: str, fn: Callable[[], Awaitable[T]]) -> T:
         """``await fn()`` under this policy."""

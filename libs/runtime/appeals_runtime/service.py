@@ -231,8 +231,11 @@ def assemble(title: str, description: str, settings: ServiceSettings, routers: S
     applications: the probes, ``/metrics`` (for the ``sre`` role unless METRICS_PUBLIC), request
     metrics, every route's declared roles checked first, the body limit, a 405 naming every
     method of the path."""
-    docs = {} if settings.api_docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
-    app = FastAPI(title=title, description=description, lifespan=lifespan, **docs)
+    if settings.api_docs:
+        app = FastAPI(title=title, description=description, lifespan=lifespan)
+    else:
+        app = FastAPI(title=title, description=description, lifespan=lifespan, docs_url=None, redoc_url=None,
+                      openapi_url=None)
     app.include_router(Health.router_for(app))
     for router in routers:
         app.include_router(router)

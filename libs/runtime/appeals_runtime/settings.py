@@ -7,8 +7,9 @@ tracing (see :mod:`appeals_runtime.telemetry`).
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -16,6 +17,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from appeals_runtime.auth import Verifier
 from appeals_runtime.clock import Clock
 from appeals_runtime.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from faststream.security import BaseSecurity
 
 
 def _comma_separated(value: Any) -> Any:
@@ -118,7 +122,7 @@ class ServiceSettings(BaseSettings):
             options["ssl_context"] = ssl_context
         return options
 
-    def _ssl_context(self) -> object | None:
+    def _ssl_context(self) -> ssl.SSLContext | None:
         if not self.kafka_security_protocol.endswith("SSL"):
             return None
         from aiokafka.helpers import create_ssl_context
@@ -142,7 +146,7 @@ class ServiceSettings(BaseSettings):
     def _sasl_password(self) -> str | None:
         return self.secret("kafka_sasl_password")
 
-    def faststream_security(self) -> object | None:
+    def faststream_security(self) -> BaseSecurity | None:
         """The same connection security, as FastStream's broker wants it."""
         from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 

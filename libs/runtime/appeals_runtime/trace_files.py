@@ -31,6 +31,8 @@ class JsonLinesSpanExporter(SpanExporter):
         lines = []
         for s in spans:
             ctx = s.get_span_context()
+            if ctx is None:
+                continue
             lines.append(json.dumps({
                 "trace_id": f"{ctx.trace_id:032x}", "span_id": f"{ctx.span_id:016x}",
                 "parent_id": f"{s.parent.span_id:016x}" if s.parent else None,
@@ -84,8 +86,9 @@ def appeal_traces(spans: Iterable[Span], appeal: str) -> dict[str, list[Span]]:
     """Every trace holding a span about ``appeal`` (its id or its registration number)."""
     spans = list(spans)
     ids = {appeal}
-    ids |= {s.attributes.get("appeals.subject") for s in spans
-            if s.attributes.get("appeals.registration_number") == appeal} - {None}
+    ids |= {str(subject) for s in spans
+            if s.attributes.get("appeals.registration_number") == appeal
+            and (subject := s.attributes.get("appeals.subject")) is not None}
     traces = {s.trace_id for s in spans
               if s.attributes.get("appeals.subject") in ids or s.attributes.get("appeals.registration_number") in ids}
     return {t: [s for s in spans if s.trace_id == t] for t in traces}
@@ -94,7 +97,7 @@ def appeal_traces(spans: Iterable[Span], appeal: str) -> dict[str, list[Span]]:
 def tree(spans: list[Span]) -> list[Span]:
     """The roots of ``spans`` with their children attached, in start order."""
     by_id = {s.span_id: s for s in spans}
-    roots = []
+    roots: list[Span] = []
     for s in sorted(spans, key=lambda s: s.start):
         s.children = []
     for s in sorted(spans, key=lambda s: s.start):
