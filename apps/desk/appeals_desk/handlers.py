@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from appeals_desk.domain import form as forms
 from appeals_contracts.prepared_answers import PreparedAnswer
+from appeals_desk.domain import form as forms
+from appeals_runtime.forms import Detail
 from appeals_runtime.i18n import Texts
 
 
@@ -57,7 +58,7 @@ class Form:
 
     values: Mapping[str, str]
     lists: Mapping[str, Sequence[str]]
-    details: Sequence[forms.Detail]
+    details: Sequence[Detail]
 
 
 @dataclass(frozen=True)
