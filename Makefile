@@ -59,8 +59,8 @@ test-integration: install
 chaos: install tools  ## the platform under faults, checked: make chaos RUNS=100 (default 6, one per scenario); KAFKA=apache adds the broker's faults, SCENARIO=broker only those
 	$(BIN)/python -m appeals_devstack.chaos --runs $(or $(RUNS),6) $(if $(KAFKA),--kafka $(KAFKA)) $(foreach s,$(SCENARIO),--scenario $(s))
 
-screenshots: install tools  ## retake the console's, the portal's and the workspace's pictures in docs/img (the browser tests, saving there)
-	CONSOLE_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/integration/test_console.py tests/integration/test_portal.py tests/integration/test_workspace.py $(PYTEST_ARGS)
+screenshots: install tools  ## retake the console's, the portal's, the workspace's, the desk's and Keycloak's pictures in docs/img (the browser tests, saving there)
+	CONSOLE_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/integration/test_console.py tests/integration/test_portal.py tests/integration/test_workspace.py tests/integration/test_desk.py tests/integration/test_keycloak.py $(PYTEST_ARGS)
 
 bench-surge: install  ## N appeals (default 100,000) through all five services vs raw Kafka: make bench-surge N=20000 PROFILE=1 STATEMENTS=1 SCALE="notification=2" KAFKA=apache
 	$(BIN)/python bench/surge.py --appeals $(or $(N),100000) $(if $(KAFKA),--kafka $(KAFKA)) $(if $(PROFILE),--profile) $(if $(STATEMENTS),--statements) $(foreach s,$(SCALE),--scale $(s))

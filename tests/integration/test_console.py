@@ -12,7 +12,6 @@ the console. The screenshots in docs/img/ are taken here.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ import pytest
 
 from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import AppealAnswered, AppealAssigned, AppealRegistered, DeadlineScheduled, Location
-from appeals_devstack.browser import chromium, wait_for
+from appeals_devstack.browser import chromium, screenshot, wait_for
 from appeals_devstack.issuer import IssuerKeys
 from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
@@ -33,8 +32,6 @@ from appeals_devstack.testing import eventually, produce
 
 pytestmark = pytest.mark.integration
 INSPECTION = next(s for s in SERVICES if s.name == "inspection")
-#: ``make screenshots`` saves the pictures into docs/img; otherwise they go to a temporary folder.
-IMAGES = Path(os.environ["CONSOLE_SCREENSHOTS"]) if os.environ.get("CONSOLE_SCREENSHOTS") else None
 
 
 def record(event, appeal_id: uuid.UUID) -> tuple:
@@ -92,14 +89,6 @@ def fits_a_tablet(driver) -> bool:
         driver.set_window_size(1280, 1000)
 
 
-def screenshot(driver, name: str, folder: Path) -> None:
-    """A docs picture: the whole page's height (headless Chromium draws only the window)."""
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1280, min(max(height + 40, 700), 2400))
-    folder = IMAGES or folder
-    folder.mkdir(parents=True, exist_ok=True)
-    assert driver.save_screenshot(str(folder / name)) and (folder / name).stat().st_size > 10_000
-    driver.set_window_size(1280, 1000)
 
 
 async def test_an_inspector_returns_then_accepts_an_answer_and_the_akims_office_reads_the_report(

@@ -309,7 +309,7 @@ async def test_the_desk_refuses_a_foreign_form_and_anyone_but_an_operator(own_st
 
 
 async def test_inspectors_change_the_prepared_answers_in_the_console_and_the_desk_offers_them(
-        own_stack: StackInfo, platform, browser):
+        own_stack: StackInfo, platform, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -333,6 +333,7 @@ async def test_inspectors_change_the_prepared_answers_in_the_console_and_the_des
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_for(browser, lambda d: d.find_elements(By.ID, "saved"), "the answer saved")
     check(browser, axe, "console: prepared answers")
+    screenshot(browser, "console-prepared-answers.png", tmp_path)
     # A new answer without its Kazakh text is refused, in words, and nothing is saved.
     form = browser.find_element(By.ID, "answer-new")
     form.find_element(By.NAME, "code").send_keys(f"half_{TAG}")
