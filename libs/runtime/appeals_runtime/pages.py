@@ -199,19 +199,14 @@ class Pages:
         if value is None or not isinstance(value.get("refresh"), str):
             return None
         exp, until, at = value.get("exp"), value.get("until"), now.timestamp()
-        if not isinstance(exp, int | float) or not isinstance(until, int | float) or exp - at > REFRESH_MARGIN_S:
+        if not isinstance(exp, int | float) or not isinstance(until, int | float) or not due_for_renewal(exp, at):
             return None
         if until <= at:
             return False
-        try:
-            grant = await oidc.refresh(value["refresh"])
-            caller = await verifier.verify_async(grant.access_token)
-        except (SignInFailed, Unauthenticated) as refused:
-            log.info("a session's token was not renewed: %s", refused)
+        renewal = await renew_tokens(oidc, verifier, value["refresh"], subject=str(value.get("sub", "")))
+        if renewal is None:
             return False
-        if caller.subject != value.get("sub"):
-            log.warning("a renewed token names another person: the session ends")
-            return False
+        caller, grant = renewal
         if grant.refresh_token is None:  # an IdP that renews only once: the session ends with this token
             token_exp = caller.claims.get("exp")
             until = min(until, float(token_exp)) if isinstance(token_exp, int | float) else until
@@ -233,6 +228,29 @@ class Pages:
     def signed_out(self, response: Response) -> Response:
         response.delete_cookie(self.cookies.session, **_COOKIE)
         return response
+
+
+def due_for_renewal(token_expires_at: float, now: float) -> bool:
+    """Less than :data:`REFRESH_MARGIN_S` is left of an access token."""
+    return token_expires_at - now <= REFRESH_MARGIN_S
+
+
+async def renew_tokens(oidc: OidcClient, verifier: Verifier, refresh_token: str, *,
+                       subject: str) -> tuple[Caller, Grant] | None:
+    """A signed-in person's tokens renewed at the IdP and the new access token verified like any
+    bearer token; ``None`` (logged without a token) when the IdP refuses (the session ended
+    there, the user was disabled), the token does not verify, or it names another person. The
+    people's applications (:meth:`Pages.renewed`) and the staff console both renew so."""
+    try:
+        grant = await oidc.refresh(refresh_token)
+        caller = await verifier.verify_async(grant.access_token)
+    except (SignInFailed, Unauthenticated) as refused:
+        log.info("a session's token was not renewed: %s", refused)
+        return None
+    if caller.subject != subject:
+        log.warning("a renewed token names another person: the session ends")
+        return None
+    return caller, grant
 
 
 class SessionRenewal:
@@ -280,4 +298,4 @@ class SessionRenewal:
         await self.app(scope, receive, sending)
 
 
-__all__ = ["HEADERS", "REFRESH_MARGIN_S", "Pages", "SessionRenewal", "SignInFailed", "Texts", "Visitor", "catalogue"]
+__all__ = ["HEADERS", "REFRESH_MARGIN_S", "Pages", "SessionRenewal", "due_for_renewal", "renew_tokens", "SignInFailed", "Texts", "Visitor", "catalogue"]

@@ -26,13 +26,13 @@ import jinja2
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from appeals_runtime.oidc import OidcClient, SignInFailed
+from appeals_runtime.oidc import OidcClient
 from appeals_inspection.adapters.console_sessions import Session
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.domain.console import LANGUAGE_NAMES, LANGUAGES, Texts
 from appeals_inspection.entrypoints.http import InspectionContext
-from appeals_runtime.auth import Access, Caller, Unauthenticated
-from appeals_runtime.pages import REFRESH_MARGIN_S
+from appeals_runtime.auth import Access, Caller
+from appeals_runtime.pages import due_for_renewal, renew_tokens
 from appeals_runtime.service import UnitOfWorkDep
 
 log = logging.getLogger(__name__)
@@ -115,23 +115,20 @@ class ConsoleAccess(Access):
 
 
 async def _renewed(request: Request, token: str, session: Session, now: datetime) -> Session | None:
-    """The session, its access token renewed with its refresh token when less than
-    :data:`~appeals_runtime.pages.REFRESH_MARGIN_S` is left; None (and the session forgotten)
-    when the IdP refuses: the user was disabled, or the session ended there."""
+    """The session, its access token renewed with its refresh token when it is due
+    (:func:`appeals_runtime.pages.renew_tokens`, as the people's applications renew); None (and
+    the session forgotten) when the IdP refuses: the user was disabled, or the session ended there."""
     if (session.refresh_token is None or session.token_expires_at is None
-            or (session.token_expires_at - now).total_seconds() > REFRESH_MARGIN_S):
+            or not due_for_renewal(session.token_expires_at.timestamp(), now.timestamp())):
         return session
     runtime = request.app.state.runtime
-    try:
-        grant = await _settings(request).oidc.refresh(session.refresh_token)
-        caller = await runtime.verifier.verify_async(grant.access_token)
-        if caller.subject != session.subject:
-            raise SignInFailed("the renewed token names another person")
-    except (SignInFailed, Unauthenticated) as refused:
-        log.info("a console session ends: %s", refused)
+    renewal = await renew_tokens(_settings(request).oidc, runtime.verifier, session.refresh_token,
+                                 subject=session.subject)
+    if renewal is None:  # the console's session ends with the IdP's
         async with runtime.unit_of_work() as uow:
             await uow.console.close_session(token)
         return None
+    caller, grant = renewal
     name = caller.claims.get("name")
     renewed = replace(session, name=name if isinstance(name, str) else None, roles=caller.roles,
                       executor_code=caller.executor_code, access_token=grant.access_token,
