@@ -28,10 +28,10 @@ import functools
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence, Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
@@ -43,6 +43,7 @@ from opentelemetry import trace
 
 from appeals_contracts.base import Event
 from appeals_contracts.envelope import Envelope, EnvelopeError
+from appeals_contracts.registry import EVENT_TYPES
 from appeals_contracts.topics import dead_letter_topic
 from appeals_runtime import inbox, metrics
 from appeals_runtime.clock import Clock
@@ -51,6 +52,9 @@ from appeals_runtime.publisher import Publisher, Record
 from appeals_runtime.settings import ServiceSettings
 from appeals_runtime.telemetry import start_span
 from appeals_runtime.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from appeals_runtime.inbound import Subscription
 
 log = logging.getLogger(__name__)
 _consumer: contextvars.ContextVar[str] = contextvars.ContextVar("consumer", default="?")
@@ -93,6 +97,7 @@ class ConsumerStats:
     transient_retries: int = 0
     rewinds: int = 0
     commit_failures: int = 0
+    skipped: int = 0  # events of types the subscription does not handle, acknowledged unread
 
 
 class EventConsumer:
@@ -107,28 +112,26 @@ class EventConsumer:
         self._clock = clock or settings.clock()
         self.stats = ConsumerStats()
 
-    def subscribe_batch(self, broker: KafkaBroker, topics: str | Sequence[str], handler: BatchHandler, *,
-                        name: str | None = None, on_invalid: InvalidHandler | None = None) -> None:
-        """Subscribe ``handler`` to ``topics``; it receives the new events of a batch at once.
+    def register(self, broker: KafkaBroker, subscription: Subscription) -> None:
+        """Register one row of a service's inbound table (:mod:`appeals_runtime.inbound`).
 
-        Each subscription is one consumer group, ``<service>.<name>`` (``name`` defaults to
-        the single topic), so a replica joining or leaving rebalances one subscription, not
-        all of them. The group name is also the inbox's consumer name.
+        Each subscription is one consumer group, ``<service>.<name>``, so a replica joining or
+        leaving rebalances one subscription, not all of them. The group name is also the
+        inbox's consumer name.
         """
-        topics = (topics,) if isinstance(topics, str) else tuple(topics)
-        if name is None and len(topics) != 1:
-            raise ValueError("a subscription to several topics needs a name")
-        group = f"{self._settings.service_name}.{name or topics[0]}"
+        group = f"{self._settings.service_name}.{subscription.name}"
+        handles = subscription.event_types
 
         async def on_topic(body: Any, message: KafkaMessage) -> None:
-            await self.process(message, consumer_name=group, handler=handler, on_invalid=on_invalid)
+            await self.process(message, consumer_name=group, handler=subscription.handler,
+                               on_invalid=subscription.on_invalid, handles=handles)
 
-        on_topic.__name__ = "on_" + (name or topics[0]).replace(".", "_").replace("-", "_")
+        on_topic.__name__ = "on_" + subscription.name.replace(".", "_").replace("-", "_")
         # The platform's set-up creates the topics with the registry's partitions and replication
         # (appeals_runtime.kafka_admin): FastStream's own creation (1 partition, 1 replica) would
         # be wrong, and under ACLs a service may not create topics.
         broker.subscriber(
-            *(Topic(t, declare=False) for t in topics),
+            *(Topic(t, declare=False) for t in subscription.topics),
             group_id=group,
             batch=True,
             max_records=self._settings.consumer_max_records,
@@ -144,28 +147,17 @@ class EventConsumer:
             title=on_topic.__name__,
         )(on_topic)
 
-    def subscribe(self, broker: KafkaBroker, topics: str | Sequence[str], handler: EventHandler, *,
-                  name: str | None = None, on_invalid: InvalidHandler | None = None) -> None:
-        """Subscribe a per-event ``handler``; events of a batch still share one transaction."""
-
-        async def each(uow: UnitOfWork, deliveries: Sequence[Delivery]) -> None:
-            for delivery in deliveries:
-                token = otel_context.attach(delivery.trace_context)
-                try:
-                    await handler(uow, delivery)
-                finally:
-                    otel_context.detach(token)
-
-        self.subscribe_batch(broker, topics, each, name=name, on_invalid=on_invalid)
-
     async def process(self, message: Any, *, consumer_name: str, handler: BatchHandler,
-                      on_invalid: InvalidHandler | None = None) -> None:
-        """Handle one fetched batch and commit its offsets (FastStream calls this)."""
+                      on_invalid: InvalidHandler | None = None, handles: AbstractSet[str] | None = None) -> None:
+        """Handle one fetched batch and commit its offsets (FastStream calls this).
+
+        ``handles``: the event types the handler takes (None: all); a record of another known
+        type is acknowledged without its payload being parsed."""
         _consumer.set(consumer_name)
         started = time.monotonic()
         records: tuple[ConsumerRecord, ...] = tuple(message.raw_message)
         metrics.BATCH_SIZE.labels(consumer_name).observe(len(records))
-        deliveries, spans, dead = self._parse(records)
+        deliveries, spans, dead = self._parse(records, handles)
         try:
             done = await self._apply_with_retries(deliveries, consumer_name, handler, dead)
             if done and dead and on_invalid is not None:
@@ -190,14 +182,17 @@ class EventConsumer:
                         type(exc).__name__)
         metrics.BATCH_SECONDS.labels(consumer_name).observe(time.monotonic() - started)
 
-    def _parse(self, records: Sequence[ConsumerRecord]) -> tuple[list[Delivery], list[trace.Span],
-                                                                 list[tuple[ConsumerRecord, str]]]:
-        """The valid events, each in its processing span (started here: the caller ends them),
-        and the records to dead-letter with the reason."""
+    def _parse(self, records: Sequence[ConsumerRecord], handles: AbstractSet[str] | None = None,
+               ) -> tuple[list[Delivery], list[trace.Span], list[tuple[ConsumerRecord, str]]]:
+        """The valid events the handler takes, each in its processing span (started here: the
+        caller ends them), and the records to dead-letter with the reason."""
         deliveries: list[Delivery] = []
         spans: list[trace.Span] = []
         dead: list[tuple[ConsumerRecord, str]] = []
         for record in records:
+            if handles is not None and _not_handled(record, handles):
+                self.stats.skipped += 1
+                continue
             try:
                 envelope = Envelope.from_kafka(record.headers, record.value)
                 event = envelope.event()
@@ -357,6 +352,22 @@ def dead_letter_record(record: ConsumerRecord, reason: str, *, service: str, at:
     ]
     value = (record.value or b"") if keep_value else b""
     return Record(dead_letter_topic(record.topic, service), record.key, value, headers)
+
+
+def _not_handled(record: ConsumerRecord, handles: AbstractSet[str]) -> bool:
+    """True for a record whose ``ce_type`` header names a known event type that ``handles``
+    leaves out. An unknown, missing or unreadable type is not decided here: the envelope's
+    parser dead-letters it with the reason."""
+    for key, value in record.headers or ():
+        if key == "ce_type":
+            if value is None:
+                return False
+            try:
+                event_type = value.decode()
+            except UnicodeDecodeError:
+                return False
+            return event_type in EVENT_TYPES and event_type not in handles
+    return False
 
 
 class _Poison(Exception):

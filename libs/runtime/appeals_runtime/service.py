@@ -32,6 +32,7 @@ from appeals_runtime.clock import Clock
 from appeals_runtime.consumer import EventConsumer
 from appeals_runtime.db import create_pool
 from appeals_runtime.health import Health
+from appeals_runtime.inbound import Subscription
 from appeals_runtime.logs import setup_logging
 from appeals_runtime.migrations import discover, migrate, runtime_migrations
 from appeals_runtime.publisher import KafkaPublisher
@@ -85,7 +86,9 @@ class ServiceSpec:
     title: str
     settings: ServiceSettings
     migrations_package: str | None  # the service's own migrations (None: only the runtime's tables)
-    subscribe: Callable[[Runtime], None]
+    #: The service's inbound table (its ``entrypoints/consumers.py``); handlers read the time
+    #: from their unit of work's clock (``uow.clock``), the platform's.
+    subscriptions: Sequence[Subscription]
     unit_of_work: type[UnitOfWork] = UnitOfWork
     routers: Sequence[APIRouter] = field(default_factory=tuple)
     description: str = ""
@@ -142,7 +145,8 @@ async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
                           unit_of_work, settings.verifier())
         if spec.on_start is not None:
             await spec.on_start(runtime)
-        spec.subscribe(runtime)
+        for subscription in spec.subscriptions:
+            runtime.consumer.register(broker, subscription)
 
         # Before anything publishes or consumes: a broker that lost what we published gets it again.
         await STARTUP_RETRY.call("broker not answering yet", partial(

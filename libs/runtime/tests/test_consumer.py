@@ -15,7 +15,7 @@ from aiokafka import ConsumerRecord
 from aiokafka.errors import CommitFailedError, MessageSizeTooLargeError
 
 from appeals_contracts.envelope import Envelope
-from appeals_contracts.events import DeadlineBreached
+from appeals_contracts.events import DeadlineApproaching, DeadlineBreached
 from appeals_runtime.consumer import Delivery, EventConsumer
 from appeals_runtime.errors import TransientError
 from appeals_runtime.migrations import migrate, runtime_migrations
@@ -61,10 +61,17 @@ def record(offset: int, envelope: Envelope | None = None, value: bytes | None = 
                           serialized_key_size=1, serialized_value_size=1, headers=headers)
 
 
+WHEN = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+
+
 def breached(appeal: uuid.UUID | None = None) -> Envelope:
-    now = datetime.now(UTC)
-    return Envelope.wrap(DeadlineBreached(appeal_id=appeal or uuid.uuid4(), due_at=now, breached_at=now),
-                         source="/test", subject=None)
+    return Envelope.wrap(DeadlineBreached(appeal_id=appeal or uuid.uuid4(), due_at=WHEN, breached_at=WHEN),
+                         source="/test", subject=None, time=WHEN)
+
+
+def approaching() -> Envelope:
+    return Envelope.wrap(DeadlineApproaching(appeal_id=uuid.uuid4(), due_at=WHEN, remind_at=WHEN), source="/test",
+                         subject=None, time=WHEN)
 
 
 @pytest.fixture
@@ -120,6 +127,24 @@ async def test_a_poison_event_is_dead_lettered_and_the_rest_applied(pool):
     assert set(reasons) == {b"1", b"3"}
     assert "KeyError" in reasons[b"1"] and "not JSON" in reasons[b"3"]
     assert all(r.topic == "appeals.deadlines.v1.dlq.svc" for r in publisher.records)
+
+
+async def test_only_the_event_types_a_subscription_handles_are_parsed(pool):
+    """A known type the table leaves out is acknowledged unread, even with a payload that would
+    not parse; a record with no type at all is still dead-lettered, as is an unknown type."""
+    publisher = CollectingPublisher()
+    consumer = consumer_on(pool, publisher)
+    handled, other = breached(), approaching()
+    unknown = Envelope.wrap(DeadlineBreached(appeal_id=uuid.uuid4(), due_at=WHEN, breached_at=WHEN), source="/test",
+                            subject=None, time=WHEN).model_copy(update={"type": "deadline.unheard_of"})
+    message = BatchMessage([record(0, handled), record(1, other, value=b"{not even JSON"), record(2, unknown),
+                            record(3, value=b"{}")])
+    await consumer.process(message, consumer_name="svc.t", handler=record_effect,
+                           handles=frozenset({"deadline.breached"}))
+    assert message.acked
+    assert await effects(pool) == {handled.id}
+    assert consumer.stats.skipped == 1 and consumer.stats.handled == 1
+    assert sorted(dict(r.headers)["dlq_original_offset"] for r in publisher.records) == [b"2", b"3"]
 
 
 async def test_a_transient_fault_is_retried_then_succeeds(pool):

@@ -17,7 +17,7 @@ def spec_for(stack, database_url: str, **changes) -> ServiceSpec:
     settings = ServiceSettings(service_name="svc", database_url=database_url,
                                kafka_bootstrap_servers=stack.bootstrap_servers, kafka_enable_idempotence=False,
                                db_pool_min_size=1, db_pool_max_size=2)
-    return ServiceSpec(title="t", settings=settings, migrations_package=None, subscribe=lambda runtime: None,
+    return ServiceSpec(title="t", settings=settings, migrations_package=None, subscriptions=(),
                        **changes)
 
 

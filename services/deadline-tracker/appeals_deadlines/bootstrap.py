@@ -31,7 +31,7 @@ def build_app(settings: DeadlineSettings | None = None) -> FastAPI:
         unit_of_work=PostgresUnitOfWork,
         publishes=("appeals.deadlines.v1",),
         sample=metrics.sample,
-        subscribe=lambda runtime: consumers.subscribe_all(runtime, regime, calendar, families),
+        subscriptions=consumers.subscriptions(regime, calendar, families),
         workers=[PollingWorker("timer-sweep", partial(consumers.sweep, batch_size=settings.sweep_batch_size),
                                settings.sweep_interval_s)],
     ))

@@ -42,7 +42,7 @@ def build_app(settings: InspectionSettings | None = None) -> FastAPI:
         unit_of_work=PostgresUnitOfWork,
         publishes=("appeals.inspections.v1",),
         sample=metrics.sample,
-        subscribe=consumers.subscribe_all,
+        subscriptions=consumers.SUBSCRIPTIONS,
         # the console: its sign-in and session, its pages, the prepared answers' page
         routers=[router, console_sign_in.router, console_pages.router, console_answers.router],
         exception_handlers=console.EXCEPTION_HANDLERS,

@@ -95,6 +95,9 @@ class UnitOfWork(Protocol):
 
 #: Events that only set an appeal's facts: a run of them in a batch is applied set-based.
 FACT_EVENTS = (AppealRegistered, AppealAssigned, DeadlineScheduled, DeadlineExtended)
+#: Every event type :func:`on_events` acts on (the others on its topics are not read).
+HANDLED = (*FACT_EVENTS, AppealNotRouted, AppealAnswered, AppealAssigneeChanged, DeadlineBreached, DuplicateLinked,
+           ReAppealLinked, AppealReopened, CitizenVerdict, DeadlineForwardingBreached)
 
 
 async def on_events(uow: UnitOfWork, events: Sequence[tuple[Envelope, Event]]) -> None:

@@ -54,7 +54,7 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
         migrations_package="appeals_intake.migrations",
         unit_of_work=PostgresUnitOfWork,
         publishes=("appeals.registered.v1", "appeals.intake-rejected.v1", "appeals.verdicts.v1", "appeals.links.v1"),
-        subscribe=lambda runtime: consumers.subscribe_all(runtime, catalog, settings),
+        subscriptions=consumers.subscriptions(catalog, settings),
         routers=[http.router(catalog, settings, store, images),
                  open311.router(catalog, settings, Open311Clients.from_file(settings.open311_clients_file), store,
                                 images)],

@@ -70,7 +70,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
         unit_of_work=PostgresUnitOfWork,
         publishes=(*(outbound_topic(c) for c in REPLY_CHANNELS), "notifications.delivery.v1"),
         sample=metrics.sample,
-        subscribe=lambda runtime: consumers.subscribe_all(runtime, writer, wake),
+        subscriptions=consumers.subscriptions(writer, wake),
         routers=[router],
         workers=workers,
     ))

@@ -17,6 +17,7 @@ from uuid import UUID, uuid4
 
 from appeals_contracts.base import Event
 from appeals_contracts.envelope import Envelope
+from appeals_contracts.registry import EVENT_TYPES
 from appeals_contracts.events import (
     AnswerAccepted,
     AnswerReturned,
@@ -43,7 +44,7 @@ from appeals_notification.domain.messages import (
     route,
 )
 from appeals_notification.domain.outgoing import DeliveryError, Outgoing, Renderer, Sender
-from appeals_notification.domain.table import Notice, notices_for
+from appeals_notification.domain.table import TABLE, Notice, notices_for
 
 
 class AppealFactsRepository(Protocol):
@@ -135,6 +136,10 @@ def _wanted(notice: Notice, event: Event) -> bool:
     if isinstance(event, AppealRegistered):
         return event.consultation is not None and event.consultation.reply_wanted
     return True
+
+
+#: The event types notification acts on: those of its table (each also brings facts).
+HANDLED: tuple[type[Event], ...] = tuple(EVENT_TYPES[event_type] for event_type in TABLE)
 
 
 def with_event(appeal: AppealFacts, event: Event) -> AppealFacts:

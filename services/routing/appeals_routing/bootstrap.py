@@ -55,7 +55,7 @@ def build_app(settings: RoutingSettings | None = None) -> FastAPI:
         unit_of_work=PostgresUnitOfWork,
         publishes=("appeals.assigned.v1", "appeals.answered.v1", "appeals.extension-requested.v1",
                    "appeals.executor-actions-rejected.v1"),
-        subscribe=lambda runtime: consumers.subscribe_all(runtime, kinds, keys, timedelta(seconds=settings.signed_action_max_age_s)),
+        subscriptions=consumers.subscriptions(kinds, keys, timedelta(seconds=settings.signed_action_max_age_s)),
         routers=[http.router()],
         on_start=on_start,
     ))

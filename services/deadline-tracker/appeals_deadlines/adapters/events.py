@@ -1,4 +1,4 @@
-"""The deadline tracker's announcements as contract events."""
+"""Contract events to the deadline tracker's commands, and its announcements as contract events."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from appeals_contracts.events import (
+    AppealRegistered,
     DeadlineApproaching,
     DeadlineBreached,
     DeadlineClosed,
@@ -17,6 +18,12 @@ from appeals_contracts.events import (
     DeadlineStopped,
 )
 from appeals_deadlines.domain.model import Deadline, Timer
+from appeals_deadlines.handlers import Registration
+
+
+def registration(event: AppealRegistered, families: dict[str, str], context: object) -> Registration:
+    """A registered appeal to schedule by its channel's deadline family, announced in ``context``."""
+    return Registration(event.appeal_id, families[event.channel], event.registered_at, context)
 
 
 def scheduled(deadline: Deadline, reminders: tuple[datetime, ...], at: datetime, *,

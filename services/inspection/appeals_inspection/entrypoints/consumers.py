@@ -1,4 +1,4 @@
-"""Inspection's Kafka subscription: one over the appeal's topics (few consumer-group joins)."""
+"""Inspection's inbound table."""
 
 from __future__ import annotations
 
@@ -8,19 +8,20 @@ from appeals_contracts.events import AppealAnswered
 from appeals_inspection import handlers
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_runtime.consumer import Delivery
-from appeals_runtime.service import Runtime
+from appeals_runtime.inbound import batch
 from appeals_runtime.telemetry import traceparent_of
 
 TOPICS = ("appeals.registered.v1", "appeals.assigned.v1", "appeals.answered.v1", "appeals.deadlines.v1",
           "appeals.verdicts.v1", "appeals.links.v1")
 
 
-def subscribe_all(runtime: Runtime) -> None:
-    async def on_appeal_events(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
-        await handlers.on_events(uow, [(d.envelope, d.event) for d in deliveries])
-        for d in deliveries:
-            if isinstance(d.event, AppealAnswered) and (traceparent := traceparent_of(d.trace_context)):
-                await uow.model.remember_trace(d.event.answer_id, traceparent)  # a verdict continues it
+async def on_appeal_events(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
+    """A batch at once: runs of fact events set-based (handlers.on_events)."""
+    await handlers.on_events(uow, [(d.envelope, d.event) for d in deliveries])
+    for d in deliveries:
+        if isinstance(d.event, AppealAnswered) and (traceparent := traceparent_of(d.trace_context)):
+            await uow.model.remember_trace(d.event.answer_id, traceparent)  # a verdict continues it
 
-    # A batch at once: runs of fact events set-based (handlers.on_events).
-    runtime.consumer.subscribe_batch(runtime.broker, TOPICS, on_appeal_events, name="appeal-events")
+
+#: Inspection's inbound table: one subscription over the appeal's topics (few consumer-group joins).
+SUBSCRIPTIONS = [batch("appeal-events", TOPICS, handlers.HANDLED, on_appeal_events)]

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
+from uuid import UUID
+
+from appeals_contracts.base import Event
+from appeals_contracts.envelope import Envelope
 
 from appeals_contracts.events import (
     AppealIntakeRejected,
@@ -23,7 +27,9 @@ from appeals_intake.domain import places
 from appeals_intake.domain.model import Appeal, Consultation, Contact, Reason, SubmitAppeal
 from appeals_intake.domain.duplicates import DuplicateLink
 from appeals_intake.domain.reappeals import ReAppeal
+from appeals_intake.domain.status import TimelineEntry
 from appeals_intake.domain.verdict import Judged, VerdictGiven
+from appeals_intake.handlers.status import timeline_details
 
 
 def to_command(event: AppealSubmitted, *, correlation_id: str | None, context: object = None,
@@ -101,6 +107,13 @@ def re_appeal(appeal: Appeal, link: ReAppeal, at: datetime) -> ReAppealLinked:
 def verdict_refused(channel: str, channel_message_id: str, reason: str, at: datetime) -> AppealIntakeRejected:
     return AppealIntakeRejected(channel=channel, channel_message_id=channel_message_id,
                                 reasons=(RejectionReason(field="verdict", message=reason),), rejected_at=at)
+
+
+def timeline_entry(envelope: Envelope, event: Event) -> tuple[UUID, TimelineEntry]:
+    """Another service's event as a line of its appeal's timeline."""
+    appeal_id: UUID = getattr(event, "appeal_id")  # every event of the timeline's topics is an appeal's
+    details = timeline_details(envelope.type, event.model_dump(mode="json"))
+    return appeal_id, TimelineEntry(str(envelope.id), envelope.type, envelope.time, details)
 
 
 def verdict_given(event: VerdictSubmitted) -> VerdictGiven:

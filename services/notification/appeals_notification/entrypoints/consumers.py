@@ -1,4 +1,4 @@
-"""Notification's Kafka subscription and its delivery workers."""
+"""Notification's inbound table and its delivery workers."""
 
 from __future__ import annotations
 
@@ -12,24 +12,25 @@ from appeals_notification.domain.delivery import DeliveryBackoff, QuietHours
 from appeals_notification.domain.digest import DigestPolicy
 from appeals_notification.domain.outgoing import Renderer, Sender
 from appeals_runtime.consumer import Delivery
+from appeals_runtime.inbound import Subscription, batch
 from appeals_runtime.retry import RetryPolicy
 from appeals_runtime.service import Runtime
 
 TOPICS = ("appeals.registered.v1", "appeals.assigned.v1", "appeals.deadlines.v1", "appeals.inspections.v1")
 
 
-def subscribe_all(runtime: Runtime, writer: handlers.Writer, wake: Mapping[str, asyncio.Event]) -> None:
-    """``wake``: each delivery channel's worker bell, rung when a batch committed messages due now."""
+def subscriptions(writer: handlers.Writer, wake: Mapping[str, asyncio.Event]) -> list[Subscription]:
+    """Notification's inbound table: one subscription over the appeal's topics keeps the
+    consumer-group joins few; a batch is handled set-based (handlers.on_events). ``wake``: each
+    delivery channel's worker bell, rung when a batch committed messages due now."""
 
     async def on_appeal_events(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
         due = await handlers.on_events(uow, [(d.envelope, d.event) for d in deliveries], writer=writer,
-                                       now=runtime.clock.now())
+                                       now=uow.clock.now())
         for channel in due:
             uow.after_commit(wake[channel].set)
 
-    # One subscription over the appeal's topics keeps the consumer-group joins few; a batch is
-    # handled set-based (handlers.on_events).
-    runtime.consumer.subscribe_batch(runtime.broker, TOPICS, on_appeal_events, name="appeal-events")
+    return [batch("appeal-events", TOPICS, handlers.HANDLED, on_appeal_events)]
 
 
 #: Recording what a provider answered outlasts a database outage: the outcome is known only

@@ -1,11 +1,13 @@
-"""Routing's announcements as contract envelopes."""
+"""Contract events to routing's commands, and routing's announcements as contract events."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from appeals_contracts.base import Event
 from appeals_contracts.events import (
     AppealAnswered,
     AppealAssigned,
@@ -19,8 +21,33 @@ from appeals_contracts.events import (
     ExecutorActionRejected,
     ExecutorAnswerSubmitted,
     ExecutorExtensionRequested,
+    ExecutorReassignmentRequested,
+    DeadlineExtended,
+    DeadlineScheduled,
 )
-from appeals_routing.domain.model import AppealState, Assignment, Employee
+from appeals_routing.domain.model import AppealState, Assignment, Employee, RegisteredAppeal
+
+#: What an executor's portal may publish (appeals.executor-actions.v1).
+EXECUTOR_ACTIONS = (ExecutorAnswerSubmitted, ExecutorReassignmentRequested, ExecutorExtensionRequested)
+
+
+def registered_appeal(event: AppealRegistered, context: object) -> RegisteredAppeal:
+    """A registration to route, with the case routing keeps and the trace it continues."""
+    return RegisteredAppeal(event.appeal_id, event.registration_number, event.kind, event.category, event.district,
+                            event.anonymous, event.reports_crime_or_threat, case=case_of(event), context=context)
+
+
+def due_times(events: Sequence[Event]) -> dict[UUID, tuple[datetime, str | None]]:
+    """Each appeal's due time and policy after ``events``, in their order: the last
+    announcement wins (an extension keeps the policy already known)."""
+    due: dict[UUID, tuple[datetime, str | None]] = {}
+    for e in events:
+        if isinstance(e, DeadlineScheduled):
+            due[e.appeal_id] = (e.due_at, e.policy_code)
+        elif isinstance(e, DeadlineExtended):
+            due[e.appeal_id] = (e.due_at, due[e.appeal_id][1] if e.appeal_id in due else None)
+    return due
+
 
 def case_of(event: AppealRegistered) -> dict[str, Any]:
     """The case routing keeps and hands on, in the contract's JSON form."""

@@ -1,4 +1,4 @@
-"""Routing's Kafka subscriptions."""
+"""Routing's inbound table."""
 
 from __future__ import annotations
 
@@ -20,74 +20,62 @@ from appeals_contracts.events import (
     ReAppealLinked,
 )
 from appeals_routing import handlers
-from appeals_routing.adapters.events import case_of
+from appeals_routing.adapters.events import EXECUTOR_ACTIONS, due_times, registered_appeal
 from appeals_routing.adapters.signatures import ExecutorKeys
 from appeals_routing.adapters.unit_of_work import PostgresUnitOfWork
-from appeals_routing.domain.model import RegisteredAppeal
 from appeals_runtime.consumer import Delivery
-from appeals_runtime.service import Runtime
+from appeals_runtime.inbound import Subscription, batch, each, one_by_one
 from appeals_runtime.telemetry import traceparent_of, within_appeal_trace
 
 
-def subscribe_all(runtime: Runtime, kinds_without_executor: frozenset[str], keys: ExecutorKeys,
-                  max_signed_age: timedelta) -> None:
+def subscriptions(kinds_without_executor: frozenset[str], keys: ExecutorKeys,
+                  max_signed_age: timedelta) -> list[Subscription]:
+    """Routing's inbound table: one consumer group per topic, since each topic's events come
+    from one service and mean one thing here."""
+
     async def on_appeals_registered(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
-        appeals = [RegisteredAppeal(e.appeal_id, e.registration_number, e.kind, e.category, e.district, e.anonymous,
-                                    e.reports_crime_or_threat, case=case_of(e), context=d.trace_context)
-                   for d in deliveries if isinstance(e := d.event, AppealRegistered)]
+        appeals = [registered_appeal(e, d.trace_context) for d in deliveries if isinstance(e := d.event, AppealRegistered)]
         states = await handlers.route_registered(uow, appeals, kinds_without_executor=kinds_without_executor,
-                                                 now=runtime.clock.now())
+                                                 now=uow.clock.now())
         new = {s.appeal_id for s in states}
         await uow.routing.remember_traces({a.appeal_id: tp for a in appeals
                                            if a.appeal_id in new and (tp := traceparent_of(a.context))})
 
-    async def on_executor_actions(uow: PostgresUnitOfWork, delivery: Delivery) -> None:
+    async def on_executor_action(uow: PostgresUnitOfWork, delivery: Delivery) -> None:
         action = delivery.event
-        appeal_trace = await uow.routing.traceparent(action.appeal_id)  # type: ignore[attr-defined]
+        assert isinstance(action, EXECUTOR_ACTIONS)  # the only types this subscription parses
+        appeal_trace = await uow.routing.traceparent(action.appeal_id)
         # The portal's action joins the appeal's trace: what it causes is part of the appeal's story.
         with within_appeal_trace(appeal_trace, "executor action", delivery.trace_context,
-                                 {"appeals.subject": str(action.appeal_id)}):  # type: ignore[attr-defined]
+                                 {"appeals.subject": str(action.appeal_id)}):
             directory = await uow.routing.directory()
             record = delivery.record
-            now = runtime.clock.now()
-            not_authentic = keys.problem(action.executor_code, dict(record.headers or ()),  # type: ignore[attr-defined]
-                                         record.value or b"", now=now, max_age=max_signed_age)
-            await handlers.handle_action(uow, action, directory=directory, now=now,  # type: ignore[arg-type]
-                                         not_authentic=not_authentic)
+            now = uow.clock.now()
+            not_authentic = keys.problem(action.executor_code, dict(record.headers or ()), record.value or b"",
+                                         now=now, max_age=max_signed_age)
+            await handlers.handle_action(uow, action, directory=directory, now=now, not_authentic=not_authentic)
 
     async def on_malformed_action(uow: PostgresUnitOfWork, record: ConsumerRecord, reason: str) -> None:
-        await handlers.refuse_malformed_action(uow, record.value, reason, now=runtime.clock.now())
-
-    async def on_inspections(uow: PostgresUnitOfWork, delivery: Delivery) -> None:
-        if isinstance(delivery.event, (AnswerAccepted, AnswerReturned)):
-            await handlers.apply_verdict(uow, delivery.event)
-        elif isinstance(delivery.event, (AppealMerged, AppealUnmerged)):
-            await handlers.apply_merge(uow, delivery.event)
+        await handlers.refuse_malformed_action(uow, record.value, reason, now=uow.clock.now())
 
     async def on_deadlines(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
-        due: dict = {}
-        for d in deliveries:  # in order: the last announcement of an appeal's due time wins
-            if isinstance(e := d.event, DeadlineScheduled):
-                due[e.appeal_id] = (e.due_at, e.policy_code)
-            elif isinstance(e, DeadlineExtended):
-                due[e.appeal_id] = (e.due_at, due.get(e.appeal_id, (None, None))[1])
-        await handlers.record_due_times(uow, due)
-
-    runtime.consumer.subscribe_batch(runtime.broker, "appeals.registered.v1", on_appeals_registered)
-    runtime.consumer.subscribe_batch(runtime.broker, "appeals.deadlines.v1", on_deadlines)
-
-    async def on_verdicts(uow: PostgresUnitOfWork, delivery: Delivery) -> None:
-        if isinstance(delivery.event, CitizenVerdict):
-            await handlers.reopen(uow, delivery.event, directory=await uow.routing.directory(),
-                                  now=runtime.clock.now())
-
-    runtime.consumer.subscribe(runtime.broker, "appeals.verdicts.v1", on_verdicts)
+        await handlers.record_due_times(uow, due_times([d.event for d in deliveries]))
 
     async def on_links(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
         await handlers.record_links(
             uow, [d.event for d in deliveries if isinstance(d.event, (DuplicateLinked, ReAppealLinked))])
 
-    runtime.consumer.subscribe_batch(runtime.broker, "appeals.links.v1", on_links)
-    runtime.consumer.subscribe(runtime.broker, "appeals.executor-actions.v1", on_executor_actions,
-                               on_invalid=on_malformed_action)
-    runtime.consumer.subscribe(runtime.broker, "appeals.inspections.v1", on_inspections)
+    async def reopen(uow: PostgresUnitOfWork, verdict: CitizenVerdict) -> None:
+        await handlers.reopen(uow, verdict, directory=await uow.routing.directory(), now=uow.clock.now())
+
+    return [
+        batch("appeals.registered.v1", "appeals.registered.v1", (AppealRegistered,), on_appeals_registered),
+        batch("appeals.deadlines.v1", "appeals.deadlines.v1", (DeadlineScheduled, DeadlineExtended), on_deadlines),
+        each("appeals.verdicts.v1", "appeals.verdicts.v1", {CitizenVerdict: reopen}),
+        batch("appeals.links.v1", "appeals.links.v1", (DuplicateLinked, ReAppealLinked), on_links),
+        batch("appeals.executor-actions.v1", "appeals.executor-actions.v1", EXECUTOR_ACTIONS,
+              one_by_one(on_executor_action), on_invalid=on_malformed_action),
+        each("appeals.inspections.v1", "appeals.inspections.v1",
+             {AnswerAccepted: handlers.apply_verdict, AnswerReturned: handlers.apply_verdict,
+              AppealMerged: handlers.apply_merge, AppealUnmerged: handlers.apply_merge}),
+    ]
