@@ -17,7 +17,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -36,7 +36,7 @@ async def prepare(url: str, open_deadlines: int) -> None:
     conn = await asyncpg.connect(url)
     try:
         await migrate(conn, runtime_migrations() + discover("deadline-tracker", "appeals_deadlines.migrations"))
-        now = datetime.now(UTC)
+        now = Clock().now()
         chunk = 100_000
         for start in range(0, open_deadlines, chunk):
             deadlines, timers = [], []

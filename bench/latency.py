@@ -17,7 +17,6 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from aiokafka import AIOKafkaProducer
 from appeals_devstack.benchmarks import BENCH_ENV, Observer, add_scale_argument, percentiles, save_json, surge_submission
 from appeals_devstack.platform import Platform, running
 from appeals_devstack.testing import submission_record
+from appeals_runtime.clock import Clock
 
 RESULTS = Path(__file__).parent / "results"
 STAGES = ("registered", "assigned", "scheduled", "citizen_notice")
@@ -45,7 +45,7 @@ async def steady(platform: Platform, rate: float, duration_s: float, settle_s: f
             delay = started + i / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            key, value, headers = submission_record(surge_submission(run, i, submitted_at=datetime.now(UTC)))
+            key, value, headers = submission_record(surge_submission(run, i, submitted_at=Clock().now()))
             await producer.send("appeals.intake.v1", value, key=key, headers=headers)
             if i % int(rate) == 0:
                 print(f"\r{time.monotonic() - started:6.1f} s  {i:>6} sent", end="", flush=True)

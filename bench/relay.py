@@ -30,6 +30,7 @@ from appeals_runtime.outbox import OutboxMessage, enqueue
 from appeals_runtime.publisher import KafkaPublisher, Record
 from appeals_runtime.relay import OutboxRelay
 from appeals_runtime.settings import ServiceSettings
+from appeals_runtime.clock import Clock
 
 PER_APPEAL = 5
 
@@ -41,7 +42,7 @@ def messages(n: int, topic: str) -> list[OutboxMessage]:
     for i in range(n):
         appeal = appeals[i % len(appeals)]
         envelope = Envelope.wrap(DeadlineApproaching(appeal_id=appeal, due_at=at, remind_at=at + timedelta(minutes=i)),
-                                 source="/bench", subject=str(appeal))
+                                 source="/bench", subject=str(appeal), time=Clock().now())
         out.append(OutboxMessage(envelope, key=str(appeal), topic=topic, extra_headers={"x-seq": str(i)}))
     return out
 

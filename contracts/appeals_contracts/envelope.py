@@ -8,7 +8,7 @@ travels as W3C ``traceparent`` / ``tracestate`` headers.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -96,16 +96,17 @@ class Envelope(BaseModel):
         *,
         source: str,
         subject: str | None,
+        time: datetime,
         correlation_id: str | None = None,
         event_id: UUID | None = None,
-        time: datetime | None = None,
     ) -> Envelope:
-        """Put ``event`` into a new envelope."""
+        """Put ``event`` into a new envelope; ``time`` is when it happened, by the platform's
+        clock (the caller's: the contracts read no clock)."""
         return cls(
             id=event_id or uuid4(),
             type=event.event_type,
             schema_version=event.schema_version,
-            time=time or datetime.now(UTC),
+            time=time,
             source=source,
             subject=subject,
             correlation_id=correlation_id,

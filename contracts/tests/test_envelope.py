@@ -9,17 +9,20 @@ import pytest
 from appeals_contracts.envelope import Envelope, EnvelopeError
 from appeals_contracts.events import AppealRegistered, AppealSubmitted, DeadlineBreached
 
+NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+
 
 def _registered() -> AppealRegistered:
     return AppealRegistered(
         appeal_id=uuid.uuid4(), registration_number="OA-2026-00000001", channel="portal",
         channel_message_id="m-1", kind="request", category="education", text="Need a school place",
-        language="en", registered_at=datetime.now(UTC))
+        language="en", registered_at=NOW)
 
 
 def test_round_trip_through_kafka_headers_and_value():
     event = _registered()
-    envelope = Envelope.wrap(event, source="/services/intake", subject=str(event.appeal_id), correlation_id="c-1")
+    envelope = Envelope.wrap(event, source="/services/intake", subject=str(event.appeal_id), correlation_id="c-1",
+                             time=NOW)
     headers = envelope.kafka_headers({"ce_executor": "almaly_akimat"})
     names = dict(headers)
     assert names["ce_specversion"] == b"1.0"
@@ -35,7 +38,7 @@ def test_round_trip_through_kafka_headers_and_value():
 
 def test_unknown_fields_are_ignored():
     event = _registered()
-    envelope = Envelope.wrap(event, source="/x", subject=None)
+    envelope = Envelope.wrap(event, source="/x", subject=None, time=NOW)
     value = json.loads(envelope.kafka_value())
     value["added_in_a_later_minor_version"] = {"anything": 1}
     read = Envelope.from_kafka(envelope.kafka_headers(), json.dumps(value).encode())
@@ -43,9 +46,9 @@ def test_unknown_fields_are_ignored():
 
 
 def test_events_are_frozen():
-    event = DeadlineBreached(appeal_id=uuid.uuid4(), due_at=datetime.now(UTC), breached_at=datetime.now(UTC))
+    event = DeadlineBreached(appeal_id=uuid.uuid4(), due_at=NOW, breached_at=NOW)
     with pytest.raises(Exception):
-        event.due_at = datetime.now(UTC)  # type: ignore[misc]
+        event.due_at = NOW  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(("headers", "value", "reason"), [
@@ -81,7 +84,7 @@ def test_headers_the_envelope_does_not_read_may_hold_anything():
 
 
 def test_payload_errors_never_echo_the_input():
-    envelope = Envelope.wrap(_registered(), source="/x", subject=None)
+    envelope = Envelope.wrap(_registered(), source="/x", subject=None, time=NOW)
     data = {**json.loads(envelope.kafka_value()), "citizen": {"email": ["secret@example.kz"]}}
     bad = Envelope.from_kafka(envelope.kafka_headers(), json.dumps(data).encode())
     with pytest.raises(EnvelopeError) as info:
@@ -91,7 +94,7 @@ def test_payload_errors_never_echo_the_input():
 
 
 def test_unknown_event_type_is_an_envelope_error():
-    envelope = Envelope(id=uuid.uuid4(), type="appeal.teleported", schema_version=1, time=datetime.now(UTC),
+    envelope = Envelope(id=uuid.uuid4(), type="appeal.teleported", schema_version=1, time=NOW,
                         source="/x", data={})
     with pytest.raises(EnvelopeError, match="unknown event type"):
         envelope.event()
@@ -101,7 +104,7 @@ def test_submitted_v1_payload_is_upcast_on_read():
     """A legacy adapter still sends schema version 1 with the network as the channel."""
     v1 = {"channel": "telegram", "channel_message_id": "tg-1", "kind": "complaint", "category": "road_repair",
           "text": "Pothole on Abai avenue", "language": "ru", "anonymous": True}
-    envelope = Envelope(id=uuid.uuid4(), type="appeal.submitted", schema_version=1, time=datetime.now(UTC),
+    envelope = Envelope(id=uuid.uuid4(), type="appeal.submitted", schema_version=1, time=NOW,
                         source="/adapters/telegram", data=v1)
     event = Envelope.from_kafka(envelope.kafka_headers(), envelope.kafka_value()).event()
     assert isinstance(event, AppealSubmitted)

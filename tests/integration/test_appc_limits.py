@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -19,6 +19,7 @@ from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
 from appeals_devstack.testing import eventually, produce, read_topic
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 ALMATY = ZoneInfo("Asia/Almaty")
@@ -47,7 +48,7 @@ def registered(registered_at: datetime) -> AppealRegistered:
 
 
 def record(event, appeal_id: uuid.UUID, source: str):
-    envelope = Envelope.wrap(event, source=source, subject=str(appeal_id))
+    envelope = Envelope.wrap(event, source=source, subject=str(appeal_id), time=Clock().now())
     return str(appeal_id).encode(), envelope.kafka_value(), envelope.kafka_headers()
 
 
@@ -88,7 +89,7 @@ async def test_a_reassignment_on_the_fourth_working_day_is_a_forwarding_breach(o
     assert breach["from_executor_code"] == "triage" and breach["to_executor_code"] == "mobility_dept"
     assert datetime.fromisoformat(breach["forwarded_at"]) == datetime(2026, 11, 6, 9, 30, tzinfo=ALMATY)
 
-    today = datetime.now(UTC).astimezone(ALMATY).date()
+    today = Clock().now().astimezone(ALMATY).date()
     async with httpx.AsyncClient(base_url=services["inspection"].base_url,
                                  headers=stack.bearer("insp-1", "inspector")) as inspection:
         async def charged():

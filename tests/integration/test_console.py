@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -29,13 +29,14 @@ from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
 from appeals_devstack.testing import eventually, produce
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 INSPECTION = next(s for s in SERVICES if s.name == "inspection")
 
 
 def record(event, appeal_id: uuid.UUID) -> tuple:
-    envelope = Envelope.wrap(event, source="/test", subject=str(appeal_id))
+    envelope = Envelope.wrap(event, source="/test", subject=str(appeal_id), time=Clock().now())
     return str(appeal_id).encode(), envelope.kafka_value(), envelope.kafka_headers()
 
 
@@ -102,7 +103,7 @@ async def test_an_inspector_returns_then_accepts_an_answer_and_the_akims_office_
     tag = uuid.uuid4().hex[:6]
 
     # A few appeals, each answered by its executor and waiting for review.
-    now = datetime.now(UTC)
+    now = Clock().now()
     appeals = []
     for i, (category, executor) in enumerate((("road_repair", "medeu_akimat"), ("landscaping", "almaly_akimat"),
                                               ("social_aid", "medeu_akimat"))):
@@ -202,7 +203,7 @@ async def test_an_inspector_returns_then_accepts_an_answer_and_the_akims_office_
     second = uuid.uuid4()
     await produce(bootstrap, "appeals.answered.v1", [record(AppealAnswered(
         appeal_id=appeal_id, answer_id=second, executor_code=executor, employee_id=f"emp-{tag}",
-        text="The pothole will be repaired by 15 April.", language="en", submitted_at=datetime.now(UTC)), appeal_id)])
+        text="The pothole will be repaired by 15 April.", language="en", submitted_at=Clock().now()), appeal_id)])
 
     def back_in_queue():
         browser.get(f"{console}/console/queue")

@@ -29,6 +29,7 @@ from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
 from appeals_devstack.testing import eventually, header, produce, read_to_end
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 TRACKER = next(s for s in SERVICES if s.name == "deadline-tracker")
@@ -59,7 +60,7 @@ async def test_a_record_fixed_upstream_is_replayed_and_applied_once(stack: Stack
                              channel_message_id=appeal.hex, kind="complaint", category="road_repair",
                              text="Pothole", language="ru", citizen=None, anonymous=True,
                              registered_at=datetime(2019, 12, 30, 6, tzinfo=UTC))
-    envelope = Envelope.wrap(event, source="/services/intake", subject=str(appeal))
+    envelope = Envelope.wrap(event, source="/services/intake", subject=str(appeal), time=Clock().now())
     tracker = ServiceProcess(TRACKER, stack, tmp_path / "before").start()
     tracker.wait_ready(timeout_s=90)
     try:
@@ -106,8 +107,8 @@ async def test_a_record_fixed_upstream_is_replayed_and_applied_once(stack: Stack
         # left behind for the other tests' reports.
         not_routed = Envelope.wrap(AppealNotRouted(appeal_id=appeal, registration_number=event.registration_number,
                                                    reason="anonymous_without_threat",
-                                                   decided_at=datetime.now(UTC)),
-                                   source="/services/routing", subject=str(appeal))
+                                                   decided_at=Clock().now()),
+                                   source="/services/routing", subject=str(appeal), time=Clock().now())
         await produce(stack.bootstrap_servers, "appeals.assigned.v1",
                       [(str(appeal).encode(), not_routed.kafka_value(), not_routed.kafka_headers())])
     finally:
@@ -132,7 +133,7 @@ async def test_purge_deletes_on_apache_kafka_and_the_embedded_broker_refuses_pla
         return (b"one-partition", f'{{"n": {n}}}'.encode(), [
             ("dlq_reason", f"{reason} {tag}".encode()), ("dlq_service", b"intake"),
             ("dlq_original_topic", b"appeals.inspections.v1"),
-            ("dlq_failed_at", datetime.now(UTC).isoformat().encode())])
+            ("dlq_failed_at", Clock().now().isoformat().encode())])
 
     await produce(stack.bootstrap_servers, dlq_topic, [letter(0, "fixed upstream"), letter(1, "fixed upstream"),
                                                        letter(2, "still open"), letter(3, "fixed upstream")])

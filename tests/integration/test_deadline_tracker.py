@@ -19,6 +19,7 @@ from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
 from appeals_devstack.testing import eventually, header, produce, read_to_end, read_topic
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 TRACKER = next(s for s in SERVICES if s.name == "deadline-tracker")
@@ -38,7 +39,7 @@ def replicas(stack: StackInfo, tmp_path_factory):
 
 
 def record(event, appeal_id: uuid.UUID):
-    envelope = Envelope.wrap(event, source="/test", subject=str(appeal_id))
+    envelope = Envelope.wrap(event, source="/test", subject=str(appeal_id), time=Clock().now())
     return str(appeal_id).encode(), envelope.kafka_value(), envelope.kafka_headers()
 
 
@@ -54,7 +55,7 @@ def events_of(records, appeal):
 
 
 async def test_deadline_lifecycle_with_two_replicas(stack: StackInfo, replicas):
-    real_now = datetime.now(UTC)
+    real_now = Clock().now()
     now = real_now + OFFSET  # the trackers' clock
     overdue, extended, social, too_old = (uuid.uuid4() for _ in range(4))
     await produce(stack.bootstrap_servers, "appeals.registered.v1", [
@@ -136,7 +137,7 @@ async def test_deadline_lifecycle_with_two_replicas(stack: StackInfo, replicas):
 
 
 async def test_a_replica_killed_mid_sweep_loses_nothing(stack: StackInfo, replicas):
-    real_now = datetime.now(UTC)
+    real_now = Clock().now()
     appeals = [uuid.uuid4() for _ in range(300)]  # 900 timers due at once, swept 50 at a time
     await produce(stack.bootstrap_servers, "appeals.registered.v1", [record(registered(a, real_now), a) for a in appeals])
     wanted = {str(a).encode() for a in appeals}

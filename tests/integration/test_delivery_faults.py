@@ -23,6 +23,7 @@ from appeals_devstack.services import SERVICES
 from appeals_devstack.sinks import MailSink, SmsSink
 from appeals_devstack.stack import EmbeddedStack
 from appeals_devstack.testing import VALID_IIN, eventually, produce
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 NOTIFICATION = next(s for s in SERVICES if s.name == "notification")
@@ -36,12 +37,12 @@ def registered(n: int) -> list[tuple[bytes, bytes, list]]:
                              channel_message_id=f"pg-{appeal.hex}", kind="complaint", category="road_repair",
                              district="medeu", text="Pothole", language="ru", anonymous=False,
                              citizen=CitizenContact(name="Crash T.", iin=VALID_IIN, phone=f"+7701555{n:04d}"),
-                             registered_at=datetime.now(UTC))
+                             registered_at=Clock().now())
     due = DeadlineScheduled(appeal_id=appeal, policy_code="seed.calendar_15", regime="seed",
-                            due_at=datetime(2026, 12, 16, 19, 0, tzinfo=UTC), scheduled_at=datetime.now(UTC))
+                            due_at=datetime(2026, 12, 16, 19, 0, tzinfo=UTC), scheduled_at=Clock().now())
     return [(str(appeal).encode(), e.kafka_value(), e.kafka_headers()) for e in (
-        Envelope.wrap(event, source="/services/intake", subject=str(appeal)),
-        Envelope.wrap(due, source="/services/deadline-tracker", subject=str(appeal)))]
+        Envelope.wrap(event, source="/services/intake", subject=str(appeal), time=Clock().now()),
+        Envelope.wrap(due, source="/services/deadline-tracker", subject=str(appeal), time=Clock().now()))]
 
 
 async def test_a_database_crash_during_a_delivery_batch_sends_no_sms_twice(tmp_path: Path):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -32,6 +31,7 @@ from appeals_devstack.sinks import SmsSink
 from appeals_devstack.stack import StackInfo
 from appeals_devstack.testing import eventually, expected_executor
 from appeals_intake.domain.iin import iin_problem
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 
@@ -243,7 +243,7 @@ async def test_an_operator_registers_with_the_keyboard_and_answers_a_consultatio
     # The weekly report counts it under its topic and the operator (the inspectors' API and page).
     inspection = httpx.AsyncClient(base_url=processes["inspection"].base_url, timeout=30,
                                    headers=own_stack.bearer("akim-desk", "akim_office"))
-    year, week, _ = datetime.now(UTC).astimezone().isocalendar()
+    year, week, _ = Clock().now().astimezone().isocalendar()
 
     async def counted():
         report = (await inspection.get(f"/v1/reports/weekly/{year}-W{week:02d}")).json()

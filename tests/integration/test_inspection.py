@@ -31,6 +31,7 @@ from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
 from appeals_devstack.testing import eventually, produce, read_to_end, read_topic
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 INSPECTION = next(s for s in SERVICES if s.name == "inspection")
@@ -75,7 +76,7 @@ RESPONSIBLE = ("emp-resp", "Aliya Responsible")
 
 
 def record(event, appeal_id: uuid.UUID) -> tuple:
-    envelope = Envelope.wrap(event, source="/test", subject=str(appeal_id))
+    envelope = Envelope.wrap(event, source="/test", subject=str(appeal_id), time=Clock().now())
     return str(appeal_id).encode(), envelope.kafka_value(), envelope.kafka_headers()
 
 
@@ -83,7 +84,7 @@ def record(event, appeal_id: uuid.UUID) -> tuple:
 
 @pytest.fixture(scope="module")
 def inspection(stack: StackInfo, tmp_path_factory):
-    offset = (CLOCK - datetime.now(UTC)).total_seconds()
+    offset = (CLOCK - Clock().now()).total_seconds()
     process = ServiceProcess(INSPECTION, stack, tmp_path_factory.mktemp("inspection"),
                              extra_env={"CLOCK_OFFSET_S": str(offset), "REPORT_LANGUAGE": "en"}).start()
     process.wait_ready(timeout_s=90)

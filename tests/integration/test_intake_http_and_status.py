@@ -4,7 +4,7 @@ by other services' events from Kafka."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -15,6 +15,7 @@ from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
 from appeals_devstack.testing import VALID_IIN, eventually, produce
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +43,7 @@ async def test_submit_repeat_and_refuse(stack: StackInfo, intake: ServiceProcess
         first = await client.post("/v1/appeals", json=body(message_id))
         assert first.status_code == 201, first.text
         number = first.json()["registration_number"]
-        assert number.startswith(f"OA-{datetime.now(UTC).year}-")
+        assert number.startswith(f"OA-{Clock().now().year}-")
 
         again = await client.post("/v1/appeals", json=body(message_id))
         assert again.status_code == 200 and again.json()["registration_number"] == number
@@ -124,15 +125,15 @@ async def test_status_follows_other_services_events(stack: StackInfo, intake: Se
     async with httpx.AsyncClient(base_url=intake.base_url, headers=stack.bearer("op-1", "operator")) as client:
         created = (await client.post("/v1/appeals", json=body(f"fo-{uuid.uuid4().hex[:8]}"))).json()
         appeal_id = uuid.UUID(created["appeal_id"])
-        now = datetime.now(UTC)
+        now = Clock().now()
         due = now + timedelta(days=15)
         assigned = Envelope.wrap(AppealAssigned(
             appeal_id=appeal_id, registration_number=created["registration_number"], executor_code="auezov_akimat",
             reason="routing_rule", rule_id="r-1", category="kindergarten_referral", assigned_at=now),
-            source="/services/routing", subject=str(appeal_id))
+            source="/services/routing", subject=str(appeal_id), time=Clock().now())
         scheduled = Envelope.wrap(DeadlineScheduled(
             appeal_id=appeal_id, policy_code="seed.calendar_15", regime="seed", due_at=due, scheduled_at=now),
-            source="/services/deadline-tracker", subject=str(appeal_id))
+            source="/services/deadline-tracker", subject=str(appeal_id), time=Clock().now())
         key = str(appeal_id).encode()
         await produce(stack.bootstrap_servers, "appeals.assigned.v1",
                       [(key, assigned.kafka_value(), assigned.kafka_headers())] * 2)  # a redelivery too

@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -24,6 +23,7 @@ from appeals_devstack.ports import free_port
 from appeals_devstack.services import SERVICES
 from appeals_devstack.portal_keys import PortalKeys
 from appeals_devstack.testing import VALID_IIN, eventually, produce
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 LAUNCHER = Path(sys.executable).with_name("appeals-stack")
@@ -79,8 +79,8 @@ async def test_make_run_brings_the_platform_up_and_an_appeal_through(tmp_path: P
             assigned = await eventually(lambda: status(lambda s: s["executor_code"] and s["due_at"]), "assignment")
             action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(appeal_id),
                                              executor_code=assigned["executor_code"], employee_id="e-1",
-                                             text="Шамдар жөнделді.", language="kk", submitted_at=datetime.now(UTC))
-            envelope = Envelope.wrap(action, source="/portals/test", subject=appeal_id)
+                                             text="Шамдар жөнделді.", language="kk", submitted_at=Clock().now())
+            envelope = Envelope.wrap(action, source="/portals/test", subject=appeal_id, time=Clock().now())
             portal = PortalKeys(tmp_path / "state" / "portal-keys")  # make run made the executors' keys there
             await produce(f"127.0.0.1:{kafka_port}", "appeals.executor-actions.v1",
                           [portal.signed_record(assigned["executor_code"], envelope, appeal_id)])

@@ -40,6 +40,7 @@ from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
 from appeals_devstack.testing import eventually, header, produce, read_to_end, read_topic
 from appeals_notification.adapters.templates import Templates
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 NOTIFICATION = next(s for s in SERVICES if s.name == "notification")
@@ -126,7 +127,7 @@ def start_notification(stack: StackInfo, log_dir: Path, smtp_port: int, sms: Sms
 
 
 def record(event, appeal_id: uuid.UUID) -> tuple:
-    envelope = Envelope.wrap(event, source="/test", subject=str(appeal_id))
+    envelope = Envelope.wrap(event, source="/test", subject=str(appeal_id), time=Clock().now())
     return str(appeal_id).encode(), envelope.kafka_value(), envelope.kafka_headers()
 
 
@@ -136,18 +137,18 @@ def registered(appeal: uuid.UUID, number: str, *, channel: str = "contact_centre
                             social_network="telegram" if channel == "social_network" else None,
                             channel_message_id=f"m-{appeal.hex}", kind="complaint", category="road_repair",
                             district="medeu", text="Pothole", language=language, anonymous=contact is None,
-                            citizen=contact, registered_at=datetime.now(UTC))
+                            citizen=contact, registered_at=Clock().now())
 
 
 def scheduled(appeal: uuid.UUID, due: datetime = D1) -> DeadlineScheduled:
     return DeadlineScheduled(appeal_id=appeal, policy_code="seed.calendar_15", regime="seed", due_at=due,
-                             scheduled_at=datetime.now(UTC))
+                             scheduled_at=Clock().now())
 
 
 def assigned(appeal: uuid.UUID, number: str, executor: str) -> AppealAssigned:
     return AppealAssigned(appeal_id=appeal, registration_number=number, executor_code=executor,
                           reason="routing_rule", rule_id="r1", category="road_repair", district="medeu",
-                          assigned_at=datetime.now(UTC))
+                          assigned_at=Clock().now())
 
 
 
@@ -224,26 +225,26 @@ async def test_lifecycle_outage_and_redelivery(stack: StackInfo, providers, tmp_
         await step("appeals.assigned.v1", assigned(b, num[b], "almaly_akimat"), b,
                    lambda: len(sms.to(b_phone)) == 2 and mailbox.to(almaly, tag), "B assigned")
         await step("appeals.deadlines.v1", DeadlineExtended(appeal_id=a, previous_due_at=D1, due_at=D2,
-                                                           reason="On-site inspection", extended_at=datetime.now(UTC)),
+                                                           reason="On-site inspection", extended_at=Clock().now()),
                    a, lambda: len(mailbox.to(a_mail)) == 3, "A extended")
-        await step("appeals.deadlines.v1", DeadlineApproaching(appeal_id=a, due_at=D2, remind_at=datetime.now(UTC)),
+        await step("appeals.deadlines.v1", DeadlineApproaching(appeal_id=a, due_at=D2, remind_at=Clock().now()),
                    a, lambda: len(mailbox.to(medeu, tag)) == 2, "A approaching")
         answer = uuid.uuid4()
         await step("appeals.inspections.v1", AnswerReturned(
             appeal_id=a, answer_id=answer, executor_code="medeu_akimat", employee_id="md-7", inspector_id="i-1",
-            reason_code="formal_reply", comment="Name the repair date", decided_at=datetime.now(UTC)),
+            reason_code="formal_reply", comment="Name the repair date", decided_at=Clock().now()),
             a, lambda: len(mailbox.to(medeu, tag)) == 3, "A returned")
-        await step("appeals.deadlines.v1", DeadlineBreached(appeal_id=a, due_at=D2, breached_at=datetime.now(UTC)),
+        await step("appeals.deadlines.v1", DeadlineBreached(appeal_id=a, due_at=D2, breached_at=Clock().now()),
                    a, lambda: len(mailbox.to(a_mail)) == 4 and mailbox.to(inspectors, tag), "A breached")
         await step("appeals.inspections.v1", AnswerAccepted(
             appeal_id=a, answer_id=uuid.uuid4(), executor_code="medeu_akimat", employee_id="md-7", inspector_id="i-1",
-            answer_text="The road is repaired.", answer_language="ru", answer_submitted_at=datetime.now(UTC),
-            decided_at=datetime.now(UTC)), a, lambda: len(mailbox.to(a_mail)) == 5, "A accepted")
+            answer_text="The road is repaired.", answer_language="ru", answer_submitted_at=Clock().now(),
+            decided_at=Clock().now()), a, lambda: len(mailbox.to(a_mail)) == 5, "A accepted")
         # End marker: a later event of A on the same partition, whose message goes through the
         # same worker; once it is there, a duplicate of anything before it would be there too.
         await step("appeals.inspections.v1", AnswerReturned(
             appeal_id=a, answer_id=uuid.uuid4(), executor_code="medeu_akimat", employee_id="md-7", inspector_id="i-1",
-            reason_code="formal_reply", comment="Name the repair date", decided_at=datetime.now(UTC)),
+            reason_code="formal_reply", comment="Name the repair date", decided_at=Clock().now()),
             a, lambda: len(mailbox.to(medeu, tag)) == 4, "end marker")
 
         # Exactly the table's messages, in order per recipient, each once, right language,

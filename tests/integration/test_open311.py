@@ -5,7 +5,7 @@ PostgreSQL: list services, post a form-encoded request, follow it until it is cl
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -19,6 +19,7 @@ from appeals_devstack.processes import ServiceProcess
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
 from appeals_devstack.testing import eventually, expected_executor, produce
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 
@@ -108,7 +109,7 @@ async def test_a_request_from_post_to_closed(own_stack: StackInfo, services):
         for private in ("Dana", "Seitkali", "reporter-", "Al-Farabi", "pothole in the right lane", "43.2", "device-1"):
             assert private not in one.text
 
-        now = datetime.now(UTC)
+        now = Clock().now()
         window = {"start_date": (now - timedelta(days=1)).isoformat(), "end_date": (now + timedelta(minutes=5)).isoformat()}
         listed = await http.get("/v2/requests.xml", params={**window, "service_code": "road_repair", "status": "open"})
         assert number in [r.findtext("service_request_id") for r in ET.fromstring(listed.content).findall("request")]
@@ -131,8 +132,8 @@ async def test_a_request_from_post_to_closed(own_stack: StackInfo, services):
         assert case["citizen"]["email"] == form["email"] and case["citizen"]["name"] == "Dana Seitkali"
         action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(held["appeal_id"]),
                                          executor_code=executor, employee_id="emp-1", language="ru",
-                                         text="Яма заделана.", submitted_at=datetime.now(UTC))
-        envelope = Envelope.wrap(action, source=f"/portals/{executor}", subject=held["appeal_id"])
+                                         text="Яма заделана.", submitted_at=Clock().now())
+        envelope = Envelope.wrap(action, source=f"/portals/{executor}", subject=held["appeal_id"], time=Clock().now())
         await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [stack.signed_action(executor, envelope)])
         inspection = httpx.AsyncClient(base_url=services["inspection"].base_url,
                                        headers=stack.bearer("insp-1", "inspector"))

@@ -14,7 +14,6 @@ import email.policy
 import os
 import re
 import uuid
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from appeals_devstack.sinks import MailSink, SmsSink
 from appeals_devstack.stack import StackInfo
 from appeals_devstack.testing import VALID_IIN, eventually, produce, read_to_end, submission
 from appeals_runtime.trace_files import appeal_traces, read_spans
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 
@@ -154,8 +154,8 @@ async def _answer_in_queue(stack: StackInfo, inspection: httpx.AsyncClient, exec
                            text: str, language: str = "ru") -> uuid.UUID:
     """The executor's portal answers (a signed action); the answer's id once it waits for review."""
     action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(appeal_id), executor_code=executor,
-                                     employee_id="emp-42", text=text, language=language, submitted_at=datetime.now(UTC))
-    envelope = Envelope.wrap(action, source=f"/portals/{executor}", subject=appeal_id)
+                                     employee_id="emp-42", text=text, language=language, submitted_at=Clock().now())
+    envelope = Envelope.wrap(action, source=f"/portals/{executor}", subject=appeal_id, time=Clock().now())
     await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [stack.signed_action(executor, envelope)])
 
     async def queued():
@@ -242,7 +242,7 @@ async def test_the_citizen_reopens_then_rates_and_the_reports_count_it(platform_
     second = await intake.post(verdict_url, params={"token": token}, json={"resolved": False, "rating": 1})
     assert second.status_code == 409 and "already given" in second.json()["detail"]
 
-    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Almaty")).date()
+    today = Clock().now().astimezone(ZoneInfo("Asia/Almaty")).date()
     window = {"from": today.isoformat(), "to": today.isoformat()}
 
     async def card():
@@ -349,7 +349,7 @@ async def test_two_duplicates_merged_into_the_first_get_its_answer_and_are_never
     unmerge_late = await inspection.post(f"/v1/appeals/{duplicates[0]['appeal_id']}/unmerge")
     assert unmerge_late.status_code == 409
 
-    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Almaty")).date()
+    today = Clock().now().astimezone(ZoneInfo("Asia/Almaty")).date()
     year, week, _ = today.isocalendar()
     report = (await inspection.get(f"/v1/reports/weekly/{year}-W{week:02d}")).json()
     assert report["merged"] >= 2
@@ -394,7 +394,8 @@ async def test_planted_personal_data_appears_nowhere(platform_stack: StackInfo, 
                                                        "citizen": {**planted, "email": planted["email"] + "@@"}})).text,
               (await intake.post("/v1/appeals", json={**appeal, "kind": 5})).text]
     bad_value = json.dumps({**appeal, "channel_message_id": 7}).encode()
-    record = Envelope.wrap(submission(f"k-{tag}"), source="/adapters/test", subject=f"contact_centre:k-{tag}")
+    record = Envelope.wrap(submission(f"k-{tag}"), source="/adapters/test", subject=f"contact_centre:k-{tag}",
+                           time=Clock().now())
     await produce(stack.bootstrap_servers, "appeals.intake.v1", [
         (f"contact_centre:{tag}".encode(), bad_value, record.kafka_headers()),
         (f"contact_centre:{tag}x".encode(), b"{" + street.encode(), record.kafka_headers())])
@@ -406,9 +407,9 @@ async def test_planted_personal_data_appears_nowhere(platform_stack: StackInfo, 
     executor = assigned["executor_code"]
     action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(appeal_id), executor_code=executor,
                                      employee_id="emp-7", text="Отремонтировано.", language="ru",
-                                     submitted_at=datetime.now(UTC))
+                                     submitted_at=Clock().now())
     await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [stack.signed_action(
-        executor, Envelope.wrap(action, source=f"/portals/{executor}", subject=appeal_id))])
+        executor, Envelope.wrap(action, source=f"/portals/{executor}", subject=appeal_id, time=Clock().now()))])
 
     async def queued():
         rows = (await inspection.get("/v1/queue", params={"executor": executor})).json()

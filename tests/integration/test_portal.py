@@ -26,7 +26,6 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -42,6 +41,7 @@ from appeals_devstack.processes import services_running
 from appeals_devstack.sinks import MailSink, SmsSink
 from appeals_devstack.stack import StackInfo
 from appeals_devstack.testing import VALID_IIN, eventually, expected_executor, produce
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 
@@ -267,8 +267,8 @@ async def test_a_resident_submits_in_kazakh_follows_the_sms_and_reopens_the_appe
     # the executor answers, an inspector accepts
     action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(held["appeal_id"]),
                                      executor_code=medeu, employee_id="emp-portal", language="kk",
-                                     text="Шұңқыр жөнделді.", submitted_at=datetime.now(UTC))
-    envelope = Envelope.wrap(action, source=f"/portals/{medeu}", subject=held["appeal_id"])
+                                     text="Шұңқыр жөнделді.", submitted_at=Clock().now())
+    envelope = Envelope.wrap(action, source=f"/portals/{medeu}", subject=held["appeal_id"], time=Clock().now())
     await produce(own_stack.bootstrap_servers, "appeals.executor-actions.v1", [own_stack.signed_action(medeu, envelope)])
     inspection = httpx.AsyncClient(base_url=processes["inspection"].base_url, timeout=30,
                                    headers=own_stack.bearer("insp-portal", "inspector"))

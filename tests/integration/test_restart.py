@@ -12,7 +12,6 @@ import email.policy
 import os
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -25,6 +24,7 @@ from appeals_devstack.services import SERVICES
 from appeals_devstack.sinks import MailSink, SmsSink
 from appeals_devstack.stack import EmbeddedStack, StackInfo
 from appeals_devstack.testing import VALID_IIN, eventually, produce
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 APPEALS = 12
@@ -89,8 +89,9 @@ async def test_a_restart_mid_flow_loses_nothing_and_sends_nothing_twice(tmp_path
             executor = state_["executor_code"]
             action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(appeal["appeal_id"]),
                                              executor_code=executor, employee_id="emp-7", text="Заделали.",
-                                             language="ru", submitted_at=datetime.now(UTC))
-            envelope = Envelope.wrap(action, source=f"/portals/{executor}", subject=appeal["appeal_id"])
+                                             language="ru", submitted_at=Clock().now())
+            envelope = Envelope.wrap(action, source=f"/portals/{executor}", subject=appeal["appeal_id"],
+                                     time=Clock().now())
             await produce(info.bootstrap_servers, "appeals.executor-actions.v1",
                           [info.signed_action(executor, envelope)])
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from datetime import UTC, datetime
 
 import asyncpg
 import httpx
@@ -28,6 +27,7 @@ from appeals_devstack.testing import (
     submission,
     submission_record,
 )
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +47,7 @@ def services(stack: StackInfo, tmp_path_factory):
 
 def action_record(stack: StackInfo, event, signer: str | None = None) -> tuple[bytes, bytes, list]:
     """The action as the portal of ``signer`` (by default the executor it names) publishes it."""
-    envelope = Envelope.wrap(event, source="/portals/test", subject=str(event.appeal_id))
+    envelope = Envelope.wrap(event, source="/portals/test", subject=str(event.appeal_id), time=Clock().now())
     signer = signer or event.executor_code
     if signer not in load_reference().executors.codes:  # an unknown executor has no portal key
         return str(event.appeal_id).encode(), envelope.kafka_value(), envelope.kafka_headers()
@@ -110,7 +110,7 @@ async def test_routing_end_to_end(stack: StackInfo, services: dict[str, ServiceP
 
     # A reassignment and an answer round-trip.
     appeal_id = next(i for i, a in appeals.items() if expected_executor(a["category"], a["district"]) == "mobility_dept")
-    now = datetime.now(UTC)
+    now = Clock().now()
     await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [action_record(stack, ExecutorReassignmentRequested(
         action_id=uuid.uuid4(), appeal_id=appeal_id, executor_code="mobility_dept", employee_id="md-17",
         reason="Local road: district competence", suggested_executor_code="almaly_akimat", requested_at=now))])
@@ -176,7 +176,7 @@ async def test_routing_end_to_end(stack: StackInfo, services: dict[str, ServiceP
                                                 executor_code="almaly_akimat", employee_id="al-4",
                                                 text="Closed, trust me.", language="ru", submitted_at=now)
                         for _ in range(2))
-    plain = Envelope.wrap(unsigned, source="/portals/test", subject=appeal_id)
+    plain = Envelope.wrap(unsigned, source="/portals/test", subject=appeal_id, time=Clock().now())
     await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [
         action_record(stack, forged, signer="mobility_dept"),
         (appeal_id.encode(), plain.kafka_value(), plain.kafka_headers())])

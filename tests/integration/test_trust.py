@@ -21,6 +21,7 @@ from appeals_devstack.processes import services_running
 from appeals_devstack.services import SERVICES
 from appeals_devstack.stack import StackInfo
 from appeals_devstack.testing import eventually, header, produce, read_topic, submission
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 
@@ -74,7 +75,8 @@ async def test_a_backdated_answer_and_a_late_extension_are_refused_and_the_platf
     appeal_id, executor, registered_at = await registered_and_assigned(stack, platform, databases)
 
     def signed(action) -> tuple[bytes, bytes, list]:
-        return stack.signed_action(executor, Envelope.wrap(action, source="/portals/test", subject=appeal_id))
+        return stack.signed_action(executor, Envelope.wrap(action, source="/portals/test", subject=appeal_id,
+                                                           time=Clock().now()))
 
     backdated = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=appeal_id, executor_code=executor,
                                         employee_id="e-1", text="Done long ago.", language="ru",
@@ -84,7 +86,7 @@ async def test_a_backdated_answer_and_a_late_extension_are_refused_and_the_platf
                                       requested_at=datetime(2020, 1, 1, tzinfo=UTC))
     future = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=appeal_id, executor_code=executor,
                                      employee_id="e-1", text="Done tomorrow.", language="ru",
-                                     submitted_at=datetime.now(UTC) + timedelta(days=3))
+                                     submitted_at=Clock().now() + timedelta(days=3))
     await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [signed(a) for a in (backdated, late, future)])
     assert "before the appeal was registered" in (await rejection_of(stack, backdated.action_id))["reason"]
     assert "before the appeal was registered" in (await rejection_of(stack, late.action_id))["reason"]
@@ -99,7 +101,7 @@ async def test_a_backdated_answer_and_a_late_extension_are_refused_and_the_platf
     honest = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=appeal_id, executor_code=executor,
                                      employee_id="e-1", text="The benches are repaired.", language="ru",
                                      submitted_at=claimed)
-    sent = datetime.now(UTC)
+    sent = Clock().now()
     await produce(stack.bootstrap_servers, "appeals.executor-actions.v1", [signed(honest)])
     row = await eventually(lambda: databases["inspection"].fetchrow(
         "SELECT submitted_at, portal_submitted_at FROM answers WHERE answer_id = $1", honest.action_id),
@@ -137,9 +139,9 @@ async def test_a_forged_answer_from_a_non_holder_is_dead_lettered_with_the_reaso
         uuid.UUID(appeal_id)), "intake's timeline to show the assignment")
     other = "medeu_akimat" if executor != "medeu_akimat" else "almaly_akimat"
     forged = AppealAnswered(appeal_id=appeal_id, answer_id=uuid.uuid4(), executor_code=other, employee_id="x-1",
-                            text="Resolved.", language="ru", submitted_at=datetime.now(UTC),
-                            received_at=datetime.now(UTC))
-    envelope = Envelope.wrap(forged, source="/routing", subject=appeal_id)  # claims to be routing's
+                            text="Resolved.", language="ru", submitted_at=Clock().now(),
+                            received_at=Clock().now())
+    envelope = Envelope.wrap(forged, source="/routing", subject=appeal_id, time=Clock().now())  # claims to be routing's
     await produce(stack.bootstrap_servers, "appeals.answered.v1",
                   [(appeal_id.encode(), envelope.kafka_value(), envelope.kafka_headers())])
     for service in ("inspection", "intake"):
@@ -216,15 +218,15 @@ async def test_a_replayed_or_relabelled_signed_action_is_refused(own_stack: Stac
 
     def answer() -> ExecutorAnswerSubmitted:
         return ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=appeal_id, executor_code=executor,
-                                       employee_id="e-1", text="Done.", language="ru", submitted_at=datetime.now(UTC))
+                                       employee_id="e-1", text="Done.", language="ru", submitted_at=Clock().now())
 
     captured = answer()  # signed two hours ago, as if captured then and replayed now
     key, value, headers = stack.signed_action(executor, Envelope.wrap(
-        captured, source="/portals/test", subject=appeal_id, time=datetime.now(UTC) - timedelta(hours=2)))
+        captured, source="/portals/test", subject=appeal_id, time=Clock().now() - timedelta(hours=2)))
     freshened = answer()  # the same trick with its time set to now after signing
     f_key, f_value, f_headers = stack.signed_action(executor, Envelope.wrap(
-        freshened, source="/portals/test", subject=appeal_id, time=datetime.now(UTC) - timedelta(hours=2)))
-    f_headers = [(n, datetime.now(UTC).isoformat().encode() if n == "ce_time" else v) for n, v in f_headers]
+        freshened, source="/portals/test", subject=appeal_id, time=Clock().now() - timedelta(hours=2)))
+    f_headers = [(n, Clock().now().isoformat().encode() if n == "ce_time" else v) for n, v in f_headers]
     await produce(stack.bootstrap_servers, "appeals.executor-actions.v1",
                   [(key, value, headers), (f_key, f_value, f_headers)])
     assert "older than 3600 s" in (await rejection_of(stack, captured.action_id))["reason"]

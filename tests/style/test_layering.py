@@ -33,3 +33,16 @@ def test_every_domain_type_checks_strictly_and_the_libraries_type_check():
     run = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", *packages], cwd=ROOT,
                          capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+def test_the_time_is_read_only_by_the_platforms_clock():
+    """The wall clock is read once, in ``appeals_runtime.clock``: every service, application,
+    tool, benchmark and test takes the time from a :class:`Clock` (shifted by CLOCK_OFFSET_S, or
+    fixed in a unit test), and an event's time is always given (``Envelope.wrap(..., time=)``)."""
+    readers = []
+    for folder in ("apps", "services", "libs", "contracts", "tests", "bench"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            text = path.read_text("utf-8")
+            if any(f"datetime.{call}(" in text for call in ("now", "utcnow", "today")):
+                readers.append(str(path.relative_to(ROOT)))
+    assert readers == ["libs/runtime/appeals_runtime/clock.py"], readers

@@ -48,7 +48,7 @@ async def open_adapter(settings: ServiceSettings, clock: Clock) -> AsyncIterator
     ports = Ports(mailbox, attachments, publisher, smtp, domain=settings.mail_address.rpartition("@")[2],
                   category=settings.mail_category, max_bytes=settings.mail_max_bytes)
     state = worker.State()
-    tasks = [asyncio.create_task(worker.rounds(ports, settings.mail_poll_s, state), name="mail-rounds"),
+    tasks = [asyncio.create_task(worker.rounds(ports, settings.mail_poll_s, state, clock), name="mail-rounds"),
              asyncio.create_task(worker.replies(ports, settings, state, clock), name="mail-replies")]
     try:
         yield MailAdapter(settings, ports, attachments, state)

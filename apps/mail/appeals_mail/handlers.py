@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -107,14 +108,14 @@ async def _earlier(ports: Ports, letter: Letter) -> list[Letter]:
     return found
 
 
-def _record(body: dict[str, Any]) -> Record:
+def _record(body: dict[str, Any], now: datetime) -> Record:
     event = AppealSubmitted.model_validate(body)
     key = f"email:{event.channel_message_id}"
-    envelope = Envelope.wrap(event, source="/adapters/email", subject=key)
+    envelope = Envelope.wrap(event, source="/adapters/email", subject=key, time=now)
     return Record("appeals.intake.v1", key.encode(), envelope.kafka_value(), envelope.kafka_headers())
 
 
-async def take_in(ports: Ports, waiting: Sequence[Waiting]) -> Round:
+async def take_in(ports: Ports, waiting: Sequence[Waiting], *, now: datetime) -> Round:
     """One round over the INBOX: each letter read, its files uploaded, published as
     ``appeal.submitted`` (acks from every in-sync replica); a letter too large is told so once
     and kept. A letter that cannot be handed over now stays for the next round."""
@@ -144,7 +145,7 @@ async def take_in(ports: Ports, waiting: Sequence[Waiting]) -> Round:
         files = [ids for f in (*[f for e in earlier for f in e.attachments], *letter.attachments)
                  if (ids := await ports.attachments.upload(f.data, f.content_type)) is not None]
         records.append(_record(letters.submission(letter, earlier=earlier, category=ports.category,
-                                                  attachments=files[:10])))
+                                                  attachments=files[:10]), now))
     if records:
         results = await ports.publisher.send_all(records)
         for record, failed in zip(records, results, strict=True):

@@ -42,7 +42,7 @@ class State:
         return self.reached
 
 
-async def rounds(ports: handlers.Ports, every_s: float, state: State) -> None:
+async def rounds(ports: handlers.Ports, every_s: float, state: State, clock: Clock) -> None:
     backoff = every_s
     first = True
     while True:
@@ -53,7 +53,7 @@ async def rounds(ports: handlers.Ports, every_s: float, state: State) -> None:
             waiting = await ports.mailbox.waiting()
             metrics.WAITING.set(len(waiting))
             state.reached = True
-            done = await handlers.take_in(ports, waiting)
+            done = await handlers.take_in(ports, waiting, now=clock.now())
             if done.submitted or done.held:
                 log.info("mail round: %d letter(s) handed to intake, %d held back", done.submitted, done.held)
             backoff = every_s

@@ -99,7 +99,7 @@ async def test_a_letter_is_published_with_its_photo_and_a_letter_too_large_is_to
     big = letter("<big@mail.kz>", "x" * 20_000)
     box = FakeMailbox(INBOX=[letter("<1@mail.kz>", "The swings in the yard are broken.", photo=True), big])
     p = ports(box)
-    done = await handlers.take_in(p, await box.waiting())
+    done = await handlers.take_in(p, await box.waiting(), now=NOW)
     assert (done.submitted, done.held) == (1, 1) and p.attachments.files == ["image/jpeg"]
     [record] = p.publisher.records
     event = Envelope.from_kafka(record.headers, record.value).data
@@ -107,7 +107,7 @@ async def test_a_letter_is_published_with_its_photo_and_a_letter_too_large_is_to
     assert len(event["attachments"]) == 1 and event["citizen"]["email"] == "dana@mail.kz"
     [told] = p.smtp.sent
     assert told.template == "mail.too_large" and told.in_reply_to == "<big@mail.kz>"
-    await handlers.take_in(p, await box.waiting())
+    await handlers.take_in(p, await box.waiting(), now=NOW)
     assert len(p.smtp.sent) == 1 and big in box.folders["INBOX"]  # told once, kept
 
 
@@ -124,7 +124,7 @@ async def test_a_refusal_is_answered_in_the_thread_and_the_letter_waits_until_a_
     assert len(p.smtp.sent) == 1
     box.folders["INBOX"].append(letter("<3@mail.kz>", "ФИО: Ерлан Касымов", sender="anon@mail.kz",
                                        refs=f"<2@mail.kz> {asked.message_id}"))
-    await handlers.take_in(p, await box.waiting())
+    await handlers.take_in(p, await box.waiting(), now=NOW)
     event = Envelope.from_kafka(p.publisher.records[-1].headers, p.publisher.records[-1].value).data
     assert event["citizen"]["name"] == "Ерлан Касымов" and "Мусор" in event["text"]
     registered = OutboundNotification(notification_id=uuid.uuid4(), appeal_id=uuid.uuid4(), channel="email",

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from appeals_devstack.services import SERVICES
 from appeals_runtime.dead_letters import reader
 from appeals_devstack.testing import produce, submission, submission_record
 from appeals_contracts.events import CitizenContact
+from appeals_runtime.clock import Clock
 
 #: Categories every executor set routes (none ends "not routed").
 CATEGORIES = ("social_aid", "city_entry_exit", "education", "benefits", "movement_within_city")
@@ -57,7 +58,7 @@ def surge_submission(run: str, i: int, *, submitted_at: datetime | None = None):
                              email=f"c{i}@example.kz" if kind < 2 else None, preferred_language="ru")
     return submission(f"{run}-{i}", category=CATEGORIES[i % len(CATEGORIES)],
                       channel="mobile_app" if kind == 4 else "contact_centre", citizen=contact,
-                      submitted_at=submitted_at or datetime.now(UTC))
+                      submitted_at=submitted_at or Clock().now())
 
 
 async def produce_all(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes, list]]) -> None:
@@ -332,7 +333,7 @@ def sink_counts(platform: Platform, bootstrap_outbound: list[Any]) -> dict[str, 
 
 def save_json(result: dict[str, Any], directory: Path, name: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path = directory / f"{name}-{Clock().now():%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", "utf-8")
     return path
 

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -32,6 +32,7 @@ from appeals_contracts.events import AppealSubmitted, CitizenContact, ExecutorAn
 from appeals_contracts.reference import load_reference
 from appeals_devstack.stack import StackInfo
 from appeals_devstack.testing import VALID_IIN
+from appeals_runtime.clock import Clock
 
 ARTICLE_TOP5 = {"social_aid": 81.6, "city_entry_exit": 36.8, "education": 31.7, "benefits": 24.3,
                 "movement_within_city": 23.0}
@@ -120,7 +121,7 @@ class Demo:
             channel_message_id=f"demo-{self.run_id}-{n}", kind=kind,
             category=r.choices(self.categories, self.weights)[0], district=r.choice(self.districts),
             text="Demo appeal", language=language, anonymous=anonymous, citizen=contact,
-            submitted_at=datetime.now(UTC))
+            submitted_at=Clock().now())
 
     async def _send(self, topic: str, key: str, envelope: Envelope) -> None:
         assert self._producer is not None
@@ -138,7 +139,8 @@ class Demo:
             sent.append(event)
             self.progress.sent_ids.add(event.channel_message_id)
         key = f"{event.channel}:{event.channel_message_id}"
-        await self._send("appeals.intake.v1", key, Envelope.wrap(event, source="/adapters/demo", subject=key))
+        await self._send("appeals.intake.v1", key, Envelope.wrap(event, source="/adapters/demo", subject=key,
+                                                                 time=Clock().now()))
         self.progress.submitted += 1
 
     async def citizens(self, duration_s: float) -> None:
@@ -160,13 +162,13 @@ class Demo:
         # The platform judges timeliness by its own clock when routing receives the answer: a
         # portal cannot report an answer as given late (or early), so the demo's answers are
         # late only when they really come after the due time.
-        submitted = datetime.now(UTC)
+        submitted = Clock().now()
         action = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.UUID(appeal_id),
                                          executor_code=executor, employee_id=f"{executor}-{self.random.randint(1, 9)}",
                                          text="The issue was resolved.", language="ru", submitted_at=submitted)
         assert self._producer is not None
         key, value, headers = self.stack.signed_action(
-            executor, Envelope.wrap(action, source=f"/portals/{executor}", subject=appeal_id))
+            executor, Envelope.wrap(action, source=f"/portals/{executor}", subject=appeal_id, time=Clock().now()))
         await self._producer.send_and_wait("appeals.executor-actions.v1", value, key=key, headers=headers)
 
     # -- inspectors -----------------------------------------------------------------------

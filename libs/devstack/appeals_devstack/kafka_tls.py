@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from appeals_runtime.clock import Clock
 
 JAAS = "KafkaServer {\n  org.apache.kafka.common.security.scram.ScramLoginModule required;\n};\n"
 VALID_DAYS = 825
@@ -36,7 +37,7 @@ def write_broker_tls(directory: Path, hosts: tuple[str, ...] = ("kafka", "localh
     directory.mkdir(parents=True, exist_ok=True)
     if (directory / "kafka.pem").exists() and (directory / "ca.crt").exists():
         return directory
-    now = dt.datetime.now(dt.UTC)
+    now = Clock().now()
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder().subject_name(_name("open-appeals trial CA")).issuer_name(_name("open-appeals trial CA"))
           .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())

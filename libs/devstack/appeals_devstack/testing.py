@@ -8,7 +8,6 @@ from pathlib import Path
 
 import yaml
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
@@ -16,6 +15,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from appeals_contracts.envelope import Envelope
 from appeals_runtime import dead_letters
 from appeals_contracts.events import AppealSubmitted, CitizenContact
+from appeals_runtime.clock import Clock
 
 VALID_IIN = "900101300007"  # a well-formed test IIN (check digit 7)
 
@@ -28,7 +28,7 @@ def submission(channel_message_id: str, *, category: str = "social_aid", channel
         district="almaly", address="Abai avenue 10", text="Please help with food parcels for my family.",
         language="ru", citizen=CitizenContact(name="Test Citizen", iin=VALID_IIN, phone="+77011234567",
                                               email="citizen@example.kz", preferred_language="ru"),
-        submitted_at=datetime.now(UTC),
+        submitted_at=Clock().now(),
     )
     fields.update(overrides)
     return AppealSubmitted(**fields)
@@ -36,7 +36,8 @@ def submission(channel_message_id: str, *, category: str = "social_aid", channel
 
 def submission_record(event: AppealSubmitted, *, source: str = "/adapters/test") -> tuple[bytes, bytes, list]:
     """(key, value, headers) of a submission, as a channel adapter publishes it."""
-    envelope = Envelope.wrap(event, source=source, subject=f"{event.channel}:{event.channel_message_id}")
+    envelope = Envelope.wrap(event, source=source, subject=f"{event.channel}:{event.channel_message_id}",
+                             time=Clock().now())
     return (f"{event.channel}:{event.channel_message_id}".encode(), envelope.kafka_value(),
             envelope.kafka_headers())
 

@@ -14,6 +14,7 @@ and HTTP routes alike; no caller writes the outbox itself::
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 from uuid import UUID
@@ -91,7 +92,7 @@ class UnitOfWork:
             await self._pool.release(conn)
 
     def announce(self, event: Event, *, subject: UUID | str | None, key: str | None = None,
-                 correlation_id: str | None = None, time: object = None, extra_headers: dict[str, str] | None = None,
+                 correlation_id: str | None = None, time: datetime | None = None, extra_headers: dict[str, str] | None = None,
                  trace_context: otel_context.Context | None = None, topic: str = "") -> Envelope:
         """Queue ``event`` for the outbox, keyed by ``key`` or else its subject (the appeal id), on
         ``topic`` or else the one topic of its event type.
@@ -101,7 +102,7 @@ class UnitOfWork:
         """
         envelope = Envelope.wrap(event, source=self.source, subject=str(subject) if subject is not None else None,
                                  correlation_id=correlation_id,
-                                 time=time or self.clock.now())  # type: ignore[arg-type]
+                                 time=time or self.clock.now())
         self._messages.append(OutboxMessage(
             envelope, key=key or envelope.subject or str(envelope.id), topic=topic, extra_headers=extra_headers or {},
             trace_context=trace_context or self.trace_context or otel_context.get_current()))

@@ -18,6 +18,7 @@ from appeals_runtime.outbox import OutboxMessage, enqueue
 from appeals_runtime.publisher import KafkaPublisher, Record
 from appeals_runtime.relay import OutboxRelay
 from appeals_runtime.settings import ServiceSettings
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +51,7 @@ def _event(appeal: uuid.UUID, n: int, topic: str) -> OutboxMessage:
 
     at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n)
     envelope = Envelope.wrap(DeadlineApproaching(appeal_id=appeal, due_at=at, remind_at=at),
-                             source="/test", subject=str(appeal))
+                             source="/test", subject=str(appeal), time=Clock().now())
     return OutboxMessage(envelope, key=str(appeal), topic=topic, extra_headers={"x-seq": str(n)})
 
 

@@ -19,6 +19,7 @@ from appeals_runtime.cookies import Keys
 from appeals_runtime.i18n import Texts
 from appeals_runtime.oidc import Grant, SignInFailed
 from appeals_runtime.pages import REFRESH_MARGIN_S, Pages, SessionRenewal
+from appeals_runtime.clock import Clock
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 
@@ -129,7 +130,7 @@ def application(p: Pages, idp: StandInIdP, now: datetime) -> FastAPI:
 
 async def test_the_middleware_hands_the_route_the_renewed_session_and_the_browser_its_cookie():
     # The real clock: the session cookie is read at the time of the request.
-    now = datetime.now(UTC)
+    now = Clock().now()
     p, idp = pages(), StandInIdP()
     cookie = p.keys.seal({"sub": "emp-1", "name": "Dana", "token": "at-0", "exp": now.timestamp() + 20,
                           "until": now.timestamp() + 3600, "refresh": "rt-0", "roles": ["executor"]})
@@ -151,7 +152,7 @@ async def test_the_middleware_hands_the_route_the_renewed_session_and_the_browse
 
 async def test_signing_out_ends_the_session_at_the_idp():
     p, idp = pages(), StandInIdP()
-    now = datetime.now(UTC)
+    now = Clock().now()
     cookie = p.keys.seal({"sub": "emp-1", "token": "at-0", "exp": now.timestamp() + 200,
                           "until": now.timestamp() + 3600, "refresh": "rt-7"})
     app = FastAPI()

@@ -128,7 +128,7 @@ class FakeUnitOfWork:
 
 
 async def apply(uow, event) -> None:
-    await handlers.on_event(uow, Envelope.wrap(event, source="/test", subject=str(event.appeal_id)), event)
+    await handlers.on_event(uow, Envelope.wrap(event, source="/test", subject=str(event.appeal_id), time=NOW), event)
 
 
 async def answered_appeal(uow) -> tuple[uuid.UUID, uuid.UUID]:
@@ -306,7 +306,7 @@ async def test_a_batch_builds_the_read_model_one_event_at_a_time_would(stream, b
         event = _event(kind, appeal, n, holders.get(appeal, "almaly_akimat"))  # routing lets only the holder answer
         if isinstance(event, AppealAssigned):
             holders[appeal] = event.executor_code
-        items.append((Envelope.wrap(event, source="/test", subject=str(appeal)), event))
+        items.append((Envelope.wrap(event, source="/test", subject=str(appeal), time=NOW), event))
     one, batched = FakeUnitOfWork(), FakeUnitOfWork()
     for envelope, event in items:
         await handlers.on_event(one, envelope, event)
@@ -383,6 +383,6 @@ async def test_an_answer_before_its_assignment_in_one_batch_is_believed():
                            district="almaly", assigned_at=NOW)
     answer = AppealAnswered(appeal_id=appeal, answer_id=uuid.uuid4(), executor_code="medeu_akimat", employee_id="m",
                             text="Done.", language="ru", submitted_at=NOW, received_at=NOW)
-    batch = [(Envelope.wrap(e, source="/test", subject=str(appeal)), e) for e in (answer, moved)]
+    batch = [(Envelope.wrap(e, source="/test", subject=str(appeal), time=NOW), e) for e in (answer, moved)]
     await handlers.on_events(uow, batch)  # another topic's record, later in the batch
     assert uow.model.answers[answer.answer_id]["status"] == "waiting"

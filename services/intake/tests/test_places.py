@@ -14,6 +14,7 @@ from appeals_intake.config import IntakeSettings
 from appeals_intake.domain.model import Contact, SubmitAppeal
 from appeals_intake.domain.places import ALMATY, BoundariesInvalid, DistrictMap, Location, Places
 from appeals_intake.domain.validation import normalised, validate
+from appeals_runtime.clock import Clock
 
 FIXTURE = Path(__file__).parent / "fixtures" / "districts.FIXTURE.geojson"
 DISTRICTS = load_reference().districts.codes
@@ -114,7 +115,6 @@ def test_the_search_box_holds_every_point_within_the_radius(lat, long, radius, b
     import math
 
     from appeals_intake.domain.duplicates import EARTH_RADIUS_M, Candidate, distance_m, probe
-    from datetime import UTC, datetime
     from uuid import uuid4
     centre = Location(lat, long)
     d = radius * fraction / EARTH_RADIUS_M  # a point at that distance and bearing
@@ -124,5 +124,5 @@ def test_the_search_box_holds_every_point_within_the_radius(lat, long, radius, b
                                              math.cos(d) - math.sin(math.radians(lat)) * math.sin(p_lat))
     point = Location(math.degrees(p_lat), math.degrees(p_long))
     assert distance_m(centre, point) <= radius + 1e-6
-    box = probe(Candidate(uuid4(), "OA", datetime.now(UTC), "road_repair", centre, None, True), radius)
+    box = probe(Candidate(uuid4(), "OA", Clock().now(), "road_repair", centre, None, True), radius)
     assert box.south <= point.lat <= box.north and box.west <= point.long <= box.east

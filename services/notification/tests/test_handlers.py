@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -78,7 +78,7 @@ class FakeUnitOfWork:
 
 
 async def apply(uow, event, writer=WRITER) -> None:
-    envelope = Envelope.wrap(event, source="/test", subject=str(event.appeal_id))
+    envelope = Envelope.wrap(event, source="/test", subject=str(event.appeal_id), time=NOW)
     await handlers.on_events(uow, [(envelope, event)], writer=writer, now=NOW)
 
 
@@ -135,13 +135,13 @@ async def test_the_channels_with_a_message_due_now_are_named_so_their_workers_wa
 
 
 def _wrapped(event):
-    return Envelope.wrap(event, source="/test", subject=str(event.appeal_id)), event
+    return Envelope.wrap(event, source="/test", subject=str(event.appeal_id), time=NOW), event
 
 
 async def test_a_redelivered_event_adds_no_second_notice():
     uow, appeal = FakeUnitOfWork(), uuid.uuid4()
     event = scheduled(appeal)
-    envelope = Envelope.wrap(event, source="/test", subject=str(appeal))
+    envelope = Envelope.wrap(event, source="/test", subject=str(appeal), time=NOW)
     await apply(uow, registered(appeal))
     for _ in range(2):
         await handlers.on_events(uow, [(envelope, event)], writer=WRITER, now=NOW)
@@ -180,7 +180,8 @@ KINDS = {"registered": registered, "assigned": assigned, "scheduled": scheduled,
 @given(st.lists(st.tuples(st.sampled_from(APPEALS), st.sampled_from(sorted(KINDS))), min_size=1, max_size=14),
        st.integers(min_value=1, max_value=6))
 async def test_a_batch_writes_exactly_what_the_same_events_one_at_a_time_would(stream, batch_size):
-    envelopes = [(Envelope.wrap(KINDS[kind](appeal), source="/test", subject=str(appeal)), KINDS[kind](appeal))
+    envelopes = [(Envelope.wrap(KINDS[kind](appeal), source="/test", subject=str(appeal),
+                                time=NOW), KINDS[kind](appeal))
                  for appeal, kind in stream]
     envelopes = [(envelope, envelope.event()) for envelope, _ in envelopes]
     one, batched = FakeUnitOfWork(), FakeUnitOfWork()

@@ -23,6 +23,7 @@ from appeals_notification.domain.digest import DigestPolicy
 from appeals_notification.domain.ledger import Attempt, NoticeRow, Written
 from appeals_notification.domain.messages import Route
 from appeals_runtime.migrations import discover, migrate
+from appeals_runtime.clock import Clock
 
 pytestmark = pytest.mark.integration
 
@@ -231,7 +232,7 @@ async def test_the_runbooks_resend_puts_a_failed_row_at_the_end_of_its_queue(led
         assert [r.notification_id for r in claimed] == [second[0].notification_id]
         await record(conn, claimed, "delivered")
         # then its turn (the runbook makes it due at the database's now)
-        assert [r.notification_id for r in await claim(conn, "email", 5, now=datetime.now(UTC))] == [failed]
+        assert [r.notification_id for r in await claim(conn, "email", 5, now=Clock().now())] == [failed]
         await assert_heads_marked(conn)
     finally:
         await conn.close()

@@ -11,6 +11,7 @@ from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import ExecutorAnswerSubmitted
 from appeals_devstack.portal_keys import PortalKeys
 from appeals_routing.adapters.signatures import ExecutorKeys, KeyFileError
+from appeals_runtime.clock import Clock
 
 
 WINDOW = timedelta(hours=1)
@@ -18,12 +19,12 @@ WINDOW = timedelta(hours=1)
 
 def action(executor: str = "medeu_akimat", at: datetime | None = None) -> Envelope:
     event = ExecutorAnswerSubmitted(action_id=uuid.uuid4(), appeal_id=uuid.uuid4(), executor_code=executor,
-                                    employee_id="md-1", text="Done.", language="ru", submitted_at=datetime.now(UTC))
-    return Envelope.wrap(event, source="/portals/medeu", subject=str(event.appeal_id), time=at or datetime.now(UTC))
+                                    employee_id="md-1", text="Done.", language="ru", submitted_at=Clock().now())
+    return Envelope.wrap(event, source="/portals/medeu", subject=str(event.appeal_id), time=at or Clock().now())
 
 
 def check(keys: ExecutorKeys, executor: str, headers, value: bytes, now: datetime | None = None) -> str | None:
-    return keys.problem(executor, dict(headers), value, now=now or datetime.now(UTC), max_age=WINDOW)
+    return keys.problem(executor, dict(headers), value, now=now or Clock().now(), max_age=WINDOW)
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +52,12 @@ def test_another_executor_a_changed_value_or_no_signature_is_refused(portals):
 
 @pytest.mark.parametrize("header, forged", [
     ("ce_type", b"executor.extension_requested"), ("ce_schemaversion", b"2"),
-    ("ce_subject", str(uuid.uuid4()).encode()), ("ce_time", datetime.now(UTC).isoformat().encode()),
+    ("ce_subject", str(uuid.uuid4()).encode()), ("ce_time", Clock().now().isoformat().encode()),
     ("ce_id", str(uuid.uuid4()).encode()),
 ])
 def test_a_relabelled_envelope_does_not_verify(portals, header, forged):
     portal, keys = portals
-    _, value, headers = portal.signed_record("medeu_akimat", action(at=datetime.now(UTC) - timedelta(minutes=1)), "k")
+    _, value, headers = portal.signed_record("medeu_akimat", action(at=Clock().now() - timedelta(minutes=1)), "k")
     relabelled = [(name, forged if name == header else v) for name, v in headers]
     assert "does not verify" in check(keys, "medeu_akimat", relabelled, value)
     without = [(name, v) for name, v in headers if name != header]
