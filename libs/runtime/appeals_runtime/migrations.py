@@ -84,5 +84,5 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration]) -> list
 
 
 def runtime_migrations() -> list[Migration]:
-    """The shared tables every service has: outbox and inbox."""
+    """The shared tables every service has: outbox, inbox, audit trail, kept traces."""
     return discover("runtime", "appeals_runtime.schema")

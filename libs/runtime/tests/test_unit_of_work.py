@@ -28,3 +28,32 @@ async def test_after_commit_actions_run_only_when_the_unit_commits(scratch_datab
         assert counted == ["committed"]
     finally:
         await pool.close()
+
+
+async def test_a_kept_trace_is_read_back_and_the_first_one_stays(scratch_database):
+    """Where an appeal's trace goes on, kept when it arrives and read when a portal's action or
+    an inspector's verdict joins it later; contexts without a valid span are not kept."""
+    from uuid import uuid4
+
+    from opentelemetry import trace
+
+    from appeals_runtime.telemetry import context_from_headers
+
+    conn = await asyncpg.connect(scratch_database)
+    await migrate(conn, runtime_migrations())
+    await conn.close()
+    pool = await asyncpg.create_pool(scratch_database, min_size=1, max_size=2)
+    first = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    later = "00-1af7651916cd43dd8448eb211c80319c-c7ad6b7169203331-01"
+    appeal, answer, untraced = uuid4(), uuid4(), uuid4()
+    try:
+        async with UnitOfWork(pool, source="/services/test") as uow:
+            await uow.keep_traces({appeal: context_from_headers({"traceparent": first}), untraced: None,
+                                   answer: trace.set_span_in_context(trace.INVALID_SPAN)})
+        async with UnitOfWork(pool, source="/services/test") as uow:
+            await uow.keep_traces({appeal: context_from_headers({"traceparent": later})})  # redelivered, say
+            assert await uow.kept_trace(appeal) == first
+            assert await uow.kept_trace(str(appeal)) == first
+            assert await uow.kept_trace(untraced) is None and await uow.kept_trace(answer) is None
+    finally:
+        await pool.close()

@@ -123,12 +123,6 @@ class PostgresReadModel(ReportQueries):
                AND answer_id <> $2""", answer["appeal_id"], answer["answer_id"])
         return True
 
-    async def remember_trace(self, answer_id: UUID, traceparent: str) -> None:
-        await self._conn.execute("UPDATE answers SET traceparent = $2 WHERE answer_id = $1", answer_id, traceparent)
-
-    async def answer_traceparent(self, answer_id: UUID) -> str | None:
-        return await self._conn.fetchval("SELECT traceparent FROM answers WHERE answer_id = $1", answer_id)
-
     async def citizen_verdict(self, appeal_id: UUID, answer_id: UUID, executor_code: str, resolved: bool,
                               rating: int | None, given_at: datetime, comment: str | None = None) -> None:
         await self._conn.execute(

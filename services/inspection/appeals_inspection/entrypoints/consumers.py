@@ -9,7 +9,6 @@ from appeals_inspection import handlers
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_runtime.consumer import Delivery
 from appeals_runtime.inbound import batch
-from appeals_runtime.telemetry import traceparent_of
 
 TOPICS = ("appeals.registered.v1", "appeals.assigned.v1", "appeals.answered.v1", "appeals.deadlines.v1",
           "appeals.verdicts.v1", "appeals.links.v1")
@@ -18,9 +17,8 @@ TOPICS = ("appeals.registered.v1", "appeals.assigned.v1", "appeals.answered.v1",
 async def on_appeal_events(uow: PostgresUnitOfWork, deliveries: Sequence[Delivery]) -> None:
     """A batch at once: runs of fact events set-based (handlers.on_events)."""
     await handlers.on_events(uow, [(d.envelope, d.event) for d in deliveries])
-    for d in deliveries:
-        if isinstance(d.event, AppealAnswered) and (traceparent := traceparent_of(d.trace_context)):
-            await uow.model.remember_trace(d.event.answer_id, traceparent)  # a verdict continues it
+    # An inspector's verdict on an answer continues the trace the answer came in.
+    await uow.keep_traces({d.event.answer_id: d.trace_context for d in deliveries if isinstance(d.event, AppealAnswered)})
 
 
 #: Inspection's inbound table: one subscription over the appeal's topics (few consumer-group joins).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 from datetime import datetime
 from uuid import UUID
 
@@ -136,16 +137,6 @@ class PostgresRoutingRepository:
             [json.dumps(s.case) if s.case is not None else None for s in states])
         await self.add_assignments([(s.appeal_id, a) for s in states for a in s.history])
 
-    async def remember_traces(self, traceparents: dict[UUID, str]) -> None:
-        if traceparents:
-            await self._conn.execute(
-                """UPDATE appeals a SET traceparent = t.traceparent
-                   FROM unnest($1::uuid[], $2::text[]) AS t(appeal_id, traceparent) WHERE a.appeal_id = t.appeal_id""",
-                list(traceparents), list(traceparents.values()))
-
-    async def traceparent(self, appeal_id: UUID) -> str | None:
-        return await self._conn.fetchval("SELECT traceparent FROM appeals WHERE appeal_id = $1", appeal_id)
-
     async def add_assignments(self, rows: Sequence[tuple[UUID, Assignment]]) -> None:
         """In one statement, ids in the order given (an appeal's history reads by id)."""
         if not rows:
@@ -254,7 +245,7 @@ class PostgresRoutingRepository:
                 LIMIT $7 OFFSET $8""", *args, limit, offset)
         return [dict(r) for r in rows], total
 
-    async def workspace_details(self, appeal_id: UUID) -> dict[str, object]:
+    async def workspace_details(self, appeal_id: UUID) -> dict[str, Any]:
         """What the case page adds to the case: answers with their verdicts, the deadline's
         policy, re-appeal links, the responsible employee and the last return."""
         answers = await self._conn.fetch(
