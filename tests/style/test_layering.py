@@ -2,8 +2,8 @@
 ``.importlinter`` (no service imports another, libraries import no service, the contracts stand
 alone, the runtime never imports the development stack, a domain imports no framework, and
 inside each service the composition root and entrypoints sit over adapters over handlers over
-the domain: handlers never import adapters), and mypy strict on every domain and with its
-defaults on the libraries (``mypy.ini``)."""
+the domain: handlers never import adapters), and mypy strict on every domain, the handlers and
+the runtime and with its defaults on everything else (``mypy.ini``)."""
 
 from __future__ import annotations
 
@@ -24,14 +24,25 @@ def test_the_layering_contracts_hold():
     assert "0 broken" in run.stdout
 
 
-def test_every_domain_type_checks_strictly_and_the_libraries_type_check():
-    """Strict on the domains (mypy.ini's per-module section); mypy's defaults on the contracts,
-    the runtime, the on-call's command and the operators' desk. The other services' and
-    applications' outer layers are not checked yet."""
-    packages = [arg for name in DOMAINS if name != "appeals_desk" for arg in ("-p", f"{name}.domain")]
-    packages += ["-p", "appeals_contracts", "-p", "appeals_runtime", "-p", "appeals_ops", "-p", "appeals_desk"]
+def test_every_package_type_checks_and_the_inner_floors_strictly():
+    """Strict on the domains, the handlers and the runtime (mypy.ini's per-module section); mypy's
+    defaults on the rest of every service and application, the contracts and the on-call's
+    command."""
+    packages = [arg for name in (*DOMAINS, "appeals_contracts", "appeals_runtime", "appeals_ops") for arg in ("-p", name)]
     run = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", *packages], cwd=ROOT,
                          capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+#: Unit tests whose fakes are checked against the protocols they stand for (each has a function
+#: returning its fake as the handlers' ``UnitOfWork``). The other services' fakes still lack
+#: members the handlers they are not used with need (see issue 34's note).
+TYPED_FAKES = ("services/deadline-tracker/tests/test_handlers.py",)
+
+
+def test_the_fakes_are_what_the_handlers_declare():
+    run = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", *TYPED_FAKES], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from appeals_portal.domain import form as forms
-from appeals_portal.domain.words import Texts
+from appeals_runtime.i18n import Texts  # any language's catalogue: the portal's words or another
 
 #: Photos a phone's camera makes and intake takes.
 PHOTO_TYPES = ("image/jpeg", "image/png")

@@ -9,6 +9,7 @@ payload, so the document shows the same schemas as ``contracts/appeals_contracts
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any, Union
 
 from faststream.kafka import KafkaBroker
@@ -25,7 +26,7 @@ def _payload(topic: str, handled: frozenset[str] | None = None) -> Any:
     return models[0] if len(models) == 1 else Union[models]  # noqa: UP007 - a runtime union of classes
 
 
-def _handler(payload: Any):
+def _handler(payload: Any) -> Callable[[Any], Awaitable[None]]:
     async def handler(body: Any) -> None:
         """Documentation only."""
 
@@ -52,7 +53,8 @@ def document(spec: ServiceSpec, version: str = "1") -> dict[str, Any]:
                                      f"{TOPICS[topic].key}, CloudEvents binary mode (ce_* headers).")
     factory = AsyncAPI(broker, title=spec.title, version=version, description=spec.description,
                        schema_version="3.0.0")
-    return json.loads(factory.to_specification().to_json())
+    spec_document: dict[str, Any] = json.loads(factory.to_specification().to_json())
+    return spec_document
 
 
 def render(spec: ServiceSpec) -> str:

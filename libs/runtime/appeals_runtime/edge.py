@@ -107,7 +107,8 @@ def create_edge_app(spec: EdgeSpec[Any]) -> FastAPI:
 
 
 def edge_runtime(request: Request) -> EdgeRuntime[Any]:
-    return request.app.state.runtime
+    runtime: EdgeRuntime[Any] = request.app.state.runtime
+    return runtime
 
 
 #: A route's started application: ``runtime: EdgeRuntimeDep`` (its ``context``, ``clock``).

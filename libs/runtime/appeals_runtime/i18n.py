@@ -24,7 +24,8 @@ LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English
 @functools.cache
 def catalogue(package: str, name: str = "texts.yaml") -> dict[str, dict[str, str]]:
     """A text catalogue (``key: {kk, ru, en}``) shipped in ``package``."""
-    return yaml.safe_load(resources.files(package).joinpath(name).read_text("utf-8"))
+    texts: dict[str, dict[str, str]] = yaml.safe_load(resources.files(package).joinpath(name).read_text("utf-8"))
+    return texts
 
 
 def _instant(at: datetime | str) -> datetime:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -44,12 +45,12 @@ class Grant:
 
 
 def new_state() -> str:
-    return generate_token(43)
+    return str(generate_token(43))
 
 
 def new_verifier() -> str:
     """A PKCE code verifier: 64 characters of the unreserved alphabet (RFC 7636 §4.1)."""
-    return generate_token(64)
+    return str(generate_token(64))
 
 
 class OidcClient:
@@ -146,7 +147,7 @@ class ServiceAccount:
     API refused it (a key rotated, a role changed)."""
 
     def __init__(self, *, issuer: str, client_id: str, client_secret: str, timeout_s: float = 10.0,
-                 monotonic=time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._client = OidcClient(issuer=issuer, client_id=client_id, redirect_uri="", timeout_s=timeout_s)
         self._secret = client_secret
         self._monotonic = monotonic

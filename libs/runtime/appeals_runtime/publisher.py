@@ -57,7 +57,7 @@ class KafkaPublisher:
         return [r if isinstance(r, BaseException) else None for r in results]
 
 
-def _failed(exc: BaseException) -> asyncio.Future:
-    future: asyncio.Future = asyncio.get_running_loop().create_future()
+def _failed(exc: BaseException) -> asyncio.Future[None]:
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     future.set_exception(exc)
     return future

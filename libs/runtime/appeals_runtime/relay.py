@@ -212,12 +212,12 @@ class OutboxRelay:
                             await asyncio.sleep(0.2)
                 finally:
                     await conn.execute("SELECT pg_advisory_unlock($1)", _LEADER_LOCK_KEY)
-            return await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
 
     async def backlog(self) -> int:
         """Rows not yet published (a metric for operators)."""
         async with self._pool.acquire() as conn:
-            return await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
 
     async def _purge_published(self) -> None:
         async with self._pool.acquire() as conn:

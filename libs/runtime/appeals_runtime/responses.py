@@ -13,8 +13,11 @@ def refusal(description: str) -> dict[str, Any]:
         "type": "object", "properties": {"detail": {}}, "required": ["detail"]}}}}
 
 
-NOT_FOUND = {404: refusal("Not found")}
-INVALID = {422: refusal("Refused, with the reason")}
+#: A route's ``responses=``: status code → its OpenAPI description.
+Responses = dict[int | str, dict[str, Any]]
+
+NOT_FOUND: Responses = {404: refusal("Not found")}
+INVALID: Responses = {422: refusal("Refused, with the reason")}
 
 
 def inline_schema(model: type[BaseModel], *, optional: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -36,4 +39,4 @@ def inline_schema(model: type[BaseModel], *, optional: tuple[str, ...] = ()) -> 
     inlined = resolved(schema)
     if "required" in inlined:
         inlined["required"] = [f for f in inlined["required"] if f not in optional]
-    return inlined
+    return dict(inlined)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 import asyncpg
 import uvicorn
@@ -50,9 +50,13 @@ log = logging.getLogger(__name__)
 STARTUP_RETRY = RetryPolicy(attempts=30, initial_s=0.2, max_s=1.0)
 
 
+U = TypeVar("U", bound=UnitOfWork)
+
+
 @dataclass
-class Runtime:
-    """The started resources of a service, available to its handlers and routes."""
+class Runtime(Generic[U]):
+    """The started resources of a service, available to its handlers and routes; ``U`` is the
+    service's own unit of work (a worker's step annotates ``Runtime[PostgresUnitOfWork]``)."""
 
     settings: ServiceSettings
     pool: asyncpg.Pool
@@ -62,7 +66,7 @@ class Runtime:
     relay: OutboxRelay
     health: Health
     clock: Clock
-    unit_of_work: Callable[[], UnitOfWork]
+    unit_of_work: Callable[[], U]
     verifier: Verifier
     supervisor: Supervisor = field(default_factory=Supervisor)
 
@@ -74,7 +78,7 @@ class PollingWorker:
     (set it after committing work the worker should do now)."""
 
     name: str
-    step: Callable[[Runtime], Awaitable[bool]]
+    step: Callable[[Runtime[Any]], Awaitable[bool]]
     interval_s: float
     wake: asyncio.Event | None = field(default=None, compare=False)
 
@@ -92,7 +96,7 @@ class ServiceSpec:
     unit_of_work: type[UnitOfWork] = UnitOfWork
     routers: Sequence[APIRouter] = field(default_factory=tuple)
     description: str = ""
-    on_start: Callable[[Runtime], Awaitable[None]] | None = None  # after migrations, before consumers
+    on_start: Callable[[Runtime[Any]], Awaitable[None]] | None = None  # after migrations, before consumers
     workers: Sequence[PollingWorker] = ()
     publishes: Sequence[str] = ()  # topics its outbox writes to (for the AsyncAPI document)
     #: Path prefix → the largest body taken there, above HTTP_MAX_BODY_BYTES (upload routes).
@@ -110,7 +114,7 @@ async def _connect(settings: ServiceSettings) -> asyncpg.Pool:
 
 
 @contextlib.asynccontextmanager
-async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
+async def start(spec: ServiceSpec) -> AsyncIterator[Runtime[Any]]:
     """Start everything the service runs on and stop it again in the reverse order, also
     when start-up fails half-way (nothing started is left open)."""
     settings = spec.settings
@@ -183,7 +187,7 @@ async def start(spec: ServiceSpec) -> AsyncIterator[Runtime]:
 
         async def database_ready() -> bool:
             async with pool.acquire() as conn:
-                return await conn.fetchval("SELECT 1") == 1
+                return bool(await conn.fetchval("SELECT 1") == 1)
 
         running = True
 
@@ -286,12 +290,13 @@ async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
 UnitOfWorkDep = Depends(_unit_of_work, scope="function")
 
 
-def runtime_of(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime[Any]:
     """The started runtime (its clock, settings), for routes that need more than a unit of work."""
-    return request.app.state.runtime
+    runtime: Runtime[Any] = request.app.state.runtime
+    return runtime
 
 
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+RuntimeDep = Annotated[Runtime[Any], Depends(runtime_of)]
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:

@@ -127,7 +127,8 @@ class ServiceSettings(BaseSettings):
             return None
         from aiokafka.helpers import create_ssl_context
 
-        return create_ssl_context()
+        context: ssl.SSLContext = create_ssl_context()
+        return context
 
     def secret(self, name: str) -> str | None:
         """The value of the secret setting ``name`` (``None`` when unset), for the one client

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -58,7 +59,7 @@ class Span:
     start: int
     end: int
     status: str
-    attributes: dict
+    attributes: dict[str, Any]
     children: list[Span] = field(default_factory=list)
 
     @property

@@ -13,7 +13,7 @@ and HTTP routes alike; no caller writes the outbox itself::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -24,7 +24,7 @@ from opentelemetry import context as otel_context
 
 from appeals_contracts.base import Event
 from appeals_contracts.envelope import Envelope
-from appeals_runtime import audit
+from appeals_runtime import audit, traces
 from appeals_runtime.audit import AuditEntry
 from appeals_runtime.clock import Clock
 from appeals_runtime.outbox import OutboxMessage, enqueue
@@ -119,6 +119,14 @@ class UnitOfWork:
     async def audit_trail(self, appeal_id: UUID) -> list[dict[str, object]]:
         """The appeal's audit trail in this service, oldest first."""
         return await audit.trail(self.conn, appeal_id)
+
+    async def keep_traces(self, contexts: Mapping[UUID | str, otel_context.Context | None]) -> None:
+        """Keep where each subject's trace goes on (:mod:`appeals_runtime.traces`)."""
+        await traces.keep(self.conn, contexts)
+
+    async def kept_trace(self, subject: UUID | str) -> str | None:
+        """The traceparent kept for ``subject``: give it to ``within_appeal_trace``."""
+        return await traces.of(self.conn, subject)
 
     @property
     def announced(self) -> list[Envelope]:

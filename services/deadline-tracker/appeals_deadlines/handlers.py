@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from opentelemetry.context import Context
+
 from appeals_deadlines.domain.calendar import WorkingCalendar, local_date, receipt_day
 from appeals_deadlines.domain.model import Deadline, Timer
 from appeals_deadlines.domain.policies import (
@@ -48,9 +50,10 @@ class DeadlineRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    deadlines: DeadlineRepository
+    @property
+    def deadlines(self) -> DeadlineRepository: ...  # read-only, so an implementation may narrow it
     #: The trace context announcements join when none is given (the appeal's, per appeal).
-    trace_context: object
+    trace_context: Context | None
 
     def scheduled(self, deadline: Deadline, reminders: tuple[datetime, ...], at: datetime, *,
                   reopened: bool = False, resumed: bool = False) -> None: ...
@@ -84,7 +87,7 @@ class Registration:
     appeal_id: UUID
     channel_family: str
     registered_at: datetime
-    context: object = None
+    context: Context | None = None
 
 
 async def schedule(uow: UnitOfWork, *, appeal_id: UUID, channel_family: str, registered_at: datetime, regime: Regime,
@@ -179,8 +182,8 @@ async def request_extension(uow: UnitOfWork, *, appeal_id: UUID, reason: str, re
         refusal = f"the deadline follows policy {row.policy_code}, which regime {regime.code} no longer has"
     elif policy.extended_period is None:
         refusal = f"policy {row.policy_code} allows no extension"
-    if refusal is not None:
-        uow.extension_refused(appeal_id, row.due_at, refusal, now)
+    if refusal is not None or policy is None:
+        uow.extension_refused(appeal_id, row.due_at, refusal or "", now)
         return
     new_due = due_at(policy, row.counted_from or local_date(row.registered_at), calendar, extended=True)
     notice_due = notice_due_at(policy, now, calendar)

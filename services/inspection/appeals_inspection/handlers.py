@@ -76,7 +76,8 @@ class ReadModel(Protocol):
 
 
 class UnitOfWork(Protocol):
-    model: ReadModel
+    @property
+    def model(self) -> ReadModel: ...  # read-only, so an implementation may narrow it
 
     def decided(self, answer: dict[str, Any], verdict: Verdict, at: datetime) -> None:
         """Announce the verdict (answer accepted or returned)."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import partial
+from typing import Any, cast
 
 from fastapi import FastAPI
 
@@ -32,9 +34,9 @@ def catalog_from_reference(places: Places | None = None) -> Catalog:
         ),
         self_service=frozenset(code for code, e in ref.channels.entries.items() if e.attributes.get("self_service")),
         places=places or Places(),
-        duplicate_radius_m={code: float(e.attributes["duplicate_radius_m"]) for code, e in ref.categories.entries.items()
+        duplicate_radius_m={code: float(cast(float, e.attributes["duplicate_radius_m"])) for code, e in ref.categories.entries.items()
                             if e.attributes.get("duplicate_radius_m")},
-        fields=fields.from_reference({code: e.attributes["fields"] for code, e in ref.categories.entries.items()
+        fields=fields.from_reference({code: cast(Sequence[Mapping[str, Any]], e.attributes["fields"]) for code, e in ref.categories.entries.items()
                                       if e.attributes.get("fields")}),
     )
 
@@ -45,7 +47,7 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     store = settings.object_store()
     images = ImageCleaner(settings.image_workers)
 
-    async def on_start(runtime: Runtime) -> None:
+    async def on_start(runtime: Runtime[PostgresUnitOfWork]) -> None:
         settings.token_secret()  # no secret, no start: citizens' tokens would be forgeable or void
     spec = ServiceSpec(
         title="Intake",

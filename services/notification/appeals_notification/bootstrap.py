@@ -17,6 +17,7 @@ from appeals_notification.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_notification.config import NotificationSettings
 from appeals_notification.domain import digest
 from appeals_contracts.languages import LANGUAGES
+from appeals_notification.domain.outgoing import Sender
 from appeals_notification.domain.table import TEMPLATES
 from appeals_notification.entrypoints import consumers
 from appeals_notification.entrypoints.http import router
@@ -42,7 +43,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
         quiet_hours=quiet_hours,
         digest_period=settings.digest_policy().period,
     )
-    senders = {
+    senders: dict[str, Sender | None] = {
         "email": SmtpSender(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
                             username=settings.smtp_username, password=settings.secret("smtp_password"),
                             tls=settings.smtp_tls,

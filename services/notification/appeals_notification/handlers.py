@@ -79,8 +79,10 @@ class Ledger(Protocol):
 
 
 class UnitOfWork(Protocol):
-    appeals: AppealFactsRepository
-    ledger: Ledger
+    @property
+    def appeals(self) -> AppealFactsRepository: ...  # read-only, so an implementation may narrow it
+    @property
+    def ledger(self) -> Ledger: ...  # read-only, so an implementation may narrow it
 
     def outbound(self, row: LedgerRow, appeal: AppealFacts, at: datetime) -> None:
         """Hand a reply to the citizen's channel adapter (``notifications.outbound.<channel>.v1``)."""

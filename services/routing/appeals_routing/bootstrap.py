@@ -37,7 +37,7 @@ async def load_rule_files(uow: PostgresUnitOfWork, executors_file: Path, rules_f
 def build_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
 
-    async def on_start(runtime: Runtime) -> None:
+    async def on_start(runtime: Runtime[PostgresUnitOfWork]) -> None:
         async with runtime.unit_of_work() as uow:
             await uow.routing.lock_rule_loading()
             if await uow.routing.current_rule_set() is None:

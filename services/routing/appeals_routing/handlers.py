@@ -55,7 +55,8 @@ class RoutingRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    routing: RoutingRepository
+    @property
+    def routing(self) -> RoutingRepository: ...  # read-only, so an implementation may narrow it
 
     def assigned(self, state: AppealState, entry: Assignment, *, trace_context: object = None) -> None:
         """Announce an assignment (the executor in the ``ce_executor`` header)."""
@@ -161,8 +162,8 @@ async def handle_action(uow: UnitOfWork, action: ExecutorAction, *, directory: D
         done = "extension requested"
     elif refusal is None and isinstance(action, ExecutorReassignmentRequested):
         rule_set = await uow.routing.current_rule_set()
-        result = decisions.reassign(state, action.executor_code, action.suggested_executor_code, action.reason,
-                                    directory, rule_set, now)
+        result = decisions.Refused("no routing rules are loaded") if rule_set is None else decisions.reassign(
+            state, action.executor_code, action.suggested_executor_code, action.reason, directory, rule_set, now)
         if isinstance(result, decisions.Refused):
             refusal = result.reason
         else:

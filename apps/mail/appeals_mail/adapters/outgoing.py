@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Any
 
 import aiosmtplib
 
@@ -18,7 +19,7 @@ class SendFailed(Exception):
 class Smtp:
     def __init__(self, *, host: str, port: int, username: str | None, password: str | None, tls: str,
                  sender: str, timeout_s: float = 15.0) -> None:
-        self._options = dict(hostname=host, port=port, username=username or None, password=password or None,
+        self._options: dict[str, Any] = dict(hostname=host, port=port, username=username or None, password=password or None,
                              use_tls=tls == "tls", start_tls=True if tls == "starttls" else False,
                              timeout=timeout_s)
         self.sender = sender

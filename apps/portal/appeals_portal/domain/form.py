@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from appeals_contracts.reference import Reference
-from appeals_portal.domain.words import Texts
-from appeals_runtime.forms import Choice, Detail
+from appeals_runtime.i18n import Texts  # any language's catalogue: the portal's words or another
+from appeals_runtime.forms import Choice as Choice, Detail as Detail  # the portal's form speaks of them too
 
 #: The order groups are offered in; a group the reference data adds later comes last.
 GROUP_ORDER = ("city_environment", "infrastructure", "movement", "social", "education", "other")

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from appeals_portal.domain.words import Texts
+from appeals_runtime.i18n import Texts  # any language's catalogue: the portal's words or another
 
 #: Names of coded things by table, then code, then language (from the reference data).
 Names = Mapping[str, Mapping[str, Mapping[str, str]]]

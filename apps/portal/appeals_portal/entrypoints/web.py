@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
@@ -119,23 +119,23 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _too_many(request: Request, portal: Portal, visitor: Visitor, seconds: int) -> HTMLResponse:
+def _too_many(request: Request, portal: Portal, visitor: Visitor, seconds: int) -> Response:
     return _page(request, portal, visitor, "message.html.j2", status=429, title=visitor.texts("too_many_title"),
                  text=visitor.texts("too_many_text", minutes=max(1, -(-seconds // 60))),
                  headers={"Retry-After": str(seconds)})
 
 
-def _unavailable(request: Request, portal: Portal, visitor: Visitor) -> HTMLResponse:
+def _unavailable(request: Request, portal: Portal, visitor: Visitor) -> Response:
     return _page(request, portal, visitor, "message.html.j2", status=503, title=visitor.texts("unavailable_title"),
                  text=visitor.texts("unavailable_text"), headers={"Retry-After": "30"})
 
 
-def _expired(request: Request, portal: Portal, visitor: Visitor) -> HTMLResponse:
+def _expired(request: Request, portal: Portal, visitor: Visitor) -> Response:
     return _page(request, portal, visitor, "message.html.j2", status=403, title=visitor.texts("expired_title"),
                  text=visitor.texts("expired_text"))
 
 
-def _not_found(request: Request, portal: Portal, visitor: Visitor) -> HTMLResponse:
+def _not_found(request: Request, portal: Portal, visitor: Visitor) -> Response:
     return _page(request, portal, visitor, "message.html.j2", status=404, title=visitor.texts("not_found_title"),
                  text=visitor.texts("not_found_text"))
 
@@ -166,7 +166,7 @@ async def follow(request: Request, portal: PortalDep, visitor: VisitorDep, numbe
 
 def _form_page(request: Request, portal: Portal, visitor: Visitor, *, category: str, values: dict[str, Any],
                errors: dict[str, str], status: int = 200, banner: str | None = None,
-               attachments: list[str] | None = None) -> HTMLResponse:
+               attachments: list[str] | None = None) -> Response:
     t = visitor.texts
     ref, lang = portal.reference, t.language
     return _page(

@@ -337,24 +337,25 @@ async def _action(request: Request, workspace: Workspace, visitor: Visitor, who:
     if not workspace.pages.csrf_ok(visitor, values.get("csrf_token")):
         return _expired(request, workspace, visitor, who)
     runtime: EdgeRuntime[Workspace] = request.app.state.runtime
-    common = dict(now=runtime.clock.now(), wait_s=settings.action_wait_s)
+    now, wait_s = runtime.clock.now(), settings.action_wait_s
     if kind == "answer":
         photos = [handlers.Photo(await f.read(settings.photo_max_bytes + 1), f.content_type or "")
                   for f in posted.getlist("photos") if isinstance(f, UploadFile) and f.filename]
         result = await handlers.answer(workspace.platform, workspace.sender, who, appeal_id,
                                        text=values.get("text", ""), language=values.get("language", ""),
                                        photos=photos, max_photos=settings.max_photos,
-                                       photo_max_bytes=settings.photo_max_bytes, **common)
+                                       photo_max_bytes=settings.photo_max_bytes, now=now, wait_s=wait_s)
         done = "answered"
     elif kind == "not-ours":
         suggested = values.get("suggested", "")
         result = await handlers.not_our_competence(
             workspace.platform, workspace.sender, who, appeal_id, reason=values.get("reason", ""),
-            suggested=suggested if suggested in workspace.reference.executors.codes else None, **common)
+            suggested=suggested if suggested in workspace.reference.executors.codes else None, now=now,
+            wait_s=wait_s)
         done = "reassigned"
     else:
         result = await handlers.ask_extension(workspace.platform, workspace.sender, who, appeal_id,
-                                              reason=values.get("extension_reason", ""), **common)
+                                              reason=values.get("extension_reason", ""), now=now, wait_s=wait_s)
         done = "extension"
     t = visitor.texts
     if isinstance(result, handlers.NotSent):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from opentelemetry.context import Context
+
 from appeals_contracts.events import (
     AppealRegistered,
     DeadlineApproaching,
@@ -21,7 +23,7 @@ from appeals_deadlines.domain.model import Deadline, Timer
 from appeals_deadlines.handlers import Registration
 
 
-def registration(event: AppealRegistered, families: dict[str, str], context: object) -> Registration:
+def registration(event: AppealRegistered, families: dict[str, str], context: Context | None) -> Registration:
     """A registered appeal to schedule by its channel's deadline family, announced in ``context``."""
     return Registration(event.appeal_id, families[event.channel], event.registered_at, context)
 

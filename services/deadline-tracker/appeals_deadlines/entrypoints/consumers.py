@@ -82,7 +82,7 @@ def subscriptions(regime: Regime, calendar: WorkingCalendar, families: dict[str,
     return [batch("appeal-events", TOPICS, (AppealRegistered, *routes), on_appeal_events)]
 
 
-async def sweep(runtime: Runtime, *, batch_size: int) -> bool:
+async def sweep(runtime: Runtime[PostgresUnitOfWork], *, batch_size: int) -> bool:
     """Fire one batch of due timers; True when a full batch suggests more are due. Safe with
     any number of replicas (claimed rows are skipped by the others)."""
     async with runtime.unit_of_work() as uow:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
+from typing import Any
 from pathlib import Path
 
 import yaml
@@ -25,9 +26,8 @@ def year_entry(year: int) -> dict:
     kz = holidays.country_holidays("KZ", years=year, language="en_US")
     days_off = [{"date": d.isoformat(), "name": name, **({"estimated": True} if "estimated" in name else {})}
                 for d, name in sorted(kz.items())]
-    transfers = KazakhstanStaticHolidays.special_public_holidays.get(year, ())
-    if transfers and not isinstance(transfers[0], tuple):
-        transfers = (transfers,)
+    found: Any = KazakhstanStaticHolidays.special_public_holidays.get(year, ())  # one tuple, or a tuple of them
+    transfers: tuple[tuple[Any, ...], ...] = (found,) if found and not isinstance(found[0], tuple) else found
     working = []
     for t in transfers:
         work_year = t[4] if len(t) > 4 else year

@@ -17,7 +17,8 @@ from fastapi.responses import Response
 from appeals_inspection import reports
 from appeals_inspection.adapters import report_render
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
-from appeals_inspection.domain.report import ALMATY, Period, day_start, iso_week
+from appeals_contracts.languages import ALMATY
+from appeals_inspection.domain.report import Period, day_start, iso_week
 from appeals_inspection.domain.review import Verdict, VerdictRefused
 from appeals_inspection.entrypoints.http import decide_in_trace
 from appeals_runtime.service import RuntimeDep

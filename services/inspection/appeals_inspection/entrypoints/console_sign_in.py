@@ -77,9 +77,9 @@ async def callback(request: Request, uow: UnitOfWork, code: str = "", state: str
         return _failed_sign_in()
     if not caller.roles & STAFF_ROLES:
         texts = Texts(choose_language(request.headers.get("accept-language"), default=settings.default_language))
-        response = _page(request, "refused.html.j2", texts, status=403)
-        _forget(response, SIGN_IN_COOKIE)
-        return response
+        refusal = _page(request, "refused.html.j2", texts, status=403)
+        _forget(refusal, SIGN_IN_COOKIE)
+        return refusal
     expires = now + timedelta(hours=settings.session_hours)
     token_expires = _token_expiry(caller)
     if grant.refresh_token is None and token_expires is not None:  # nothing to renew it with

@@ -20,7 +20,7 @@ from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.domain.report import Period, day_start, iso_week
 from appeals_inspection.domain.review import Verdict, VerdictRefused
 from appeals_runtime.auth import PUBLIC, Caller, allow
-from appeals_runtime.responses import INVALID, NOT_FOUND, refusal
+from appeals_runtime.responses import INVALID, NOT_FOUND, Responses, refusal
 from appeals_runtime.service import RuntimeDep, UnitOfWorkDep
 from appeals_runtime.telemetry import within_appeal_trace
 
@@ -73,7 +73,7 @@ async def decide_in_trace(uow: PostgresUnitOfWork, runtime: Any, answer_id: UUID
                           return_reasons: frozenset[str]) -> dict[str, Any]:
     """The verdict use case, the inspector's request joining the appeal's trace so that the
     verdict's effects are in it too (the API and the console both decide through here)."""
-    appeal_trace = await uow.model.answer_traceparent(answer_id)
+    appeal_trace = await uow.kept_trace(answer_id)
     with within_appeal_trace(appeal_trace, "inspection verdict", otel_context.get_current()):
         return await handlers.decide(uow, answer_id, verdict, return_reasons=return_reasons, now=runtime.clock.now())
 
@@ -87,7 +87,7 @@ async def _verdict(request: Request, uow: PostgresUnitOfWork, runtime: RuntimeDe
         raise HTTPException(status, refused.reason) from None
 
 
-VERDICT = {404: refusal("No such answer"), 409: refusal("The answer is no longer waiting for review"),
+VERDICT: Responses = {404: refusal("No such answer"), 409: refusal("The answer is no longer waiting for review"),
            422: refusal("Refused, with the reason")}
 
 
@@ -112,7 +112,7 @@ class MergeBody(BaseModel):
     into: UUID = Field(description="The original: the appeal the duplicate joins")
 
 
-MERGE = {403: refusal("An executor that does not hold both appeals"), 404: refusal("No such appeal"),
+MERGE: Responses = {403: refusal("An executor that does not hold both appeals"), 404: refusal("No such appeal"),
          409: refusal("Not open (or not merged, or the original already answered)"),
          422: refusal("Into itself, or another category")}
 

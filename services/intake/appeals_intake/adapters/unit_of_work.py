@@ -31,15 +31,15 @@ class PostgresUnitOfWork(UnitOfWork):
                              trace_context=s.context).id  # type: ignore[arg-type]
 
     def duplicate(self, appeal: Appeal, link: DuplicateLink, at: datetime) -> UUID:
-        return self.announce(events.duplicate(appeal, link, at), subject=appeal.appeal_id, time=at).id  # type: ignore[arg-type]
+        return self.announce(events.duplicate(appeal, link, at), subject=appeal.appeal_id, time=at).id
 
     def re_appeal(self, appeal: Appeal, link: ReAppeal, at: datetime) -> UUID:
-        return self.announce(events.re_appeal(appeal, link, at), subject=appeal.appeal_id, time=at).id  # type: ignore[arg-type]
+        return self.announce(events.re_appeal(appeal, link, at), subject=appeal.appeal_id, time=at).id
 
     def verdict(self, appeal: Appeal, judged: Judged, resolved: bool, rating: int | None, at: datetime,
                 comment: str | None = None) -> UUID:
         return self.announce(events.verdict(appeal, judged, resolved, rating, at, comment), subject=appeal.appeal_id,
-                             time=at).id  # type: ignore[arg-type]
+                             time=at).id
 
     def verdict_refused(self, channel: str, channel_message_id: str, reason: str, at: datetime) -> None:
         key = events.channel_key(channel, channel_message_id)

@@ -59,7 +59,7 @@ def subscriptions(catalog: Catalog, settings: IntakeSettings) -> list[Subscripti
             batch("progress", PROGRESS_TOPICS, PROGRESS_EVENTS, on_progress)]
 
 
-async def sweep_orphan_attachments(runtime: Runtime, *, store: ObjectStore, ttl: timedelta, batch_size: int) -> bool:
+async def sweep_orphan_attachments(runtime: Runtime[PostgresUnitOfWork], *, store: ObjectStore, ttl: timedelta, batch_size: int) -> bool:
     """Remove one batch of uploaded files no submission named in time: marked expiring in one
     transaction, the bytes deleted outside any, the rows forgotten in another. True when a full
     batch suggests more are due."""

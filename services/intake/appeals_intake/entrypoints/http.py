@@ -90,12 +90,12 @@ async def _submission(request: Request) -> AppealSubmitted | JSONResponse:
         return _refused([{"field": field, "message": message} for field, message in field_errors(exc)])
 
 
-_CALLER_PROPERTIES = {
+_CALLER_PROPERTIES: dict[str, dict[str, Any]] = {
     "iin": {"type": ["string", "null"], "maxLength": 20}, "phone": {"type": ["string", "null"], "maxLength": 40},
     "email": {"type": ["string", "null"], "maxLength": 320}}
 
 
-async def _caller(request: Request, *, number: bool = False) -> tuple[dict[str, str | None], str] | JSONResponse:
+async def _caller(request: Request, *, number: bool = False) -> tuple[dict[str, Any], str] | JSONResponse:
     """The caller's IIN, phone (E.164) and e-mail as the operator typed them, checked; with
     ``number``, the registration number they gave too."""
     try:

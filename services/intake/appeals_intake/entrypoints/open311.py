@@ -5,10 +5,10 @@ as every other intake path (``handlers.submit_appeals``); reads show public fiel
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import parse_qsl
 from uuid import UUID, uuid4
 from xml.etree import ElementTree as ET
@@ -117,7 +117,7 @@ class Open311Key(Access):
         super().__init__(frozenset({"adapter"}))
         self._clients = clients
 
-    async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
+    async def __call__(self, request: Request) -> Caller:
         key = request.query_params.get("api_key", "")
         if request.method == "POST":
             key = dict(_form(await request.body())).get("api_key", key)
@@ -149,7 +149,7 @@ def router(catalog: Catalog, settings: IntakeSettings, clients: Open311Clients, 
     ref = load_reference()
     categories = ref.categories.entries
     services = [open311.Service(code, e.names, str(e.attributes.get("group", "other")),
-                                keywords=dict(e.attributes.get("keywords") or {}), fields=catalog.fields.of(code))
+                                keywords=dict(cast(Mapping[str, Any], e.attributes.get("keywords") or {})), fields=catalog.fields.of(code))
                 for code, e in categories.items() if e.attributes.get("active", True) and code in catalog.categories]
     by_code = {s.code: s for s in services}
     names = {"service_names": {c: e.names for c, e in categories.items()},

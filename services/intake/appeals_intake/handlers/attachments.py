@@ -68,7 +68,7 @@ async def attachment_for(uow: UnitOfWork, store: ObjectStore, attachment_id: UUI
     if found is None or (found[0].appeal_id is None and not staff):
         return Refused(404, f"no attachment {attachment_id}")
     stored, key = found
-    if not staff:
+    if not staff and stored.appeal_id is not None:  # (a file of no appeal was refused above)
         holder = summarize(await uow.appeals.timeline(stored.appeal_id)).executor_code
         if executor is None or holder != executor:
             return Refused(403, "only the executor holding the appeal, or staff, may fetch its files")

@@ -72,7 +72,8 @@ class AppealRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    appeals: AppealRepository
+    @property
+    def appeals(self) -> AppealRepository: ...  # read-only, so an implementation may narrow it
 
     def registered(self, appeal: Appeal) -> UUID:
         """Announce a registration (through the outbox); returns the event id."""
@@ -90,7 +91,8 @@ class UnitOfWork(Protocol):
         """Announce that ``appeal`` is a re-appeal of an earlier one (no personal data); returns the event id."""
         ...
 
-    def verdict(self, appeal: Appeal, judged: Judged, resolved: bool, rating: int | None, at: datetime) -> UUID:
+    def verdict(self, appeal: Appeal, judged: Judged, resolved: bool, rating: int | None, at: datetime,
+                comment: str | None = None) -> UUID:
         """Announce the citizen's verdict (appeal.citizen_verdict); returns the event id."""
         ...
 

@@ -142,9 +142,9 @@ async def _link_re_appeals(uow: UnitOfWork, appeals: Sequence[Appeal], *, key: b
     whose operator named the earlier one (``re_appeal_of``) is linked to it, matched by the operator."""
     knowingly = knowingly or {}
     marked = [(a, m) for a in appeals if (m := reappeals.marks(a, key)) is not None]
-    named = [reappeals.ReAppeal(a.appeal_id, _as_earlier(earlier), matched_by, knowingly=True)
-             for a, m in marked if (earlier := knowingly.get(a.submission.re_appeal_of or "")) is not None
-             and (matched_by := reappeals.shared_key(m, reappeals.marks(earlier, key))) is not None]
+    named = [reappeals.ReAppeal(a.appeal_id, _as_earlier(named_one), matched_by, knowingly=True)
+             for a, m in marked if (named_one := knowingly.get(a.submission.re_appeal_of or "")) is not None
+             and (matched_by := reappeals.shared_key(m, reappeals.marks(named_one, key))) is not None]
     if not marked:
         return
     earlier = await uow.appeals.earlier_marks([m for _, m in marked], now - period)

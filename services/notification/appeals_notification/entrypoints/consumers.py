@@ -38,7 +38,7 @@ def subscriptions(writer: handlers.Writer, wake: Mapping[str, asyncio.Event]) ->
 RECORDING = RetryPolicy(attempts=None, initial_s=0.5, max_s=5.0)
 
 
-async def deliver(runtime: Runtime, *, channel: str, sender: Sender | None, retry: DeliveryBackoff,
+async def deliver(runtime: Runtime[PostgresUnitOfWork], *, channel: str, sender: Sender | None, retry: DeliveryBackoff,
                   quiet_hours: QuietHours | None, batch_size: int, lease: timedelta, in_doubt: str,
                   digests: DigestPolicy | None = None, renderer: Renderer | None = None) -> bool:
     """One round of a channel's worker (each channel has its own, so a provider outage holds

@@ -72,7 +72,7 @@ class ExecutorKeys:
         except UnsignableAction as missing:
             return str(missing)
         kid = key_id.decode("utf-8", "replace") if key_id else None
-        candidates = [keys[kid]] if kid in keys else list(keys.values())
+        candidates = [keys[kid]] if kid is not None and kid in keys else list(keys.values())
         if not any(_verifies(key, raw, message) for key in candidates):
             return f"the signature does not verify with a key of executor {executor_code!r}"
         return _stale(attributes["ce_time"], now, max_age)

@@ -25,7 +25,7 @@ from appeals_routing.adapters.signatures import ExecutorKeys
 from appeals_routing.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_runtime.consumer import Delivery
 from appeals_runtime.inbound import Subscription, batch, each, one_by_one
-from appeals_runtime.telemetry import traceparent_of, within_appeal_trace
+from appeals_runtime.telemetry import within_appeal_trace
 
 
 def subscriptions(kinds_without_executor: frozenset[str], keys: ExecutorKeys,
@@ -38,13 +38,13 @@ def subscriptions(kinds_without_executor: frozenset[str], keys: ExecutorKeys,
         states = await handlers.route_registered(uow, appeals, kinds_without_executor=kinds_without_executor,
                                                  now=uow.clock.now())
         new = {s.appeal_id for s in states}
-        await uow.routing.remember_traces({a.appeal_id: tp for a in appeals
-                                           if a.appeal_id in new and (tp := traceparent_of(a.context))})
+        await uow.keep_traces({e.appeal_id: d.trace_context for d in deliveries
+                               if isinstance(e := d.event, AppealRegistered) and e.appeal_id in new})
 
     async def on_executor_action(uow: PostgresUnitOfWork, delivery: Delivery) -> None:
         action = delivery.event
         assert isinstance(action, EXECUTOR_ACTIONS)  # the only types this subscription parses
-        appeal_trace = await uow.routing.traceparent(action.appeal_id)
+        appeal_trace = await uow.kept_trace(action.appeal_id)
         # The portal's action joins the appeal's trace: what it causes is part of the appeal's story.
         with within_appeal_trace(appeal_trace, "executor action", delivery.trace_context,
                                  {"appeals.subject": str(action.appeal_id)}):
