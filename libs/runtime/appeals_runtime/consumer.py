@@ -29,60 +29,33 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence, Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, Topic
 from faststream.kafka.annotations import KafkaMessage
-from opentelemetry import context as otel_context
 from opentelemetry import trace
 
-from appeals_contracts.base import Event
 from appeals_contracts.envelope import Envelope, EnvelopeError
 from appeals_contracts.registry import EVENT_TYPES
 from appeals_contracts.topics import dead_letter_topic
 from appeals_runtime import inbox, metrics
 from appeals_runtime.clock import Clock
 from appeals_runtime.errors import describe, is_transient
+from appeals_runtime.inbound import BatchHandler, Delivery, InvalidHandler, Subscription
 from appeals_runtime.publisher import Publisher, Record
 from appeals_runtime.settings import ServiceSettings
 from appeals_runtime.telemetry import start_span
 from appeals_runtime.unit_of_work import UnitOfWork
 
-if TYPE_CHECKING:
-    from appeals_runtime.inbound import Subscription
-
 log = logging.getLogger(__name__)
 _consumer: contextvars.ContextVar[str] = contextvars.ContextVar("consumer", default="?")
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """One valid event handed to a handler, with where it came from.
-
-    ``trace_context`` is the context of this event's processing span; pass it on to the
-    outbox messages the event causes so the trace continues.
-    """
-
-    envelope: Envelope
-    event: Event
-    topic: str
-    partition: int
-    offset: int
-    key: str | None
-    trace_context: otel_context.Context
-    record: ConsumerRecord = field(repr=False, compare=False)
-
-
-BatchHandler = Callable[[Any, Sequence[Delivery]], Awaitable[None]]
-EventHandler = Callable[[Any, Delivery], Awaitable[None]]
-#: Called, in a unit of work, for each record that is about to be dead-lettered, so a
-#: service can also tell the sender (e.g. routing answers a malformed executor action).
-InvalidHandler = Callable[[Any, ConsumerRecord, str], Awaitable[None]]
 #: Opens the service's unit of work (an async context manager over one transaction).
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 

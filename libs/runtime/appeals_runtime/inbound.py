@@ -19,14 +19,37 @@ the table only says which event goes where.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from aiokafka import ConsumerRecord
 from opentelemetry import context as otel_context
 
 from appeals_contracts.base import Event
-from appeals_runtime.consumer import BatchHandler, Delivery, InvalidHandler
+from appeals_contracts.envelope import Envelope
 
+@dataclass(frozen=True)
+class Delivery:
+    """One valid event handed to a handler, with where it came from.
+
+    ``trace_context`` is the context of this event's processing span; pass it on to the
+    outbox messages the event causes so the trace continues.
+    """
+
+    envelope: Envelope
+    event: Event
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    trace_context: otel_context.Context
+    record: ConsumerRecord = field(repr=False, compare=False)
+
+
+BatchHandler = Callable[[Any, Sequence[Delivery]], Awaitable[None]]
+#: Called, in a unit of work, for each record that is about to be dead-lettered, so a
+#: service can also tell the sender (e.g. routing answers a malformed executor action).
+InvalidHandler = Callable[[Any, ConsumerRecord, str], Awaitable[None]]
 #: A route of :func:`each`: the service's unit of work and one event of the route's type.
 Route = Callable[[Any, Any], Awaitable[None]]
 

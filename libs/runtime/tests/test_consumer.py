@@ -16,7 +16,8 @@ from aiokafka.errors import CommitFailedError, MessageSizeTooLargeError
 
 from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import DeadlineApproaching, DeadlineBreached
-from appeals_runtime.consumer import Delivery, EventConsumer
+from appeals_runtime.consumer import EventConsumer
+from appeals_runtime.inbound import Delivery
 from appeals_runtime.errors import TransientError
 from appeals_runtime.migrations import migrate, runtime_migrations
 from appeals_runtime.publisher import Record

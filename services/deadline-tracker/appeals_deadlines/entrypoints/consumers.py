@@ -24,7 +24,7 @@ from appeals_deadlines.adapters.events import registration
 from appeals_deadlines.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_deadlines.domain.calendar import WorkingCalendar
 from appeals_deadlines.domain.policies import Regime
-from appeals_runtime.consumer import Delivery
+from appeals_runtime.inbound import Delivery
 from appeals_runtime.inbound import Route, Subscription, batch, dispatch
 from appeals_runtime.service import Runtime
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from appeals_contracts.events import AppealAnswered
 from appeals_inspection import handlers
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
-from appeals_runtime.consumer import Delivery
+from appeals_runtime.inbound import Delivery
 from appeals_runtime.inbound import batch
 
 TOPICS = ("appeals.registered.v1", "appeals.assigned.v1", "appeals.answered.v1", "appeals.deadlines.v1",

@@ -17,7 +17,7 @@ from appeals_intake.adapters.object_store import ObjectStore
 from appeals_intake.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_intake.config import IntakeSettings
 from appeals_intake.domain.model import Catalog
-from appeals_runtime.consumer import Delivery
+from appeals_runtime.inbound import Delivery
 from appeals_runtime.inbound import Subscription, batch
 from appeals_runtime.service import Runtime
 

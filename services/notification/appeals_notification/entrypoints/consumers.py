@@ -11,7 +11,7 @@ from appeals_notification.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_notification.domain.delivery import DeliveryBackoff, QuietHours
 from appeals_notification.domain.digest import DigestPolicy
 from appeals_notification.domain.outgoing import Renderer, Sender
-from appeals_runtime.consumer import Delivery
+from appeals_runtime.inbound import Delivery
 from appeals_runtime.inbound import Subscription, batch
 from appeals_runtime.retry import RetryPolicy
 from appeals_runtime.service import Runtime

@@ -23,7 +23,7 @@ from appeals_routing import handlers
 from appeals_routing.adapters.events import EXECUTOR_ACTIONS, due_times, registered_appeal
 from appeals_routing.adapters.signatures import ExecutorKeys
 from appeals_routing.adapters.unit_of_work import PostgresUnitOfWork
-from appeals_runtime.consumer import Delivery
+from appeals_runtime.inbound import Delivery
 from appeals_runtime.inbound import Subscription, batch, each, one_by_one
 from appeals_runtime.telemetry import within_appeal_trace
 
