@@ -27,6 +27,7 @@ from appeals_contracts.events import (
     ReAppealLinked,
 )
 from appeals_inspection.domain.facts import AppealFactsChange
+from appeals_inspection.domain.merges import MergeRefusal, Side, merge_refusal, unmerge_refusal
 from appeals_inspection.domain.review import Verdict, check_verdict, moot_on_arrival
 from appeals_runtime.audit import AuditEntry
 from appeals_runtime.errors import NotBelieved
@@ -221,12 +222,15 @@ async def _check_verdict(uow: UnitOfWork, event: CitizenVerdict) -> None:
 
 
 class MergeRefused(Exception):
-    """A merge or unmerge refused: the HTTP status that says why, and the reason."""
+    """A merge or unmerge the rules refuse, with their reason (the HTTP layer maps it to a status)."""
 
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
+    def __init__(self, refusal: MergeRefusal) -> None:
+        super().__init__(refusal.reason)
+        self.refusal = refusal
+
+
+def _side(row: dict[str, Any] | None) -> Side | None:
+    return None if row is None else Side(row["status"], row["executor_code"], row["category"])
 
 
 @dataclass(frozen=True)
@@ -243,23 +247,15 @@ async def merge(uow: UnitOfWork, duplicate_id: UUID, into_id: UUID, *, by: Decid
     for appeals it holds that intake linked as duplicates (a merge stops the duplicate's clock,
     so an executor may not stop an overdue appeal's clock by merging it into any other); the
     duplicate closes as merged (never late) and its citizen later receives the original's answer."""
-    if duplicate_id == into_id:
-        raise MergeRefused(422, "an appeal cannot be merged into itself")
-    found = await uow.model.appeals_for_update([duplicate_id, into_id])
+    found = await uow.model.appeals_for_update(list(dict.fromkeys([duplicate_id, into_id])))
     dup, into = found.get(duplicate_id), found.get(into_id)
-    if dup is None or into is None:
-        raise MergeRefused(404, "no such appeal")
-    if by.role == "executor" and not (dup["executor_code"] == into["executor_code"] == by.executor_code):
-        raise MergeRefused(403, "an executor merges only appeals it holds")
-    if by.role == "executor" and not await uow.model.linked_as_duplicate(duplicate_id, into_id):
-        raise MergeRefused(403, "an executor merges only an appeal the platform linked as a possible duplicate of "
-                                "the original; ask an inspector for any other merge")
-    if dup["status"] != "open":
-        raise MergeRefused(409, f"only an open appeal can be merged (this one is {dup['status']})")
-    if into["status"] != "open":
-        raise MergeRefused(409, f"the original must be open, not {into['status']}")
-    if dup["category"] != into["category"]:
-        raise MergeRefused(422, "a duplicate has its original's category")
+    executor = by.executor_code if by.role == "executor" else None
+    linked = executor is None or await uow.model.linked_as_duplicate(duplicate_id, into_id)
+    refusal = merge_refusal(_side(dup), _side(into), into_itself=duplicate_id == into_id, executor=executor,
+                            linked=linked)
+    if refusal is not None:
+        raise MergeRefused(refusal)
+    assert into is not None  # (the rules refuse an unknown original)
     await uow.model.merge(duplicate_id, into_id, now)
     uow.merged(duplicate_id, into, by, now)
     uow.audit(AuditEntry(actor=by.subject, role=by.role, action="merge", appeal_id=duplicate_id, outcome="merged",
@@ -271,16 +267,13 @@ async def unmerge(uow: UnitOfWork, duplicate_id: UUID, *, by: Decider, now: date
     """Undo a merge before the original is answered; the appeal is open again."""
     found = await uow.model.appeals_for_update([duplicate_id])
     dup = found.get(duplicate_id)
-    if dup is None:
-        raise MergeRefused(404, "no such appeal")
-    if dup["status"] != "merged":
-        raise MergeRefused(409, "the appeal is not merged")
-    if by.role == "executor" and dup["executor_code"] != by.executor_code:
-        raise MergeRefused(403, "an executor unmerges only appeals it holds")
-    from_id: UUID = dup["merged_into"]
-    original = (await uow.model.appeals_for_update([from_id])).get(from_id)
-    if original is not None and original["status"] != "open":
-        raise MergeRefused(409, "the original was answered already: its answer went to this citizen too")
+    from_id: UUID | None = dup["merged_into"] if dup is not None else None
+    original = (await uow.model.appeals_for_update([from_id])).get(from_id) if from_id is not None else None
+    refusal = unmerge_refusal(_side(dup), _side(original),
+                              executor=by.executor_code if by.role == "executor" else None)
+    if refusal is not None:
+        raise MergeRefused(refusal)
+    assert from_id is not None  # (the rules refuse an appeal that is not merged)
     await uow.model.unmerge(duplicate_id)
     uow.unmerged(duplicate_id, from_id, by, now)
     uow.audit(AuditEntry(actor=by.subject, role=by.role, action="unmerge", appeal_id=duplicate_id,

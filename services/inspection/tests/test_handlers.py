@@ -20,6 +20,7 @@ from appeals_contracts.events import (
     DeadlineScheduled,
 )
 from appeals_inspection import handlers
+from appeals_inspection.entrypoints.http import MERGE_STATUS
 from appeals_inspection.adapters import events
 from appeals_inspection.domain.review import Verdict, VerdictRefused
 from appeals_runtime.errors import NotBelieved
@@ -355,13 +356,13 @@ async def test_merging_is_refused_with_the_reason():
         try:
             await handlers.merge(uow, d, into, by=by, now=NOW)
         except handlers.MergeRefused as refused:
-            assert refused.status == status, (d, into, refused.reason)
+            assert MERGE_STATUS[refused.refusal.why] == status, (d, into, refused.refusal.reason)
         else:
             raise AssertionError(f"merged {d} into {into}")
     executor = handlers.Decider("e-1", "executor", "medeu_akimat")
     with pytest.raises(handlers.MergeRefused, match="linked as a possible duplicate") as refused:
         await handlers.merge(uow, dup, original, by=executor, now=NOW)  # both its own, but never linked
-    assert refused.value.status == 403 and uow.model.appeals[dup]["status"] == "open"
+    assert refused.value.refusal.why == "not_linked" and uow.model.appeals[dup]["status"] == "open"
     await uow.model.possible_duplicate(dup, original, "place", 12.0, NOW)
     await handlers.merge(uow, dup, original, by=executor, now=NOW)
     assert (await handlers.unmerge(uow, dup, by=executor, now=NOW))["status"] == "open"
@@ -370,7 +371,7 @@ async def test_merging_is_refused_with_the_reason():
     try:
         await handlers.unmerge(uow, dup, by=inspector, now=NOW)
     except handlers.MergeRefused as refused:
-        assert refused.status == 409
+        assert refused.refusal.why == "original_answered"
     else:
         raise AssertionError("unmerged after the answer")
 

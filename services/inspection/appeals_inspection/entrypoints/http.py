@@ -18,6 +18,7 @@ from appeals_inspection import handlers, reports
 from appeals_inspection.adapters import report_render
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.domain.report import Period, day_start, iso_week
+from appeals_inspection.domain.merges import Why
 from appeals_inspection.domain.review import Verdict, VerdictRefused
 from appeals_runtime.auth import PUBLIC, Caller, allow
 from appeals_runtime.responses import INVALID, NOT_FOUND, Responses, refusal
@@ -117,13 +118,19 @@ MERGE: Responses = {403: refusal("An executor that does not hold both appeals"),
          422: refusal("Into itself, or another category")}
 
 
+#: What each of the merge rules' refusals answers over HTTP.
+MERGE_STATUS: dict[Why, int] = {"into_itself": 422, "other_category": 422, "unknown": 404, "not_held": 403,
+                                "not_linked": 403, "not_open": 409, "original_not_open": 409, "not_merged": 409,
+                                "original_answered": 409}
+
+
 async def _merging(action, *args: Any, caller: Caller, uow: PostgresUnitOfWork, runtime: Any) -> dict[str, Any]:
     by = handlers.Decider(caller.subject, "inspector" if "inspector" in caller.roles else "executor",
                           caller.executor_code)
     try:
         return await action(uow, *args, by=by, now=runtime.clock.now())
     except handlers.MergeRefused as refused:
-        raise HTTPException(refused.status, refused.reason) from None
+        raise HTTPException(MERGE_STATUS[refused.refusal.why], refused.refusal.reason) from None
 
 
 @router.post("/appeals/{appeal_id}/merge", responses=MERGE)
