@@ -37,6 +37,10 @@ class FakeReadModel:
         self.locked: list[uuid.UUID] = []
         self.assignments: dict[uuid.UUID, tuple] = {}
         self.duplicate_links: set[tuple[uuid.UUID, uuid.UUID]] = set()
+        self.verdicts: dict[uuid.UUID, dict] = {}
+        self.reopenings: dict[tuple[uuid.UUID, uuid.UUID], dict] = {}
+        self.re_appeals: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
+        self.forwarding_breaches: dict[tuple[uuid.UUID, object], dict] = {}
 
     async def lock_appeal(self, appeal_id):
         self.locked.append(appeal_id)
@@ -99,6 +103,31 @@ class FakeReadModel:
 
     async def merged_into(self, original_id):
         return [a for a, row in self.appeals.items() if row.get("merged_into") == original_id and row["status"] == "merged"]
+
+    async def set_assignee(self, appeal_id, executor_code, employee_id, name):
+        self.appeals[appeal_id].update(assignee_id=employee_id, assignee_name=name, assignee_executor=executor_code)
+
+    async def citizen_verdict(self, appeal_id, answer_id, executor_code, resolved, rating, given_at, comment=None):
+        self.verdicts.setdefault(answer_id, {"appeal_id": appeal_id, "executor_code": executor_code,
+                                             "resolved": resolved, "rating": rating, "given_at": given_at,
+                                             "comment": comment})
+
+    async def reopen(self, appeal_id, previous_answer_id, executor_code, reopened_at):
+        """As the table: only a closed appeal, once per accepted answer, counted against whoever answered."""
+        row = self.appeals.get(appeal_id)
+        if row is None or row["status"] != "closed" or (appeal_id, previous_answer_id) in self.reopenings:
+            return
+        self.reopenings[appeal_id, previous_answer_id] = {"executor_code": row.get("answered_by") or executor_code,
+                                                          "reopened_at": reopened_at}
+        row.update(status="open", executor_code=executor_code, accepted_answer_id=None, answered_by=None,
+                   answered_at=None, accepted_at=None)
+
+    async def re_appeal(self, appeal_id, earlier_appeal_id, matched_by, linked_at):
+        self.re_appeals.setdefault((appeal_id, earlier_appeal_id), matched_by)
+
+    async def forwarded_late(self, appeal_id, executor_code, forwarded_at, reported_at):
+        self.forwarding_breaches.setdefault((appeal_id, forwarded_at), {"from_executor_code": executor_code,
+                                                                        "reported_at": reported_at})
 
     async def close(self, answer, at):
         self.appeals[answer["appeal_id"]].update(status="closed", accepted_at=at)
@@ -360,9 +389,9 @@ async def test_merging_is_refused_with_the_reason():
         else:
             raise AssertionError(f"merged {d} into {into}")
     executor = handlers.Decider("e-1", "executor", "medeu_akimat")
-    with pytest.raises(handlers.MergeRefused, match="linked as a possible duplicate") as refused:
+    with pytest.raises(handlers.MergeRefused, match="linked as a possible duplicate") as not_linked:
         await handlers.merge(uow, dup, original, by=executor, now=NOW)  # both its own, but never linked
-    assert refused.value.refusal.why == "not_linked" and uow.model.appeals[dup]["status"] == "open"
+    assert not_linked.value.refusal.why == "not_linked" and uow.model.appeals[dup]["status"] == "open"
     await uow.model.possible_duplicate(dup, original, "place", 12.0, NOW)
     await handlers.merge(uow, dup, original, by=executor, now=NOW)
     assert (await handlers.unmerge(uow, dup, by=executor, now=NOW))["status"] == "open"
@@ -387,3 +416,9 @@ async def test_an_answer_before_its_assignment_in_one_batch_is_believed():
     batch = [(Envelope.wrap(e, source="/test", subject=str(appeal), time=NOW), e) for e in (answer, moved)]
     await handlers.on_events(uow, batch)  # another topic's record, later in the batch
     assert uow.model.answers[answer.answer_id]["status"] == "waiting"
+
+
+def _the_fake_stands_for_the_protocol() -> handlers.UnitOfWork:
+    """Never called: mypy (tests/style) checks here that the fake has every member of the unit
+    of work the handlers declare, with its repositories' too."""
+    return FakeUnitOfWork()

@@ -31,6 +31,26 @@ class FakeAppeals:
         self.expiring: set = set()
         self.marks: list = []  # (appeal id, marks, registered at)
         self.links: list = []
+        self.verdicts: dict = {}  # (appeal id, answer id) → (resolved, rating, via, at)
+
+    async def add_verdict(self, appeal_id, answer_id, resolved, rating, via, at):
+        """None when new, else the ``via`` of the verdict already there (as the table's unique key)."""
+        if (appeal_id, answer_id) in self.verdicts:
+            return self.verdicts[appeal_id, answer_id][2]
+        self.verdicts[appeal_id, answer_id] = (resolved, rating, via, at)
+        return None
+
+    def _newest_first(self, appeals):
+        return sorted(appeals, key=lambda a: (a.registered_at, a.registration_number), reverse=True)
+
+    async def by_author(self, subject, limit):
+        return self._newest_first(a for a in self.by_key.values() if a.submission.author_subject == subject)[:limit]
+
+    async def registered_between(self, start, end, categories, *, before, limit):
+        found = [a for a in self._newest_first(self.by_key.values()) if start <= a.registered_at <= end
+                 and (not categories or a.submission.category in categories)
+                 and (before is None or (a.registered_at, a.registration_number) < before)]
+        return found[:limit]
 
     async def find_by_channel_keys(self, keys):
         return {k: self.by_key[k] for k in keys if k in self.by_key}
@@ -159,6 +179,13 @@ class FakeUnitOfWork:
     def rejected(self, cmd, reasons, at, *, announce=True):
         if announce:
             self.announced.append(("rejected", cmd.channel_message_id))
+
+    def verdict(self, appeal, judged, resolved, rating, at, comment=None):
+        self.announced.append(("verdict", appeal.registration_number, resolved, rating))
+        return uuid.uuid4()
+
+    def verdict_refused(self, channel, channel_message_id, reason, at):
+        self.announced.append(("verdict_refused", channel_message_id, reason))
 
 
 def submission(message_id: str, **changes) -> SubmitAppeal:
@@ -547,3 +574,9 @@ async def test_staff_change_a_prepared_answer_and_only_offered_ones_may_be_named
     [outcome] = await submit(uow, [desk("p1", kind="consultation", category="movement_within_city",
                                         consultation=Consultation("Not needed.", "movement_no_pass"))])
     assert [r.field for r in outcome.reasons] == ["consultation.prepared_answer"]  # retired: not offered
+
+
+def _the_fake_stands_for_the_protocol() -> handlers.UnitOfWork:
+    """Never called: mypy (tests/style) checks here that the fake has every member of the unit
+    of work the handlers declare, with its repositories' too."""
+    return FakeUnitOfWork()

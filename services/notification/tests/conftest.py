@@ -1,7 +1,14 @@
+import sys
+from pathlib import Path
+
 import asyncpg
 import pytest
 
 from appeals_runtime.migrations import discover, migrate
+
+# The tests share one in-memory unit of work (notification_fakes.py); pytest imports test files
+# by path (--import-mode=importlib), so their folder is put on the path for that module.
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from appeals_notification import handlers
-from appeals_notification.adapters import events
+from notification_fakes import FakeUnitOfWork
 from appeals_notification.domain.ledger import LedgerRow
 from appeals_notification.domain.delivery import DeliveryBackoff, QuietHours
 from appeals_notification.domain.messages import AppealFacts
@@ -27,57 +27,10 @@ def executor_row(subject: str, urgent: bool = False, recipient: str = "executor:
                      "medeu@example.kz", "ru", subject, f"Body of {subject}", 0)
 
 
-class FakeLedger:
-    def __init__(self, rows, stale=()):
-        self.rows, self.attempts, self.postponed, self.marked, self.stale = rows, [], [], [], list(stale)
-        self.digests = []
-
-    async def claim_due(self, channel, now, limit):
-        heads, seen = [], set()
-        for r in self.rows:  # the head of each recipient's queue
-            if r.recipient not in seen:
-                seen.add(r.recipient)
-                heads.append(r)
-        return heads[:limit]
-
-    async def queued_behind(self, head, limit):
-        return [r for r in self.rows if r.recipient == head.recipient][1:limit + 1]
-
-    async def digested(self, head, behind):
-        self.digests.append((head, list(behind)))
-
-    async def sending(self, notification_ids, at):
-        self.marked += list(notification_ids)
-
-    async def stale_sending(self, channel, before, limit):
-        return self.stale[:limit]
-
-    async def postpone(self, notification_id, until):
-        self.postponed.append((notification_id, until))
-
-    async def attempted(self, attempts, at):
-        self.attempts += [(a.notification_id, a.attempt, a.outcome, a.error, a.next_attempt_at) for a in attempts]
-        return {a.notification_id for a in attempts}
-
-
-class FakeAppeals:
-    async def lock_many(self, appeal_ids):
-        return {a: AppealFacts(appeal_id=a, channel="social_network", social_network="telegram",
-                               channel_message_id="tg-1") for a in appeal_ids}
-
-
-class FakeUow:
-    def __init__(self, rows, stale=()):
-        self.ledger, self.appeals, self.announced = FakeLedger(rows, stale), FakeAppeals(), []
-
-    def outbound(self, row, appeal, at):
-        self.announced.append(events.outbound(row, appeal, at))
-
-    def delivered(self, row, channel, attempts, at):
-        self.announced.append(events.delivered(row, channel, attempts, at))
-
-    def delivery_failed(self, row, channel, attempts, reason, at):
-        self.announced.append(events.delivery_failed(row, channel, attempts, reason, at))
+def FakeUow(queue=(), stale=()) -> FakeUnitOfWork:  # noqa: N802 - reads as the class it makes
+    """A unit of work whose appeals all have a reply channel (the outbound channel's rows need one)."""
+    return FakeUnitOfWork(queue, stale, default=lambda a: AppealFacts(
+        appeal_id=a, channel="social_network", social_network="telegram", channel_message_id="tg-1"))
 
 
 class Sender:

@@ -16,65 +16,16 @@ from appeals_contracts.envelope import Envelope
 from appeals_contracts.events import AppealAssigned, AppealRegistered, CitizenContact, DeadlineExtended, DeadlineScheduled
 from appeals_contracts.reference import load_reference
 from appeals_notification import handlers
+from notification_fakes import FakeUnitOfWork
 from appeals_notification.adapters.data_files import names_from, read_recipients
 from appeals_notification.adapters.templates import RenderFailed, Templates
 from appeals_notification.domain.delivery import QuietHours
-from appeals_notification.domain.ledger import LedgerRow
-from appeals_notification.domain.messages import AppealFacts
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 REF = load_reference()
 WRITER = handlers.Writer(templates=Templates(), names=names_from(REF),
                          recipients=read_recipients(None, REF.executors.codes), replies_in_channel=frozenset({"portal"}),
                          default_language="ru", track_url="https://example.kz/status/{number}?token={token}", quiet_hours=None)
-
-
-class FakeAppeals:
-    def __init__(self) -> None:
-        self.facts: dict[uuid.UUID, AppealFacts] = {}
-
-    async def lock_many(self, appeal_ids):
-        return {a: self.facts.setdefault(a, AppealFacts(a)) for a in appeal_ids}
-
-    async def save_many(self, facts):
-        self.facts.update({f.appeal_id: f for f in facts})
-
-
-class FakeLedger:
-    """The ledger's rules as the tables keep them: one notice per (source event, audience,
-    template); ``order`` lists templates in the order they were written."""
-
-    def __init__(self) -> None:
-        self.rows: dict[uuid.UUID, dict] = {}
-        self.order: list[str] = []
-
-    async def waiting_many(self, appeal_ids):
-        return {a: [LedgerRow(r["notice"].notification_id, a, r["audience"], r["template"], r["notice"].urgent,
-                              r["notice"].facts, None, None, None, None, None, None, 0)
-                    for r in self.rows.values() if r["status"] == "waiting" and r["notice"].appeal_id == a]
-                for a in appeal_ids}
-
-    async def record_writing(self, new, written, skipped, at):
-        added = set()
-        for n in new:
-            if not any((r["source"], r["audience"], r["template"]) == (n.source_event_id, n.audience, n.template)
-                       for r in self.rows.values()):
-                self.rows[n.notification_id] = {"source": n.source_event_id, "notice": n, "audience": n.audience,
-                                                "template": n.template, "status": "waiting"}
-                added.add(n.notification_id)
-        known = {n.notification_id for n in new}
-        for w in written:
-            if w.notification_id in self.rows and (w.notification_id in added or w.notification_id not in known):
-                self.rows[w.notification_id].update(status="pending", route=w.route, body=w.body)
-                self.order.append(self.rows[w.notification_id]["template"])
-        for notification_id, reason in skipped:
-            if notification_id in self.rows and (notification_id in added or notification_id not in known):
-                self.rows[notification_id].update(status="skipped", reason=reason)
-
-
-class FakeUnitOfWork:
-    def __init__(self) -> None:
-        self.appeals, self.ledger = FakeAppeals(), FakeLedger()
 
 
 async def apply(uow, event, writer=WRITER) -> None:
