@@ -28,7 +28,7 @@ from appeals_contracts.events import (
 )
 from appeals_inspection.domain.facts import AppealFactsChange
 from appeals_inspection.domain.merges import MergeRefusal, Side, merge_refusal, unmerge_refusal
-from appeals_inspection.domain.review import Verdict, check_verdict, moot_on_arrival
+from appeals_inspection.domain.review import ReviewedAnswer, Verdict, check_verdict, moot_on_arrival
 from appeals_runtime.audit import AuditEntry
 from appeals_runtime.errors import NotBelieved
 
@@ -70,17 +70,17 @@ class ReadModel(Protocol):
         """The employee of ``executor_code`` responsible for the appeal (while it holds it)."""
         ...
     async def open_escalation(self, appeal_id: UUID, due_at: datetime, at: datetime) -> None: ...
-    async def answer_for_update(self, answer_id: UUID) -> dict[str, Any] | None: ...
+    async def answer_for_update(self, answer_id: UUID) -> ReviewedAnswer | None: ...
     async def decide(self, answer_id: UUID, status: str, inspector_id: str, reason_code: str | None, comment: str,
                      at: datetime) -> None: ...
-    async def close(self, answer: dict[str, Any], at: datetime) -> None: ...
+    async def close(self, answer: ReviewedAnswer, at: datetime) -> None: ...
 
 
 class UnitOfWork(Protocol):
     @property
     def model(self) -> ReadModel: ...  # read-only, so an implementation may narrow it
 
-    def decided(self, answer: dict[str, Any], verdict: Verdict, at: datetime) -> None:
+    def decided(self, answer: ReviewedAnswer, verdict: Verdict, at: datetime) -> None:
         """Announce the verdict (answer accepted or returned)."""
         ...
 
@@ -90,7 +90,7 @@ class UnitOfWork(Protocol):
 
     def merged(self, duplicate_id: UUID, into: dict[str, Any], by: Decider, at: datetime) -> None: ...
     def unmerged(self, duplicate_id: UUID, from_id: UUID, by: Decider, at: datetime) -> None: ...
-    def shared(self, duplicate_id: UUID, answer: dict[str, Any], original_number: str, at: datetime) -> None:
+    def shared(self, duplicate_id: UUID, answer: ReviewedAnswer, original_number: str, at: datetime) -> None:
         """The original's accepted answer, announced for a merged duplicate's citizen."""
         ...
 
@@ -216,9 +216,9 @@ async def _check_verdict(uow: UnitOfWork, event: CitizenVerdict) -> None:
     answer = await uow.model.answer_for_update(event.answer_id)
     if answer is None:
         raise NotBelieved(f"appeal.citizen_verdict on answer {event.answer_id}, which inspection does not know")
-    if answer["executor_code"] != event.executor_code:
+    if answer.executor_code != event.executor_code:
         raise NotBelieved(f"appeal.citizen_verdict names executor {event.executor_code!r}; answer {event.answer_id} "
-                          f"is {answer['executor_code']!r}'s")
+                          f"is {answer.executor_code!r}'s")
 
 
 class MergeRefused(Exception):
@@ -285,23 +285,23 @@ async def decide(uow: UnitOfWork, answer_id: UUID, verdict: Verdict, *, return_r
                  now: datetime) -> dict[str, str]:
     """Accept or return a waiting answer; raises ``VerdictRefused`` (409 when it is not waiting)."""
     answer = await uow.model.answer_for_update(answer_id)
-    appeal = await uow.model.lock_appeal(answer["appeal_id"]) if answer else None
-    check_verdict(answer["status"] if answer else None, verdict, return_reasons,
+    appeal = await uow.model.lock_appeal(answer.appeal_id) if answer else None
+    check_verdict(answer.status if answer else None, verdict, return_reasons,
                   appeal_status=appeal["status"] if appeal else None)
     assert answer is not None
     if verdict.accept:
         await uow.model.decide(answer_id, "accepted", verdict.inspector_id, None, "", now)
         await uow.model.close(answer, now)
-        original = await uow.model.lock_appeal(answer["appeal_id"])
-        for duplicate_id in await uow.model.merged_into(answer["appeal_id"]):  # their citizens get it too
+        original = await uow.model.lock_appeal(answer.appeal_id)
+        for duplicate_id in await uow.model.merged_into(answer.appeal_id):  # their citizens get it too
             uow.shared(duplicate_id, answer, original["registration_number"], now)
     else:
         await uow.model.decide(answer_id, "returned", verdict.inspector_id, verdict.reason_code, verdict.comment, now)
     uow.decided(answer, verdict, now)
     uow.audit(AuditEntry(
         actor=verdict.inspector_id, role="inspector", action="accept" if verdict.accept else "return",
-        appeal_id=answer["appeal_id"], outcome="accepted" if verdict.accept else "returned", at=now,
-        details={"answer_id": str(answer_id), "executor_code": answer["executor_code"],
-                 "employee_id": answer["employee_id"], "reason_code": verdict.reason_code}))
-    return {"answer_id": str(answer_id), "appeal_id": str(answer["appeal_id"]),
+        appeal_id=answer.appeal_id, outcome="accepted" if verdict.accept else "returned", at=now,
+        details={"answer_id": str(answer_id), "executor_code": answer.executor_code,
+                 "employee_id": answer.employee_id, "reason_code": verdict.reason_code}))
+    return {"answer_id": str(answer_id), "appeal_id": str(answer.appeal_id),
             "status": "accepted" if verdict.accept else "returned", "decided_at": now.isoformat()}

@@ -22,7 +22,7 @@ from appeals_contracts.events import (
 from appeals_inspection import handlers
 from appeals_inspection.entrypoints.http import MERGE_STATUS
 from appeals_inspection.adapters import events
-from appeals_inspection.domain.review import Verdict, VerdictRefused
+from appeals_inspection.domain.review import ReviewedAnswer, Verdict, VerdictRefused
 from appeals_runtime.errors import NotBelieved
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
@@ -80,7 +80,7 @@ class FakeReadModel:
             self.escalations.setdefault(appeal_id, {"due_at": due_at, "opened_at": at, "closed_at": None})
 
     async def answer_for_update(self, answer_id):
-        return dict(self.answers[answer_id]) if answer_id in self.answers else None
+        return ReviewedAnswer.of(self.answers[answer_id]) if answer_id in self.answers else None
 
     async def decide(self, answer_id, status, inspector_id, reason_code, comment, at):
         self.answers[answer_id].update(status=status, inspector_id=inspector_id, reason_code=reason_code)
@@ -130,9 +130,9 @@ class FakeReadModel:
                                                                         "reported_at": reported_at})
 
     async def close(self, answer, at):
-        self.appeals[answer["appeal_id"]].update(status="closed", accepted_at=at)
-        if answer["appeal_id"] in self.escalations:
-            self.escalations[answer["appeal_id"]]["closed_at"] = at
+        self.appeals[answer.appeal_id].update(status="closed", accepted_at=at)
+        if answer.appeal_id in self.escalations:
+            self.escalations[answer.appeal_id]["closed_at"] = at
 
 
 class FakeUnitOfWork:

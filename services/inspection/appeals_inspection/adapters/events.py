@@ -7,18 +7,20 @@ from typing import Any
 from uuid import UUID
 
 from appeals_contracts.events import AnswerAccepted, AnswerReturned, AnswerShared, AppealMerged, AppealUnmerged
-from appeals_inspection.domain.review import Verdict
+from appeals_inspection.domain.review import ReviewedAnswer, Verdict
 from appeals_inspection.handlers import Decider
 
 
-def verdict(answer: dict[str, Any], verdict: Verdict, at: datetime) -> AnswerAccepted | AnswerReturned:
-    """The inspector's verdict on ``answer`` (a row of the review queue)."""
-    common = dict(appeal_id=answer["appeal_id"], answer_id=answer["answer_id"], executor_code=answer["executor_code"],
-                  employee_id=answer["employee_id"], inspector_id=verdict.inspector_id, decided_at=at)
+def verdict(answer: ReviewedAnswer, verdict: Verdict, at: datetime) -> AnswerAccepted | AnswerReturned:
+    """The inspector's verdict on ``answer``."""
     if verdict.accept:
-        return AnswerAccepted(**common, answer_text=answer["text"], answer_language=answer["language"],
-                              answer_submitted_at=answer["submitted_at"])
-    return AnswerReturned(**common, reason_code=verdict.reason_code or "", comment=verdict.comment)
+        return AnswerAccepted(appeal_id=answer.appeal_id, answer_id=answer.answer_id,
+                              executor_code=answer.executor_code, employee_id=answer.employee_id,
+                              inspector_id=verdict.inspector_id, decided_at=at, answer_text=answer.text,
+                              answer_language=answer.language, answer_submitted_at=answer.submitted_at)
+    return AnswerReturned(appeal_id=answer.appeal_id, answer_id=answer.answer_id, executor_code=answer.executor_code,
+                          employee_id=answer.employee_id, inspector_id=verdict.inspector_id, decided_at=at,
+                          reason_code=verdict.reason_code or "", comment=verdict.comment)
 
 
 def merged(duplicate_id: UUID, into: dict[str, Any], by: Decider, at: datetime) -> AppealMerged:
@@ -32,8 +34,8 @@ def unmerged(duplicate_id: UUID, from_id: UUID, by: Decider, at: datetime) -> Ap
                           unmerged_at=at)
 
 
-def shared(duplicate_id: UUID, answer: dict[str, Any], original_number: str, at: datetime) -> AnswerShared:
-    return AnswerShared(appeal_id=duplicate_id, original_appeal_id=answer["appeal_id"],
-                        original_registration_number=original_number, answer_id=answer["answer_id"],
-                        executor_code=answer["executor_code"], answer_text=answer["text"],
-                        answer_language=answer["language"], decided_at=at)
+def shared(duplicate_id: UUID, answer: ReviewedAnswer, original_number: str, at: datetime) -> AnswerShared:
+    return AnswerShared(appeal_id=duplicate_id, original_appeal_id=answer.appeal_id,
+                        original_registration_number=original_number, answer_id=answer.answer_id,
+                        executor_code=answer.executor_code, answer_text=answer.text, answer_language=answer.language,
+                        decided_at=at)

@@ -13,6 +13,7 @@ import asyncpg
 
 from appeals_inspection.adapters.report_queries import ReportQueries
 from appeals_inspection.domain.facts import AppealFactsChange
+from appeals_inspection.domain.review import ReviewedAnswer
 
 
 class PostgresReadModel(ReportQueries):
@@ -198,9 +199,9 @@ class PostgresReadModel(ReportQueries):
                ON CONFLICT (appeal_id) DO NOTHING""", appeal_id, due_at, at)
 
     # -- verdicts ---------------------------------------------------------------------
-    async def answer_for_update(self, answer_id: UUID) -> dict[str, Any] | None:
+    async def answer_for_update(self, answer_id: UUID) -> ReviewedAnswer | None:
         row = await self._conn.fetchrow("SELECT * FROM answers WHERE answer_id = $1 FOR UPDATE", answer_id)
-        return dict(row) if row else None
+        return ReviewedAnswer.of(row) if row else None
 
     async def decide(self, answer_id: UUID, status: str, inspector_id: str, reason_code: str | None, comment: str,
                      at: datetime) -> None:
@@ -208,9 +209,9 @@ class PostgresReadModel(ReportQueries):
             """UPDATE answers SET status = $2, inspector_id = $3, reason_code = $4, comment = $5, decided_at = $6
                WHERE answer_id = $1""", answer_id, status, inspector_id, reason_code, comment, at)
 
-    async def close(self, answer: dict[str, Any], at: datetime) -> None:
-        await self._update(answer["appeal_id"], {"status": "closed", "accepted_answer_id": answer["answer_id"],
-                                                 "answered_by": answer["executor_code"],
-                                                 "answered_at": answer["submitted_at"], "accepted_at": at})
+    async def close(self, answer: ReviewedAnswer, at: datetime) -> None:
+        await self._update(answer.appeal_id, {"status": "closed", "accepted_answer_id": answer.answer_id,
+                                              "answered_by": answer.executor_code, "answered_at": answer.submitted_at,
+                                              "accepted_at": at})
         await self._conn.execute("UPDATE escalations SET closed_at = $2 WHERE appeal_id = $1 AND closed_at IS NULL",
-                                 answer["appeal_id"], at)
+                                 answer.appeal_id, at)

@@ -11,7 +11,7 @@ import asyncpg
 from appeals_inspection.adapters import events
 from appeals_inspection.adapters.console_sessions import ConsoleStore
 from appeals_inspection.adapters.repository import PostgresReadModel
-from appeals_inspection.domain.review import Verdict
+from appeals_inspection.domain.review import ReviewedAnswer, Verdict
 from appeals_inspection.handlers import Decider
 from appeals_runtime.unit_of_work import UnitOfWork
 
@@ -30,8 +30,8 @@ class PostgresUnitOfWork(UnitOfWork):
     def unmerged(self, duplicate_id: UUID, from_id: UUID, by: Decider, at: datetime) -> None:
         self.announce(events.unmerged(duplicate_id, from_id, by, at), subject=duplicate_id, time=at)
 
-    def shared(self, duplicate_id: UUID, answer: dict[str, Any], original_number: str, at: datetime) -> None:
+    def shared(self, duplicate_id: UUID, answer: ReviewedAnswer, original_number: str, at: datetime) -> None:
         self.announce(events.shared(duplicate_id, answer, original_number, at), subject=duplicate_id, time=at)
 
-    def decided(self, answer: dict[str, Any], verdict: Verdict, at: datetime) -> None:
-        self.announce(events.verdict(answer, verdict, at), subject=answer["appeal_id"], time=at)
+    def decided(self, answer: ReviewedAnswer, verdict: Verdict, at: datetime) -> None:
+        self.announce(events.verdict(answer, verdict, at), subject=answer.appeal_id, time=at)

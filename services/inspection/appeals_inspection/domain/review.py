@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
+from uuid import UUID
 
 WAITING = "waiting"
 
@@ -14,6 +16,25 @@ class Verdict:
     inspector_id: str
     reason_code: str | None = None
     comment: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewedAnswer:
+    """An answer as the review reads it: whose it is, what it says, where it stands."""
+
+    answer_id: UUID
+    appeal_id: UUID
+    executor_code: str
+    employee_id: str
+    text: str
+    language: str
+    submitted_at: datetime
+    status: str
+
+    @classmethod
+    def of(cls, row: Any) -> ReviewedAnswer:
+        """From a row (a mapping) that has at least these fields."""
+        return cls(**{f.name: row[f.name] for f in fields(cls)})
 
 
 class VerdictRefused(Exception):
