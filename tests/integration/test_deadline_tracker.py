@@ -101,7 +101,7 @@ async def test_deadline_lifecycle_with_two_replicas(stack: StackInfo, replicas):
     tracker_db = await asyncpg.connect(stack.database_url("deadline_tracker"))
     try:
         await eventually(lambda: tracker_db.fetchval(
-            "SELECT count(*) FROM deferred_events WHERE appeal_id = $1 AND kind = 'accepted'", extended),
+            "SELECT count(*) FROM parked_events WHERE subject = $1 AND kind = 'accepted'", str(extended)),
             "the forged acceptance held back")
         assert await tracker_db.fetchval("SELECT status FROM deadlines WHERE appeal_id = $1", extended) == "open"
     finally:

@@ -57,3 +57,29 @@ async def test_a_kept_trace_is_read_back_and_the_first_one_stays(scratch_databas
             assert await uow.kept_trace(untraced) is None and await uow.kept_trace(answer) is None
     finally:
         await pool.close()
+
+
+async def test_parked_events_come_back_in_arrival_order_once(scratch_database):
+    """An event that came before its fact, parked by kind, taken back in the order it came, and
+    only once (a second take finds nothing)."""
+    from uuid import uuid4
+
+    from appeals_runtime.parking import Parking
+
+    conn = await asyncpg.connect(scratch_database)
+    try:
+        await migrate(conn, runtime_migrations())
+        appeal, other = uuid4(), uuid4()
+        parking = Parking(conn)
+        async with conn.transaction():
+            await parking.park(appeal, "answer", {"submitted_at": "2026-12-01T10:00:00+00:00"})
+            await parking.park(other, "merged", {})
+            await parking.park(appeal, "accepted", {"answer_submitted_at": "2026-12-01T10:00:00+00:00"})
+            await parking.park(appeal, "answer", {"submitted_at": "2026-12-02T10:00:00+00:00"})
+        assert await parking.take(appeal, "accepted") == [{"answer_submitted_at": "2026-12-01T10:00:00+00:00"}]
+        assert await parking.take_all([appeal]) == {appeal: [("answer", {"submitted_at": "2026-12-01T10:00:00+00:00"}),
+                                                             ("answer", {"submitted_at": "2026-12-02T10:00:00+00:00"})]}
+        assert await parking.take_all([appeal]) == {} and await parking.take(appeal, "answer") == []
+        assert await parking.take_all([other]) == {other: [("merged", {})]}
+    finally:
+        await conn.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -11,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from appeals_deadlines.domain.model import Deadline, Timer
+from appeals_runtime.parking import Parking
 
 
 _DEADLINE = ("appeal_id, policy_code, regime, registered_at, due_at, extended, status, last_answer_submitted_at, "
@@ -50,23 +50,15 @@ class PostgresDeadlineRepository:
             """UPDATE deadlines SET last_answer_submitted_at = $2, answer_times = array_append(answer_times, $2)
                WHERE appeal_id = $1""", appeal_id, answered_at)
 
+    # Events that came before the registration: parked by the runtime (appeals_runtime.parking).
     async def take_deferred(self, appeal_id: UUID, kind: str) -> list[dict[str, str]]:
-        rows = await self._conn.fetch(
-            "DELETE FROM deferred_events WHERE appeal_id = $1 AND kind = $2 RETURNING seq, args", appeal_id, kind)
-        return [json.loads(r["args"]) for r in sorted(rows, key=lambda r: r["seq"])]
+        return await Parking(self._conn).take(appeal_id, kind)
 
     async def defer(self, appeal_id: UUID, kind: str, args: dict[str, str]) -> None:
-        await self._conn.execute("INSERT INTO deferred_events (appeal_id, kind, args) VALUES ($1, $2, $3::jsonb)",
-                                 appeal_id, kind, json.dumps(args))
+        await Parking(self._conn).park(appeal_id, kind, args)
 
     async def take_deferred_all(self, appeal_ids: Sequence[UUID]) -> dict[UUID, list[tuple[str, dict[str, str]]]]:
-        rows = await self._conn.fetch(
-            "DELETE FROM deferred_events WHERE appeal_id = ANY($1::uuid[]) RETURNING appeal_id, seq, kind, args",
-            list(appeal_ids))
-        kept: dict[UUID, list[tuple[str, dict[str, str]]]] = {}
-        for r in sorted(rows, key=lambda r: r["seq"]):
-            kept.setdefault(r["appeal_id"], []).append((r["kind"], json.loads(r["args"])))
-        return kept
+        return await Parking(self._conn).take_all(appeal_ids)
 
     async def add_timers(self, timers: Sequence[Timer]) -> None:
         await self._conn.execute(
