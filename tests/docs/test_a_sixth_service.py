@@ -12,6 +12,8 @@ protocol, the PostgreSQL unit of work in adapters, the inbound table in
   as ``appeals-stack acls`` makes them;
 - every route it has declares the roles that may call it, as the route × role table reads them;
 - ``appeals status`` lists it from ``SERVICES`` on a development machine;
+- the Helm chart deploys it (and monitors it) from a block under ``services:`` with its module;
+- the Prometheus scrape job is exactly what the monitoring check then asks for;
 - the layering contracts of ``.importlinter`` hold for it when it is added to them, and
   catch its handlers importing an adapter.
 """
@@ -298,3 +300,40 @@ def test_the_layering_contracts_hold_for_it_and_catch_a_handler_importing_an_ada
     broken = _lint(wrong, tmp_path)
     assert broken.returncode != 0, broken.stdout[-3000:]
     assert f"{PACKAGE}.handlers -> {PACKAGE}.adapters.repository" in broken.stdout, broken.stdout[-3000:]
+
+
+def test_the_chart_deploys_it_from_a_block_under_services():
+    """Section 6: a block under ``services:`` with its ``module`` is all the chart needs for its
+    Deployment, Service, autoscaler, disruption budget and (monitoring on) ServiceMonitor."""
+    import helm_python as helm
+    import kubernetes_validate
+    import yaml
+
+    chart = ROOT / "deploy" / "helm" / "open-appeals"
+    values = yaml.safe_load((chart / "values-monitoring.yaml").read_text("utf-8"))
+    values["services"] = {NAME: {"module": f"{PACKAGE}.entrypoints.main"}}
+    with helm.Chart.load(str(chart)) as loaded:
+        rendered = loaded.render(values, name="appeals", namespace="appeals")
+    manifests = [doc for text in rendered.values() for doc in yaml.safe_load_all(text) if doc]
+    ours = {m["kind"]: m for m in manifests if m["metadata"]["name"] == f"appeals-{NAME}"}
+    assert {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceMonitor"} <= set(ours)
+    for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"):
+        kubernetes_validate.validate(ours[kind], "1.31", strict=True)
+    [container] = ours["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert f"{PACKAGE}.entrypoints.main" in " ".join(container.get("command", []) + container.get("args", []))
+
+
+def test_the_scrape_job_is_the_one_step_the_monitoring_check_asks_for(registered):
+    """Section 6's Prometheus step: with the sixth service registered, the job names the
+    monitoring check compares (tests/deploy/test_monitoring.py) lack exactly its job; with the
+    job the document describes added, they agree."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "deploy" / "monitoring" / "prometheus.yml").read_text("utf-8"))
+    wanted = {f"appeals-{s.name}" for s in services.SERVICES + services.APPS}
+    jobs = {j["job_name"] for j in config["scrape_configs"]}
+    assert wanted - jobs == {f"appeals-{NAME}"}
+    template = dict(config["scrape_configs"][0])
+    config["scrape_configs"].append({**template, "job_name": f"appeals-{NAME}",
+                                     "static_configs": [{"targets": [f"{NAME}:8000"]}]})
+    assert {j["job_name"] for j in config["scrape_configs"]} == wanted
