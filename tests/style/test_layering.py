@@ -39,7 +39,7 @@ def test_every_package_type_checks_and_the_inner_floors_strictly():
 #: protocol declares, its repositories' too, with compatible types where the fake gives them.
 TYPED_FAKES = ("services/intake/tests/test_handlers.py", "services/routing/tests/test_handlers.py",
                "services/deadline-tracker/tests/test_handlers.py", "services/notification/tests/notification_fakes.py",
-               "services/inspection/tests/test_handlers.py")
+               "services/inspection/tests/inspection_fakes.py")
 
 
 def test_the_fakes_are_what_the_handlers_declare(tmp_path):

@@ -19,6 +19,7 @@ class InspectionSettings(ServiceSettings):
     console_client_id: str = Field("staff-console", description="CONSOLE_CLIENT_ID: the console's public client "
                                    "at the IdP (authorization code with PKCE, no secret)")
     console_session_hours: float = Field(8.0, gt=0, le=24, description="CONSOLE_SESSION_HOURS: a console session "
-                                         "lasts this long at most, and never past its access token")
+                                         "lasts this long at most (renewed meanwhile with the IdP's refresh token; without "
+                                         "one, never past its access token)")
     intake_url: OptionalName = Field(None, description="INTAKE_URL: intake's HTTP API, from which the console fetches "
                                      "an appeal's attachments with the inspector's token (unset: listed, not linked)")

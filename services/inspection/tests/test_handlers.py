@@ -21,140 +21,12 @@ from appeals_contracts.events import (
 )
 from appeals_inspection import handlers
 from appeals_inspection.entrypoints.http import MERGE_STATUS
-from appeals_inspection.adapters import events
-from appeals_inspection.domain.review import ReviewedAnswer, Verdict, VerdictRefused
+from appeals_inspection.domain.review import Verdict, VerdictRefused
 from appeals_runtime.errors import NotBelieved
+from inspection_fakes import FakeUnitOfWork
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 REASONS = frozenset({"formal_reply", "incomplete"})
-
-
-class FakeReadModel:
-    def __init__(self) -> None:
-        self.appeals: dict[uuid.UUID, dict] = {}
-        self.answers: dict[uuid.UUID, dict] = {}
-        self.escalations: dict[uuid.UUID, dict] = {}
-        self.locked: list[uuid.UUID] = []
-        self.assignments: dict[uuid.UUID, tuple] = {}
-        self.duplicate_links: set[tuple[uuid.UUID, uuid.UUID]] = set()
-        self.verdicts: dict[uuid.UUID, dict] = {}
-        self.reopenings: dict[tuple[uuid.UUID, uuid.UUID], dict] = {}
-        self.re_appeals: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
-        self.forwarding_breaches: dict[tuple[uuid.UUID, object], dict] = {}
-
-    async def lock_appeal(self, appeal_id):
-        self.locked.append(appeal_id)
-        return self.appeals.setdefault(appeal_id, {"appeal_id": appeal_id, "status": "open"})
-
-    async def apply_facts(self, facts):
-        for f in facts:  # as the upsert: given fields set, the due time only later
-            row = await self.lock_appeal(f.appeal_id)
-            for name, value in (f.registration or {}).items():
-                row[name] = value if value is not None else row.get(name)
-            if f.executor_code is not None:
-                row["executor_code"] = f.executor_code
-            if f.due_at is not None:
-                row["due_at"] = max(row["due_at"], f.due_at) if row.get("due_at") else f.due_at
-
-    async def has_held(self, appeal_id, executor_code):
-        return any(a == appeal_id and e == executor_code for a, e, _ in self.assignments.values())
-
-    async def add_assignments(self, assignments):
-        for event_id, appeal_id, executor_code, at in assignments:
-            self.assignments.setdefault(event_id, (appeal_id, executor_code, at))
-
-    async def not_routed(self, appeal_id):
-        self.appeals[appeal_id]["status"] = "not_routed"
-
-    async def add_answer(self, answer, *, superseded=False):
-        if answer["answer_id"] in self.answers:
-            return False
-        for other in self.answers.values():
-            if other["appeal_id"] == answer["appeal_id"] and other["status"] == "waiting" and not superseded:
-                other["status"] = "superseded"
-        self.answers[answer["answer_id"]] = {**answer, "status": "superseded" if superseded else "waiting"}
-        return True
-
-    async def open_escalation(self, appeal_id, due_at, at):
-        if self.appeals[appeal_id]["status"] == "open":
-            self.escalations.setdefault(appeal_id, {"due_at": due_at, "opened_at": at, "closed_at": None})
-
-    async def answer_for_update(self, answer_id):
-        return ReviewedAnswer.of(self.answers[answer_id]) if answer_id in self.answers else None
-
-    async def decide(self, answer_id, status, inspector_id, reason_code, comment, at):
-        self.answers[answer_id].update(status=status, inspector_id=inspector_id, reason_code=reason_code)
-
-    async def appeals_for_update(self, appeal_ids):
-        return {a: self.appeals[a] for a in sorted(appeal_ids, key=str)
-                if a in self.appeals and self.appeals[a].get("registration_number")}
-
-    async def merge(self, duplicate_id, into_id, at):
-        self.appeals[duplicate_id].update(status="merged", merged_into=into_id, merged_at=at)
-
-    async def unmerge(self, duplicate_id):
-        self.appeals[duplicate_id].update(status="open", merged_into=None, merged_at=None)
-
-    async def possible_duplicate(self, appeal_id, original_appeal_id, matched_by, distance_m, linked_at):
-        self.duplicate_links.add((appeal_id, original_appeal_id))
-
-    async def linked_as_duplicate(self, duplicate_id, original_id):
-        return (duplicate_id, original_id) in self.duplicate_links
-
-    async def merged_into(self, original_id):
-        return [a for a, row in self.appeals.items() if row.get("merged_into") == original_id and row["status"] == "merged"]
-
-    async def set_assignee(self, appeal_id, executor_code, employee_id, name):
-        self.appeals[appeal_id].update(assignee_id=employee_id, assignee_name=name, assignee_executor=executor_code)
-
-    async def citizen_verdict(self, appeal_id, answer_id, executor_code, resolved, rating, given_at, comment=None):
-        self.verdicts.setdefault(answer_id, {"appeal_id": appeal_id, "executor_code": executor_code,
-                                             "resolved": resolved, "rating": rating, "given_at": given_at,
-                                             "comment": comment})
-
-    async def reopen(self, appeal_id, previous_answer_id, executor_code, reopened_at):
-        """As the table: only a closed appeal, once per accepted answer, counted against whoever answered."""
-        row = self.appeals.get(appeal_id)
-        if row is None or row["status"] != "closed" or (appeal_id, previous_answer_id) in self.reopenings:
-            return
-        self.reopenings[appeal_id, previous_answer_id] = {"executor_code": row.get("answered_by") or executor_code,
-                                                          "reopened_at": reopened_at}
-        row.update(status="open", executor_code=executor_code, accepted_answer_id=None, answered_by=None,
-                   answered_at=None, accepted_at=None)
-
-    async def re_appeal(self, appeal_id, earlier_appeal_id, matched_by, linked_at):
-        self.re_appeals.setdefault((appeal_id, earlier_appeal_id), matched_by)
-
-    async def forwarded_late(self, appeal_id, executor_code, forwarded_at, reported_at):
-        self.forwarding_breaches.setdefault((appeal_id, forwarded_at), {"from_executor_code": executor_code,
-                                                                        "reported_at": reported_at})
-
-    async def close(self, answer, at):
-        self.appeals[answer.appeal_id].update(status="closed", accepted_at=at)
-        if answer.appeal_id in self.escalations:
-            self.escalations[answer.appeal_id]["closed_at"] = at
-
-
-class FakeUnitOfWork:
-    def audit(self, entry):
-        self.audited.append(entry)
-
-    def __init__(self) -> None:
-        self.audited: list = []
-        self.model = FakeReadModel()
-        self.announced: list = []
-
-    def decided(self, answer, verdict, at):
-        self.announced.append(events.verdict(answer, verdict, at))
-
-    def merged(self, duplicate_id, into, by, at):
-        self.announced.append(events.merged(duplicate_id, into, by, at))
-
-    def unmerged(self, duplicate_id, from_id, by, at):
-        self.announced.append(events.unmerged(duplicate_id, from_id, by, at))
-
-    def shared(self, duplicate_id, answer, original_number, at):
-        self.announced.append(events.shared(duplicate_id, answer, original_number, at))
 
 
 async def apply(uow, event) -> None:
@@ -416,9 +288,3 @@ async def test_an_answer_before_its_assignment_in_one_batch_is_believed():
     batch = [(Envelope.wrap(e, source="/test", subject=str(appeal), time=NOW), e) for e in (answer, moved)]
     await handlers.on_events(uow, batch)  # another topic's record, later in the batch
     assert uow.model.answers[answer.answer_id]["status"] == "waiting"
-
-
-def _the_fake_stands_for_the_protocol() -> handlers.UnitOfWork:
-    """Never called: mypy (tests/style) checks here that the fake has every member of the unit
-    of work the handlers declare, with its repositories' too."""
-    return FakeUnitOfWork()

@@ -63,6 +63,8 @@ REPORT = {
                  "by_category": {"road_repair": 3}},
     "top_categories": [{"category": "road_repair", "name": "Road <repair>", "count": 3}],
     "year_earlier": {"week": "2025-W40", "received": 1}, "growth_percent": 200.0, "merged": 2,
+    "consultations": [{"topic": "road_repair", "operator_id": "op-1", "operator_name": "Dana", "answered": 2,
+                       "from_prepared": 1, "topic_name": "Road repair"}],
     "scorecards": [{"executor_code": "medeu_akimat", "executor_name": "Medeu", "assigned": 3, "answered": 2,
                     "answered_on_time": 1, "on_time_share": 0.5, "overdue_now": 1, "returned": 1,
                     "median_hours_to_answer": 12.5, "forwarded_late": 1,
@@ -92,6 +94,7 @@ def test_the_csv_report_has_every_section():
     assert "received,total,,3" in lines and "growth_percent,,,200.0" in lines
     assert "scorecard,medeu_akimat,Medeu,,3,2,1,0.5,1,1,12.5,1,1,4.5,2" in lines
     assert "overdue,OA-2026-1,medeu_akimat,1.5" in lines
+    assert "consultations,road_repair/op-1,Dana,2" in lines
 
 
 async def test_the_html_report_is_drawn_off_the_event_loop(monkeypatch):

@@ -4,30 +4,15 @@ inspection's database. Cookies carry random values; the tables keep only their S
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import asyncpg
 
-#: A sign-in not finished within this long is forgotten.
-SIGN_IN_TTL = timedelta(minutes=10)
+from appeals_inspection.domain.sessions import SIGN_IN_TTL, Session
 
 
 def digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Session:
-    subject: str
-    name: str | None
-    roles: frozenset[str]
-    executor_code: str | None
-    access_token: str
-    csrf_token: str
-    language: str | None
-    refresh_token: str | None = None
-    token_expires_at: datetime | None = None
 
 
 class ConsoleStore:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from appeals_contracts.events import AnswerAccepted, AnswerReturned, AnswerShared, AppealMerged, AppealUnmerged
 from appeals_inspection.domain.review import ReviewedAnswer, Verdict
-from appeals_inspection.handlers import Decider
+from appeals_inspection.handlers.ports import Decider
 
 
 def verdict(answer: ReviewedAnswer, verdict: Verdict, at: datetime) -> AnswerAccepted | AnswerReturned:
@@ -23,9 +22,8 @@ def verdict(answer: ReviewedAnswer, verdict: Verdict, at: datetime) -> AnswerAcc
                           reason_code=verdict.reason_code or "", comment=verdict.comment)
 
 
-def merged(duplicate_id: UUID, into: dict[str, Any], by: Decider, at: datetime) -> AppealMerged:
-    return AppealMerged(appeal_id=duplicate_id, into_appeal_id=into["appeal_id"],
-                        into_registration_number=into["registration_number"], decided_by=by.subject, role=by.role,
+def merged(duplicate_id: UUID, into_id: UUID, into_number: str, by: Decider, at: datetime) -> AppealMerged:
+    return AppealMerged(appeal_id=duplicate_id, into_appeal_id=into_id, into_registration_number=into_number, decided_by=by.subject, role=by.role,
                         merged_at=at)
 
 

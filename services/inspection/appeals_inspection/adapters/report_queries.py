@@ -5,11 +5,34 @@ events and verdicts change (:mod:`appeals_inspection.adapters.repository`)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 import asyncpg
+
+from appeals_contracts.events import AttachmentRef
+from appeals_inspection.domain.history import (
+    AnswerRecord,
+    AnswerView,
+    AppealFacts,
+    AppealHistory,
+    Assignment,
+    ChainLink,
+    DuplicateLink,
+    Escalation,
+    TimelineEntry,
+)
+from appeals_inspection.domain.figures import (
+    ConsultationRow,
+    EmployeeRow,
+    EscalationRow,
+    Overdue,
+    QueueRow,
+    Received,
+    ScorecardRow,
+)
 
 
 #: The person responsible for an appeal: the employee of its current executor who took it (or was
@@ -22,8 +45,21 @@ _RESPONSIBLE_NAME = f"""CASE WHEN a.assignee_executor = a.executor_code THEN a.a
                         ELSE {_LAST_ANSWER.format(column="employee_name")} END"""
 
 
-def _rows(records: list[asyncpg.Record]) -> list[dict[str, Any]]:
-    return [dict(r) for r in records]
+Shape = TypeVar("Shape", bound=Mapping[str, object])
+
+
+def _shaped(records: Sequence[Mapping[str, Any]], shape: type[Shape]) -> list[Shape]:
+    """Rows as the typed view ``shape`` declares them: exactly its keys (a key the query does
+    not select is a ``KeyError`` in the tests, never a missing field in an answer)."""
+    keys = shape.__required_keys__ | shape.__optional_keys__  # type: ignore[attr-defined]
+    return [cast(Shape, {k: r[k] for k in keys}) for r in records]
+
+
+def _with_attachments(record: asyncpg.Record, shape: type[Shape]) -> Shape:
+    """A row whose ``attachments`` (jsonb, which comes as text) are the contracts' references."""
+    row = dict(record)
+    row["attachments"] = [AttachmentRef.model_validate(a) for a in json.loads(row["attachments"] or "[]")]
+    return _shaped([row], shape)[0]
 
 
 class ReportQueries:
@@ -32,8 +68,8 @@ class ReportQueries:
     _conn: asyncpg.Connection
 
     async def queue(self, *, executor: str | None, category: str | None, district: str | None,
-                    older_than: datetime | None, after: datetime | None, limit: int) -> list[dict[str, Any]]:
-        return _rows(await self._conn.fetch(
+                    older_than: datetime | None, after: datetime | None, limit: int) -> list[QueueRow]:
+        return _shaped(await self._conn.fetch(
             """SELECT w.answer_id, w.appeal_id, a.registration_number, w.executor_code, w.employee_id,
                       a.category, a.district, w.language, w.text, w.submitted_at, a.due_at
                FROM answers w JOIN appeals a USING (appeal_id)
@@ -41,7 +77,7 @@ class ReportQueries:
                  AND ($1::text IS NULL OR w.executor_code = $1) AND ($2::text IS NULL OR a.category = $2)
                  AND ($3::text IS NULL OR a.district = $3) AND ($4::timestamptz IS NULL OR w.submitted_at <= $4)
                  AND ($5::timestamptz IS NULL OR w.submitted_at > $5)
-               ORDER BY w.submitted_at LIMIT $6""", executor, category, district, older_than, after, limit))
+               ORDER BY w.submitted_at LIMIT $6""", executor, category, district, older_than, after, limit), QueueRow)
 
     async def count_waiting(self, *, executor: str | None, category: str | None, district: str | None,
                             older_than: datetime | None) -> int:
@@ -53,16 +89,14 @@ class ReportQueries:
                  AND ($3::text IS NULL OR a.district = $3) AND ($4::timestamptz IS NULL OR w.submitted_at <= $4)""",
             executor, category, district, older_than)
 
-    async def answer(self, answer_id: UUID) -> dict[str, Any] | None:
+    async def answer(self, answer_id: UUID) -> AnswerView | None:
         row = await self._conn.fetchrow("SELECT * FROM answers WHERE answer_id = $1", answer_id)
-        if row is None:
-            return None
-        return {**dict(row), "attachments": json.loads(row["attachments"]) if row["attachments"] else []}
+        return None if row is None else _with_attachments(row, AnswerView)
 
-    async def timeline(self, appeal_id: UUID) -> list[dict[str, Any]]:
+    async def timeline(self, appeal_id: UUID) -> list[TimelineEntry]:
         """What happened to the appeal across the services, in order: ``event`` names it,
         ``executor_code``, ``detail`` and ``ref`` (another appeal's number; a verdict's comment) say more."""
-        return _rows(await self._conn.fetch(
+        return _shaped(await self._conn.fetch(
             """SELECT * FROM (
                  SELECT registered_at AS at, 'registered' AS event, NULL::text AS executor_code, NULL::text AS detail,
                         NULL::text AS ref FROM appeals WHERE appeal_id = $1 AND registered_at IS NOT NULL
@@ -87,9 +121,9 @@ class ReportQueries:
                  UNION ALL SELECT a.merged_at, 'merged', NULL, NULL, o.registration_number
                            FROM appeals a LEFT JOIN appeals o ON o.appeal_id = a.merged_into
                            WHERE a.appeal_id = $1 AND a.merged_at IS NOT NULL
-               ) t WHERE at IS NOT NULL ORDER BY at, event""", appeal_id))
+               ) t WHERE at IS NOT NULL ORDER BY at, event""", appeal_id), TimelineEntry)
 
-    async def history(self, appeal_id: UUID) -> dict[str, Any] | None:
+    async def history(self, appeal_id: UUID) -> AppealHistory | None:
         appeal = await self._conn.fetchrow("SELECT * FROM appeals WHERE appeal_id = $1", appeal_id)
         if appeal is None:
             return None
@@ -120,30 +154,29 @@ class ReportQueries:
                FROM possible_duplicates d LEFT JOIN appeals a ON a.appeal_id = d.appeal_id
                LEFT JOIN appeals o ON o.appeal_id = d.original_appeal_id
                WHERE d.appeal_id = $1 OR d.original_appeal_id = $1 ORDER BY d.linked_at""", appeal_id)
-        facts = dict(appeal)
-        for name in ("attributes", "attachments"):  # jsonb comes as text
-            facts[name] = json.loads(facts[name]) if facts.get(name) else ({} if name == "attributes" else [])
-        answers = [{**dict(r), "attachments": json.loads(r["attachments"]) if r["attachments"] else []}
-                   for r in answers]
-        return {"appeal": facts, "assignments": _rows(assignments), "answers": answers,
-                "escalation": dict(escalation) if escalation else None,
-                "re_appeal_chain": _rows(chain) if len(chain) > 1 else [],
-                "possible_duplicates": _rows(duplicates)}
+        facts = _with_attachments(appeal, AppealFacts)
+        facts["attributes"] = json.loads(appeal["attributes"]) if appeal["attributes"] else {}  # jsonb comes as text
+        return AppealHistory(
+            appeal=facts, assignments=_shaped(assignments, Assignment),
+            answers=[_with_attachments(r, AnswerRecord) for r in answers],
+            escalation=_shaped([escalation], Escalation)[0] if escalation else None,
+            re_appeal_chain=_shaped(chain, ChainLink) if len(chain) > 1 else [],
+            possible_duplicates=_shaped(duplicates, DuplicateLink))
 
-    async def escalations(self, *, open_only: bool, now: datetime) -> list[dict[str, Any]]:
-        return _rows(await self._conn.fetch(
+    async def escalations(self, *, open_only: bool, now: datetime) -> list[EscalationRow]:
+        return _shaped(await self._conn.fetch(
             f"""SELECT e.appeal_id, a.registration_number, a.executor_code, {_LAST_EMPLOYEE} AS employee_id,
                       {_RESPONSIBLE_NAME} AS employee_name,
                       e.due_at, e.opened_at, e.closed_at,
-                      EXTRACT(EPOCH FROM COALESCE(e.closed_at, $2) - e.opened_at) / 3600 AS age_hours
+                      (EXTRACT(EPOCH FROM COALESCE(e.closed_at, $2) - e.opened_at) / 3600)::float8 AS age_hours
                FROM escalations e JOIN appeals a USING (appeal_id)
-               WHERE NOT $1 OR e.closed_at IS NULL ORDER BY e.opened_at""", open_only, now))
+               WHERE NOT $1 OR e.closed_at IS NULL ORDER BY e.opened_at""", open_only, now), EscalationRow)
 
-    async def scorecards(self, start: datetime, end: datetime, as_of: datetime) -> list[dict[str, Any]]:
+    async def scorecards(self, start: datetime, end: datetime, as_of: datetime) -> list[ScorecardRow]:
         """Per executor: assigned and returned in the period, answered (accepted in the period)
         and of those on time, overdue at ``as_of``, median hours from registration to the
         accepted answer, appeals it forwarded after the forwarding limit (reported in the period)."""
-        return _rows(await self._conn.fetch(
+        return _shaped(await self._conn.fetch(
             """WITH assigned AS (
                    SELECT executor_code, count(*) AS n FROM assignments
                    WHERE assigned_at >= $1 AND assigned_at < $2 GROUP BY 1),
@@ -151,7 +184,7 @@ class ReportQueries:
                    SELECT answered_by AS executor_code, count(*) AS n,
                           count(*) FILTER (WHERE answered_at < due_at) AS on_time,
                           percentile_cont(0.5) WITHIN GROUP (
-                              ORDER BY EXTRACT(EPOCH FROM answered_at - registered_at) / 3600) AS median_hours
+                              ORDER BY EXTRACT(EPOCH FROM answered_at - registered_at) / 3600)::float8 AS median_hours
                    FROM appeals WHERE accepted_at >= $1 AND accepted_at < $2 GROUP BY 1),
                returned AS (
                    SELECT executor_code, count(*) AS n FROM answers
@@ -168,7 +201,7 @@ class ReportQueries:
                    SELECT executor_code, count(*) AS n FROM reopenings
                    WHERE reopened_at >= $1 AND reopened_at < $2 GROUP BY 1),
                rated AS (
-                   SELECT executor_code, count(rating) AS n, avg(rating) AS mean FROM citizen_verdicts
+                   SELECT executor_code, count(rating) AS n, avg(rating)::float8 AS mean FROM citizen_verdicts
                    WHERE given_at >= $1 AND given_at < $2 GROUP BY 1),
                forwarded_late AS (
                    SELECT from_executor_code AS executor_code, count(*) AS n FROM forwarding_breaches
@@ -187,13 +220,13 @@ class ReportQueries:
                LEFT JOIN returned r USING (executor_code) LEFT JOIN overdue o USING (executor_code)
                LEFT JOIN forwarded_late f USING (executor_code) LEFT JOIN reopened ro USING (executor_code)
                LEFT JOIN rated ra USING (executor_code) LEFT JOIN re_appealed rp USING (executor_code)
-               WHERE e.executor_code IS NOT NULL""", start, end, as_of))
+               WHERE e.executor_code IS NOT NULL""", start, end, as_of), ScorecardRow)
 
-    async def employee_scorecards(self, start: datetime, end: datetime, as_of: datetime) -> list[dict[str, Any]]:
+    async def employee_scorecards(self, start: datetime, end: datetime, as_of: datetime) -> list[EmployeeRow]:
         """Per employee of each executor: answers given in the period, answers returned in it,
         accepted answers (accepted in it) and of those late, appeals overdue at ``as_of`` they
         are responsible for, and citizens' ratings given in it of their answers."""
-        return _rows(await self._conn.fetch(
+        return _shaped(await self._conn.fetch(
             f"""WITH answered AS (
                    SELECT executor_code, employee_id, count(*) AS n FROM answers
                    WHERE submitted_at >= $1 AND submitted_at < $2 GROUP BY 1, 2),
@@ -210,7 +243,7 @@ class ReportQueries:
                    WHERE a.due_at < $3 AND a.status NOT IN ('not_routed', 'merged') AND a.registered_at < $3
                      AND (a.accepted_at IS NULL OR a.accepted_at > $3) GROUP BY 1, 2),
                rated AS (
-                   SELECT w.executor_code, w.employee_id, count(v.rating) AS n, avg(v.rating) AS mean
+                   SELECT w.executor_code, w.employee_id, count(v.rating) AS n, avg(v.rating)::float8 AS mean
                    FROM citizen_verdicts v JOIN answers w USING (answer_id)
                    WHERE v.given_at >= $1 AND v.given_at < $2 GROUP BY 1, 2),
                people AS (
@@ -231,14 +264,14 @@ class ReportQueries:
                FROM people p LEFT JOIN answered w USING (executor_code, employee_id)
                LEFT JOIN returned r USING (executor_code, employee_id) LEFT JOIN accepted c USING (executor_code, employee_id)
                LEFT JOIN overdue o USING (executor_code, employee_id) LEFT JOIN rated ra USING (executor_code, employee_id)
-               ORDER BY p.executor_code, p.employee_id""", start, end, as_of))
+               ORDER BY p.executor_code, p.employee_id""", start, end, as_of), EmployeeRow)
 
-    async def received(self, start: datetime, end: datetime) -> dict[str, Any]:
+    async def received(self, start: datetime, end: datetime) -> Received:
         rows = await self._conn.fetch(
             """SELECT channel, kind, category, count(*) AS n FROM appeals
                WHERE registered_at >= $1 AND registered_at < $2 GROUP BY GROUPING SETS ((channel), (kind), (category))""",
             start, end)
-        out: dict[str, Any] = {"total": 0, "by_channel": {}, "by_kind": {}, "by_category": {}}
+        out = Received(total=0, by_channel={}, by_kind={}, by_category={})
         for r in rows:
             if r["channel"] is not None:
                 out["by_channel"][r["channel"]] = r["n"]
@@ -249,24 +282,31 @@ class ReportQueries:
                 out["by_category"][r["category"]] = r["n"]
         return out
 
-    async def consultations(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    async def consultations(self, start: datetime, end: datetime) -> list[ConsultationRow]:
         """Consultations operators answered at once, by topic (the category) and operator."""
-        return _rows(await self._conn.fetch(
+        return _shaped(await self._conn.fetch(
             """SELECT category AS topic, consulted_by AS operator_id, max(consulted_by_name) AS operator_name,
                       count(*) AS answered, count(prepared_answer) AS from_prepared
                FROM appeals WHERE registered_at >= $1 AND registered_at < $2 AND consulted_by IS NOT NULL
-               GROUP BY 1, 2 ORDER BY 1, 4 DESC, 2""", start, end))
+               GROUP BY 1, 2 ORDER BY 1, 4 DESC, 2""", start, end), ConsultationRow)
 
     async def count_received(self, start: datetime, end: datetime) -> int:
-        return await self._conn.fetchval(
+        count: int = await self._conn.fetchval(
             "SELECT count(*) FROM appeals WHERE registered_at >= $1 AND registered_at < $2", start, end)
+        return count
 
-    async def longest_overdue(self, as_of: datetime, limit: int) -> list[dict[str, Any]]:
-        return _rows(await self._conn.fetch(
+    async def count_merged(self, start: datetime, end: datetime) -> int:
+        """Duplicates merged into their originals in the period."""
+        count: int = await self._conn.fetchval(
+            "SELECT count(*) FROM appeals WHERE status = 'merged' AND merged_at >= $1 AND merged_at < $2", start, end)
+        return count
+
+    async def longest_overdue(self, as_of: datetime, limit: int) -> list[Overdue]:
+        return _shaped(await self._conn.fetch(
             f"""SELECT a.appeal_id, a.registration_number, a.executor_code, a.category, a.district, a.due_at,
                       {_LAST_EMPLOYEE} AS employee_id, {_RESPONSIBLE_NAME} AS employee_name,
-                      EXTRACT(EPOCH FROM $1 - a.due_at) / 86400 AS days_overdue
+                      (EXTRACT(EPOCH FROM $1 - a.due_at) / 86400)::float8 AS days_overdue
                FROM appeals a
                WHERE a.due_at < $1 AND a.status NOT IN ('not_routed', 'merged') AND a.registered_at < $1
                  AND (a.accepted_at IS NULL OR a.accepted_at > $1)
-               ORDER BY a.due_at, a.registration_number LIMIT $2""", as_of, limit))
+               ORDER BY a.due_at, a.registration_number LIMIT $2""", as_of, limit), Overdue)

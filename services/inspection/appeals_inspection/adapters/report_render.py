@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
 import jinja2
 
 from appeals_inspection.domain.console import Texts
+from appeals_inspection.domain.figures import WeeklyReport
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("appeals_inspection", "templates"),
                           autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
@@ -37,12 +37,12 @@ def _bar_svg(labels: list[str], values: list[float], *, title: str, percent: boo
     return svg[svg.index("<svg"):]
 
 
-def charts(report: dict[str, Any], names: dict[str, dict[str, str]], texts: Texts | None = None) -> dict[str, str]:
+def charts(report: WeeklyReport, names: dict[str, dict[str, str]], texts: Texts | None = None) -> dict[str, str]:
     """The report's charts as inline SVG, titled in ``texts``' language (English without)."""
     t = texts or Texts("en")
     received = report["received"]
     channels = sorted(received["by_channel"].items(), key=lambda kv: -kv[1])
-    cards = [c for c in report["scorecards"] if c["on_time_share"] is not None]
+    shares = [(c["executor_name"], c["on_time_share"]) for c in report["scorecards"] if c["on_time_share"] is not None]
     out = {}
     if channels:
         out["channels"] = _bar_svg([names["channels"].get(c, c) for c, _ in channels], [n for _, n in channels],
@@ -50,13 +50,13 @@ def charts(report: dict[str, Any], names: dict[str, dict[str, str]], texts: Text
     if report["top_categories"]:
         out["categories"] = _bar_svg([c["name"] for c in report["top_categories"]],
                                      [c["count"] for c in report["top_categories"]], title=t("top_categories"))
-    if cards:
-        out["timeliness"] = _bar_svg([c["executor_name"] for c in cards], [c["on_time_share"] for c in cards],
+    if shares:
+        out["timeliness"] = _bar_svg([name for name, _ in shares], [share for _, share in shares],
                                      title=t("timeliness_chart"), percent=True)
     return out
 
 
-def html(report: dict[str, Any], names: dict[str, dict[str, str]], language: str = "en") -> str:
+def html(report: WeeklyReport, names: dict[str, dict[str, str]], language: str = "en") -> str:
     """The report as a page of its own, in ``language`` (the console shows the same body in
     its frame, in the user's language)."""
     texts = Texts(language)
@@ -64,7 +64,7 @@ def html(report: dict[str, Any], names: dict[str, dict[str, str]], language: str
                                                              charts=charts(report, names, texts))
 
 
-def csv_text(report: dict[str, Any]) -> str:
+def csv_text(report: WeeklyReport) -> str:
     """One table with a ``section`` column: received counts, top 5, growth, scorecards, overdue."""
     out = io.StringIO()
     w = csv.writer(out)
@@ -73,16 +73,18 @@ def csv_text(report: dict[str, Any]) -> str:
                 "mean_rating", "re_appeals"])
     received = report["received"]
     w.writerow(["received", "total", "", received["total"]])
-    for section in ("by_channel", "by_kind", "by_category"):
-        for key, n in sorted(received[section].items()):
+    for section, counts in (("by_channel", received["by_channel"]), ("by_kind", received["by_kind"]),
+                            ("by_category", received["by_category"])):
+        for key, n in sorted(counts.items()):
             w.writerow([f"received_{section}", key, "", n])
-    for c in report["top_categories"]:
-        w.writerow(["top_categories", c["category"], c["name"], c["count"]])
+    for top in report["top_categories"]:
+        w.writerow(["top_categories", top["category"], top["name"], top["count"]])
     w.writerow(["year_earlier", report["year_earlier"]["week"], "", report["year_earlier"]["received"]])
     w.writerow(["growth_percent", "", "", "" if report["growth_percent"] is None else report["growth_percent"]])
     w.writerow(["merged", "", "", report["merged"]])
-    for c in report.get("consultations", []):
-        w.writerow(["consultations", f'{c["topic"]}/{c["operator_id"]}', c["operator_name"] or "", c["answered"]])
+    for given in report["consultations"]:
+        w.writerow(["consultations", f'{given["topic"]}/{given["operator_id"]}', given["operator_name"] or "",
+                    given["answered"]])
     for c in report["scorecards"]:
         share = "" if c["on_time_share"] is None else round(c["on_time_share"], 4)
         median = "" if c["median_hours_to_answer"] is None else c["median_hours_to_answer"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -12,8 +13,8 @@ from uuid import UUID
 import asyncpg
 
 from appeals_inspection.adapters.report_queries import ReportQueries
-from appeals_inspection.domain.facts import AppealFactsChange
-from appeals_inspection.domain.review import ReviewedAnswer
+from appeals_inspection.domain.facts import AppealFactsChange, AppealState, Registration
+from appeals_inspection.domain.review import ArrivingAnswer, ReviewedAnswer
 
 
 class PostgresReadModel(ReportQueries):
@@ -21,9 +22,9 @@ class PostgresReadModel(ReportQueries):
         self._conn = conn
 
     # -- facts from events -------------------------------------------------------------
-    async def lock_appeal(self, appeal_id: UUID) -> dict[str, Any]:
+    async def lock_appeal(self, appeal_id: UUID) -> AppealState:
         # One statement: the upsert's update takes the row lock and returns the row.
-        return dict(await self._conn.fetchrow(
+        return AppealState.of(await self._conn.fetchrow(
             """INSERT INTO appeals (appeal_id) VALUES ($1)
                ON CONFLICT (appeal_id) DO UPDATE SET appeal_id = EXCLUDED.appeal_id RETURNING *""", appeal_id))
 
@@ -39,7 +40,7 @@ class PostgresReadModel(ReportQueries):
         order given."""
         if not facts:
             return
-        registration = [f.registration or {} for f in facts]
+        registration = [_columns(f.registration) for f in facts]
 
         def field(name: str) -> list[Any]:
             return [r.get(name) for r in registration]
@@ -106,22 +107,22 @@ class PostgresReadModel(ReportQueries):
             "UPDATE appeals SET assignee_id = $2, assignee_name = $3, assignee_executor = $4 WHERE appeal_id = $1",
             appeal_id, employee_id, name, executor_code)
 
-    async def add_answer(self, answer: dict[str, Any], *, superseded: bool = False) -> bool:
+    async def add_answer(self, answer: ArrivingAnswer, *, superseded: bool = False) -> bool:
         """Queue an answer for review (or keep it as superseded); older waiting answers of the
         appeal are superseded."""
         status = await self._conn.execute(
             """INSERT INTO answers (answer_id, appeal_id, executor_code, employee_id, text, language, submitted_at,
                                     portal_submitted_at, status, employee_name, attachments)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $11, $9, $10::jsonb) ON CONFLICT DO NOTHING""",
-            answer["answer_id"], answer["appeal_id"], answer["executor_code"], answer["employee_id"], answer["text"],
-            answer["language"], answer["submitted_at"], answer.get("portal_submitted_at"),
-            answer.get("employee_name"), json.dumps(answer.get("attachments") or []),
+            answer.answer_id, answer.appeal_id, answer.executor_code, answer.employee_id, answer.text,
+            answer.language, answer.submitted_at, answer.portal_submitted_at, answer.employee_name,
+            json.dumps([a.model_dump(mode="json") for a in answer.attachments]),
             "superseded" if superseded else "waiting")
         if not status.endswith(" 1") or superseded:
             return status.endswith(" 1")
         await self._conn.execute(
             """UPDATE answers SET status = 'superseded' WHERE appeal_id = $1 AND status = 'waiting'
-               AND answer_id <> $2""", answer["appeal_id"], answer["answer_id"])
+               AND answer_id <> $2""", answer.appeal_id, answer.answer_id)
         return True
 
     async def citizen_verdict(self, appeal_id: UUID, answer_id: UUID, executor_code: str, resolved: bool,
@@ -143,12 +144,12 @@ class PostgresReadModel(ReportQueries):
                                            "accepted_answer_id": None, "answered_by": None, "answered_at": None,
                                            "accepted_at": None})
 
-    async def appeals_for_update(self, appeal_ids: Sequence[UUID]) -> dict[UUID, dict[str, Any]]:
+    async def appeals_for_update(self, appeal_ids: Sequence[UUID]) -> dict[UUID, AppealState]:
         """Known appeals among ``appeal_ids``, locked in one order (never creates a row)."""
         rows = await self._conn.fetch(
             """SELECT * FROM appeals WHERE appeal_id = ANY($1::uuid[]) AND registration_number IS NOT NULL
                ORDER BY appeal_id FOR UPDATE""", list(appeal_ids))
-        return {r["appeal_id"]: dict(r) for r in rows}
+        return {r["appeal_id"]: AppealState.of(r) for r in rows}
 
     async def merge(self, duplicate_id: UUID, into_id: UUID, at: datetime) -> None:
         await self._update(duplicate_id, {"status": "merged", "merged_into": into_id, "merged_at": at})
@@ -164,10 +165,6 @@ class PostgresReadModel(ReportQueries):
         rows = await self._conn.fetch(
             "SELECT appeal_id FROM appeals WHERE merged_into = $1 AND status = 'merged' ORDER BY appeal_id", original_id)
         return [r["appeal_id"] for r in rows]
-
-    async def count_merged(self, start: datetime, end: datetime) -> int:
-        return await self._conn.fetchval(
-            "SELECT count(*) FROM appeals WHERE status = 'merged' AND merged_at >= $1 AND merged_at < $2", start, end)
 
     async def possible_duplicate(self, appeal_id: UUID, original_appeal_id: UUID, matched_by: str,
                                  distance_m: float | None, linked_at: datetime) -> None:
@@ -215,3 +212,15 @@ class PostgresReadModel(ReportQueries):
                                               "accepted_at": at})
         await self._conn.execute("UPDATE escalations SET closed_at = $2 WHERE appeal_id = $1 AND closed_at IS NULL",
                                  answer.appeal_id, at)
+
+
+def _columns(registration: Registration | None) -> dict[str, Any]:
+    """A registration as the appeals table's columns (none: every column left as it is)."""
+    if registration is None:
+        return {}
+    columns = {f.name: getattr(registration, f.name) for f in fields(registration)}
+    columns["attributes"] = json.dumps(dict(registration.attributes), ensure_ascii=False) \
+        if registration.attributes else None
+    columns["attachments"] = json.dumps([a.model_dump(mode="json") for a in registration.attachments]) \
+        if registration.attachments else None
+    return columns

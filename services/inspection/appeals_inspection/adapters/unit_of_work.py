@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -12,7 +11,7 @@ from appeals_inspection.adapters import events
 from appeals_inspection.adapters.console_sessions import ConsoleStore
 from appeals_inspection.adapters.repository import PostgresReadModel
 from appeals_inspection.domain.review import ReviewedAnswer, Verdict
-from appeals_inspection.handlers import Decider
+from appeals_inspection.handlers.ports import Decider
 from appeals_runtime.unit_of_work import UnitOfWork
 
 
@@ -24,8 +23,8 @@ class PostgresUnitOfWork(UnitOfWork):
         self.model = PostgresReadModel(conn)
         self.console = ConsoleStore(conn)
 
-    def merged(self, duplicate_id: UUID, into: dict[str, Any], by: Decider, at: datetime) -> None:
-        self.announce(events.merged(duplicate_id, into, by, at), subject=duplicate_id, time=at)
+    def merged(self, duplicate_id: UUID, into_id: UUID, into_number: str, by: Decider, at: datetime) -> None:
+        self.announce(events.merged(duplicate_id, into_id, into_number, by, at), subject=duplicate_id, time=at)
 
     def unmerged(self, duplicate_id: UUID, from_id: UUID, by: Decider, at: datetime) -> None:
         self.announce(events.unmerged(duplicate_id, from_id, by, at), subject=duplicate_id, time=at)

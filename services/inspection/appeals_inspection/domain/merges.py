@@ -17,7 +17,7 @@ class Side:
 
     status: str
     executor_code: str | None
-    category: str
+    category: str | None
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from appeals_contracts.languages import ALMATY
+from appeals_inspection.domain.figures import Scorecard
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -62,7 +62,7 @@ def timeliness(on_time: int, answered: int) -> float | None:
     return None if answered == 0 else on_time / answered
 
 
-def rank_key(card: dict[str, Any]) -> tuple[Any, ...]:
+def rank_key(card: Scorecard) -> tuple[bool, float, int, int, str]:
     """Best first: higher share on time, then more answered, then fewer overdue, then code."""
     share = card["on_time_share"]
     return (share is None, -(share or 0.0), -card["answered"], card["overdue_now"], card["executor_code"])

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from appeals_contracts.events import AttachmentRef
+
 WAITING = "waiting"
 
 
@@ -35,6 +37,25 @@ class ReviewedAnswer:
     def of(cls, row: Any) -> ReviewedAnswer:
         """From a row (a mapping) that has at least these fields."""
         return cls(**{f.name: row[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class ArrivingAnswer:
+    """An executor's answer as it reaches the review queue. ``submitted_at`` is the platform's
+    time of it (what timeliness is judged by); ``portal_submitted_at`` the portal's, kept only
+    to show."""
+
+    answer_id: UUID
+    appeal_id: UUID
+    executor_code: str
+    employee_id: str
+    text: str
+    language: str
+    submitted_at: datetime
+    portal_submitted_at: datetime | None = None
+    employee_name: str | None = None
+    #: Photos of the completed work.
+    attachments: tuple[AttachmentRef, ...] = ()
 
 
 class VerdictRefused(Exception):

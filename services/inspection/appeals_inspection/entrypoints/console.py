@@ -18,21 +18,21 @@ from __future__ import annotations
 
 import hmac
 import logging
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import jinja2
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from appeals_runtime.oidc import OidcClient
-from appeals_inspection.adapters.console_sessions import Session
+from appeals_inspection import handlers
+from appeals_inspection.adapters.identity import OidcIdentityProvider
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_inspection.domain.console import LANGUAGE_NAMES, LANGUAGES, Texts
+from appeals_inspection.domain.sessions import Session
 from appeals_inspection.entrypoints.http import InspectionContext
 from appeals_runtime.auth import Access, Caller
-from appeals_runtime.pages import due_for_renewal, renew_tokens
+from appeals_runtime.oidc import OidcClient
 from appeals_runtime.service import UnitOfWorkDep
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,6 @@ UnitOfWork = Annotated[PostgresUnitOfWork, UnitOfWorkDep]
 
 SESSION_COOKIE = "__Host-console"
 SIGN_IN_COOKIE = "__Host-console-sign-in"
-STAFF_ROLES = frozenset({"inspector", "akim_office"})
 PAGE_SIZE = 25
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("appeals_inspection", "templates"),
@@ -97,13 +96,7 @@ class ConsoleAccess(Access):
 
     async def __call__(self, request: Request) -> StaffMember:  # type: ignore[override]
         token = request.cookies.get(SESSION_COOKIE)
-        session = None
-        if token:
-            runtime = request.app.state.runtime
-            async with runtime.unit_of_work() as uow:
-                session = await uow.console.session(token, runtime.clock.now())
-            if session is not None:
-                session = await _renewed(request, token, session, runtime.clock.now())
+        session = await _session(request, token) if token else None
         if session is None:
             raise SignInNeeded()
         texts = Texts(session.language or _settings(request).default_language)
@@ -114,36 +107,15 @@ class ConsoleAccess(Access):
         return StaffMember(caller, session.name, session.csrf_token, session.access_token, texts)
 
 
-async def _renewed(request: Request, token: str, session: Session, now: datetime) -> Session | None:
-    """The session, its access token renewed with its refresh token when it is due
-    (:func:`appeals_runtime.pages.renew_tokens`, as the people's applications renew); None (and
-    the session forgotten) when the IdP refuses: the user was disabled, or the session ended there."""
-    if (session.refresh_token is None or session.token_expires_at is None
-            or not due_for_renewal(session.token_expires_at.timestamp(), now.timestamp())):
-        return session
+async def _session(request: Request, token: str) -> Session | None:
+    """The cookie's session, renewed when its token is due (:func:`handlers.current_session`)."""
     runtime = request.app.state.runtime
-    renewal = await renew_tokens(_settings(request).oidc, runtime.verifier, session.refresh_token,
-                                 subject=session.subject)
-    if renewal is None:  # the console's session ends with the IdP's
-        async with runtime.unit_of_work() as uow:
-            await uow.console.close_session(token)
-        return None
-    caller, grant = renewal
-    name = caller.claims.get("name")
-    renewed = replace(session, name=name if isinstance(name, str) else None, roles=caller.roles,
-                      executor_code=caller.executor_code, access_token=grant.access_token,
-                      refresh_token=grant.refresh_token or session.refresh_token,
-                      token_expires_at=_token_expiry(caller))
     async with runtime.unit_of_work() as uow:
-        await uow.console.renew_session(token, name=renewed.name, roles=renewed.roles,
-                                        executor_code=renewed.executor_code, access_token=renewed.access_token,
-                                        refresh_token=renewed.refresh_token, token_expires_at=renewed.token_expires_at)
-    return renewed
+        return await handlers.current_session(uow, _idp(request), token, now=runtime.clock.now())
 
 
-def _token_expiry(caller: Caller) -> datetime | None:
-    exp = caller.claims.get("exp")
-    return datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None
+def _idp(request: Request) -> OidcIdentityProvider:
+    return OidcIdentityProvider(_settings(request).oidc, request.app.state.runtime.verifier)
 
 
 def console(*roles: str) -> Any:

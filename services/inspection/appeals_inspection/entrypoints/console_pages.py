@@ -14,10 +14,11 @@ import httpx
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from appeals_inspection import reports
+from appeals_inspection.handlers import reports
 from appeals_inspection.adapters import report_render
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
 from appeals_contracts.languages import ALMATY
+from appeals_inspection.domain.figures import WeeklyReport, aged
 from appeals_inspection.domain.report import Period, day_start, iso_week
 from appeals_inspection.domain.review import Verdict, VerdictRefused
 from appeals_inspection.entrypoints.http import decide_in_trace
@@ -58,12 +59,11 @@ async def queue(request: Request, user: Inspector, uow: UnitOfWork, runtime: Run
     waiting = await uow.model.count_waiting(**filters, older_than=older_than)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    for row in rows:
-        row["age_hours"] = (now - row["submitted_at"]).total_seconds() / 3600
     kept = {k: v for k, v in {**filters, "older_than_hours": older_than_hours}.items() if v}
     next_url = f"/console/queue?{urlencode({**kept, 'after': rows[-1]['submitted_at'].isoformat()})}" if more else None
     notice = {"accepted": "accepted_notice", "returned": "returned_notice"}.get(done or "")
-    return _page(request, "queue.html.j2", user.texts, user=user, rows=rows, waiting=waiting, filters=kept,
+    return _page(request, "queue.html.j2", user.texts, user=user, rows=[aged(row, now) for row in rows],
+                 waiting=waiting, filters=kept,
                  next_url=next_url, paged=cursor is not None, notice=notice, number=number)
 
 
@@ -126,11 +126,11 @@ async def attachment(appeal_id: UUID, attachment_id: UUID, request: Request, use
     """A photo or document of the appeal, fetched from intake with the inspector's own token
     (intake decides again who may see it), served so that a browser never runs it."""
     history = await uow.model.history(appeal_id)
-    files = list((history or {}).get("appeal", {}).get("attachments") or [])
-    files += [f for answer in (history or {}).get("answers", []) for f in answer.get("attachments") or []]
-    known = {str(f["attachment_id"]): f for f in files}
+    files = [] if history is None else [*history["appeal"]["attachments"],
+                                        *(f for answer in history["answers"] for f in answer["attachments"])]
+    known = {f.attachment_id: f for f in files}
     intake = _settings(request).intake_url
-    if str(attachment_id) not in known or intake is None:
+    if attachment_id not in known or intake is None:
         return _page(request, "not_found.html.j2", user.texts, user=user, status=404)
     try:
         async with httpx.AsyncClient(timeout=20) as http:
@@ -142,7 +142,7 @@ async def attachment(appeal_id: UUID, attachment_id: UUID, request: Request, use
     if reply.status_code != 200:
         return Response(f"intake answered {reply.status_code}", status_code=502 if reply.status_code >= 500 else 404,
                         media_type="text/plain")
-    return Response(reply.content, media_type=known[str(attachment_id)]["content_type"], headers={
+    return Response(reply.content, media_type=known[attachment_id].content_type, headers={
         "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
         "Content-Security-Policy": "default-src 'none'; sandbox", "Content-Disposition": "inline"})
 
@@ -152,7 +152,7 @@ async def attachment(appeal_id: UUID, attachment_id: UUID, request: Request, use
 @router.get("/escalations")
 async def escalations(request: Request, user: Reader, uow: UnitOfWork, runtime: RuntimeDep) -> Response:
     rows = await uow.model.escalations(open_only=True, now=runtime.clock.now())
-    rows.sort(key=lambda r: -float(r["age_hours"]))
+    rows.sort(key=lambda r: -r["age_hours"])
     return _page(request, "escalations.html.j2", user.texts, user=user, rows=rows)
 
 
@@ -186,7 +186,8 @@ def _current_week(now: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-async def _weekly(request: Request, uow: PostgresUnitOfWork, now: datetime, week: str, language: str) -> dict[str, Any]:
+async def _weekly(request: Request, uow: PostgresUnitOfWork, now: datetime, week: str,
+                  language: str) -> WeeklyReport:
     year, number = iso_week(week)
     ctx = _ctx(request)
     return await reports.weekly(uow.model, year, number, now=now, names=ctx.names_in(language),

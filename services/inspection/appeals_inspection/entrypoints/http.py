@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -14,15 +15,18 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from opentelemetry import context as otel_context
 from pydantic import BaseModel, ConfigDict, Field
 
-from appeals_inspection import handlers, reports
+from appeals_inspection import handlers
+from appeals_inspection.handlers import reports
 from appeals_inspection.adapters import report_render
 from appeals_inspection.adapters.unit_of_work import PostgresUnitOfWork
+from appeals_inspection.domain.figures import EscalationRow, PublicWeek, QueueEntry, Scorecard, WeeklyReport, aged
+from appeals_inspection.domain.history import AppealHistory
 from appeals_inspection.domain.report import Period, day_start, iso_week
 from appeals_inspection.domain.merges import Why
 from appeals_inspection.domain.review import Verdict, VerdictRefused
 from appeals_runtime.auth import PUBLIC, Caller, allow
 from appeals_runtime.responses import INVALID, NOT_FOUND, Responses, refusal
-from appeals_runtime.service import RuntimeDep, UnitOfWorkDep
+from appeals_runtime.service import Runtime, RuntimeDep, UnitOfWorkDep
 from appeals_runtime.telemetry import within_appeal_trace
 
 router = APIRouter(prefix="/v1", tags=["inspection"])
@@ -34,6 +38,7 @@ Code = Annotated[str | None, Query(pattern="^[a-z][a-z0-9_]{0,63}$", description
 Week = Annotated[str, Path(pattern="^20[0-9]{2}-W(0[1-9]|[1-4][0-9]|5[0-3])$",
                            description="An ISO week of 2000-2099, e.g. 2026-W48")]
 UnitOfWork = Annotated[PostgresUnitOfWork, UnitOfWorkDep]
+Outcome = TypeVar("Outcome")
 
 
 @dataclass(frozen=True)
@@ -70,8 +75,8 @@ def _ctx(request: Request) -> InspectionContext:
     return request.app.state.inspection
 
 
-async def decide_in_trace(uow: PostgresUnitOfWork, runtime: Any, answer_id: UUID, verdict: Verdict,
-                          return_reasons: frozenset[str]) -> dict[str, Any]:
+async def decide_in_trace(uow: PostgresUnitOfWork, runtime: Runtime[Any], answer_id: UUID, verdict: Verdict,
+                          return_reasons: frozenset[str]) -> handlers.VerdictGiven:
     """The verdict use case, the inspector's request joining the appeal's trace so that the
     verdict's effects are in it too (the API and the console both decide through here)."""
     appeal_trace = await uow.kept_trace(answer_id)
@@ -80,7 +85,7 @@ async def decide_in_trace(uow: PostgresUnitOfWork, runtime: Any, answer_id: UUID
 
 
 async def _verdict(request: Request, uow: PostgresUnitOfWork, runtime: RuntimeDep, answer_id: UUID,
-                   verdict: Verdict) -> dict[str, Any]:
+                   verdict: Verdict) -> handlers.VerdictGiven:
     try:
         return await decide_in_trace(uow, runtime, answer_id, verdict, _ctx(request).return_reasons)
     except VerdictRefused as refused:
@@ -94,14 +99,14 @@ VERDICT: Responses = {404: refusal("No such answer"), 409: refusal("The answer i
 
 @router.post("/answers/{answer_id}/accept", responses=VERDICT)
 async def accept(answer_id: UUID, inspector: Annotated[Caller, allow("inspector")], request: Request,
-                 uow: UnitOfWork, runtime: RuntimeDep, body: AcceptBody | None = None) -> dict[str, Any]:
+                 uow: UnitOfWork, runtime: RuntimeDep, body: AcceptBody | None = None) -> handlers.VerdictGiven:
     """The answer goes to the citizen. 409 when the answer is not waiting for review."""
     return await _verdict(request, uow, runtime, answer_id, Verdict(True, inspector.subject))
 
 
 @router.post("/answers/{answer_id}/return", responses=VERDICT)
 async def return_answer(answer_id: UUID, inspector: Annotated[Caller, allow("inspector")], body: ReturnBody,
-                        request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> dict[str, Any]:
+                        request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> handlers.VerdictGiven:
     """Back to the executor for rework, with a reason; the deadline keeps running."""
     return await _verdict(request, uow, runtime, answer_id,
                           Verdict(False, inspector.subject, body.reason_code, body.comment))
@@ -124,7 +129,8 @@ MERGE_STATUS: dict[Why, int] = {"into_itself": 422, "other_category": 422, "unkn
                                 "original_answered": 409}
 
 
-async def _merging(action, *args: Any, caller: Caller, uow: PostgresUnitOfWork, runtime: Any) -> dict[str, Any]:
+async def _merging(action: Callable[..., Awaitable[Outcome]], *args: UUID, caller: Caller, uow: PostgresUnitOfWork,
+                   runtime: Runtime[Any]) -> Outcome:
     by = handlers.Decider(caller.subject, "inspector" if "inspector" in caller.roles else "executor",
                           caller.executor_code)
     try:
@@ -135,7 +141,7 @@ async def _merging(action, *args: Any, caller: Caller, uow: PostgresUnitOfWork, 
 
 @router.post("/appeals/{appeal_id}/merge", responses=MERGE)
 async def merge(appeal_id: UUID, body: MergeBody, caller: Annotated[Caller, allow("inspector", "executor")],
-                uow: UnitOfWork, runtime: RuntimeDep) -> dict[str, Any]:
+                uow: UnitOfWork, runtime: RuntimeDep) -> handlers.Merged:
     """Merge the duplicate ``appeal_id`` into ``into``: it closes as merged (its deadline stops,
     never counted late) and its citizen is told, and later gets the original's answer."""
     return await _merging(handlers.merge, appeal_id, body.into, caller=caller, uow=uow, runtime=runtime)
@@ -143,7 +149,7 @@ async def merge(appeal_id: UUID, body: MergeBody, caller: Annotated[Caller, allo
 
 @router.post("/appeals/{appeal_id}/unmerge", responses=MERGE)
 async def unmerge(appeal_id: UUID, caller: Annotated[Caller, allow("inspector", "executor")], uow: UnitOfWork,
-                  runtime: RuntimeDep) -> dict[str, Any]:
+                  runtime: RuntimeDep) -> handlers.Unmerged:
     """Undo a merge before the original is answered: open again, its deadline running."""
     return await _merging(handlers.unmerge, appeal_id, caller=caller, uow=uow, runtime=runtime)
 
@@ -162,19 +168,17 @@ async def queue(uow: UnitOfWork, runtime: RuntimeDep, executor: Code = None, cat
                 district: Code = None,
                 min_age_hours: Annotated[float | None, Query(ge=0, le=100_000, description="At most about 11 years")] = None,
                 after: datetime | None = Query(None, description="submitted_at of the last row of the previous page"),
-                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
+                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[QueueEntry]:
     """Answers waiting for review, oldest first."""
     now = runtime.clock.now()
     older_than = now - timedelta(hours=min_age_hours) if min_age_hours is not None else None
     rows = await uow.model.queue(executor=executor, category=category, district=district,
                                  older_than=older_than, after=after, limit=limit)
-    for row in rows:
-        row["age_hours"] = round((now - row["submitted_at"]).total_seconds() / 3600, 2)
-    return rows
+    return [aged(row, now) for row in rows]
 
 
 @router.get("/appeals/{appeal_id}", dependencies=[STAFF], responses=NOT_FOUND)
-async def appeal_history(appeal_id: UUID, uow: UnitOfWork) -> dict[str, Any]:
+async def appeal_history(appeal_id: UUID, uow: UnitOfWork) -> AppealHistory:
     """The appeal as inspection sees it: facts, assignments, every answer with its verdict, escalation."""
     history = await uow.model.history(appeal_id)
     if history is None:
@@ -190,17 +194,17 @@ async def appeal_audit(appeal_id: UUID, uow: UnitOfWork) -> list[dict[str, Any]]
 
 @router.get("/escalations", dependencies=[READERS])
 async def escalations(uow: UnitOfWork, runtime: RuntimeDep,
-                      state: Literal["open", "all"] = "open") -> list[dict[str, Any]]:
+                      state: Literal["open", "all"] = "open") -> list[EscalationRow]:
     """Escalations opened by breached deadlines, with their age in hours."""
     rows = await uow.model.escalations(open_only=state == "open", now=runtime.clock.now())
     for row in rows:
-        row["age_hours"] = round(float(row["age_hours"]), 2)
+        row["age_hours"] = round(row["age_hours"], 2)
     return rows
 
 
 @router.get("/scorecards", dependencies=[READERS], responses=INVALID)
 async def scorecards(request: Request, uow: UnitOfWork, runtime: RuntimeDep, start: date = Query(alias="from"),
-                     end: date = Query(alias="to")) -> list[dict[str, Any]]:
+                     end: date = Query(alias="to")) -> list[Scorecard]:
     """Per executor for the Almaty days ``from`` … ``to`` (inclusive), best timeliness first."""
     if end < start:
         return []  # an empty period: no executor has anything in it
@@ -211,7 +215,7 @@ async def scorecards(request: Request, uow: UnitOfWork, runtime: RuntimeDep, sta
 @router.get("/executors/{executor_code}/scorecard", responses={**INVALID, 403: refusal("Not this executor's head")})
 async def executor_scorecard(executor_code: str, request: Request, caller: Annotated[Caller, allow("executor_head")],
                              uow: UnitOfWork, runtime: RuntimeDep, start: date = Query(alias="from"),
-                             end: date = Query(alias="to")) -> dict[str, Any]:
+                             end: date = Query(alias="to")) -> Scorecard:
     """The executor's own card with its employees' figures, for the organisation's head: the same
     figures the inspectors' scorecards show, and nobody else's."""
     if not caller.is_executor_of(executor_code):
@@ -220,7 +224,7 @@ async def executor_scorecard(executor_code: str, request: Request, caller: Annot
         uow.model, Period(day_start(start), day_start(end + timedelta(days=1))), runtime.clock.now(),
         _ctx(request).names["executors"])
     mine = [c for c in cards if c["executor_code"] == executor_code]
-    return mine[0] if mine else {"executor_code": executor_code, "employees": []}
+    return mine[0] if mine else reports.no_activity(executor_code, _ctx(request).names["executors"])
 
 
 def _iso_week(week: str) -> tuple[int, int]:
@@ -230,28 +234,28 @@ def _iso_week(week: str) -> tuple[int, int]:
         raise HTTPException(404, f"{week[:4]} has no week {week[6:]}") from None
 
 
-async def _weekly(request: Request, uow: PostgresUnitOfWork, runtime: RuntimeDep, week: str) -> dict[str, Any]:
+async def _weekly(request: Request, uow: PostgresUnitOfWork, runtime: RuntimeDep, week: str) -> WeeklyReport:
     year, number = _iso_week(week)
     ctx = _ctx(request)
     return await reports.weekly(uow.model, year, number, now=runtime.clock.now(), names=ctx.names,
                                 overdue_limit=ctx.overdue_limit)
 
 
-async def render_html(report: dict[str, Any], names: dict[str, dict[str, str]], language: str = "en") -> str:
+async def render_html(report: WeeklyReport, names: dict[str, dict[str, str]], language: str = "en") -> str:
     """The report page. Its charts take a while to draw: in a worker thread, so the consumers
     and the outbox relay of this process go on meanwhile."""
     return await asyncio.to_thread(report_render.html, report, names, language)
 
 
 @router.get("/reports/weekly/{week}", dependencies=[READERS], responses={**INVALID, **NOT_FOUND})
-async def weekly_json(week: Week, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> dict[str, Any]:
+async def weekly_json(week: Week, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> WeeklyReport:
     """The weekly report for an ISO week, e.g. ``2026-W48``."""
     return await _weekly(request, uow, runtime, week)
 
 
 @router.get("/public/weekly/{week}", dependencies=[PUBLIC], responses={**INVALID, **NOT_FOUND},
             summary="The week's figures as the city publishes them (no appeal, no person)")
-async def public_weekly(week: Week, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> dict[str, Any]:
+async def public_weekly(week: Week, request: Request, uow: UnitOfWork, runtime: RuntimeDep) -> PublicWeek:
     """Appeals received by category, kind and channel, the top five categories, and each
     organisation's answers on time: what the citizen's portal shows everyone."""
     year, number = _iso_week(week)
