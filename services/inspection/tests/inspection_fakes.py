@@ -59,7 +59,9 @@ class FakeReadModel:
             self.assignments.setdefault(event_id, (appeal_id, executor_code, at))
 
     async def not_routed(self, appeal_id):
-        self.appeals[appeal_id]["status"] = "not_routed"
+        row = self.appeals.get(appeal_id)
+        if row is not None and row["status"] == "open":  # as the table: only an open appeal
+            row["status"] = "not_routed"
 
     async def add_answer(self, answer, *, superseded=False):
         if answer.answer_id in self.answers:
@@ -125,7 +127,9 @@ class FakeReadModel:
                                                                         "reported_at": reported_at})
 
     async def close(self, answer, at):
-        self.appeals[answer.appeal_id].update(status="closed", accepted_at=at)
+        self.appeals[answer.appeal_id].update(status="closed", accepted_answer_id=answer.answer_id,
+                                              answered_by=answer.executor_code, answered_at=answer.submitted_at,
+                                              accepted_at=at)
         if answer.appeal_id in self.escalations:
             self.escalations[answer.appeal_id]["closed_at"] = at
 
