@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,119 +16,12 @@ from appeals_routing.domain import decisions
 from appeals_runtime.errors import NotBelieved
 from appeals_routing.adapters.data_files import bundled, bundled_directory, read_directory, read_rule_set
 from appeals_routing.domain.model import AppealState, Employee, RegisteredAppeal
+from routing_fakes import FakeUnitOfWork
 
 DIRECTORY = read_directory(bundled_directory())
 RULE_SET, CHECKSUM = read_rule_set(bundled("rules.yaml"), DIRECTORY)
 REF = load_reference()
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
-
-
-class FakeRouting:
-    def __init__(self) -> None:
-        self.rule_sets: dict[int, tuple] = {}
-        self.states: dict[uuid.UUID, AppealState] = {}
-        self.history: list = []
-        self.answers: list = []
-        self.verdicts: list = []
-        self.employees: dict = {}
-        self.stored_directory = None
-        self.due: dict = {}
-        self.duplicates: list = []
-        self.re_appeals: list = []
-
-    async def current_rule_set(self):
-        return self.rule_sets[max(self.rule_sets)][0] if self.rule_sets else None
-
-    async def rule_set_checksum(self, version):
-        return self.rule_sets[version][1]
-
-    async def store_directory(self, directory):
-        self.stored_directory = directory
-
-    async def directory(self):
-        return self.stored_directory
-
-    async def set_due_times(self, due):
-        self.due.update(due)
-
-    async def add_possible_duplicates(self, links):
-        self.duplicates += [link for link in links if link not in self.duplicates]
-
-    async def add_re_appeals(self, links):
-        self.re_appeals += [link for link in links if link not in self.re_appeals]
-
-    async def store_rule_set(self, rule_set, checksum):
-        self.rule_sets[rule_set.version] = (rule_set, checksum)
-
-    async def known(self, ids):
-        return {i for i in ids if i in self.states}
-
-    async def add_appeals(self, states):
-        for s in states:
-            self.states[s.appeal_id] = s
-            self.history += [(s.appeal_id, a) for a in s.history]
-
-    async def get_for_update(self, appeal_id):
-        return self.states.get(appeal_id)
-
-    async def add_assignments(self, rows):
-        self.history += rows
-
-    async def set_status(self, appeal_id, status, executor):
-        s = self.states[appeal_id]
-        keep = executor == s.executor  # another executor: nobody of it is responsible yet
-        self.states[appeal_id] = AppealState(s.appeal_id, s.registration_number, s.category, s.district, status,
-                                             executor, s.history, assignee_id=s.assignee_id if keep else None,
-                                             assignee_name=s.assignee_name if keep else None)
-
-    async def add_answer(self, action, received_at):
-        self.answers.append((action.action_id, received_at))
-
-    async def decide_answer(self, verdict):
-        self.verdicts.append(verdict.answer_id)
-
-    async def employee(self, executor_code, employee_id):
-        return self.employees.get((executor_code, employee_id))
-
-    async def save_employee(self, employee, seen_at):
-        self.employees[(employee.executor_code, employee.employee_id)] = employee
-
-    async def set_assignee(self, appeal_id, employee, at):
-        self.states[appeal_id] = replace(self.states[appeal_id], assignee_id=employee.employee_id,
-                                         assignee_name=employee.name)
-
-
-class FakeUnitOfWork:
-    def audit(self, entry):
-        self.audited.append(entry)
-
-    def __init__(self) -> None:
-        self.audited: list = []
-        self.routing = FakeRouting()
-        self.announced: list[tuple[str, str | None]] = []
-
-    def assigned(self, state, entry, *, trace_context=None):
-        self.announced.append(("appeal.assigned", entry.executor))
-
-    def not_routed(self, state, reason, at, *, trace_context=None):
-        self.announced.append(("appeal.not_routed", None))
-
-    def answered(self, action, received_at):
-        self.announced.append(("appeal.answered", None))
-        self.received_at = received_at
-
-    def extension_requested(self, action, received_at):
-        self.announced.append(("appeal.extension_requested", None))
-        self.received_at = received_at
-
-    def action_rejected(self, action_id, appeal_id, executor, action_type, reason, at):
-        self.announced.append(("executor.action_rejected", None))
-
-    def reopened(self, state, entry, verdict):
-        self.announced.append(("appeal.reopened", entry.executor))
-
-    def assignee_changed(self, state, employee, by, at):
-        self.announced.append(("appeal.assignee_changed", employee.employee_id))
 
 
 async def loaded() -> FakeUnitOfWork:
@@ -292,9 +184,3 @@ async def test_a_reassignment_to_another_executor_leaves_nobody_responsible():
     await handlers.set_assignee(uow, appeal.appeal_id, "turksib_akimat", actor=me, employee_id="emp-1", now=NOW)
     await uow.routing.set_status(appeal.appeal_id, "assigned", "medeu_akimat")
     assert uow.routing.states[appeal.appeal_id].assignee_id is None
-
-
-def _the_fake_stands_for_the_protocol() -> handlers.UnitOfWork:
-    """Never called: mypy (tests/style) checks here that the fake has every member of the unit
-    of work the handlers declare, with its repositories' too."""
-    return FakeUnitOfWork()
