@@ -24,7 +24,7 @@ class PostgresDeadlineRepository:
     async def get_for_update(self, appeal_id: UUID) -> Deadline | None:
         row = await self._conn.fetchrow(
             f"SELECT {_DEADLINE} FROM deadlines WHERE appeal_id = $1 FOR UPDATE", appeal_id)
-        return Deadline(**{**dict(row), "answer_times": tuple(row["answer_times"])}) if row else None
+        return _deadline(row) if row else None
 
     async def add_all(self, rows: Sequence[Deadline]) -> set[UUID]:
         """Insert in one statement; the appeals that had no deadline yet."""
@@ -89,4 +89,8 @@ class PostgresDeadlineRepository:
         rows = await self._conn.fetch(
             f"SELECT {_DEADLINE} FROM deadlines WHERE appeal_id = ANY($1::uuid[]) AND status = 'open'",
             list(appeal_ids))
-        return {r["appeal_id"]: Deadline(**dict(r)) for r in rows}
+        return {r["appeal_id"]: _deadline(r) for r in rows}
+
+
+def _deadline(row: asyncpg.Record) -> Deadline:
+    return Deadline(**{**dict(row), "answer_times": tuple(row["answer_times"] or ())})
