@@ -37,7 +37,7 @@ def test_every_package_type_checks_and_the_inner_floors_strictly():
 #: The in-memory units of work the handlers' unit tests run on, each with a function returning it
 #: as the handlers' ``UnitOfWork``: mypy checks there that the fake has every member the
 #: protocol declares, its repositories' too, with compatible types where the fake gives them.
-TYPED_FAKES = ("services/intake/tests/test_handlers.py", "services/routing/tests/routing_fakes.py",
+TYPED_FAKES = ("services/intake/tests/intake_fakes.py", "services/routing/tests/routing_fakes.py",
                "services/deadline-tracker/tests/deadline_fakes.py", "services/notification/tests/notification_fakes.py",
                "services/inspection/tests/inspection_fakes.py")
 
