@@ -50,6 +50,20 @@ def test_the_fakes_are_what_the_handlers_declare(tmp_path):
         assert "_the_fake_stands_for_the_protocol" in (ROOT / fake).read_text("utf-8"), fake
 
 
+def test_every_service_has_a_typed_fake_that_is_checked_against_its_tables():
+    """A fake is evidence only while it behaves as the tables: every service keeps its in-memory
+    unit of work in one ``*_fakes.py`` (type-checked above) and runs the same steps against it and
+    against PostgreSQL in a ``test_*both_ways.py`` (docs/adding-a-service.md)."""
+    for service in sorted(p for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").exists()):
+        fakes = [str(f.relative_to(ROOT)) for f in (service / "tests").glob("*_fakes.py")]
+        assert fakes and set(fakes) <= set(TYPED_FAKES), f"{service.name}: its fakes {fakes} in TYPED_FAKES"
+        both_ways = list((service / "tests").glob("test_*both_ways.py"))
+        assert both_ways, f"{service.name}: no test runs its fake and its tables through the same steps"
+        for test in both_ways:
+            text = test.read_text("utf-8")
+            assert "_fakes import" in text and "asyncpg.connect" in text, test
+
+
 def test_the_time_is_read_only_by_the_platforms_clock():
     """The wall clock is read once, in ``appeals_runtime.clock``: every service, application,
     tool, benchmark and test takes the time from a :class:`Clock` (shifted by CLOCK_OFFSET_S, or
