@@ -7,9 +7,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
+from datetime import UTC, datetime
+
 from appeals_intake import handlers
+from appeals_intake.bootstrap import catalog_from_reference
 from appeals_intake.domain.duplicates import Candidate
-from appeals_intake.domain.model import Appeal
+from appeals_intake.domain.model import Appeal, Contact, SubmitAppeal
 from appeals_intake.domain.reappeals import Earlier
 
 
@@ -195,6 +198,24 @@ class FakeUnitOfWork:
 
     def verdict_refused(self, channel, channel_message_id, reason, at):
         self.announced.append(("verdict_refused", channel_message_id, reason))
+
+
+# -- what the handlers' tests share ---------------------------------------------------------
+
+CATALOG = catalog_from_reference()
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+SECRET = b"x" * 32
+
+
+def submission(message_id: str, **changes) -> SubmitAppeal:
+    base = SubmitAppeal(channel="portal", channel_message_id=message_id, kind="request", category="education",
+                        text="Need a kindergarten place for my daughter.", language="kk",
+                        citizen=Contact(name="Dana", email="dana@example.kz"))
+    return replace(base, **changes)
+
+
+async def submit(uow, commands):
+    return await handlers.submit_appeals(uow, commands, catalog=CATALOG, prefix="OA", now=NOW, token_secret=SECRET)
 
 
 def _the_fake_stands_for_the_protocol() -> handlers.UnitOfWork:
