@@ -64,6 +64,13 @@ def test_every_service_has_a_typed_fake_that_is_checked_against_its_tables():
             assert "_fakes import" in text and "asyncpg.connect" in text, test
 
 
+def test_no_file_of_a_service_is_over_400_lines():
+    """A module that long holds more than one thing: split it (as intake's handlers/ package)."""
+    long = {str(f.relative_to(ROOT)): n for f in (ROOT / "services").rglob("*.py")
+            if (n := len(f.read_text("utf-8").splitlines())) > 400}
+    assert not long, long
+
+
 def test_the_time_is_read_only_by_the_platforms_clock():
     """The wall clock is read once, in ``appeals_runtime.clock``: every service, application,
     tool, benchmark and test takes the time from a :class:`Clock` (shifted by CLOCK_OFFSET_S, or
