@@ -6,7 +6,7 @@ PACKAGES := -e contracts -e libs/runtime -e libs/ops -e "libs/devstack[container
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install tools screenshots chaos run demo stack trace asyncapi test test-unit test-integration bench-surge bench-latency bench-relay bench-portal bench-workspace bench-intake bench-deadlines bench-idp schemas constraints routing-rules calendar clean
+.PHONY: install tools screenshots chaos run demo stack trace asyncapi test test-unit test-integration bench-surge bench-latency bench-relay bench-portal bench-workspace bench-intake bench-deadlines bench-idp bench-skip schemas constraints routing-rules calendar clean
 
 install: $(STAMP)
 
@@ -79,6 +79,9 @@ bench-workspace: install  ## N case pages and queue pages through the executors'
 
 bench-idp: install tools  ## `make run`'s start-up with the local issuer vs Keycloak (first start and the next)
 	$(BIN)/python bench/idp_startup.py
+
+bench-skip: install  ## each service's consumer parsing N appeals' records (default 10,000): all of them vs only the types it handles
+	$(BIN)/python bench/consumer_skip.py --appeals $(or $(N),10000)
 
 bench-intake: install  ## 50,000 appeals through intake vs a raw aiokafka baseline
 	$(BIN)/python bench/intake_throughput.py --appeals 50000
