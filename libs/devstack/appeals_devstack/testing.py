@@ -7,8 +7,10 @@ import time
 from pathlib import Path
 
 import yaml
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import asyncpg
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
@@ -16,6 +18,7 @@ from appeals_contracts.envelope import Envelope
 from appeals_runtime import dead_letters
 from appeals_contracts.events import AppealSubmitted, CitizenContact
 from appeals_runtime.clock import Clock
+from appeals_runtime.migrations import discover, migrate, runtime_migrations
 
 VALID_IIN = "900101300007"  # a well-formed test IIN (check digit 7)
 
@@ -119,3 +122,30 @@ def expected_executor(category: str, district: str | None) -> str:
             if (r.get("category"), r.get("district")) == wanted and (wanted[1] is not None or "district" not in r):
                 return r["executor"]
     raise AssertionError("the rule file has no default")
+
+
+async def migrated(dsn: str, service: str, package: str) -> str:
+    """``dsn``'s database with the runtime's tables and ``service``'s own (from ``package``, its
+    migrations, some of which read the runtime's); the same ``dsn``."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn, runtime_migrations() + discover(service, package))
+    finally:
+        await conn.close()
+    return dsn
+
+
+Repository = TypeVar("Repository")
+Seen = TypeVar("Seen")
+
+
+async def on_the_tables(dsn: str, repository: Callable[[asyncpg.Connection], Repository],
+                        steps: Callable[[Repository], Awaitable[Seen]]) -> Seen:
+    """A fake-vs-tables test's steps run on the real repository, in one transaction as a unit of
+    work would run them: what they observed."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            return await steps(repository(conn))
+    finally:
+        await conn.close()

@@ -10,12 +10,12 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-import asyncpg
 import pytest
 from deadline_fakes import FakeDeadlines
 
 from appeals_deadlines.adapters.repository import PostgresDeadlineRepository
 from appeals_deadlines.domain.model import Deadline, Timer
+from appeals_devstack.testing import on_the_tables
 
 pytestmark = pytest.mark.integration
 
@@ -75,10 +75,5 @@ async def test_the_fake_and_the_tables_observe_the_same(deadlines_database: str)
     assert fake[9] == [timer(C, "breach", 4), timer(C, "reminder", 5)] and fake[10] == [timer(C, "notice", 6)]
     assert fake[11] == [{"answer": "1"}, {"answer": "2"}] and fake[12] == []
     assert fake[13] == {X: [("extension", {"days": "10"})], Y: [("answered", {"answer": "3"})]} and fake[14] == {}
-    conn = await asyncpg.connect(deadlines_database)
-    try:
-        async with conn.transaction():
-            tables = await _steps(PostgresDeadlineRepository(conn))
-    finally:
-        await conn.close()
+    tables = await on_the_tables(deadlines_database, PostgresDeadlineRepository, _steps)
     assert tables == fake

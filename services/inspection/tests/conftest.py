@@ -1,10 +1,9 @@
 import sys
 from pathlib import Path
 
-import asyncpg
 import pytest
 
-from appeals_runtime.migrations import discover, migrate, runtime_migrations
+from appeals_devstack.testing import migrated
 
 # The tests share one in-memory unit of work (inspection_fakes.py); pytest imports test files by
 # path (--import-mode=importlib), so their folder is put on the path for that module.
@@ -13,10 +12,5 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 @pytest.fixture
 async def inspection_database(scratch_database: str) -> str:
-    """A scratch database with inspection's tables (and the runtime's, which its migrations read)."""
-    conn = await asyncpg.connect(scratch_database)
-    try:
-        await migrate(conn, runtime_migrations() + discover("inspection", "appeals_inspection.migrations"))
-    finally:
-        await conn.close()
-    return scratch_database
+    """A scratch database with inspection's tables (and the runtime's)."""
+    return await migrated(scratch_database, "inspection", "appeals_inspection.migrations")

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import pytest
 from inspection_fakes import FakeConsoleSessions
 
+from appeals_devstack.testing import on_the_tables
 from appeals_inspection.adapters.console_sessions import ConsoleStore
 from appeals_inspection.domain.sessions import SIGN_IN_TTL
 
@@ -64,9 +64,5 @@ async def test_the_fake_and_the_tables_answer_the_same(inspection_database: str)
     assert fake[5].language == "kk" and fake[5].roles == {"inspector"} and fake[6] is None and fake[7] is None
     assert fake[8].name == "Айгерим Серікова" and fake[8].language == "en" and fake[8].access_token == "at-3"
     assert fake[9:12] == [None, "rt-2", None] and fake[12].subject == "insp-2"
-    conn = await asyncpg.connect(inspection_database)
-    try:
-        tables = await _steps(ConsoleStore(conn))
-    finally:
-        await conn.close()
+    tables = await on_the_tables(inspection_database, ConsoleStore, _steps)
     assert tables == fake

@@ -8,10 +8,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import pytest
 from inspection_fakes import FakeReadModel
 
+from appeals_devstack.testing import on_the_tables
 from appeals_inspection.adapters.repository import PostgresReadModel
 from appeals_inspection.domain.facts import AppealFactsChange, Registration
 from appeals_inspection.domain.review import ArrivingAnswer
@@ -93,10 +93,5 @@ async def test_the_fake_and_the_tables_observe_the_same(inspection_database: str
     assert fake[21] == [D] and fake[22].status == "merged" and fake[22].merged_into == A
     assert fake[23] == [] and fake[24].status == "open" and fake[24].merged_into is None
     assert fake[25].status == "not_routed"
-    conn = await asyncpg.connect(inspection_database)
-    try:
-        async with conn.transaction():
-            tables = await _steps(PostgresReadModel(conn))
-    finally:
-        await conn.close()
+    tables = await on_the_tables(inspection_database, PostgresReadModel, _steps)
     assert tables == fake

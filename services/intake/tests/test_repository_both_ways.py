@@ -9,10 +9,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import pytest
 from intake_fakes import FakeAppeals
 
+from appeals_devstack.testing import on_the_tables
 from appeals_intake.adapters.repository import PostgresAppealRepository
 from appeals_intake.domain.attachments import AttachmentRef, Stored
 from appeals_intake.domain.model import Appeal, Contact, SubmitAppeal
@@ -125,11 +125,6 @@ async def test_the_fake_and_the_tables_observe_the_same(intake_database: str):
     assert [e.appeal_id for e in fake[26]] == [A] and fake[27] == [] and fake[28] == []
     assert [a.appeal_id for a in fake[29]] == [B, A] and [a.appeal_id for a in fake[30]] == [B]
     assert [(a["code"], a["active"]) for a in fake[31]] == [("heat_a", True), ("water_b", False)]
-    conn = await asyncpg.connect(intake_database)
-    try:
-        async with conn.transaction():
-            tables = await _steps(PostgresAppealRepository(conn))
-    finally:
-        await conn.close()
+    tables = await on_the_tables(intake_database, PostgresAppealRepository, _steps)
     for n, (t, f) in enumerate(zip(tables, fake, strict=True)):
         assert t == f, f"step {n}: the tables observe {t!r}, the fake {f!r}"

@@ -1,10 +1,9 @@
 import sys
 from pathlib import Path
 
-import asyncpg
 import pytest
 
-from appeals_runtime.migrations import discover, migrate
+from appeals_devstack.testing import migrated
 
 # The tests share one in-memory unit of work (notification_fakes.py); pytest imports test files
 # by path (--import-mode=importlib), so their folder is put on the path for that module.
@@ -13,10 +12,5 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 @pytest.fixture
 async def ledger_database(scratch_database: str) -> str:
-    """A scratch database with notification's tables."""
-    conn = await asyncpg.connect(scratch_database)
-    try:
-        await migrate(conn, discover("notification", "appeals_notification.migrations"))
-    finally:
-        await conn.close()
-    return scratch_database
+    """A scratch database with notification's tables (and the runtime's)."""
+    return await migrated(scratch_database, "notification", "appeals_notification.migrations")

@@ -9,10 +9,10 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import pytest
 from routing_fakes import FakeRouting
 
+from appeals_devstack.testing import on_the_tables
 from appeals_routing.adapters.data_files import bundled, bundled_directory, read_directory, read_rule_set
 from appeals_routing.adapters.repository import PostgresRoutingRepository
 from appeals_routing.domain.model import AppealState, Assignment, Directory, Employee, Rule
@@ -83,10 +83,5 @@ async def test_the_fake_and_the_tables_observe_the_same(routing_database: str):
     assert fake[12].case is not None, "a new status keeps the appeal's case"
     assert fake[13].name == "Данияр Оспанулы" and fake[13].head is False and fake[14] is None
     assert fake[15].assignee_id == "emp-1" and fake[16].assignee_id is None
-    conn = await asyncpg.connect(routing_database)
-    try:
-        async with conn.transaction():
-            tables = await _steps(PostgresRoutingRepository(conn))
-    finally:
-        await conn.close()
+    tables = await on_the_tables(routing_database, PostgresRoutingRepository, _steps)
     assert tables == fake

@@ -21,8 +21,9 @@ class Verdict:
 
 
 @dataclass(frozen=True)
-class ReviewedAnswer:
-    """An answer as the review reads it: whose it is, what it says, where it stands."""
+class Answer:
+    """What an executor answered: whose answer it is, what it says, and the platform's time of it
+    (what timeliness is judged by)."""
 
     answer_id: UUID
     appeal_id: UUID
@@ -31,6 +32,12 @@ class ReviewedAnswer:
     text: str
     language: str
     submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewedAnswer(Answer):
+    """An answer as the review reads it: with where it stands."""
+
     status: str
 
     @classmethod
@@ -40,21 +47,12 @@ class ReviewedAnswer:
 
 
 @dataclass(frozen=True)
-class ArrivingAnswer:
-    """An executor's answer as it reaches the review queue. ``submitted_at`` is the platform's
-    time of it (what timeliness is judged by); ``portal_submitted_at`` the portal's, kept only
-    to show."""
+class ArrivingAnswer(Answer):
+    """An executor's answer as it reaches the review queue, with the portal's own time of it
+    (kept only to show), the employee's name and the photos of the work."""
 
-    answer_id: UUID
-    appeal_id: UUID
-    executor_code: str
-    employee_id: str
-    text: str
-    language: str
-    submitted_at: datetime
     portal_submitted_at: datetime | None = None
     employee_name: str | None = None
-    #: Photos of the completed work.
     attachments: tuple[AttachmentRef, ...] = ()
 
 
